@@ -1,0 +1,131 @@
+"""The zones the monitor counts: the FIR, its ring and any user zones, assembled once per process.
+
+Place in the flow: ``monitor.settings`` holds the zone settings; ``monitor.pipeline`` calls
+:func:`load_zone_set` with them and hands the result to ``geo.fence`` and to the OpenSky client
+(its polling box). ``geo`` imports nothing from ``monitor``.
+
+Priority: zones are closed sets, so a position on a shared boundary could belong to two zones;
+the first zone in ``ZoneSet.zones`` wins. Order: the FIR, then its ring sectors, then user zones.
+A position exactly on the FIR border therefore counts as inside the FIR.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from geo.bounds import BBox
+from geo.ring import ring_sectors, whole_ring
+from geo.zones import (
+    DEFAULT_RING_NM,
+    OUTSIDE,
+    UNKNOWN,
+    Zone,
+    ZoneFileError,
+    ZoneSource,
+    builtin_fir,
+    load_zone_file,
+)
+
+__all__ = ["ZoneSet", "load_zone_set"]
+
+_BOX_DECIMALS = 2  # the polling box is rounded outwards to 0.01 degree
+_NEAR_DEG = 10.0  # an extra zone this far from the FIR and ring, but next to them when swapped, is suspect
+
+
+@dataclass(frozen=True)
+class ZoneSet:
+    """Zones in priority order (the FIR first) and the ring width they were built with (NM)."""
+
+    zones: tuple[Zone, ...]
+    ring_nm: float
+
+    @property
+    def fir(self) -> Zone:
+        return self.zones[0]
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Every code a position can get: the zones in priority order, then outside, unknown."""
+        return (*(z.code for z in self.zones), OUTSIDE, UNKNOWN)
+
+    @property
+    def ring(self) -> tuple[Zone, ...]:
+        return tuple(z for z in self.zones if z.kind == "ring")
+
+    @property
+    def bbox(self) -> BBox:
+        """Smallest lon/lat box covering every zone."""
+        return BBox.union(z.bbox for z in self.zones)
+
+    @property
+    def polling_box(self) -> BBox:
+        """The box to request from OpenSky: :attr:`bbox` rounded outwards to 0.01 degree."""
+        return self.bbox.rounded_out(_BOX_DECIMALS)
+
+    def zone(self, code: str) -> Zone:
+        for z in self.zones:
+            if z.code == code:
+                return z
+        raise KeyError(code)
+
+    def credit_step_warning(self) -> str | None:
+        """A sentence when the ring pushes the polling box over a credit step, else None."""
+        if not self.ring:
+            return None
+        fir_box = self.fir.bbox.rounded_out(_BOX_DECIMALS)
+        box = self.polling_box
+        if box.credits <= fir_box.credits:
+            return None
+        return (
+            f"the {self.ring_nm:g} NM ring makes the polling box {box.area_sq_deg:.0f} sq° and each poll cost "
+            f"{box.credits} credits instead of {fir_box.credits} for the FIR alone ({fir_box.area_sq_deg:.0f} sq°); "
+            "a narrower zones.ring_nm lowers the cost"
+        )
+
+
+def _check_not_swapped(source: ZoneSource, zone: Zone, near: BBox) -> None:
+    """Reject an extra zone that lies far from the FIR but would lie near it with lat/lon swapped."""
+    b = zone.bbox
+    if b.intersects(near):
+        return
+    if b.west >= -90 and b.east <= 90 and BBox(b.south, b.west, b.north, b.east).intersects(near):
+        raise ZoneFileError(
+            source.path,
+            f"feature {zone.code}: lies at lon {b.west:.1f}…{b.east:.1f}, lat {b.south:.1f}…{b.north:.1f}, far from "
+            f"{near}; read as lat/lon it would be next to the FIR: coordinates look like lat/lon swapped, "
+            "GeoJSON wants [longitude, latitude]",
+        )
+
+
+@functools.cache
+def load_zone_set(
+    ring_nm: float = DEFAULT_RING_NM,
+    fir_source: ZoneSource | None = None,
+    extra_sources: tuple[ZoneSource, ...] = (),
+) -> ZoneSet:
+    """Build the zones for these arguments, once per process (the result is cached).
+
+    ``fir_source`` None means the built-in SVZM, whose ring is split into sectors ``ring:<ICAO>``
+    (see ``geo.ring``). A FIR from a user file gets one unsplit ``ring`` zone. ``ring_nm`` 0 means
+    no ring. Extra zones follow in the order given. Raises :class:`ZoneFileError` for bad files
+    and ``ValueError`` for a ring width outside (0, 300] NM.
+    """
+    if fir_source is None:
+        fir = builtin_fir()
+        ring: Sequence[Zone] = ring_sectors(fir.geometry, ring_nm) if ring_nm > 0 else ()
+    else:
+        if len(fir_source.values) != 1:
+            raise ZoneFileError(fir_source.path, f"select exactly one FIR feature, got {len(fir_source.values)} values")
+        fir = load_zone_file(fir_source, kind="fir")[0]
+        ring = [whole_ring(fir.geometry, ring_nm)] if ring_nm > 0 else []
+    zones = [fir, *ring]
+    near = ZoneSet(tuple(zones), ring_nm).bbox.buffered(_NEAR_DEG)
+    for source in extra_sources:
+        for zone in load_zone_file(source, kind="extra"):
+            if zone.code in {z.code for z in zones}:
+                raise ZoneFileError(source.path, f"zone code {zone.code} is already in use; select another feature")
+            _check_not_swapped(source, zone, near)
+            zones.append(zone)
+    return ZoneSet(zones=tuple(zones), ring_nm=ring_nm)

@@ -1,0 +1,7 @@
+"""vzmon: monitor civil air traffic in and around the Maiquetía FIR (SVZM) from public ADS-B snapshots.
+
+Packages: ``geo`` knows shapes (zones, ring, classification); ``monitor`` knows everything else.
+The flow is drawn in ``monitor.pipeline``.
+"""
+
+__all__: list[str] = []

@@ -1,0 +1,443 @@
+"""Settings: every knob, its default, env var and meaning; the only reader of env and settings files.
+
+Place in the flow: ``cli`` calls :func:`load_settings` once and passes the frozen :class:`Settings`
+down as an argument. No other module reads ``os.environ`` or a settings file.
+
+Precedence, highest first: command-line flag > environment variable > settings file > default.
+The settings file is ``--config``, else ``$VZMON_CONFIG``, else ``config/settings.toml`` of the
+source checkout when the package runs from one. Relative paths written in a settings file resolve
+against that file's folder, so cron (cwd ``/``) finds the same files as an interactive shell;
+relative paths from flags or env vars resolve against the working directory.
+
+Secrets (the OpenSky client id/secret, SMTP password, webhook URLs) come only from environment
+variables or the OpenSky ``credentials.json``; a settings file that sets one is rejected. They are
+held in :class:`Secret`, whose repr never shows the value.
+
+``SPECS`` is the single table of settings; README's settings table is generated from it and a test
+keeps the two in step (``python -m monitor.settings`` prints the table).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from monitor.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_API_URL",
+    "DEFAULT_TOKEN_URL",
+    "SPECS",
+    "Secret",
+    "Settings",
+    "Spec",
+    "load_settings",
+    "settings_table_markdown",
+]
+
+DEFAULT_API_URL = "https://opensky-network.org/api"
+DEFAULT_TOKEN_URL = "https://auth.opensky-network.org/auth/realms/opensky-network/protocol/openid-connect/token"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+ACCOUNT_TYPES = ("auto", "anonymous", "standard", "feeder")
+
+
+class Secret:
+    """A secret string whose repr and str never show it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def _default_outputs() -> Path:
+    """``outputs/`` of the source checkout, else the XDG data folder (``~/.local/share/vzmon``)."""
+    if (PROJECT_ROOT / "pyproject.toml").is_file():
+        return PROJECT_ROOT / "outputs"
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "vzmon"
+
+
+# ---- value parsers: raw value (TOML value or env string) -> typed value, ValueError on bad input
+
+
+def _str(v: Any) -> str:
+    if not isinstance(v, str):
+        raise ValueError(f"expected a string, got {v!r}")
+    return v.strip()
+
+
+def _url(v: Any) -> str:
+    s = _str(v).rstrip("/")
+    if not s.startswith(("http://", "https://")):
+        raise ValueError(f"expected an http(s) URL, got {s!r}")
+    return s
+
+
+def _float_range(lo: float, hi: float, lo_open: bool = False) -> Callable[[Any], float]:
+    def parse(v: Any) -> float:
+        if isinstance(v, bool):
+            raise ValueError(f"expected a number, got {v!r}")
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            raise ValueError(f"expected a number, got {v!r}") from None
+        if not (lo < x if lo_open else lo <= x) or x > hi:
+            bracket = "(" if lo_open else "["
+            raise ValueError(f"{x:g} is outside {bracket}{lo:g}, {hi:g}]")
+        return x
+
+    return parse
+
+
+def _int_range(lo: int, hi: int) -> Callable[[Any], int]:
+    def parse(v: Any) -> int:
+        if isinstance(v, bool) or (isinstance(v, float) and not v.is_integer()):
+            raise ValueError(f"expected a whole number, got {v!r}")
+        try:
+            x = int(v)
+        except (TypeError, ValueError):
+            raise ValueError(f"expected a whole number, got {v!r}") from None
+        if not lo <= x <= hi:
+            raise ValueError(f"{x} is outside [{lo}, {hi}]")
+        return x
+
+    return parse
+
+
+def _choice(*options: str) -> Callable[[Any], str]:
+    def parse(v: Any) -> str:
+        s = _str(v).lower()
+        if s not in options:
+            raise ValueError(f"{s!r} is not one of {', '.join(options)}")
+        return s
+
+    return parse
+
+
+def _str_list(v: Any) -> tuple[str, ...]:
+    if isinstance(v, str):
+        items = [p.strip() for p in v.split(",")]
+    elif isinstance(v, list) and all(isinstance(p, str) for p in v):
+        items = [p.strip() for p in v]
+    else:
+        raise ValueError(f"expected a list of strings, got {v!r}")
+    return tuple(p for p in items if p)
+
+
+def _path(v: Any) -> Path | None:
+    s = _str(v)
+    return Path(s).expanduser() if s else None
+
+
+def _level(v: Any) -> str:
+    return _choice("debug", "info", "warning", "error")(v).upper()
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One setting: TOML ``section.key``, default, env var, parser and meaning."""
+
+    key: str
+    default: Any
+    parse: Callable[[Any], Any]
+    help: str
+    env: str = ""
+    is_path: bool = False
+    secret: bool = False  # env only, never from a settings file
+
+    @property
+    def field(self) -> str:
+        return self.key.replace(".", "_")
+
+    @property
+    def env_name(self) -> str:
+        return self.env or "VZMON_" + self.field.upper()
+
+
+SPECS: tuple[Spec, ...] = (
+    Spec(
+        "store.outputs_dir",
+        None,
+        _path,
+        "Folder for charts, reports and exports (and the store by default).",
+        env="VZMON_OUTPUTS",
+        is_path=True,
+    ),
+    Spec(
+        "store.db", None, _path, "SQLite store. Default: `<outputs_dir>/monitor.sqlite`.", env="VZMON_DB", is_path=True
+    ),
+    Spec("opensky.api_url", DEFAULT_API_URL, _url, "OpenSky REST root.", env="OPENSKY_API_URL"),
+    Spec("opensky.token_url", DEFAULT_TOKEN_URL, _url, "OpenSky OAuth2 token endpoint.", env="OPENSKY_TOKEN_URL"),
+    Spec("opensky.client_id", None, _str, "OAuth2 API client id (env only).", env="OPENSKY_CLIENT_ID", secret=True),
+    Spec(
+        "opensky.client_secret",
+        None,
+        _str,
+        "OAuth2 API client secret (env only).",
+        env="OPENSKY_CLIENT_SECRET",
+        secret=True,
+    ),
+    Spec(
+        "opensky.credentials",
+        None,
+        _path,
+        "`credentials.json` from the OpenSky account page (keys `clientId`, `clientSecret`).",
+        env="OPENSKY_CREDENTIALS",
+        is_path=True,
+    ),
+    Spec(
+        "opensky.account",
+        "auto",
+        _choice(*ACCOUNT_TYPES),
+        "Credit tier: `anonymous` 400/day, `standard` 4000, `feeder` 8000; `auto` = standard with credentials.",
+    ),
+    Spec("opensky.daily_credits", 0, _int_range(0, 1_000_000), "Daily credit budget; 0 = the account tier's."),
+    Spec(
+        "opensky.budget_share",
+        0.9,
+        _float_range(0.05, 1.0),
+        "Share of the daily credits `watch` plans to spend (the rest is headroom).",
+    ),
+    Spec("opensky.connect_timeout_s", 10.0, _float_range(0.1, 300), "TCP connect timeout, seconds."),
+    Spec("opensky.read_timeout_s", 30.0, _float_range(0.1, 600), "Read timeout per response, seconds."),
+    Spec("opensky.retries", 3, _int_range(0, 10), "Retries after a connection error or 5xx, per poll."),
+    Spec("opensky.backoff_s", 2.0, _float_range(0, 120), "First retry wait, seconds; doubles each retry."),
+    Spec(
+        "opensky.stale_after_s",
+        15,
+        _int_range(1, 3600),
+        "A position older than this at the response `time` is flagged `stale` (kept, not dropped).",
+    ),
+    Spec("zones.ring_nm", 120.0, _float_range(0, 300), "Width of the ring around the FIR, NM; 0 = no ring."),
+    Spec("zones.fir_file", None, _path, "GeoJSON to take the FIR from instead of the built-in SVZM.", is_path=True),
+    Spec("zones.fir_property", "id", _str, "Feature property that selects the FIR in `fir_file`."),
+    Spec("zones.fir_value", "", _str, "Value of `fir_property` of the FIR feature."),
+    Spec("zones.extra_file", None, _path, "GeoJSON with further zones, counted after the FIR and ring.", is_path=True),
+    Spec("zones.extra_property", "id", _str, "Feature property that selects zones in `extra_file`."),
+    Spec("zones.extra_values", (), _str_list, "Values of `extra_property` to load as zones (comma list in env)."),
+    Spec(
+        "watch.interval_s",
+        0.0,
+        _float_range(0, 86_400),
+        "Seconds between `watch` polls; 0 = the shortest the daily credit budget sustains.",
+    ),
+    Spec("log.level", "INFO", _level, "Log level on stderr: debug, info, warning, error."),
+)
+_SPEC_BY_KEY = {s.key: s for s in SPECS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, resolved and validated. Paths are absolute. See ``SPECS`` for meanings."""
+
+    config_path: Path | None
+    store_outputs_dir: Path
+    store_db: Path
+    opensky_api_url: str
+    opensky_token_url: str
+    opensky_client_id: str | None
+    opensky_client_secret: Secret | None = field(repr=False)
+    opensky_credentials: Path | None
+    opensky_account: str
+    opensky_daily_credits: int
+    opensky_budget_share: float
+    opensky_connect_timeout_s: float
+    opensky_read_timeout_s: float
+    opensky_retries: int
+    opensky_backoff_s: float
+    opensky_stale_after_s: int
+    zones_ring_nm: float
+    zones_fir_file: Path | None
+    zones_fir_property: str
+    zones_fir_value: str
+    zones_extra_file: Path | None
+    zones_extra_property: str
+    zones_extra_values: tuple[str, ...]
+    watch_interval_s: float
+    log_level: str
+
+    @property
+    def authenticated(self) -> bool:
+        return self.opensky_client_id is not None and self.opensky_client_secret is not None
+
+    @property
+    def account_type(self) -> str:
+        """The credit tier in force: ``auto`` resolves to standard with credentials, else anonymous."""
+        if self.opensky_account != "auto":
+            return self.opensky_account
+        return "standard" if self.authenticated else "anonymous"
+
+    @property
+    def charts_dir(self) -> Path:
+        return self.store_outputs_dir / "charts"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.store_outputs_dir / "reports"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.store_db.with_name(self.store_db.name + ".lock")
+
+
+def _find_config(flag: str | Path | None, env: Mapping[str, str]) -> Path | None:
+    if flag:
+        path = Path(flag).expanduser().resolve()
+        if not path.is_file():
+            raise ConfigError(f"settings file {path} not found; fix --config", key="--config")
+        return path
+    if env.get("VZMON_CONFIG"):
+        path = Path(env["VZMON_CONFIG"]).expanduser().resolve()
+        if not path.is_file():
+            raise ConfigError(f"settings file {path} not found; fix VZMON_CONFIG", key="VZMON_CONFIG")
+        return path
+    default = PROJECT_ROOT / "config" / "settings.toml"
+    return default if default.is_file() else None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            doc = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"settings file {path} is not valid TOML: {exc}", key=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"settings file {path} cannot be read: {exc.strerror}", key=str(path)) from None
+    flat: dict[str, Any] = {}
+    for section, table in doc.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: top-level key {section!r} must be a [section] table", key=section)
+        for name, value in table.items():
+            key = f"{section}.{name}"
+            if key not in _SPEC_BY_KEY:
+                known = ", ".join(s.key for s in SPECS if s.key.startswith(section + ".")) or "none"
+                raise ConfigError(f"{path}: unknown setting {key} (known in [{section}]: {known})", key=key)
+            if _SPEC_BY_KEY[key].secret:
+                raise ConfigError(
+                    f"{path}: {key} is a secret; set it in the environment as {_SPEC_BY_KEY[key].env_name}", key=key
+                )
+            flat[key] = value
+    return flat
+
+
+def _read_credentials(path: Path) -> tuple[str, str]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        client_id, secret = doc["clientId"], doc["clientSecret"]
+        if not (isinstance(client_id, str) and isinstance(secret, str) and client_id and secret):
+            raise TypeError
+    except FileNotFoundError:
+        raise ConfigError(
+            f"OpenSky credentials file {path} not found; fix OPENSKY_CREDENTIALS", key="OPENSKY_CREDENTIALS"
+        ) from None
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ConfigError(
+            f"OpenSky credentials file {path} must be JSON with string keys clientId and clientSecret "
+            "(download it again from the OpenSky account page)",
+            key="OPENSKY_CREDENTIALS",
+        ) from None
+    return client_id, secret
+
+
+def load_settings(
+    config: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Resolve every setting. ``overrides`` maps ``section.key`` to command-line values.
+
+    Raises :class:`ConfigError` naming the setting (and where its bad value came from).
+    """
+    env = os.environ if env is None else env
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    config_path = _find_config(config, env)
+    from_file = _read_toml(config_path) if config_path else {}
+    values: dict[str, Any] = {}
+    for spec in SPECS:
+        if spec.key in overrides:
+            raw, origin, base = overrides[spec.key], f"flag for {spec.key}", Path.cwd()
+        elif env.get(spec.env_name, "") != "":
+            raw, origin, base = env[spec.env_name], f"environment variable {spec.env_name}", Path.cwd()
+        elif spec.key in from_file:
+            raw, origin = from_file[spec.key], f"{spec.key} in {config_path}"
+            base = config_path.parent if config_path else Path.cwd()
+        else:
+            values[spec.field] = spec.default
+            continue
+        try:
+            value = spec.parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"bad value for {origin}: {exc}", key=spec.key) from None
+        if spec.is_path and value is not None and not value.is_absolute():
+            value = (base / value).resolve()
+        values[spec.field] = value
+
+    outputs = values["store_outputs_dir"] or _default_outputs()
+    values["store_outputs_dir"] = outputs
+    values["store_db"] = values["store_db"] or outputs / "monitor.sqlite"
+
+    client_id, secret = values.pop("opensky_client_id"), values.pop("opensky_client_secret")
+    if values["opensky_credentials"] is not None and not (client_id or secret):
+        client_id, secret = _read_credentials(values["opensky_credentials"])
+    if bool(client_id) != bool(secret):
+        missing = "OPENSKY_CLIENT_SECRET" if client_id else "OPENSKY_CLIENT_ID"
+        raise ConfigError(f"OpenSky credentials are half set: set {missing} too, or neither", key=missing)
+    if values["zones_fir_file"] is not None and not values["zones_fir_value"]:
+        raise ConfigError(
+            "zones.fir_file is set but zones.fir_value is empty; name the FIR feature to use", key="zones.fir_value"
+        )
+    if values["zones_extra_file"] is not None and not values["zones_extra_values"]:
+        raise ConfigError(
+            "zones.extra_file is set but zones.extra_values is empty; list the features to load",
+            key="zones.extra_values",
+        )
+    return Settings(
+        config_path=config_path,
+        opensky_client_id=client_id or None,
+        opensky_client_secret=Secret(secret) if secret else None,
+        **values,
+    )
+
+
+def settings_table_markdown() -> str:
+    """README's settings table, generated from ``SPECS``."""
+    rows = ["| setting (`settings.toml`) | environment variable | default | meaning |", "|---|---|---|---|"]
+    for spec in SPECS:
+        default = spec.default
+        if spec.key == "store.outputs_dir":
+            shown = "`outputs/` of the checkout"
+        elif default is None or default == "" or default == ():
+            shown = "(none)"
+        else:
+            shown = f"`{default}`"
+        key = f"`{spec.key}`" + (" (env only)" if spec.secret else "")
+        rows.append(f"| {key} | `{spec.env_name}` | {shown} | {spec.help} |")
+    rows.append(
+        "| (settings file) | `VZMON_CONFIG` | `config/settings.toml` of the checkout | "
+        "Settings file to read; `--config` overrides it. |"
+    )
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(settings_table_markdown())

@@ -1,0 +1,1 @@
+"""Test suite for vzmon (run: python -m pytest)."""
