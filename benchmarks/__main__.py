@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHES = ["bench_fence"]
+BENCHES = ["bench_fence", "bench_ingest"]
 
 
 def main() -> int:

@@ -12,8 +12,11 @@ A position exactly on the FIR border therefore counts as inside the FIR.
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import shapely
 
 from geo.bounds import BBox
 from geo.ring import ring_sectors, whole_ring
@@ -63,6 +66,15 @@ class ZoneSet:
     def polling_box(self) -> BBox:
         """The box to request from OpenSky: :attr:`bbox` rounded outwards to 0.01 degree."""
         return self.bbox.rounded_out(_BOX_DECIMALS)
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 over the zone codes and geometries (WKB): identifies these exact zones."""
+        h = hashlib.sha256()
+        for zone in self.zones:
+            h.update(zone.code.encode())
+            h.update(shapely.to_wkb(zone.geometry, output_dimension=2))
+        return h.hexdigest()
 
     def zone(self, code: str) -> Zone:
         for z in self.zones:

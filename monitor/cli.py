@@ -15,7 +15,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,11 +37,18 @@ EXIT_LOCKED = 73
 EXIT_TEMPFAIL = 75
 
 log = logging.getLogger("monitor")
+DRAWING_COMMANDS = frozenset({"zones"})
 
 EPILOG = """\
 examples:
-  vzmon zones                          zones, areas and the OpenSky polling box
+  vzmon collect                        one poll into the store (for cron)
+  vzmon watch                          poll in a loop at the pace the daily credits allow
+  vzmon status                         last data and its age, counts, credits, rate-limit state
+  vzmon plan                           credits per poll and sustainable intervals per account
   vzmon zones --map outputs/charts/zones.png
+
+crontab (every 5 minutes; 3 credits a poll = 864 of a standard account's 4,000 a day):
+  */5 * * * * /path/to/vzmon/.venv/bin/vzmon collect >> /path/to/vzmon/outputs/collect.log 2>&1
 
 exit codes: 0 ok · 1 failed · 2 usage/config error · 73 another run holds the lock ·
 75 temporary failure (network, OpenSky down or rate-limited; cron retries next tick)
@@ -97,6 +107,130 @@ def run_zones(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _iso(t: datetime | None) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ") if t else "never"
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "n/a"
+    seconds = max(0.0, seconds)
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172_800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def _poll_exit(command: str, result: pipeline.PollResult) -> int:
+    if result.failure is None:
+        return EXIT_OK
+    print(f"vzmon {command}: error: {result.failure}", file=sys.stderr)
+    return _exit_code(result.failure)
+
+
+def _print_poll(result: pipeline.PollResult, as_json: bool) -> None:
+    print(json.dumps(result.as_dict(), ensure_ascii=False) if as_json else result.line(), flush=True)
+
+
+def run_collect(args: argparse.Namespace, settings: Settings) -> int:
+    result = pipeline.collect_once(settings, dry_run=args.dry_run)
+    _print_poll(result, args.json)
+    return _poll_exit(args.command, result)
+
+
+def run_watch(args: argparse.Namespace, settings: Settings) -> int:
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: Any) -> None:
+        log.info("watch: %s received; finishing the poll in progress", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        pipeline.watch(settings, lambda r: _print_poll(r, args.json), stop=stop, max_polls=args.max_polls)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return EXIT_OK
+
+
+def run_status(args: argparse.Namespace, settings: Settings) -> int:
+    st = pipeline.status(settings, check=args.check)
+    if args.json:
+        doc = {
+            "now": _iso(st.now),
+            "store": {"path": st.store_path, "bytes": st.store_bytes, "rows": st.rows, "integrity": st.integrity},
+            "last_ok": {"api_time": _iso(st.last_ok_time) if st.last_ok_time else None, "age_s": st.last_ok_age_s},
+            "last_poll": {
+                "time": _iso(st.last_poll_time) if st.last_poll_time else None,
+                "status": st.last_poll_status,
+                "error": st.last_poll_error,
+            },
+            "zones": {c.zone: {"airborne": c.airborne, "on_ground": c.on_ground, "stale": c.stale} for c in st.counts},
+            "credits_remaining": st.credits_remaining,
+            "credits_seen_at": _iso(st.credits_seen_at) if st.credits_seen_at else None,
+            "rate_limited_until": _iso(st.rate_limited_until) if st.rate_limited_until else None,
+            "next_poll_allowed": _iso(st.next_poll_allowed),
+        }
+        print(json.dumps(doc, indent=2))
+        return EXIT_OK
+    print(f"now (UTC)            {_iso(st.now)}")
+    print(f"last data            {_iso(st.last_ok_time)}  (age {_age(st.last_ok_age_s)})")
+    print(
+        f"last poll            {_iso(st.last_poll_time)}  {st.last_poll_status or ''}"
+        + (f"  {st.last_poll_error}" if st.last_poll_error and st.last_poll_status != "ok" else "")
+    )
+    if st.counts:
+        print("aircraft at last data (airborne / on ground / stale):")
+        for c in st.counts:
+            print(f"  {c.zone:<12} {c.airborne:5d} {c.on_ground:5d} {c.stale:5d}")
+    credits = (
+        "unknown" if st.credits_remaining is None else f"{st.credits_remaining} (as of {_iso(st.credits_seen_at)})"
+    )
+    print(f"credits left         {credits}")
+    if st.rate_limited_until:
+        print(f"rate limit           rate-limited until {_iso(st.rate_limited_until)}")
+    else:
+        print("rate limit           not rate-limited")
+    print(f"next poll allowed    {_iso(st.next_poll_allowed)}")
+    rows = ", ".join(f"{k} {v:,}" for k, v in st.rows.items())
+    print(f"store                {st.store_path} ({st.store_bytes / 1e6:.1f} MB): {rows}")
+    if st.integrity is not None:
+        print(f"integrity check      {st.integrity}")
+    return EXIT_OK
+
+
+def run_plan(args: argparse.Namespace, settings: Settings) -> int:
+    report = pipeline.plan(settings)
+    b = report.box
+    if args.json:
+        doc = {
+            "polling_box": {**b.opensky_params(), "area_sq_deg": round(b.area_sq_deg, 2)},
+            "credits_per_poll": report.credits_per_poll,
+            "budget_share": settings.opensky_budget_share,
+            "accounts": [r.__dict__ for r in report.rows],
+            "account_in_force": report.account_in_force,
+            "interval_in_force_s": report.interval_in_force_s,
+            "warning": report.warning,
+        }
+        print(json.dumps(doc, indent=2))
+        return EXIT_OK
+    print(f"polling box  {b}: {b.area_sq_deg:.1f} sq°, {report.credits_per_poll} credits per /states/all call")
+    print(f"budget       {settings.opensky_budget_share:.0%} of the daily credits (opensky.budget_share)")
+    print()
+    print(f"{'account':<11} {'credits/day':>11} {'polls/day':>10} {'shortest interval':>18}")
+    for r in report.rows:
+        print(f"{r.account:<11} {r.daily_credits:>11,} {r.polls_per_day:>10,} {r.min_interval_s:>16.0f} s")
+    print()
+    print(f"in force     {report.account_in_force} account, watch polls every {report.interval_in_force_s:.0f} s")
+    if report.warning:
+        print(f"warning: {report.warning}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vzmon",
@@ -110,6 +244,57 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser(
+        "collect",
+        help="one poll of OpenSky into the store (for cron)",
+        description="Poll OpenSky /states/all once for the zones' polling box, classify every aircraft and "
+        "store the snapshot. Prints one line: UTC time, status, aircraft in SVZM (airborne/on ground), per ring "
+        "sector, credits left. Safe to re-run; a second run while one holds the lock exits 73 at once.",
+        epilog="examples:\n  vzmon collect\n  vzmon collect --json\n\ncrontab:\n"
+        "  */5 * * * * /path/to/vzmon/.venv/bin/vzmon collect >> /path/to/vzmon/outputs/collect.log 2>&1",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--json", action="store_true", help="print the poll as one JSON object")
+    p.add_argument("--dry-run", action="store_true", help="poll and classify but store nothing")
+    p.set_defaults(run=run_collect)
+
+    p = sub.add_parser(
+        "watch",
+        help="poll in a loop at the pace the daily credit budget allows",
+        description="Poll repeatedly. The interval follows the account's daily credits (anonymous 400, standard "
+        "4,000, feeder 8,000; opensky.account, opensky.daily_credits) and is never shorter than OpenSky's "
+        "resolution (10 s anonymous, 5 s authenticated). SIGINT/SIGTERM finish the poll in progress and exit 0.",
+        epilog="examples:\n  vzmon watch\n  vzmon watch --interval 300 --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--interval", type=float, metavar="SECONDS", help="seconds between polls (overrides the budget)")
+    p.add_argument("--max-polls", type=int, metavar="N", help="stop after N polls")
+    p.add_argument("--json", action="store_true", help="print each poll as one JSON object")
+    p.set_defaults(run=run_watch)
+
+    p = sub.add_parser(
+        "status",
+        help="last data and its age, counts per zone, credits, rate-limit state, store size",
+        description="Show the last successful snapshot and its age, the counts per zone in it, the credits left, "
+        "whether the account is rate-limited and when the next poll is allowed, and the store's size and rows.",
+        epilog="examples:\n  vzmon status\n  vzmon status --check --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--check", action="store_true", help="also run SQLite's integrity check")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=run_status)
+
+    p = sub.add_parser(
+        "plan",
+        help="credits per poll and the shortest sustainable interval per account type",
+        description="Show the credit cost of one /states/all call for the configured zones, and for each account "
+        "type the polls per day and the shortest interval the daily credits sustain.",
+        epilog="example:\n  vzmon plan",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=run_plan)
+
+    p = sub.add_parser(
         "zones",
         help="list the zones, their areas and the polling box; optionally draw a map",
         description="List the FIR, the ring sectors and any user zones, with geodesic areas, bounding boxes and "
@@ -121,6 +306,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(run=run_zones)
     return parser
+
+
+def validate_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Cross-flag checks; a mistake goes through the parser's error (exit 2) with a reason."""
+    interval = getattr(args, "interval", None)
+    if interval is not None and interval <= 0:
+        parser.error(f"--interval must be positive, got {interval:g}")
+    max_polls = getattr(args, "max_polls", None)
+    if max_polls is not None and max_polls < 1:
+        parser.error(f"--max-polls must be at least 1, got {max_polls}")
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -154,11 +349,13 @@ def _exit_code(exc: MonitorError) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run vzmon with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     parser = build_parser()
     args = parser.parse_args(argv)
+    validate_args(parser, args)
+    if args.command in DRAWING_COMMANDS:
+        import matplotlib
+
+        matplotlib.use("Agg")  # files only, no display; set before anything imports pyplot
     run: Callable[[argparse.Namespace, Settings], int] = args.run
     try:
         settings = load_settings(args.config, _overrides(args))
@@ -172,6 +369,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"vzmon {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `vzmon status | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
     except Exception as exc:  # the one place an unexpected error (a bug) becomes exit 1, one line
         if args.debug:
             raise

@@ -13,8 +13,8 @@ Secrets (the OpenSky client id/secret, SMTP password, webhook URLs) come only fr
 variables or the OpenSky ``credentials.json``; a settings file that sets one is rejected. They are
 held in :class:`Secret`, whose repr never shows the value.
 
-``SPECS`` is the single table of settings; README's settings table is generated from it and a test
-keeps the two in step (``python -m monitor.settings`` prints the table).
+``SPECS`` is the single table of settings; README's settings table is generated from it by
+:func:`settings_table_markdown`, and ``tests/test_docs.py`` keeps the two in step.
 """
 
 from __future__ import annotations
@@ -164,6 +164,7 @@ class Spec:
     env: str = ""
     is_path: bool = False
     secret: bool = False  # env only, never from a settings file
+    shown_default: str = ""  # how README shows a default that is computed
 
     @property
     def field(self) -> str:
@@ -182,9 +183,16 @@ SPECS: tuple[Spec, ...] = (
         "Folder for charts, reports and exports (and the store by default).",
         env="VZMON_OUTPUTS",
         is_path=True,
+        shown_default="`outputs/` of the checkout, else `~/.local/share/vzmon`",
     ),
     Spec(
-        "store.db", None, _path, "SQLite store. Default: `<outputs_dir>/monitor.sqlite`.", env="VZMON_DB", is_path=True
+        "store.db",
+        None,
+        _path,
+        "The SQLite store.",
+        env="VZMON_DB",
+        is_path=True,
+        shown_default="`<outputs_dir>/monitor.sqlite`",
     ),
     Spec("opensky.api_url", DEFAULT_API_URL, _url, "OpenSky REST root.", env="OPENSKY_API_URL"),
     Spec("opensky.token_url", DEFAULT_TOKEN_URL, _url, "OpenSky OAuth2 token endpoint.", env="OPENSKY_TOKEN_URL"),
@@ -303,12 +311,12 @@ class Settings:
 def _find_config(flag: str | Path | None, env: Mapping[str, str]) -> Path | None:
     if flag:
         path = Path(flag).expanduser().resolve()
-        if not path.is_file():
+        if not path.exists() or path.is_dir():
             raise ConfigError(f"settings file {path} not found; fix --config", key="--config")
         return path
     if env.get("VZMON_CONFIG"):
         path = Path(env["VZMON_CONFIG"]).expanduser().resolve()
-        if not path.is_file():
+        if not path.exists() or path.is_dir():  # /dev/null is fine: no settings file
             raise ConfigError(f"settings file {path} not found; fix VZMON_CONFIG", key="VZMON_CONFIG")
         return path
     default = PROJECT_ROOT / "config" / "settings.toml"
@@ -352,8 +360,8 @@ def _read_credentials(path: Path) -> tuple[str, str]:
         ) from None
     except (OSError, ValueError, KeyError, TypeError):
         raise ConfigError(
-            f"OpenSky credentials file {path} must be JSON with string keys clientId and clientSecret "
-            "(download it again from the OpenSky account page)",
+            f"OpenSky credentials file {path} (OPENSKY_CREDENTIALS) must be JSON with string keys clientId and "
+            "clientSecret (download it again from the OpenSky account page)",
             key="OPENSKY_CREDENTIALS",
         ) from None
     return client_id, secret
@@ -424,8 +432,8 @@ def settings_table_markdown() -> str:
     rows = ["| setting (`settings.toml`) | environment variable | default | meaning |", "|---|---|---|---|"]
     for spec in SPECS:
         default = spec.default
-        if spec.key == "store.outputs_dir":
-            shown = "`outputs/` of the checkout"
+        if spec.shown_default:
+            shown = spec.shown_default
         elif default is None or default == "" or default == ():
             shown = "(none)"
         else:
@@ -437,7 +445,3 @@ def settings_table_markdown() -> str:
         "Settings file to read; `--config` overrides it. |"
     )
     return "\n".join(rows)
-
-
-if __name__ == "__main__":
-    print(settings_table_markdown())

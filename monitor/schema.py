@@ -1,0 +1,110 @@
+"""The canonical position columns: name, dtype, unit and meaning, declared once.
+
+Place in the flow: ``opensky.parse_states`` emits exactly these columns (plus ``zone`` after
+``geo.fence``), ``store`` builds its columnar position blocks from them, and ``tests/test_schema.py``
+fails if any of the three drift apart.
+
+Units are OpenSky's SI units with the unit in the name where it could be ambiguous. Times are
+tz-aware UTC in memory (pandas ``datetime64[s, UTC]``) and on disk (Arrow ``timestamp[s, UTC]`` in
+position blocks; whole Unix seconds, UTC, in SQLite columns).
+Coordinates are WGS 84 degrees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+import pyarrow as pa
+
+__all__ = [
+    "POSITION_COLUMNS",
+    "POSITION_SCHEMA",
+    "SNAPSHOT_STATUSES",
+    "Column",
+    "column_names",
+    "positions_frame",
+]
+
+Kind = Literal["str", "float", "bool", "int", "time"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    nullable: bool
+    unit: str
+    meaning: str
+    opensky_index: int | None = None  # index in an OpenSky state vector; None if derived
+
+    @property
+    def pandas_dtype(self) -> str:
+        return {
+            "str": "string",
+            "float": "float64",
+            "bool": "boolean" if self.nullable else "bool",
+            "int": "Int16",
+            "time": "datetime64[s, UTC]",
+        }[self.kind]
+
+
+POSITION_COLUMNS: tuple[Column, ...] = (
+    Column("icao24", "str", False, "", "24-bit ICAO transponder address, lower-case hex", 0),
+    Column("callsign", "str", True, "", "callsign, padding stripped; null if none received", 1),
+    Column("origin_country", "str", False, "", "country inferred from the ICAO address; may be empty", 2),
+    Column("time_position", "time", True, "UTC", "time of the last position update; null if none in 15 s", 3),
+    Column("last_contact", "time", False, "UTC", "time of the last message of any kind", 4),
+    Column("longitude", "float", True, "deg", "WGS 84 longitude", 5),
+    Column("latitude", "float", True, "deg", "WGS 84 latitude", 6),
+    Column("baro_altitude_m", "float", True, "m", "barometric altitude", 7),
+    Column("on_ground", "bool", True, "", "position came from a surface position report", 8),
+    Column("velocity_mps", "float", True, "m/s", "ground speed", 9),
+    Column("true_track_deg", "float", True, "deg", "track, clockwise from north", 10),
+    Column("vertical_rate_mps", "float", True, "m/s", "vertical rate, positive climbing", 11),
+    Column("sensors", "str", True, "", "receiver ids as a JSON list; null unless filtered by sensor", 12),
+    Column("geo_altitude_m", "float", True, "m", "geometric altitude", 13),
+    Column("squawk", "str", True, "", "Mode A code, kept as text ('0415')", 14),
+    Column("spi", "bool", True, "", "special purpose indicator", 15),
+    Column("position_source", "int", True, "", "0 ADS-B, 1 ASTERIX, 2 MLAT, 3 FLARM", 16),
+    Column("category", "int", True, "", "emitter category 0-20; null when the reply had 17 fields", 17),
+    Column("stale", "bool", False, "", "position older than stale_after_s at the response time, or none"),
+    Column("zone", "str", False, "", "zone code from geo.fence: SVZM, ring:<ICAO>, outside, unknown"),
+)
+
+# Poll attempt outcomes recorded in the snapshots table.
+#   ok            data stored            empty      OpenSky answered with no states (stored, flagged)
+#   duplicate     same API time as an earlier snapshot (nothing new stored)
+#   rate_limited  429, credits exhausted skipped    not sent: inside a recorded retry-after window
+#   error         network, timeout, 5xx, bad reply, auth failure
+SNAPSHOT_STATUSES: tuple[str, ...] = ("ok", "empty", "duplicate", "rate_limited", "skipped", "error")
+
+
+_ARROW_TYPES = {
+    "str": pa.string(),
+    "float": pa.float64(),
+    "bool": pa.bool_(),
+    "int": pa.int16(),
+    "time": pa.timestamp("s", tz="UTC"),
+}
+# The same columns as Arrow types: what the parser builds and the store's position blocks hold.
+POSITION_SCHEMA = pa.schema([pa.field(c.name, _ARROW_TYPES[c.kind], nullable=c.nullable) for c in POSITION_COLUMNS])
+_TO_PANDAS = {pa.string(): pd.StringDtype(), pa.bool_(): pd.BooleanDtype(), pa.int16(): pd.Int16Dtype()}
+
+
+def column_names() -> list[str]:
+    return [c.name for c in POSITION_COLUMNS]
+
+
+def positions_frame(table: pa.Table) -> pd.DataFrame:
+    """A table of position columns as pandas, with the dtypes ``Column.pandas_dtype`` names.
+
+    ``zone`` becomes a categorical; other columns keep their nullable dtypes.
+    """
+    df: pd.DataFrame = table.to_pandas(types_mapper=_TO_PANDAS.get)
+    if "stale" in df.columns and not df["stale"].isna().any():
+        df["stale"] = df["stale"].to_numpy(dtype=bool)
+    if "zone" in df.columns:
+        df["zone"] = df["zone"].astype("category")
+    return df

@@ -1,0 +1,1 @@
+"""Test data: recorded-format fixtures written by the project."""

@@ -1,0 +1,198 @@
+"""``vzmon collect``, ``status`` and ``plan`` through ``main([...])``: output lines and exit codes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import filelock
+import pytest
+
+from monitor import cli
+from monitor.cli import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_TEMPFAIL, EXIT_USAGE, main
+from tests.conftest import with_credentials
+from tests.fake_opensky import Fault
+
+
+def _snapshots(db) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT status, http_status, retry_at, error FROM snapshots ORDER BY id").fetchall()
+
+
+def test_collect_stores_a_snapshot_and_prints_one_line(opensky_env, capsys):
+    assert main(["collect"]) == EXIT_OK
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1
+    line = out[0]
+    assert line.endswith("credits left 397")
+    assert " · ok · SVZM 20 airborne/2 on ground · ring:SKED 4/0 · ring:TNCF 3/1 · ring:TJZS 2/0" in line
+    assert line[:20].endswith("Z")
+    assert _snapshots(opensky_env) == [("ok", 200, None, None)]
+
+
+def test_collect_json_prints_the_same_as_json(opensky_env, capsys):
+    assert main(["collect", "--json"]) == EXIT_OK
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["status"] == "ok" and doc["credits_remaining"] == 397 and doc["credits_charged"] == 3
+    assert doc["zones"]["SVZM"] == {"airborne": 20, "on_ground": 2, "stale": 1}
+    assert doc["api_time"].endswith("Z")
+
+
+def test_collect_dry_run_stores_nothing(opensky_env, capsys):
+    assert main(["collect", "--dry-run"]) == EXIT_OK
+    assert "dry run" in capsys.readouterr().out
+    assert _snapshots(opensky_env) == []
+
+
+def test_collect_logs_go_to_stderr_with_one_summary_line(opensky_env, capsys):
+    main(["collect"])
+    err = capsys.readouterr().err
+    summaries = [line for line in err.splitlines() if "INFO monitor.pipeline: poll ok" in line]
+    assert len(summaries) == 1 and "SVZM 20+2" in summaries[0]
+
+
+def test_collect_exits_75_when_rate_limited_and_records_the_retry_after(opensky_env, fake_opensky, capsys):
+    fake_opensky.credits["anonymous"] = 1
+    fake_opensky.retry_after_s = 22688
+    assert main(["collect"]) == EXIT_TEMPFAIL
+    captured = capsys.readouterr()
+    assert "rate_limited" in captured.out and "next poll allowed" in captured.out
+    assert "vzmon collect: error: OpenSky credits exhausted (HTTP 429)" in captured.err
+    assert "Traceback" not in captured.err
+    ((status, http, retry_at, _),) = _snapshots(opensky_env)
+    assert (status, http) == ("rate_limited", 429) and retry_at is not None
+
+
+def test_collect_after_a_429_does_not_call_the_server_until_retry_after(opensky_env, fake_opensky, capsys):
+    fake_opensky.credits["anonymous"] = 1
+    main(["collect"])
+    calls = len(fake_opensky.requests)
+    fake_opensky.credits["anonymous"] = 400  # even with credits back, we wait for the recorded time
+    assert main(["collect"]) == EXIT_TEMPFAIL
+    assert len(fake_opensky.requests) == calls
+    statuses = [s[0] for s in _snapshots(opensky_env)]
+    assert statuses == ["rate_limited", "skipped"]
+    assert "skipped" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_collect_exits_75_on_persistent_5xx_and_records_a_gap(opensky_env, fake_opensky, capsys, status):
+    fake_opensky.faults.extend([Fault(status=status, body="down")] * 4)
+    assert main(["collect"]) == EXIT_TEMPFAIL
+    assert "no data (a gap, not a zero)" in capsys.readouterr().out
+    (row,) = _snapshots(opensky_env)
+    assert row[0] == "error" and row[1] == status
+    with sqlite3.connect(opensky_env) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM zone_counts").fetchone()[0] == 0
+
+
+def test_collect_exits_75_when_the_network_is_down(opensky_env, monkeypatch, capsys):
+    monkeypatch.setenv("OPENSKY_API_URL", "http://127.0.0.1:9/api")  # discard port: nothing listens
+    assert main(["collect"]) == EXIT_TEMPFAIL
+    assert "connection failed" in capsys.readouterr().err
+    assert _snapshots(opensky_env)[0][0] == "error"
+
+
+def test_collect_exits_2_when_credentials_are_rejected(opensky_env, monkeypatch, capsys):
+    with_credentials(monkeypatch, secret="not-the-secret")
+    assert main(["collect"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "OPENSKY_CLIENT_ID" in err and "not-the-secret" not in err
+
+
+def test_collect_with_credentials_never_logs_secret_or_token(opensky_env, fake_opensky, monkeypatch, capsys):
+    with_credentials(monkeypatch)
+    assert main(["--debug", "collect"]) == EXIT_OK
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    token = next(iter(fake_opensky.tokens))
+    assert "s3cret-value" not in text and token not in text
+    assert "credits left 3997" in captured.out
+
+
+def test_collect_exits_2_on_a_bad_settings_file_naming_the_key(opensky_env, tmp_path, monkeypatch, capsys):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[opensky]\nretries = 'many'\n")
+    monkeypatch.setenv("VZMON_CONFIG", str(cfg))
+    assert main(["collect"]) == EXIT_USAGE
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "opensky.retries" in err and "Traceback" not in err
+
+
+def test_collect_exits_73_when_another_run_holds_the_lock(opensky_env, fake_opensky, capsys):
+    from monitor.settings import load_settings
+
+    lock = filelock.FileLock(str(load_settings().lock_path))
+    with lock:
+        assert main(["collect"]) == EXIT_LOCKED
+    err = capsys.readouterr().err
+    assert "another vzmon run holds the lock" in err
+    assert fake_opensky.requests == []  # nothing was fetched
+
+
+def test_collect_exits_1_when_the_store_is_unwritable(opensky_env, tmp_path, monkeypatch, capsys):
+    blocker = tmp_path / "file-not-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("VZMON_DB", str(blocker / "monitor.sqlite"))
+    assert main(["collect"]) == EXIT_FAILED
+    err = capsys.readouterr().err.strip()
+    assert "VZMON_DB" in err and err.count("\n") == 0
+
+
+def test_unexpected_error_is_one_line_without_debug_and_a_traceback_with_it(opensky_env, monkeypatch, capsys):
+    def boom(*args, **kwargs):
+        raise RuntimeError("bug in a step")
+
+    monkeypatch.setattr(cli.pipeline, "collect_once", boom)
+    assert main(["collect"]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "unexpected error: RuntimeError: bug in a step" in err and "--debug" in err and "Traceback" not in err
+    with pytest.raises(RuntimeError):
+        main(["--debug", "collect"])
+
+
+@pytest.mark.parametrize(
+    "argv", [["nonsense"], ["collect", "--bogus"], ["watch", "--interval", "0"], ["watch", "--max-polls", "0"], []]
+)
+def test_usage_mistakes_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == EXIT_USAGE
+    assert "usage: vzmon" in capsys.readouterr().err
+
+
+def test_status_after_collect_shows_age_counts_and_credits(opensky_env, capsys):
+    main(["collect"])
+    capsys.readouterr()
+    assert main(["status", "--check"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "last data" in out and "age" in out
+    assert "SVZM" in out and "credits left         397" in out
+    assert "not rate-limited" in out and "integrity check      ok" in out
+
+
+def test_status_json_reports_rate_limit_state(opensky_env, fake_opensky, capsys):
+    fake_opensky.credits["anonymous"] = 0
+    main(["collect"])
+    capsys.readouterr()
+    assert main(["status", "--json"]) == EXIT_OK
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["rate_limited_until"] is not None
+    assert doc["next_poll_allowed"] == doc["rate_limited_until"]
+    assert doc["last_ok"]["api_time"] is None
+
+
+def test_plan_lists_cost_and_intervals_per_account(opensky_env, capsys):
+    assert main(["plan"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "3 credits per /states/all call" in out
+    assert "anonymous           400        120              720 s" in out
+    assert "standard          4,000      1,200               72 s" in out
+    assert "feeder            8,000      2,400               36 s" in out
+
+
+def test_plan_json(opensky_env, capsys):
+    assert main(["plan", "--json"]) == EXIT_OK
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["credits_per_poll"] == 3
+    assert [a["account"] for a in doc["accounts"]] == ["anonymous", "standard", "feeder"]

@@ -1,0 +1,26 @@
+"""Live smoke test against the real OpenSky API. Opt-in: .venv/bin/pytest -m network (needs internet)."""
+
+from __future__ import annotations
+
+import pytest
+
+from geo.zoneset import load_zone_set
+from monitor.errors import RateLimited
+from monitor.opensky import OpenSkyClient, parse_states
+from monitor.settings import DEFAULT_API_URL, DEFAULT_TOKEN_URL
+
+
+@pytest.mark.network
+def test_live_anonymous_poll_of_the_polling_box_parses():
+    box = load_zone_set().polling_box
+    with OpenSkyClient(DEFAULT_API_URL, DEFAULT_TOKEN_URL, retries=1) as client:
+        try:
+            reply = client.fetch_states(box)
+        except RateLimited as exc:
+            pytest.skip(f"this IP is rate-limited until {exc.retry_at}")
+    parsed = parse_states(reply.doc)
+    assert parsed.fields_per_row in (17, 18)
+    assert reply.credits_remaining is None or reply.credits_remaining >= 0
+    if len(parsed.table):
+        lat = parsed.positions["latitude"].dropna()
+        assert lat.between(box.south, box.north).all()
