@@ -11,8 +11,15 @@ import functools
 from dataclasses import dataclass
 
 import airportsdata
+import numpy as np
+import numpy.typing as npt
 
-__all__ = ["MAP_AIRPORTS", "Airport", "airport", "all_airports"]
+from geo.fence import fence_for
+from geo.zoneset import ZoneSet
+
+__all__ = ["MAP_AIRPORTS", "Airport", "AirportTable", "airport", "airport_table", "all_airports"]
+
+_EARTH_KM = 6371.0088
 
 # Airports labelled on maps: Venezuela's main airports, then the neighbours' nearest hubs.
 MAP_AIRPORTS: tuple[str, ...] = (
@@ -54,3 +61,52 @@ def all_airports() -> dict[str, Airport]:
 def airport(icao: str) -> Airport:
     """The airport with this ICAO code. Raises ``KeyError`` for an unknown code."""
     return all_airports()[icao.upper()]
+
+
+@dataclass(frozen=True)
+class AirportTable:
+    """Candidate airports: ICAO codes, WGS 84 degrees, elevation (m) and whether each is in the FIR."""
+
+    icao: npt.NDArray[np.object_]
+    lon: npt.NDArray[np.float64]
+    lat: npt.NDArray[np.float64]
+    elevation_m: npt.NDArray[np.float64]
+    in_fir: npt.NDArray[np.bool_]
+
+    def nearest(
+        self, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+        """Index of the nearest airport to each point and its great-circle distance (km); -1/inf if none."""
+        n = len(lon)
+        best = np.full(n, -1, dtype=np.intp)
+        dist = np.full(n, np.inf)
+        if n == 0 or len(self.icao) == 0:
+            return best, dist
+        alon, alat = np.radians(self.lon), np.radians(self.lat)
+        for s in range(0, n, 4096):  # chunks keep the distance matrix small
+            plon, plat = np.radians(lon[s : s + 4096])[:, None], np.radians(lat[s : s + 4096])[:, None]
+            a = np.sin((alat - plat) / 2) ** 2 + np.cos(plat) * np.cos(alat) * np.sin((alon - plon) / 2) ** 2
+            d = 2 * _EARTH_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+            best[s : s + 4096] = np.argmin(d, axis=1)
+            dist[s : s + 4096] = d[np.arange(d.shape[0]), best[s : s + 4096]]
+        return best, dist
+
+
+@functools.cache
+def airport_table(zone_set: ZoneSet) -> AirportTable:
+    """Airports with an IATA code (scheduled-service airports) in the zones' polling box, plus 1°.
+
+    ``in_fir`` marks those inside the FIR (``geo.fence``, the FIR border counting as inside).
+    """
+    box = zone_set.polling_box.buffered(1.0)
+    rows = [a for a in all_airports().values() if a.iata and box.contains(a.lon, a.lat)]
+    lon = np.array([a.lon for a in rows], dtype=np.float64)
+    lat = np.array([a.lat for a in rows], dtype=np.float64)
+    in_fir = fence_for(zone_set).classify_index(lon, lat) == 0
+    return AirportTable(
+        icao=np.array([a.icao for a in rows], dtype=object),
+        lon=lon,
+        lat=lat,
+        elevation_m=np.array([a.elevation_ft * 0.3048 for a in rows], dtype=np.float64),
+        in_fir=np.asarray(in_fir, dtype=bool),
+    )

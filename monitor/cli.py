@@ -37,11 +37,13 @@ EXIT_LOCKED = 73
 EXIT_TEMPFAIL = 75
 
 log = logging.getLogger("monitor")
-DRAWING_COMMANDS = frozenset({"zones"})
+DRAWING_COMMANDS = frozenset({"zones", "report", "demo"})
 
 EPILOG = """\
 examples:
   vzmon collect                        one poll into the store (for cron)
+  vzmon report --event trump-post-airspace-closed
+  vzmon demo                           simulated November 2025 data and its report
   vzmon watch                          poll in a loop at the pace the daily credits allow
   vzmon status                         last data and its age, counts, credits, rate-limit state
   vzmon plan                           credits per poll and sustainable intervals per account
@@ -231,6 +233,94 @@ def run_plan(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+class _Bar:
+    """tqdm on a terminal, silence otherwise (cron, pipes)."""
+
+    def __init__(self, label: str, total: int) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(
+            total=total, desc=label, unit="", disable=not sys.stderr.isatty(), leave=False, file=sys.stderr
+        )
+
+    def __enter__(self) -> Any:
+        return self._bar
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.close()
+
+
+def _utc_arg(value: str) -> datetime:
+    """An ISO 8601 time for --from/--to: with Z or an offset; a date means 00:00 UTC."""
+    try:
+        t = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO 8601 time (e.g. 2025-11-22T00:00Z)") from None
+    if t.tzinfo is None:
+        if len(value) <= 10:  # a bare date
+            return t.replace(tzinfo=UTC)
+        raise argparse.ArgumentTypeError(f"{value!r} has no time zone; add Z for UTC or an offset like -04:00")
+    return t.astimezone(UTC)
+
+
+def run_events(args: argparse.Namespace, settings: Settings) -> int:
+    events = pipeline.list_events(settings)
+    if args.json:
+        print(json.dumps([{
+            "id": e.id, "time": _iso(e.time), "kind": e.kind, "title": e.title, "source": e.source,
+            "window": [_iso(e.window[0]), _iso(e.window[1])] if e.window else None, "anchor": e.anchor,
+        } for e in events], indent=2, ensure_ascii=False))  # fmt: skip
+        return EXIT_OK
+    print(f"events from {settings.events_file} (times UTC; * = estimated, ° = context only)")
+    for e in events:
+        mark = ("*" if e.estimated else " ") + (" " if e.anchor else "°")
+        print(f"{e.time:%Y-%m-%d %H:%M}{mark} {e.kind:<12} {e.id:<34} {e.title}")
+    return EXIT_OK
+
+
+def run_report(args: argparse.Namespace, settings: Settings) -> int:
+    result = pipeline.report(
+        settings, args.event, start=args.start, end=args.end, days=args.days,
+        out_dir=Path(args.out) if args.out else None, progress=_Bar,
+    )  # fmt: skip
+    for line in result.headline:
+        print(line)
+    print(f"report: {result.files['html']}")
+    print(f"        {result.files['markdown']}, {result.files['metrics']}, {len(result.charts)} charts (PNG + SVG)")
+    return EXIT_OK
+
+
+def run_demo(args: argparse.Namespace, settings: Settings) -> int:
+    result = pipeline.run_demo(
+        settings,
+        interval_s=args.interval,
+        overflight_drop=args.overflight_drop,
+        events=tuple(args.event),
+        progress=_Bar,
+    )
+    print(
+        f"demo: {result.polls:,} simulated polls ({result.gaps} failed on purpose: gaps), "
+        f"{result.positions:,} positions in {result.db} (SIMULATED DATA)"
+    )
+    for rep in result.reports:
+        print()
+        for line in rep.headline:
+            print(line)
+        print(f"report: {rep.files['html']}")
+    return EXIT_OK
+
+
+def run_export(args: argparse.Namespace, settings: Settings) -> int:
+    result = pipeline.export(
+        settings, args.what, args.format, out=Path(args.out) if args.out else None, start=args.start, end=args.end
+    )
+    print(
+        f"exported {result.rows:,} rows of {result.what} to {result.path}"
+        + (f" ({result.files} files)" if result.files > 1 else "")
+    )
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vzmon",
@@ -295,6 +385,85 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=run_plan)
 
     p = sub.add_parser(
+        "events",
+        help="list the events reports can compare around",
+        description="List the announcements and incidents in the events file (events.file), in UTC. Add your own "
+        "there: each needs an id, a time with a time zone, a kind and a source.",
+        epilog="examples:\n  vzmon events\n  vzmon events --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=run_events)
+
+    p = sub.add_parser(
+        "report",
+        help="compare traffic before and after an event; write charts and a report",
+        description="Compare traffic in a window before an event with a window after it (report.window_days each "
+        "side, cut at neighbouring events; the event's uncertainty window left out), matched on hour of the week, "
+        "with 95%% bootstrap intervals. Writes outputs/reports/<event-id>/: report.md, report.html (self-contained), "
+        "metrics.csv and the charts (PNG and SVG).",
+        epilog="examples:\n  vzmon report --event trump-post-airspace-closed\n"
+        "  vzmon report --event faa-kicz-a0012-25-svzm --days 14\n"
+        "  vzmon report --event us-strikes-caracas --from 2025-12-20 --to 2026-01-20",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--event", required=True, metavar="ID", help="event id (see `vzmon events`)")
+    p.add_argument("--days", type=float, metavar="N", help="days on each side (default report.window_days)")
+    p.add_argument(
+        "--from",
+        dest="start",
+        type=_utc_arg,
+        metavar="TIME",
+        help="start of the before window (ISO 8601 UTC); nothing is cut when given",
+    )
+    p.add_argument("--to", dest="end", type=_utc_arg, metavar="TIME", help="end of the after window")
+    p.add_argument("--out", metavar="DIR", help="folder for the report (default outputs/reports/<event-id>)")
+    p.set_defaults(run=run_report)
+
+    p = sub.add_parser(
+        "demo",
+        help="simulate November 2025 into a separate store and report on it (no account needed)",
+        description="Fill a separate store (demo.db) with SIMULATED traffic around the November 2025 events: "
+        "domestic routes, international arrivals and departures, overflights on real corridors, a daily cycle, "
+        "the airline suspensions of 22-26 Nov and the 29 Nov post cutting overflights. The simulated replies go "
+        "through the same ingest path as real polls, then the report runs. Everything is marked SIMULATED.",
+        epilog="examples:\n  vzmon demo\n  vzmon demo --overflight-drop 0.9 --interval 300",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--interval", type=float, default=600.0, metavar="SECONDS", help="simulated poll interval")
+    p.add_argument(
+        "--overflight-drop",
+        type=float,
+        default=0.7,
+        metavar="SHARE",
+        help="share of overflights that stop after the 29 Nov post (default 0.7)",
+    )
+    p.add_argument(
+        "--event",
+        action="append",
+        metavar="ID",
+        help="event to report on (repeatable; default trump-post-airspace-closed)",
+    )
+    p.set_defaults(run=run_demo)
+
+    p = sub.add_parser(
+        "export",
+        help="write positions, counts, polls or hourly metrics as CSV or Parquet",
+        description="Export data from the store. positions: every stored position (Parquet partitioned by UTC "
+        "date); counts: aircraft per zone per snapshot; polls: every poll attempt with its status; hourly: "
+        "coverage and mean aircraft airborne per zone and hour (gaps empty).",
+        epilog="examples:\n  vzmon export positions --format parquet\n"
+        "  vzmon export hourly --format csv --from 2025-11-15 --to 2025-12-07",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("what", choices=("positions", "counts", "polls", "hourly"))
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    p.add_argument("--from", dest="start", type=_utc_arg, metavar="TIME")
+    p.add_argument("--to", dest="end", type=_utc_arg, metavar="TIME")
+    p.add_argument("--out", metavar="PATH", help="file (or folder for partitioned Parquet)")
+    p.set_defaults(run=run_export)
+
+    p = sub.add_parser(
         "zones",
         help="list the zones, their areas and the polling box; optionally draw a map",
         description="List the FIR, the ring sectors and any user zones, with geodesic areas, bounding boxes and "
@@ -316,6 +485,18 @@ def validate_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     max_polls = getattr(args, "max_polls", None)
     if max_polls is not None and max_polls < 1:
         parser.error(f"--max-polls must be at least 1, got {max_polls}")
+    start, end = getattr(args, "start", None), getattr(args, "end", None)
+    if start is not None and end is not None and start >= end:
+        parser.error(f"--from ({start:%Y-%m-%dT%H:%MZ}) must be before --to ({end:%Y-%m-%dT%H:%MZ})")
+    days = getattr(args, "days", None)
+    if days is not None and not 0 < days <= 120:
+        parser.error(f"--days must be in (0, 120], got {days:g}")
+    if args.command == "demo":
+        if not 0 <= args.overflight_drop <= 1:
+            parser.error(f"--overflight-drop is a share between 0 and 1, got {args.overflight_drop:g}")
+        if not 60 <= args.interval <= 3600:
+            parser.error(f"--interval for the demo must be 60 to 3600 seconds, got {args.interval:g}")
+        args.event = args.event or ["trump-post-airspace-closed"]
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:

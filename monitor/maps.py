@@ -13,6 +13,7 @@ from pathlib import Path
 
 import matplotlib.patheffects as pe
 import numpy as np
+from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
@@ -138,7 +139,8 @@ def _draw_airports(ax: Axes, box: BBox) -> None:
 def save_figure(fig: Figure, path: Path) -> Path:
     """Write ``fig`` (format from the suffix: .png at 150 dpi, .svg, .pdf) and release it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150, bbox_inches="tight", metadata=None)
+    with rc_context({"svg.fonttype": "none"}):  # SVG text stays text: searchable and editable
+        fig.savefig(path, dpi=150, bbox_inches="tight", metadata=None)
     fig.clear()
     return path
 

@@ -249,6 +249,37 @@ SPECS: tuple[Spec, ...] = (
         _float_range(0, 86_400),
         "Seconds between `watch` polls; 0 = the shortest the daily credit budget sustains.",
     ),
+    Spec(
+        "events.file",
+        None,
+        _path,
+        "Events to compare around (`vzmon events`, `vzmon report --event`).",
+        is_path=True,
+        shown_default="`events.toml` beside the settings file, else the checkout's `config/events.toml`",
+    ),
+    Spec("report.window_days", 7.0, _float_range(0.25, 120), "Days on each side of an event, before cuts."),
+    Spec(
+        "report.min_coverage",
+        0.5,
+        _float_range(0.0, 1.0),
+        "An hour counts when at least this share of its expected polls succeeded; others are gaps.",
+    ),
+    Spec("report.min_days", 2.0, _float_range(0.5, 60), "Days with data each side needs for a verdict."),
+    Spec("report.bootstrap", 2000, _int_range(100, 100_000), "Bootstrap resamples for the 95 % intervals."),
+    Spec(
+        "report.interval_s",
+        0.0,
+        _float_range(0, 86_400),
+        "Expected seconds between polls, for coverage; 0 = the median spacing of recorded polls.",
+    ),
+    Spec(
+        "demo.db",
+        None,
+        _path,
+        "Store for `vzmon demo` (never the real one).",
+        is_path=True,
+        shown_default="`<outputs_dir>/demo/demo.sqlite`",
+    ),
     Spec("log.level", "INFO", _level, "Log level on stderr: debug, info, warning, error."),
 )
 _SPEC_BY_KEY = {s.key: s for s in SPECS}
@@ -282,6 +313,13 @@ class Settings:
     zones_extra_property: str
     zones_extra_values: tuple[str, ...]
     watch_interval_s: float
+    events_file: Path
+    report_window_days: float
+    report_min_coverage: float
+    report_min_days: float
+    report_bootstrap: int
+    report_interval_s: float
+    demo_db: Path
     log_level: str
 
     @property
@@ -403,6 +441,10 @@ def load_settings(
     outputs = values["store_outputs_dir"] or _default_outputs()
     values["store_outputs_dir"] = outputs
     values["store_db"] = values["store_db"] or outputs / "monitor.sqlite"
+    values["demo_db"] = values["demo_db"] or outputs / "demo" / "demo.sqlite"
+    if values["events_file"] is None:
+        beside = config_path.parent / "events.toml" if config_path else None
+        values["events_file"] = beside if beside and beside.is_file() else PROJECT_ROOT / "config" / "events.toml"
 
     client_id, secret = values.pop("opensky_client_id"), values.pop("opensky_client_secret")
     if values["opensky_credentials"] is not None and not (client_id or secret):

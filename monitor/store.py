@@ -424,6 +424,30 @@ class Store:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot read the store {self.path}: {exc}", path=self.path) from None
 
+    def poll_frame(self, start: datetime, end: datetime) -> pd.DataFrame:
+        """Poll attempts in ``[start, end)``: ``time`` (API time, else request time; UTC), ``status``,
+        ``simulated``."""
+        df = self.read_frame(
+            "SELECT COALESCE(api_time, requested_at) AS time, status, simulated FROM snapshots "
+            "WHERE COALESCE(api_time, requested_at) >= ? AND COALESCE(api_time, requested_at) < ? ORDER BY time",
+            (to_epoch(start), to_epoch(end)),
+        )
+        df["time"] = pd.to_datetime(df["time"], unit="s", utc=True).astype("datetime64[s, UTC]")
+        df["simulated"] = df["simulated"].astype(bool)
+        return df
+
+    def count_frame(self, start: datetime, end: datetime) -> pd.DataFrame:
+        """Zone counts of ``ok`` snapshots with API time in ``[start, end)``: ``time`` (UTC), ``zone``,
+        ``airborne``, ``on_ground``, ``stale``."""
+        df = self.read_frame(
+            "SELECT s.api_time AS time, z.zone, z.airborne, z.on_ground, z.stale FROM zone_counts z "
+            "JOIN snapshots s ON s.id = z.snapshot_id WHERE s.status = 'ok' AND s.api_time >= ? AND s.api_time < ? "
+            "ORDER BY s.api_time",
+            (to_epoch(start), to_epoch(end)),
+        )
+        df["time"] = pd.to_datetime(df["time"], unit="s", utc=True).astype("datetime64[s, UTC]")
+        return df
+
     def rate_limited_until(self, source: str, now: datetime) -> datetime | None:
         """End of the newest recorded retry-after window for ``source`` if it is still ahead of ``now``."""
         rows = self.query(

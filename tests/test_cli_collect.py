@@ -47,7 +47,7 @@ def test_collect_dry_run_stores_nothing(opensky_env, capsys):
 def test_collect_logs_go_to_stderr_with_one_summary_line(opensky_env, capsys):
     main(["collect"])
     err = capsys.readouterr().err
-    summaries = [line for line in err.splitlines() if "INFO monitor.pipeline: poll ok" in line]
+    summaries = [line for line in err.splitlines() if "INFO monitor.pipeline.polling: poll ok" in line]
     assert len(summaries) == 1 and "SVZM 20+2" in summaries[0]
 
 

@@ -32,6 +32,7 @@ def test_quick_start_has_exactly_two_commands():
 
 def test_ci_runs_the_readme_test_command():
     assert "exec ./scripts/check" in (ROOT / ".ci" / "run").read_text()
+    assert "CI_REQUIRE_CHROMIUM=1" in (ROOT / ".ci" / "run").read_text()
 
 
 @pytest.mark.parametrize("command", _commands())

@@ -1,21 +1,10 @@
-"""Pipeline: the only module that wires the steps together. ``cli`` calls one function per command.
+"""Polling: one cron tick (fetch, fence, count, store), the watch loop, status and the credit plan.
 
-    settings ──► geo zones ──► polling box
-                                   │
-    OpenSky /states/all ◄──────────┘
-         │ reply
-         ▼
-    opensky.parse_states ──► geo.fence (zone per position) ──► counts.count_by_zone
-                                                                   │
-                                   store.record_poll (one transaction) ◄┘
-                                          │
-                                          ├──► status, plan
-                                          └──► analysis ──► charts / report;  alerts ──► notify
-
-Each function takes the frozen Settings (plus plain arguments and the seams: clock, sleep,
-client) and returns a result object; none prints or exits. A source failure is recorded in the
-store first (a gap, never a zero) and then reported in the result for ``cli`` to map to an exit
-code.
+Part of ``monitor.pipeline``, the only place where steps are wired together (the flow is drawn
+in ``monitor/pipeline/__init__.py``). Functions take the frozen Settings plus plain arguments and
+the seams (clock, sleep, client) and return result objects; none prints or exits. A source failure
+is recorded in the store first (a gap, never a zero) and then returned for ``cli`` to map to an
+exit code.
 """
 
 from __future__ import annotations

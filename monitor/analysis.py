@@ -1,0 +1,505 @@
+"""Analysis: before/after windows around an event, hourly series, changes with bootstrap intervals.
+
+Place in the flow: ``pipeline.report`` reads polls, zone counts and positions for the windows
+from the store, builds flights (``flights``), and calls the functions here; ``charts`` and
+``report`` present the results. Pure pandas/numpy; no I/O. Windows are half-open ``[start, end)``
+in UTC and passed explicitly.
+
+Method (each report states it):
+- Coverage: the share of expected polls that succeeded (``ok``). Expected polls come from the
+  polling cadence. Failed, rate-limited, skipped and empty polls are gaps: an hour whose coverage
+  is below ``min_coverage`` has no value (never a zero, never interpolated).
+- Measures per zone and hour: mean aircraft airborne over the hour's snapshots; flights first seen
+  airborne in the zone during the hour (for SVZM also per flight class); per day: unique aircraft.
+- Like with like: only hours present on both sides are compared, matched on hour of the week
+  (weekday and hour, as EUROCONTROL compares a day with the same weekday of earlier weeks); if the
+  windows are too short to share a day of matched hours, on hour of the day, and the report says so.
+- Change: after/before - 1, where each side's level is the mean over matched hours of that hour's
+  mean (each matched hour weighs the same on both sides). 95 % interval: a bootstrap over days
+  (each side's days resampled with replacement ``n_boot`` times, levels recomputed on the hours
+  present on both sides, percentile interval).
+- Too little data (fewer than ``min_days`` days with data on a side, or fewer than 12 matched hours)
+  gives an "insufficient data" verdict instead of a number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from monitor.events import Event, events_between
+from monitor.flights import FLIGHT_CLASSES
+
+__all__ = [
+    "AnalysisRules",
+    "Change",
+    "Window",
+    "compare",
+    "compare_daily",
+    "daily_unique_aircraft",
+    "hourly_airborne",
+    "hourly_coverage",
+    "hourly_flights",
+    "infer_interval_s",
+    "plan_windows",
+    "verdict",
+]
+
+HOUR = pd.Timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class AnalysisRules:
+    window_days: float = 7.0
+    min_coverage: float = 0.5
+    min_days: float = 2.0
+    min_matched_hours: int = 12
+    n_boot: int = 2000
+    seed: int = 20251129
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open UTC interval and what shaped it."""
+
+    label: str
+    start: datetime
+    end: datetime
+    notes: tuple[str, ...] = ()
+    confounders: tuple[str, ...] = ()  # other events inside the window (ids)
+
+    @property
+    def days(self) -> float:
+        return max(0.0, (self.end - self.start).total_seconds() / 86400)
+
+
+def plan_windows(
+    event: Event,
+    events: Sequence[Event],
+    days: float = 7.0,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> tuple[Window, Window]:
+    """Before and after windows around ``event``, its uncertainty window left out of both.
+
+    Default: ``days`` each side, cut at the nearest anchor events (the notes say where and why).
+    ``start``/``end`` set the outer edges explicitly; then nothing is cut, and events inside are
+    listed as confounders.
+    """
+    explicit = start is not None or end is not None
+    b_start = start or event.start - timedelta(days=days)
+    a_end = end or event.end + timedelta(days=days)
+    b_end, a_start = event.start, event.end
+    b_notes: list[str] = []
+    a_notes: list[str] = []
+    if event.estimated:
+        note = (
+            f"the event time is estimated: {event.start:%Y-%m-%d %H:%M}–{event.end:%H:%M} UTC is left out "
+            "of both windows"
+        )
+        b_notes.append(note)
+        a_notes.append(note)
+    if not explicit:
+        anchors = [o for o in events if o.id != event.id and o.anchor]
+        earlier = [o for o in anchors if o.start < event.start and o.end > b_start]
+        if earlier:
+            cut = max(earlier, key=lambda o: o.end)
+            if cut.end >= b_end:
+                b_notes.append(
+                    f"overlaps the window of {cut.id} ({cut.start:%Y-%m-%d %H:%M}–{cut.end:%H:%M} UTC): "
+                    "nothing is left before"
+                )
+                b_start = b_end
+            else:
+                b_start = cut.end
+                b_notes.append(f"cut at {cut.id} ({cut.end:%Y-%m-%d %H:%M} UTC) so it does not mix in")
+        later = [o for o in anchors if o.end > event.end and o.start < a_end]
+        if later:
+            cut = min(later, key=lambda o: o.start)
+            if cut.start <= a_start:
+                a_notes.append(
+                    f"overlaps the window of {cut.id} ({cut.start:%Y-%m-%d %H:%M}–{cut.end:%H:%M} UTC): "
+                    "nothing is left after"
+                )
+                a_end = a_start
+            else:
+                a_end = cut.start
+                a_notes.append(f"cut at {cut.id} ({cut.start:%Y-%m-%d %H:%M} UTC) so it does not mix in")
+
+    def others(s: datetime, e: datetime) -> tuple[str, ...]:
+        return tuple(x.id for x in events_between(events, s, e) if x.id != event.id) if e > s else ()
+
+    return (
+        Window("before", b_start, max(b_start, b_end), tuple(dict.fromkeys(b_notes)), others(b_start, b_end)),
+        Window("after", a_start, max(a_start, a_end), tuple(dict.fromkeys(a_notes)), others(a_start, a_end)),
+    )
+
+
+def infer_interval_s(poll_times: pd.Series) -> float:
+    """The polling cadence: the median spacing of poll attempts (seconds), 300 if unknown."""
+    t = poll_times.sort_values().to_numpy(dtype="datetime64[s]").astype(np.int64)
+    if len(t) < 3:
+        return 300.0
+    d = np.diff(t)
+    d = d[d > 0]
+    return float(np.median(d)) if len(d) else 300.0
+
+
+def _hours(window: Window) -> pd.DatetimeIndex:
+    first = pd.Timestamp(window.start).floor("h")
+    return pd.date_range(first, pd.Timestamp(window.end), freq="h", inclusive="left", tz="UTC")
+
+
+def hourly_coverage(polls: pd.DataFrame, window: Window, interval_s: float) -> pd.Series:
+    """Share of expected polls that succeeded, per hour of ``window`` (index: hour start, UTC).
+
+    ``polls``: columns ``time`` (UTC) and ``status``; one row per attempt.
+    """
+    hours = _hours(window)
+    if len(hours) == 0:
+        return pd.Series(dtype=float)
+    start, end = pd.Timestamp(window.start), pd.Timestamp(window.end)
+    inside = polls[(polls["time"] >= start) & (polls["time"] < end) & (polls["status"] == "ok")]
+    ok = inside.groupby(inside["time"].dt.floor("h")).size().reindex(hours, fill_value=0)
+    seconds = np.array([(min(h + HOUR, end) - max(h, start)).total_seconds() for h in hours], dtype=float)
+    expected = np.maximum(seconds / interval_s, 1e-9)
+    return pd.Series(np.clip(ok.to_numpy() / expected, 0.0, 1.0), index=hours, name="coverage")
+
+
+def hourly_airborne(counts: pd.DataFrame, window: Window, zones: Sequence[str]) -> pd.DataFrame:
+    """Mean aircraft airborne per hour and zone over the hour's successful snapshots.
+
+    ``counts``: columns ``time``, ``zone``, ``airborne`` for ok snapshots. Hours without a snapshot
+    are NaN (gaps).
+    """
+    hours = _hours(window)
+    start, end = pd.Timestamp(window.start), pd.Timestamp(window.end)
+    c = counts[(counts["time"] >= start) & (counts["time"] < end) & counts["zone"].isin(list(zones))]
+    if c.empty:
+        return pd.DataFrame(index=hours, columns=list(zones), dtype=float)
+    table = c.pivot_table(
+        index=c["time"].dt.floor("h"), columns="zone", values="airborne", aggfunc="mean", observed=True
+    )
+    return table.reindex(index=hours, columns=list(zones)).astype(float)
+
+
+def hourly_flights(
+    entries: pd.DataFrame, flights: pd.DataFrame, window: Window, zones: Sequence[str], fir_code: str
+) -> pd.DataFrame:
+    """Flights first seen airborne in each zone per hour; for the FIR also per flight class.
+
+    Columns: each zone, then ``<fir>:<class>`` for each class. Values are counts (0 where none;
+    coverage decides later which hours count).
+    """
+    hours = _hours(window)
+    start, end = pd.Timestamp(window.start), pd.Timestamp(window.end)
+    e = entries[(entries["time"] >= start) & (entries["time"] < end)]
+    hour = e["time"].dt.floor("h")
+    table = pd.crosstab(hour, e["zone"].astype(str)).reindex(index=hours, columns=list(zones), fill_value=0)
+    classes = flights.set_index("flight")["flight_class"]
+    fir = e[e["zone"].astype(str) == fir_code]
+    cls = classes.reindex(fir["flight"].to_numpy()).to_numpy()
+    by_class = pd.crosstab(fir["time"].dt.floor("h").to_numpy(), cls) if len(fir) else pd.DataFrame()
+    for name in FLIGHT_CLASSES:
+        col = by_class[name] if name in by_class.columns else pd.Series(dtype=float)
+        table[f"{fir_code}:{name}"] = col.reindex(hours, fill_value=0).to_numpy() if len(col) else 0
+    return table.astype(float)
+
+
+def daily_unique_aircraft(
+    positions: pd.DataFrame, window: Window, zones: Sequence[str], coverage: pd.Series, min_coverage: float = 0.5
+) -> pd.DataFrame:
+    """Distinct aircraft seen airborne (fresh positions) per UTC day and zone, for whole days inside
+    ``window`` whose every hour has at least ``min_coverage``; other days are NaN (gaps)."""
+    start, end = pd.Timestamp(window.start), pd.Timestamp(window.end)
+    first_day = start.ceil("D")
+    days = pd.date_range(first_day, end.floor("D"), freq="D", inclusive="left", tz="UTC")
+    p = positions[(positions["time"] >= first_day) & (positions["time"] < end.floor("D"))]
+    p = p[~p["stale"].to_numpy(dtype=bool, na_value=True) & ~p["on_ground"].to_numpy(dtype=bool, na_value=False)]
+    p = p[p["zone"].astype(str).isin(list(zones))]
+    uniq = p.groupby([p["time"].dt.floor("D"), p["zone"].astype(str)])["icao24"].nunique()
+    table: pd.DataFrame = uniq.unstack(fill_value=0).reindex(index=days, columns=list(zones), fill_value=0)
+    hours = coverage.reindex(pd.date_range(first_day, end.floor("D"), freq="h", inclusive="left", tz="UTC"))
+    covered = (hours.fillna(0.0) >= min_coverage).groupby(pd.DatetimeIndex(hours.index).floor("D")).all()
+    table = table.astype(float)
+    table.loc[~covered.reindex(days, fill_value=False).to_numpy()] = np.nan
+    return table
+
+
+@dataclass(frozen=True)
+class Change:
+    """A before/after comparison of one measure. ``change`` and the interval are fractions."""
+
+    measure: str  # airborne | flights | unique_aircraft
+    zone: str
+    flight_class: str | None
+    unit: str
+    before: float
+    after: float
+    change: float | None
+    ci_low: float | None
+    ci_high: float | None
+    matched_hours: int
+    matching: str
+    days_before: float
+    days_after: float
+    status: str  # ok | insufficient
+    reason: str = ""
+    samples: tuple[float, ...] = field(default=(), repr=False)
+
+    @property
+    def label(self) -> str:
+        return f"{self.zone} {self.flight_class}" if self.flight_class else self.zone
+
+    def percent(self) -> str:
+        if self.change is None or self.ci_low is None or self.ci_high is None:
+            return "n/a"
+        return f"{self.change:+.0%} (95% CI {self.ci_low:+.0%} to {self.ci_high:+.0%})"
+
+
+def _keys(index: pd.DatetimeIndex, by_week: bool) -> npt.NDArray[np.int64]:
+    return (index.day_of_week * 24 + index.hour).to_numpy() if by_week else index.hour.to_numpy()
+
+
+def _day_key_table(
+    values: npt.NDArray[np.float64],
+    days: npt.NDArray[np.int64],
+    keys: npt.NDArray[np.int64],
+    shared: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Per (day, matched key): the sum of the values and how many there are (days x keys)."""
+    _, day_i = np.unique(days, return_inverse=True)
+    key_i = np.searchsorted(shared, keys)
+    n_days = int(day_i.max()) + 1 if len(day_i) else 0
+    sums = np.zeros((n_days, len(shared)))
+    counts = np.zeros((n_days, len(shared)))
+    np.add.at(sums, (day_i, key_i), values)
+    np.add.at(counts, (day_i, key_i), 1.0)
+    return sums, counts
+
+
+def _key_means(
+    weights: npt.NDArray[np.float64], sums: npt.NDArray[np.float64], counts: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Per-key means for each row of day ``weights`` (resample multiplicities): (means, counts)."""
+    s, c = weights @ sums, weights @ counts
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return s / c, c
+
+
+def _multiplicity(draws: npt.NDArray[np.intp], n: int) -> npt.NDArray[np.float64]:
+    """How often each of ``n`` days was drawn, per bootstrap row."""
+    rows = np.repeat(np.arange(draws.shape[0]), draws.shape[1])
+    out = np.zeros((draws.shape[0], n))
+    np.add.at(out, (rows, draws.ravel()), 1.0)
+    return out
+
+
+def compare(
+    before: pd.Series,
+    after: pd.Series,
+    cov_before: pd.Series,
+    cov_after: pd.Series,
+    *,
+    measure: str,
+    zone: str,
+    unit: str,
+    flight_class: str | None = None,
+    scale: float = 1.0,
+    rules: AnalysisRules | None = None,
+) -> Change:
+    """Compare hourly values of two windows on matched hours; ``scale`` converts units (24: per day)."""
+    rules = rules or AnalysisRules()
+    good_b = before[(cov_before.reindex(before.index) >= rules.min_coverage) & before.notna()]
+    good_a = after[(cov_after.reindex(after.index) >= rules.min_coverage) & after.notna()]
+    ib, ia = pd.DatetimeIndex(good_b.index), pd.DatetimeIndex(good_a.index)
+    days_b = len(np.unique(ib.floor("D")))
+    days_a = len(np.unique(ia.floor("D")))
+    kb, ka = _keys(ib, by_week=True), _keys(ia, by_week=True)
+    matching = "hour of the week"
+    if len(np.intersect1d(kb, ka)) < 24:  # less than a day of shared weekday-hours: match hours of day
+        kb, ka = _keys(ib, by_week=False), _keys(ia, by_week=False)
+        matching = "hour of the day (the windows share too few weekdays)"
+    shared = np.intersect1d(kb, ka)
+    mb, ma = np.isin(kb, shared), np.isin(ka, shared)
+    vb, va = good_b.to_numpy(dtype=float)[mb] * scale, good_a.to_numpy(dtype=float)[ma] * scale
+    day_b, day_a = ib[mb].floor("D").asi8, ia[ma].floor("D").asi8
+    # Each side's level is the mean over matched keys of that key's mean: every matched hour of the
+    # week (or day) weighs the same on both sides, whatever the windows' lengths.
+    sums_b, counts_b = _day_key_table(vb, day_b, kb[mb], shared)
+    sums_a, counts_a = _day_key_table(va, day_a, ka[ma], shared)
+    means_b, _ = _key_means(np.ones((1, len(sums_b))), sums_b, counts_b)
+    means_a, _ = _key_means(np.ones((1, len(sums_a))), sums_a, counts_a)
+    mean_b = float(np.nanmean(means_b)) if len(shared) else float("nan")
+    mean_a = float(np.nanmean(means_a)) if len(shared) else float("nan")
+
+    def result(
+        status: str,
+        change: float | None = None,
+        ci: tuple[float | None, float | None] = (None, None),
+        reason: str = "",
+        samples: tuple[float, ...] = (),
+    ) -> Change:
+        return Change(
+            measure=measure,
+            zone=zone,
+            flight_class=flight_class,
+            unit=unit,
+            before=mean_b,
+            after=mean_a,
+            change=change,
+            ci_low=ci[0],
+            ci_high=ci[1],
+            matched_hours=len(shared),
+            matching=matching,
+            days_before=float(len(np.unique(day_b))),
+            days_after=float(len(np.unique(day_a))),
+            status=status,
+            reason=reason,
+            samples=samples,
+        )
+
+    if min(days_b, days_a) < rules.min_days:
+        return result(
+            "insufficient",
+            reason=f"too little data: usable hours on {days_b} day(s) before and {days_a} "
+            f"after (need {rules.min_days:g} on each side)",
+        )
+    if len(shared) < rules.min_matched_hours:
+        return result("insufficient", reason=f"too few matched hours ({len(shared)}; need {rules.min_matched_hours})")
+    if not mean_b > 0:
+        return result("insufficient", reason="nothing was seen before, so a relative change is undefined")
+    # Bootstrap over days: resample each side's days with replacement, recompute the key means,
+    # keep the keys present on both sides in that resample, compare the two averages.
+    rng = np.random.default_rng(rules.seed)
+    nb, na = len(sums_b), len(sums_a)
+    wb = _multiplicity(rng.integers(0, nb, size=(rules.n_boot, nb)), nb)
+    wa = _multiplicity(rng.integers(0, na, size=(rules.n_boot, na)), na)
+    kmb, cb = _key_means(wb, sums_b, counts_b)
+    kma, ca = _key_means(wa, sums_a, counts_a)
+    both = (cb > 0) & (ca > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        level_b = np.where(both, kmb, 0.0).sum(axis=1) / both.sum(axis=1)
+        level_a = np.where(both, kma, 0.0).sum(axis=1) / both.sum(axis=1)
+        ratios = level_a / level_b - 1.0
+    ratios = ratios[np.isfinite(ratios)]
+    lo, hi = np.percentile(ratios, [2.5, 97.5]) if len(ratios) else (np.nan, np.nan)
+    return result("ok", mean_a / mean_b - 1.0, (float(lo), float(hi)), samples=tuple(np.round(ratios[:200], 4)))
+
+
+def compare_daily(
+    before: pd.Series, after: pd.Series, *, measure: str, zone: str, unit: str, rules: AnalysisRules | None = None
+) -> Change:
+    """Compare daily values (whole days only) with a bootstrap over days; no hour matching."""
+    rules = rules or AnalysisRules()
+    vb, va = before.dropna().to_numpy(dtype=float), after.dropna().to_numpy(dtype=float)
+    mean_b = float(vb.mean()) if len(vb) else float("nan")
+    mean_a = float(va.mean()) if len(va) else float("nan")
+
+    def result(
+        status: str, change: float | None = None, ci: tuple[float | None, float | None] = (None, None), reason: str = ""
+    ) -> Change:
+        return Change(
+            measure=measure,
+            zone=zone,
+            flight_class=None,
+            unit=unit,
+            before=mean_b,
+            after=mean_a,
+            change=change,
+            ci_low=ci[0],
+            ci_high=ci[1],
+            matched_hours=0,
+            matching="whole days",
+            days_before=float(len(vb)),
+            days_after=float(len(va)),
+            status=status,
+            reason=reason,
+        )
+
+    if min(len(vb), len(va)) < max(2.0, rules.min_days):
+        return result(
+            "insufficient", reason=f"too little data: {len(vb)} whole covered day(s) before and {len(va)} after"
+        )
+    if not mean_b > 0:
+        return result("insufficient", reason="nothing was seen before, so a relative change is undefined")
+    rng = np.random.default_rng(rules.seed + 1)
+    bb = vb[rng.integers(0, len(vb), size=(rules.n_boot, len(vb)))].mean(axis=1)
+    ba = va[rng.integers(0, len(va), size=(rules.n_boot, len(va)))].mean(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = ba / bb - 1.0
+    ratios = ratios[np.isfinite(ratios)]
+    lo, hi = np.percentile(ratios, [2.5, 97.5])
+    return result("ok", mean_a / mean_b - 1.0, (float(lo), float(hi)))
+
+
+_CLASS_NAMES = {
+    "domestic": "Domestic flights",
+    "departure": "Departures",
+    "arrival": "Arrivals",
+    "overflight": "Overflights",
+}
+
+
+def _pct(x: float) -> str:
+    return f"{abs(x) * 100:.0f}%"
+
+
+def _sentence(c: Change, subject: str) -> str:
+    if c.status != "ok" or c.change is None or c.ci_low is None or c.ci_high is None:
+        return f"{subject}: not enough data to compare ({c.reason})."
+    if c.ci_low <= 0 <= c.ci_high:
+        return (
+            f"{subject} changed by {c.change:+.0%}, within the noise (95% CI {c.ci_low:+.0%} to "
+            f"{c.ci_high:+.0%}), from {c.before:.1f} to {c.after:.1f} {c.unit}."
+        )
+    low, high = sorted((abs(c.ci_low), abs(c.ci_high)))
+    direction = "fell" if c.change < 0 else "rose"
+    return (
+        f"{subject} {direction} {_pct(c.change)} (95% CI {_pct(low)}–{_pct(high)}), from {c.before:.1f} to "
+        f"{c.after:.1f} {c.unit}."
+    )
+
+
+def verdict(
+    event: Event,
+    windows: tuple[Window, Window],
+    coverage: tuple[float, float],
+    changes: Sequence[Change],
+    fir_code: str,
+) -> str:
+    """One paragraph with the numbers, or a plain statement that the data do not allow one."""
+    before, after = windows
+    by = {(c.measure, c.zone, c.flight_class): c for c in changes}
+    head = by.get(("airborne", fir_code, None))
+    intro = (
+        f"Comparing {before.days:.1f} days before {event.id} ({event.start:%Y-%m-%d %H:%M} UTC) with "
+        f"{after.days:.1f} days after it (poll coverage {coverage[0]:.0%} before, {coverage[1]:.0%} after)"
+    )
+    if head is None or head.status != "ok":
+        why = head.reason if head is not None else "no data"
+        return f"{intro}: there is not enough data to say whether traffic changed ({why})."
+    parts = [f"{intro}, matched on {head.matching}: " + _sentence(head, f"aircraft airborne in {fir_code}")]
+    cls = [by.get(("flights", fir_code, name)) for name in FLIGHT_CLASSES]
+    cls_ok = [c for c in cls if c is not None and c.status == "ok"]
+    if cls_ok:
+        parts.append(
+            " ".join(_sentence(c, f"{c.flight_class.capitalize()}s" if c.flight_class else c.zone) for c in cls_ok)
+        )
+    ring = [c for c in changes if c.measure == "airborne" and c.zone != fir_code and c.zone.startswith("ring")]
+    moved = [c for c in ring if c.status == "ok" and c.ci_low is not None and c.ci_low > 0]
+    if moved:
+        parts.append(
+            "Traffic rose around the FIR in "
+            + ", ".join(f"{c.zone} ({c.change:+.0%})" for c in moved)
+            + ", consistent with flights routed around it."
+        )
+    conf = sorted(set(before.confounders) | set(after.confounders))
+    if conf:
+        parts.append(f"Other events inside the windows ({', '.join(conf)}) may share the effect.")
+    return " ".join(parts)

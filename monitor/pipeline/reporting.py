@@ -1,0 +1,392 @@
+"""Reporting: events, the before/after report, and the demo that feeds simulated data through it.
+
+Part of ``monitor.pipeline`` (flow drawn in ``monitor/pipeline/__init__.py``). ``report`` reads
+the two windows' polls, counts and positions from the store, builds flights, compares the
+windows (``analysis``), draws the charts and writes the report files. ``run_demo`` fills a
+separate store with a simulated scenario through the same ingest path as real polls, then
+reports on it. Nothing here prints; progress goes through the ``progress`` callback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+import pandas as pd
+
+from monitor.airports import airport_table
+from monitor.analysis import (
+    AnalysisRules,
+    Change,
+    Window,
+    compare,
+    compare_daily,
+    daily_unique_aircraft,
+    hourly_airborne,
+    hourly_coverage,
+    hourly_flights,
+    infer_interval_s,
+    plan_windows,
+    verdict,
+)
+from monitor.charts import chart_airlines, chart_changes, chart_heatmap, chart_maps, chart_timeseries
+from monitor.errors import ConfigError
+from monitor.events import Event, find_event, load_events
+from monitor.flights import FLIGHT_CLASSES, build_flights
+from monitor.pipeline.polling import ingest_reply, store_lock, zone_set_for
+from monitor.report import ReportData, write_report
+from monitor.settings import Settings
+from monitor.simulate import Scenario, november_2025, simulate_replies
+from monitor.store import PollRecord, Store
+
+__all__ = ["DemoResult", "Progress", "ReportResult", "fill_simulated", "list_events", "report", "run_demo"]
+
+log = logging.getLogger(__name__)
+
+POSITION_COLUMNS_USED = (
+    "icao24",
+    "callsign",
+    "longitude",
+    "latitude",
+    "baro_altitude_m",
+    "geo_altitude_m",
+    "vertical_rate_mps",
+    "on_ground",
+    "stale",
+    "zone",
+)
+
+
+class Bar(Protocol):
+    def update(self, n: int = 1) -> object: ...
+
+
+Progress = Callable[[str, int], AbstractContextManager[Bar]]
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        return None
+
+
+def _no_progress(_label: str, _total: int) -> AbstractContextManager[Bar]:
+    return nullcontext(_NoBar())
+
+
+def list_events(settings: Settings) -> list[Event]:
+    return load_events(settings.events_file)
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    out_dir: Path
+    files: dict[str, Path]
+    charts: dict[str, list[Path]]
+    data: ReportData
+
+    @property
+    def headline(self) -> list[str]:
+        fir = self.data.changes[0].zone if self.data.changes else "SVZM"
+        lines = [self.data.verdict]
+        for c in self.data.changes:
+            if c.zone == fir and c.measure in ("airborne", "flights"):
+                label = f"{c.measure} {c.flight_class or ''}".strip()
+                lines.append(f"  {label:<22} {c.before:8.1f} -> {c.after:8.1f} {c.unit:<24} {c.percent()}")
+        return lines
+
+
+def _rules(settings: Settings) -> AnalysisRules:
+    return AnalysisRules(
+        window_days=settings.report_window_days,
+        min_coverage=settings.report_min_coverage,
+        min_days=settings.report_min_days,
+        n_boot=settings.report_bootstrap,
+    )
+
+
+def report(
+    settings: Settings,
+    event_id: str,
+    *,
+    db: Path | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    days: float | None = None,
+    out_dir: Path | None = None,
+    progress: Progress = _no_progress,
+    now: datetime | None = None,
+) -> ReportResult:
+    """Compare traffic before and after ``event_id`` and write the report; see ``analysis`` for the method."""
+    rules = _rules(settings)
+    events = load_events(settings.events_file)
+    event = find_event(events, event_id)
+    windows = plan_windows(event, events, days or rules.window_days, start, end)
+    before, after = windows
+    if start is not None and start >= event.start:
+        raise ConfigError(
+            f"--from {start:%Y-%m-%dT%H:%MZ} must be before the event ({event.start:%Y-%m-%dT%H:%MZ})", key="--from"
+        )
+    if end is not None and end <= event.end:
+        raise ConfigError(
+            f"--to {end:%Y-%m-%dT%H:%MZ} must be after the event ({event.end:%Y-%m-%dT%H:%MZ})", key="--to"
+        )
+    zone_set = zone_set_for(settings)
+    fir = zone_set.fir.code
+    zones = [z.code for z in zone_set.zones]
+    path = db or settings.store_db
+    if not path.exists():
+        raise ConfigError(
+            f"no store at {path}: run `vzmon collect` first (or `vzmon demo`), or set VZMON_DB", key="store.db"
+        )
+    span_start, span_end = before.start, max(after.end, before.end)
+    with Store(path) as store:
+        polls = store.poll_frame(span_start - timedelta(days=1), span_end + timedelta(days=1))
+        counts = store.count_frame(span_start, span_end)
+        frames = []
+        for w in windows:
+            if w.end <= w.start:
+                continue
+            with progress(f"reading positions ({w.label})", 1) as bar:
+                frames.append(store.read_positions(w.start, w.end, columns=POSITION_COLUMNS_USED))
+                bar.update(1)
+    positions = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["time"])
+    interval = settings.report_interval_s or infer_interval_s(polls["time"])
+    simulated = bool(polls["simulated"].any()) if len(polls) else False
+    with progress("building flights", 1) as bar:
+        if len(positions):
+            flights, entries = build_flights(positions, airport_table(zone_set), fir)
+        else:
+            flights = pd.DataFrame(columns=["flight", "airline", "flight_class", "first_time", "in_fir"])
+            entries = pd.DataFrame(columns=["flight", "zone", "time"])
+        bar.update(1)
+
+    cov = [hourly_coverage(polls, w, interval) for w in windows]
+    air = [hourly_airborne(counts, w, zones) for w in windows]
+    fl = [hourly_flights(entries, flights, w, zones, fir) for w in windows]
+    uniq = [
+        daily_unique_aircraft(positions, w, zones, c, rules.min_coverage)
+        if len(positions)
+        else pd.DataFrame(columns=zones)
+        for w, c in zip(windows, cov, strict=True)
+    ]
+    changes: list[Change] = []
+    for zone in zones:
+        changes.append(
+            compare(
+                air[0][zone],
+                air[1][zone],
+                cov[0],
+                cov[1],
+                measure="airborne",
+                zone=zone,
+                unit="aircraft airborne",
+                rules=rules,
+            )
+        )
+    for zone in zones:
+        changes.append(
+            compare(
+                fl[0][zone],
+                fl[1][zone],
+                cov[0],
+                cov[1],
+                measure="flights",
+                zone=zone,
+                unit="flights per day",
+                scale=24.0,
+                rules=rules,
+            )
+        )
+    for name in FLIGHT_CLASSES:
+        col = f"{fir}:{name}"
+        changes.append(
+            compare(
+                fl[0][col],
+                fl[1][col],
+                cov[0],
+                cov[1],
+                measure="flights",
+                zone=fir,
+                flight_class=name,
+                unit="flights per day",
+                scale=24.0,
+                rules=rules,
+            )
+        )
+    for zone in zones[:1]:
+        changes.append(
+            compare_daily(
+                uniq[0].get(zone, pd.Series(dtype=float)),
+                uniq[1].get(zone, pd.Series(dtype=float)),
+                measure="unique_aircraft",
+                zone=zone,
+                unit="aircraft per day",
+                rules=rules,
+            )
+        )
+    coverage = tuple(float(c.mean()) if len(c) else 0.0 for c in cov)
+    text = verdict(event, windows, (coverage[0], coverage[1]), changes, fir)
+
+    out = out_dir or settings.reports_dir / event.id
+    charts: dict[str, list[Path]] = {}
+    with progress("drawing charts", 5) as bar:
+        context_start = span_start - timedelta(days=2)
+        context_end = span_end + timedelta(days=2)
+        context = Window("context", context_start, context_end)
+        with Store(path) as store:
+            all_counts = store.count_frame(context_start, context_end)
+            all_polls = store.poll_frame(context_start, context_end)
+        series = hourly_airborne(all_counts, context, zones)
+        series_cov = hourly_coverage(all_polls, context, interval)
+        series[series_cov < rules.min_coverage] = float("nan")
+        charts["Aircraft airborne per zone"] = chart_timeseries(
+            series, zones, event, events, windows, out / "timeseries", simulated
+        )
+        bar.update(1)
+        charts["Before and after, with 95% intervals"] = chart_changes(changes, fir, out / "changes", simulated)
+        bar.update(1)
+        hours = tuple(float((c >= rules.min_coverage).sum()) for c in cov)
+        airborne_pos = [_airborne(positions, w) for w in windows]
+        charts["Where the traffic was"] = chart_maps(
+            airborne_pos[0], airborne_pos[1], (hours[0], hours[1]), zone_set, windows, out / "maps", simulated
+        )
+        bar.update(1)
+        charts[f"{fir} by date and hour"] = chart_heatmap(
+            series[fir], fir, out / "heatmap", simulated, [e for e in events if context_start <= e.time < context_end]
+        )
+        bar.update(1)
+        in_fir = flights[flights["in_fir"].astype(bool)] if len(flights) else flights
+        first = (
+            pd.to_datetime(in_fir["first_time"], utc=True) if len(in_fir) else pd.Series(dtype="datetime64[ns, UTC]")
+        )
+        fb = (
+            in_fir[(first >= pd.Timestamp(before.start)) & (first < pd.Timestamp(before.end))]
+            if len(in_fir)
+            else in_fir
+        )
+        fa = in_fir[(first >= pd.Timestamp(after.start)) & (first < pd.Timestamp(after.end))] if len(in_fir) else in_fir
+        charts["Airline mix"] = chart_airlines(
+            fb, fa, (max(hours[0] / 24, 1e-9), max(hours[1] / 24, 1e-9)), fir, out / "airlines", simulated
+        )
+        bar.update(1)
+    data = ReportData(
+        event=event,
+        windows=windows,
+        coverage=(coverage[0], coverage[1]),
+        changes=tuple(changes),
+        verdict=text,
+        charts=charts,
+        simulated=simulated,
+        store=str(path),
+        generated_at=now or datetime.now(UTC),
+        interval_s=interval,
+        n_positions=len(positions),
+        n_flights=len(flights),
+        rules=rules,
+        zone_fingerprint=zone_set.fingerprint,
+    )
+    files = write_report(data, out)
+    log.info("report %s written to %s (%d positions, %d flights)", event.id, out, len(positions), len(flights))
+    return ReportResult(out, files, charts, data)
+
+
+def _flights_in(flights: pd.DataFrame, window: Window) -> pd.DataFrame:
+    """Flights with an airborne position in the FIR that were first seen inside ``window``."""
+    if not len(flights):
+        return flights
+    first = pd.to_datetime(flights["first_time"], utc=True)
+    inside = (first >= pd.Timestamp(window.start)) & (first < pd.Timestamp(window.end))
+    return flights[inside & flights["in_fir"].astype(bool)]
+
+
+def _airborne(positions: pd.DataFrame, window: Window) -> pd.DataFrame:
+    if not len(positions):
+        return positions
+    t = positions["time"]
+    mask = (t >= pd.Timestamp(window.start)) & (t < pd.Timestamp(window.end))
+    mask &= ~positions["stale"].to_numpy(dtype=bool, na_value=True)
+    mask &= ~positions["on_ground"].to_numpy(dtype=bool, na_value=False)
+    return positions.loc[mask, ["longitude", "latitude"]]
+
+
+def fill_simulated(
+    settings: Settings, db: Path, scenario: Scenario, progress: Progress = _no_progress
+) -> tuple[int, int, int]:
+    """Feed every simulated poll of ``scenario`` through the real ingest path into the store ``db``.
+
+    Polls are recorded with source ``demo`` and ``simulated = 1``; a scenario gap is recorded as a
+    failed poll. Returns (polls, failed polls, positions).
+    """
+    zone_set = zone_set_for(settings)
+    box = zone_set.polling_box
+    total = int((scenario.end - scenario.start).total_seconds() // scenario.interval_s)
+    polls = gaps = positions = 0
+    with Store(db) as store, progress("simulating polls", total) as bar:
+        for poll in simulate_replies(dataclasses.replace(scenario, box=box)):
+            requested = poll.time + timedelta(seconds=2)
+            if poll.doc is None:
+                error = f"simulated {poll.status.replace('_', ' ')}"
+                store.record_poll(PollRecord("demo", requested, poll.status, error=error, simulated=True))
+                gaps += 1
+            else:
+                record = PollRecord(
+                    "demo", requested, "ok", simulated=True, http_status=200, credits_charged=box.credits
+                )
+                _, stored, _ = ingest_reply(store, zone_set, poll.doc, record, settings.opensky_stale_after_s)
+                positions += int(stored.n_states or 0)
+            polls += 1
+            bar.update(1)
+    return polls, gaps, positions
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    db: Path
+    polls: int
+    gaps: int
+    positions: int
+    reports: tuple[ReportResult, ...]
+
+
+def run_demo(
+    settings: Settings,
+    *,
+    scenario: Scenario | None = None,
+    interval_s: float = 600.0,
+    overflight_drop: float = 0.7,
+    events: Sequence[str] = ("trump-post-airspace-closed",),
+    progress: Progress = _no_progress,
+    fresh: bool = True,
+) -> DemoResult:
+    """Simulate ``scenario`` into ``settings.demo_db`` and report on ``events``.
+
+    The default scenario is November 2025 (``simulate.november_2025``) polled every ``interval_s``,
+    with ``overflight_drop`` of the overflights gone after the 29 Nov post.
+
+    Every simulated poll goes through ``ingest_reply`` like a real one, recorded with source ``demo``
+    and ``simulated = 1``. ``fresh`` replaces an earlier demo store.
+    """
+    scenario = scenario or november_2025(interval_s=interval_s, overflight_factor=1.0 - overflight_drop)
+    db = settings.demo_db
+    if db.resolve() == settings.store_db.resolve():
+        raise ConfigError(
+            "demo.db is the same file as store.db; the demo never writes into the real store: "
+            "set VZMON_DEMO_DB to another file",
+            key="demo.db",
+        )
+    if fresh:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+    with store_lock(dataclasses.replace(settings, store_db=db)):
+        polls, gaps, positions = fill_simulated(settings, db, scenario, progress)
+    reports = tuple(
+        report(settings, e, db=db, out_dir=settings.store_outputs_dir / "demo" / "reports" / e, progress=progress)
+        for e in events
+    )
+    return DemoResult(db, polls, gaps, positions, reports)

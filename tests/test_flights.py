@@ -1,0 +1,158 @@
+"""Flights: segmentation (gaps, callsigns, landings) and classes from airports and the altitude profile."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from monitor.airlines import airline_of
+from monitor.airports import airport_table
+from monitor.flights import build_flights
+
+T0 = datetime(2025, 11, 20, 12, tzinfo=UTC)
+SVMI = (-66.9906, 10.6031)
+SVMG = (-63.9666, 10.9126)
+
+
+def positions(rows, fence) -> pd.DataFrame:
+    """rows: (minute, icao24, callsign, lon, lat, alt_m or None, on_ground, vertical_rate)."""
+    df = pd.DataFrame(
+        rows,
+        columns=[
+            "minute",
+            "icao24",
+            "callsign",
+            "longitude",
+            "latitude",
+            "baro_altitude_m",
+            "on_ground",
+            "vertical_rate_mps",
+        ],
+    )
+    df["time"] = [T0 + timedelta(minutes=m) for m in df.pop("minute")]
+    df["time"] = pd.to_datetime(df["time"], utc=True)
+    df["geo_altitude_m"] = df["baro_altitude_m"]
+    df["stale"] = False
+    df["callsign"] = df["callsign"].astype("string")
+    df["on_ground"] = df["on_ground"].astype("boolean")
+    df["baro_altitude_m"] = df["baro_altitude_m"].astype(float)
+    df["geo_altitude_m"] = df["geo_altitude_m"].astype(float)
+    df["vertical_rate_mps"] = df["vertical_rate_mps"].astype(float)
+    df["zone"] = fence.categorical(df["longitude"].to_numpy(), df["latitude"].to_numpy())
+    return df
+
+
+def line(icao, callsign, start_min, a, b, n, alt, ground=False, vr=0.0, step=5):
+    return [
+        (start_min + i * step, icao, callsign, a[0] + (b[0] - a[0]) * i / max(n - 1, 1),
+         a[1] + (b[1] - a[1]) * i / max(n - 1, 1), None if ground else alt, ground, vr)
+        for i in range(n)
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def airports(zone_set):
+    return airport_table(zone_set)
+
+
+def test_domestic_flight_from_ground_to_ground(fence, airports):
+    rows = [
+        (0, "aaa001", "VCV100", *SVMI, None, True, None),
+        *line("aaa001", "VCV100", 5, (-66.7, 10.65), (-64.3, 10.88), 6, 9000.0),
+        (40, "aaa001", "VCV100", *SVMG, None, True, None),
+    ]
+    flights, entries = build_flights(positions(rows, fence), airports, "SVZM")
+    (f,) = flights.itertuples()
+    assert (f.start_airport, f.end_airport, f.flight_class) == ("SVMI", "SVMG", "domestic")
+    assert f.callsign == "VCV100" and f.airline == "VCV"
+    assert set(entries["zone"].astype(str)) == {"SVZM"}
+
+
+def test_overflight_departure_and_arrival(fence, airports):
+    over = line("bbb001", "TAM8064", 0, (-70.0, 16.5), (-62.0, 2.0), 20, 11000.0)  # through SVZM at cruise
+    dep = [
+        (0, "bbb002", "CMP221", *SVMI, None, True, None),
+        *line("bbb002", "CMP221", 10, (-67.8, 10.5), (-75.0, 9.6), 8, 10000.0, vr=0.0),
+    ]
+    arr = [
+        *line("bbb003", "IBE6500", 0, (-59.0, 14.0), (-66.0, 10.9), 8, 10000.0),
+        (45, "bbb003", "IBE6500", -66.8, 10.65, 900.0, False, -6.0),
+    ]
+    flights, _ = build_flights(positions(over + dep + arr, fence), airports, "SVZM")
+    by = flights.set_index("callsign")["flight_class"].to_dict()
+    assert by == {"TAM8064": "overflight", "CMP221": "departure", "IBE6500": "arrival"}
+
+
+def test_altitude_profile_places_an_end_sparse_polls_missed(fence, airports):
+    """Last seen descending at 4,000 m 78 km north of Caracas: an arrival. Flying level there: not."""
+    desc = [
+        *line("ccc001", "CMP220", 0, (-70.0, 12.0), (-67.0, 11.35), 6, 10000.0),
+        (35, "ccc001", "CMP220", -66.99, 11.3, 4000.0, False, -9.0),
+    ]
+    level = [
+        *line("ccc002", "RUC700", 0, (-70.0, 12.0), (-67.0, 11.35), 6, 4000.0),
+        (35, "ccc002", "RUC700", -66.99, 11.3, 4000.0, False, 0.0),
+    ]
+    flights, _ = build_flights(positions(desc + level, fence), airports, "SVZM")
+    by = flights.set_index("callsign")
+    assert by.loc["CMP220", "end_airport"] == "SVMI" and by.loc["CMP220", "flight_class"] == "arrival"
+    assert pd.isna(by.loc["RUC700", "end_airport"]) and by.loc["RUC700", "flight_class"] == "overflight"
+
+
+def test_gap_over_30_minutes_starts_a_new_flight(fence, airports):
+    rows = line("ddd001", "AAL930", 0, (-66.0, 14.0), (-65.0, 9.0), 4, 11000.0, step=10)
+    rows += line("ddd001", "AAL930", 31 + 30, (-64.0, 6.0), (-63.0, 3.0), 3, 11000.0, step=10)
+    flights, _ = build_flights(positions(rows, fence), airports, "SVZM")
+    assert len(flights) == 2
+
+
+def test_new_callsign_splits_but_a_missing_one_does_not(fence, airports):
+    rows = line("eee001", "VCV100", 0, (-66.0, 10.0), (-65.0, 10.0), 4, 9000.0)
+    rows[2] = (*rows[2][:2], None, *rows[2][3:])  # callsign not received on one position
+    rows += line("eee001", "VCV101", 20, (-65.0, 10.0), (-64.0, 10.0), 4, 9000.0)
+    flights, _ = build_flights(positions(rows, fence), airports, "SVZM")
+    assert flights["callsign"].tolist() == ["VCV100", "VCV101"]
+
+
+def test_takeoff_after_a_landing_starts_a_new_flight(fence, airports):
+    rows = [
+        *line("fff001", "VCV100", 0, (-66.0, 10.8), (-64.3, 10.9), 4, 3000.0),
+        (20, "fff001", "VCV100", *SVMG, None, True, None),
+        (25, "fff001", "VCV100", *SVMG, None, True, None),
+        *line("fff001", "VCV100", 30, (-64.3, 10.9), (-66.0, 10.8), 4, 3000.0),
+    ]
+    flights, _ = build_flights(positions(rows, fence), airports, "SVZM")
+    assert len(flights) == 2
+    assert flights.loc[0, "end_airport"] == "SVMG" and flights.loc[1, "start_airport"] == "SVMG"
+
+
+def test_stale_missing_and_ground_only_positions_make_no_flight(fence, airports):
+    rows = [
+        (0, "ggg001", "VCV1", *SVMI, None, True, None),
+        (5, "ggg001", "VCV1", *SVMI, None, True, None),
+        (0, "ggg002", "VCV2", np.nan, np.nan, 9000.0, False, 0.0),
+        *line("ggg003", "VCV3", 0, (-66.0, 10.0), (-65.0, 10.0), 3, 9000.0),
+    ]
+    df = positions(rows, fence)
+    df.loc[df["icao24"] == "ggg003", "stale"] = True
+    flights, entries = build_flights(df, airports, "SVZM")
+    assert flights.empty and entries.empty
+
+
+def test_ring_flights_are_not_classed(fence, airports):
+    rows = line("hhh001", "BWA400", 0, (-61.3, 10.6), (-60.5, 12.0), 5, 7000.0)
+    flights, entries = build_flights(positions(rows, fence), airports, "SVZM")
+    (f,) = flights.itertuples()
+    assert not f.in_fir and f.flight_class is None
+    assert set(entries["zone"].astype(str)) == {"ring:TTZP"}
+
+
+@pytest.mark.parametrize(
+    ("callsign", "designator"),
+    [("VCV2210", "VCV"), ("CMP222  ", "CMP"), ("YV3016", None), ("N123AB", None), (None, None), ("SVA11", "SVA")],
+)
+def test_airline_designator_from_callsign(callsign, designator):
+    assert airline_of(callsign) == designator
