@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -42,6 +43,7 @@ __all__ = [
     "compare",
     "compare_daily",
     "daily_unique_aircraft",
+    "density_grid",
     "hourly_airborne",
     "hourly_coverage",
     "hourly_flights",
@@ -212,23 +214,58 @@ def hourly_flights(
 
 
 def daily_unique_aircraft(
-    positions: pd.DataFrame, window: Window, zones: Sequence[str], coverage: pd.Series, min_coverage: float = 0.5
+    entries: pd.DataFrame, window: Window, zones: Sequence[str], coverage: pd.Series, min_coverage: float = 0.5
 ) -> pd.DataFrame:
-    """Distinct aircraft seen airborne (fresh positions) per UTC day and zone, for whole days inside
-    ``window`` whose every hour has at least ``min_coverage``; other days are NaN (gaps)."""
+    """Distinct aircraft seen airborne per UTC day and zone, for whole days inside ``window`` whose
+    every hour has at least ``min_coverage``; other days are NaN (gaps).
+
+    ``entries`` (from ``flights.build_flights``): each flight's first and last airborne time in a
+    zone; an aircraft counts on every day its presence there spans.
+    """
     start, end = pd.Timestamp(window.start), pd.Timestamp(window.end)
-    first_day = start.ceil("D")
-    days = pd.date_range(first_day, end.floor("D"), freq="D", inclusive="left", tz="UTC")
-    p = positions[(positions["time"] >= first_day) & (positions["time"] < end.floor("D"))]
-    p = p[~p["stale"].to_numpy(dtype=bool, na_value=True) & ~p["on_ground"].to_numpy(dtype=bool, na_value=False)]
-    p = p[p["zone"].astype(str).isin(list(zones))]
-    uniq = p.groupby([p["time"].dt.floor("D"), p["zone"].astype(str)])["icao24"].nunique()
-    table: pd.DataFrame = uniq.unstack(fill_value=0).reindex(index=days, columns=list(zones), fill_value=0)
-    hours = coverage.reindex(pd.date_range(first_day, end.floor("D"), freq="h", inclusive="left", tz="UTC"))
+    first_day, last_day = start.ceil("D"), end.floor("D")
+    days = pd.date_range(first_day, last_day, freq="D", inclusive="left", tz="UTC")
+    table = pd.DataFrame(0.0, index=days, columns=list(zones))
+    if len(days) and len(entries):
+        d0 = entries["time"].dt.floor("D").to_numpy(dtype="datetime64[D]").astype(np.int64)
+        d1 = entries["last_time"].dt.floor("D").to_numpy(dtype="datetime64[D]").astype(np.int64)
+        span = d1 - d0 + 1
+        day = np.repeat(d0, span) + (np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span))
+        zone_of = np.repeat(pd.Categorical(entries["zone"].astype(str), categories=list(zones)).codes, span)
+        aircraft = np.repeat(entries["aircraft"].to_numpy(dtype=np.int64), span)
+        lo = np.int64(first_day.to_datetime64().astype("datetime64[D]").astype(np.int64))
+        hi = np.int64(last_day.to_datetime64().astype("datetime64[D]").astype(np.int64))
+        ok = (day >= lo) & (day < hi) & (zone_of >= 0)
+        seen = pd.DataFrame({"day": day[ok], "zone": zone_of[ok], "aircraft": aircraft[ok]}).drop_duplicates()
+        counts = seen.groupby(["day", "zone"]).size().reset_index(name="n")
+        values = table.to_numpy(copy=True)
+        values[(counts["day"].to_numpy() - lo).astype(int), counts["zone"].to_numpy().astype(int)] = counts["n"]
+        table = pd.DataFrame(values, index=days, columns=list(zones))
+    hours = coverage.reindex(pd.date_range(first_day, last_day, freq="h", inclusive="left", tz="UTC"))
     covered = (hours.fillna(0.0) >= min_coverage).groupby(pd.DatetimeIndex(hours.index).floor("D")).all()
-    table = table.astype(float)
     table.loc[~covered.reindex(days, fill_value=False).to_numpy()] = np.nan
     return table
+
+
+def density_grid(
+    lon: npt.NDArray[np.floating[Any]],
+    lat: npt.NDArray[np.floating[Any]],
+    box: tuple[float, float, float, float],
+    cell_deg: float,
+    snapshots: int,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Mean aircraft present per lon/lat cell at a snapshot: position counts / ``snapshots``.
+
+    ``box`` is (west, south, east, north). Returns (grid[lat, lon], lon edges, lat edges); empty
+    cells are NaN so maps leave them blank.
+    """
+    west, south, east, north = box
+    xe = np.arange(west, east + cell_deg, cell_deg)
+    ye = np.arange(south, north + cell_deg, cell_deg)
+    grid, _, _ = np.histogram2d(np.asarray(lat, dtype=float), np.asarray(lon, dtype=float), bins=(ye, xe))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(grid > 0, grid / max(snapshots, 1), np.nan)
+    return mean, xe, ye
 
 
 @dataclass(frozen=True)

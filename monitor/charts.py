@@ -9,8 +9,10 @@ credit "The OpenSky Network" and, for demo data, a SIMULATED DATA mark.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import matplotlib.dates as mdates
 import numpy as np
@@ -31,6 +33,7 @@ from monitor.maps import FIR_COLOUR, RING_COLOURS, base_axes, draw_zones
 
 __all__ = [
     "CREDIT",
+    "DensityGrid",
     "chart_airlines",
     "chart_changes",
     "chart_heatmap",
@@ -250,19 +253,27 @@ def chart_changes(changes: Sequence[Change], fir_code: str, stem: Path, simulate
     return _save(fig, stem, simulated)
 
 
+@dataclass(frozen=True)
+class DensityGrid:
+    """Mean aircraft per lon/lat cell at a snapshot (NaN: none seen); edges in degrees."""
+
+    grid: np.ndarray[Any, np.dtype[np.float64]]
+    lon_edges: np.ndarray[Any, np.dtype[np.float64]]
+    lat_edges: np.ndarray[Any, np.dtype[np.float64]]
+    snapshots: int
+
+
 def chart_maps(
-    before: pd.DataFrame,
-    after: pd.DataFrame,
-    hours: tuple[float, float],
+    before: DensityGrid,
+    after: DensityGrid,
     zone_set: ZoneSet,
     windows: tuple[Window, Window],
     stem: Path,
     simulated: bool,
 ) -> list[Path]:
-    """Side-by-side density maps of airborne positions, as aircraft present per hexagon on average.
+    """Side-by-side maps of where aircraft were airborne before and after, on one colour scale.
 
-    Each position counts 1/(polls per hour x covered hours), so the colour is the mean number of
-    aircraft in the cell at any time; both maps share one colour scale.
+    Each cell shows the mean number of aircraft in it at a successful snapshot of the window.
     """
     poll = zone_set.polling_box
     box = BBox(poll.west - 0.5, poll.south - 0.5, poll.east + 0.5, poll.north + 0.5)
@@ -270,30 +281,29 @@ def chart_maps(
     axes = fig.subplots(1, 2)
     norm = LogNorm(vmin=1e-3, vmax=1.0)
     image = None
-    for ax, df, h, w in zip(axes, (before, after), hours, windows, strict=True):
+    for ax, g, w in zip(axes, (before, after), windows, strict=True):
         base_axes(ax, box, step_deg=4.0, scale_km=400)
-        draw_zones(ax, zone_set, label=False, fill_alpha=0.08)
-        if len(df) and h > 0:
-            weight = np.full(len(df), 1.0 / h)
-            image = ax.hexbin(
-                df["longitude"],
-                df["latitude"],
-                C=weight,
-                reduce_C_function=np.sum,
-                gridsize=70,
-                extent=(box.west, box.east, box.south, box.north),
+        if g.snapshots and np.isfinite(g.grid).any():
+            image = ax.pcolormesh(
+                g.lon_edges,
+                g.lat_edges,
+                np.ma.masked_invalid(g.grid),
                 norm=norm,
                 cmap="viridis",
-                mincnt=1,
                 zorder=5,
-                linewidths=0,
+                shading="flat",
             )
-        ax.set_title(f"{w.label}: {w.start:%Y-%m-%d %H:%M} – {w.end:%Y-%m-%d %H:%M} UTC", fontsize=10, loc="left")
+        draw_zones(ax, zone_set, label=False, fill_alpha=0.0)
+        ax.set_title(
+            f"{w.label}: {w.start:%Y-%m-%d %H:%M} – {w.end:%Y-%m-%d %H:%M} UTC ({g.snapshots:,} snapshots)",
+            fontsize=10,
+            loc="left",
+        )
     if image is not None:
         bar = fig.colorbar(image, ax=axes, shrink=0.7, pad=0.01)
         bar.set_label("aircraft airborne in the cell, on average")
     fig.suptitle(
-        "Where the traffic was: airborne positions before and after, per hexagon",
+        "Where the traffic was: airborne aircraft per 0.25° cell, before and after",
         x=0.01,
         ha="left",
         fontsize=12,

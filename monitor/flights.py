@@ -25,16 +25,20 @@ Method (stated in every report):
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from monitor.airlines import airline_of
 from monitor.airports import AirportTable
 
-__all__ = ["FLIGHT_CLASSES", "FlightRules", "build_flights"]
+__all__ = ["FLIGHT_CLASSES", "FlightRules", "Tracks", "build_flights"]
 
 FLIGHT_CLASSES = ("domestic", "departure", "arrival", "overflight")
 
@@ -52,9 +56,9 @@ class FlightRules:
 
 
 def _segment(
-    aircraft: npt.NDArray[np.int64],
+    aircraft: npt.NDArray[np.integer[Any]],
     t: npt.NDArray[np.int64],
-    callsign: npt.NDArray[np.int64],
+    callsign: npt.NDArray[np.integer[Any]],
     ground: npt.NDArray[np.bool_],
     rules: FlightRules,
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
@@ -67,77 +71,202 @@ def _segment(
     new = np.ones(n, dtype=bool)
     if n < 2:
         return new, np.zeros(n, dtype=bool)
-    idx = np.arange(n)
+    idx = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)  # 32-bit indices halve the peak memory
     first_of_aircraft = np.r_[True, aircraft[1:] != aircraft[:-1]]
     start_of_aircraft = np.maximum.accumulate(np.where(first_of_aircraft, idx, 0))
     # the last callsign received so far by the same aircraft (a missing callsign never splits)
     last_known = np.maximum.accumulate(np.where(callsign >= 0, idx, -1))
     known = np.where(last_known >= start_of_aircraft, callsign[np.clip(last_known, 0, None)], -1)
+    del last_known, start_of_aircraft
     changed = (callsign[1:] >= 0) & (known[:-1] >= 0) & (callsign[1:] != known[:-1])
-    new[1:] = first_of_aircraft[1:] | ((t[1:] - t[:-1]) > rules.gap_s) | changed
+    del known
+    new[1:] = first_of_aircraft[1:] | (np.diff(t) > rules.gap_s) | changed
+    del changed, first_of_aircraft
     # a take-off after a landing inside the same stretch starts a new flight
     landing = np.r_[False, ~new[1:] & ~ground[:-1] & ground[1:]]
     takeoff = np.r_[False, ~new[1:] & ground[:-1] & ~ground[1:]]
-    landings = np.cumsum(landing)
+    landings: npt.NDArray[np.integer[Any]] = np.cumsum(landing, dtype=idx.dtype)
+    del landing
     stretch_start = np.maximum.accumulate(np.where(new, idx, 0))
-    relaunch = np.asarray(takeoff & (landings > landings[stretch_start]), dtype=bool)
-    return np.asarray(new | relaunch, dtype=bool), relaunch
+    relaunch: npt.NDArray[np.bool_] = takeoff & (landings > landings[stretch_start])
+    return new | relaunch, relaunch
+
+
+def _f32(table: pa.Table, name: str) -> npt.NDArray[np.float32]:
+    """A float column as float32, nulls as NaN."""
+    return np.asarray(table[name].to_numpy(), dtype=np.float32)
+
+
+class _Codes:
+    """Grows one integer code per distinct string across batches (aircraft, callsigns)."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+
+    def encode(self, column: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.int32]:
+        encoded = pc.dictionary_encode(column)
+        chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+        parts = []
+        for chunk in chunks:
+            lut = np.array(
+                [self.index.setdefault(v, len(self.index)) for v in chunk.dictionary.to_pylist()] or [0], dtype=np.int32
+            )
+            idx = chunk.indices.to_numpy(zero_copy_only=False)
+            codes = lut[np.nan_to_num(idx, nan=0).astype(np.int64)] if len(lut) else np.zeros(len(idx), np.int32)
+            if chunk.indices.null_count:
+                codes[np.asarray(chunk.indices.is_null())] = -1
+            parts.append(codes.astype(np.int32))
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+
+    def names(self) -> npt.NDArray[np.object_]:
+        out = np.empty(len(self.index), dtype=object)
+        for name, code in self.index.items():
+            out[code] = name
+        return out
+
+
+@dataclass(frozen=True)
+class Tracks:
+    """Fresh airborne-or-ground positions in compact arrays, sorted by aircraft, then time.
+
+    ``t`` is Unix seconds (UTC); ``aircraft``/``callsign`` index ``aircraft_names``/``callsign_names``
+    (-1: no callsign); ``zone`` indexes ``zones`` (-1: none of them). Altitudes in metres (baro, else
+    geometric), vertical rate in m/s, coordinates WGS 84 degrees, stored as float32.
+    """
+
+    t: npt.NDArray[np.int64]
+    aircraft: npt.NDArray[np.int32]
+    callsign: npt.NDArray[np.int32]
+    lon: npt.NDArray[np.float32]
+    lat: npt.NDArray[np.float32]
+    alt: npt.NDArray[np.float32]
+    vrate: npt.NDArray[np.float32]
+    ground: npt.NDArray[np.bool_]
+    zone: npt.NDArray[np.int8]
+    aircraft_names: npt.NDArray[np.object_]
+    callsign_names: npt.NDArray[np.object_]
+    zones: tuple[str, ...]
+
+    COLUMNS: ClassVar[tuple[str, ...]] = (
+        "icao24",
+        "callsign",
+        "longitude",
+        "latitude",
+        "baro_altitude_m",
+        "geo_altitude_m",
+        "vertical_rate_mps",
+        "on_ground",
+        "stale",
+        "zone",
+    )
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    @classmethod
+    def from_tables(cls, tables: Iterable[pa.Table], zones: Sequence[str]) -> Tracks:
+        """Build from Arrow tables with ``time`` and :attr:`COLUMNS` (``store.iter_positions``).
+
+        Batches are reduced to compact arrays as they arrive, so memory stays near the final size.
+        """
+        aircraft, callsigns = _Codes(), _Codes()
+        zone_lut = {z: i for i, z in enumerate(zones)}
+        parts: dict[str, list[npt.NDArray[Any]]] = {
+            k: [] for k in ("t", "aircraft", "callsign", "lon", "lat", "alt", "vrate", "ground", "zone")
+        }
+        for table in tables:
+            fresh = pc.and_(
+                pc.invert(pc.fill_null(table["stale"], True)),
+                pc.and_(pc.is_valid(table["longitude"]), pc.is_valid(table["latitude"])),
+            )
+            table = table.filter(fresh).combine_chunks()  # one dictionary per batch, not per block
+            if table.num_rows == 0:
+                continue
+            baro, geo = _f32(table, "baro_altitude_m"), _f32(table, "geo_altitude_m")
+            zone_enc = pc.dictionary_encode(table["zone"]).combine_chunks()
+            zlut = np.array([zone_lut.get(z, -1) for z in zone_enc.dictionary.to_pylist()] or [-1], dtype=np.int8)
+            parts["t"].append(table["time"].cast(pa.timestamp("s", tz="UTC")).cast(pa.int64()).to_numpy())
+            parts["aircraft"].append(aircraft.encode(table["icao24"]))
+            parts["callsign"].append(callsigns.encode(table["callsign"]))
+            parts["lon"].append(_f32(table, "longitude"))
+            parts["lat"].append(_f32(table, "latitude"))
+            parts["alt"].append(np.where(np.isnan(baro), geo, baro))
+            parts["vrate"].append(_f32(table, "vertical_rate_mps"))
+            parts["ground"].append(pc.fill_null(table["on_ground"], False).to_numpy())
+            parts["zone"].append(zlut[zone_enc.indices.to_numpy(zero_copy_only=False)])
+        dtypes = {
+            "t": np.int64,
+            "aircraft": np.int32,
+            "callsign": np.int32,
+            "lon": np.float32,
+            "lat": np.float32,
+            "alt": np.float32,
+            "vrate": np.float32,
+            "ground": np.bool_,
+            "zone": np.int8,
+        }
+        aircraft_all = np.concatenate(parts.pop("aircraft")) if parts["t"] else np.zeros(0, np.int32)
+        order = np.argsort(aircraft_all, kind="stable")  # batches come in time order: stays sorted by time
+        sorted_: dict[str, Any] = {"aircraft": aircraft_all[order]}
+        del aircraft_all
+        for name in list(parts):  # one column at a time, so only one unsorted copy exists at once
+            column: npt.NDArray[Any] = (
+                np.concatenate(parts.pop(name)).astype(dtypes[name], copy=False)
+                if order.size
+                else np.zeros(0, dtypes[name])
+            )
+            sorted_[name] = column[order]
+            del column
+        return cls(
+            **sorted_,
+            aircraft_names=aircraft.names(),
+            callsign_names=callsigns.names(),
+            zones=tuple(zones),
+        )
+
+    @classmethod
+    def from_frame(cls, positions: pd.DataFrame, zones: Sequence[str] | None = None) -> Tracks:
+        """Build from a positions DataFrame with ``time`` and :attr:`COLUMNS` (tests, small data)."""
+        df = positions.sort_values("time", kind="stable")
+        table = pa.Table.from_pandas(df[["time", *cls.COLUMNS]].astype({"zone": str}), preserve_index=False)
+        zones = list(zones) if zones is not None else list(pd.Categorical(positions["zone"]).categories)
+        return cls.from_tables([table], zones)
 
 
 def build_flights(
-    positions: pd.DataFrame,
+    tracks: Tracks,
     airports: AirportTable,
     fir_code: str,
     rules: FlightRules | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Flights from positions.
-
-    ``positions`` needs ``time`` (UTC), ``icao24``, ``callsign``, ``longitude``, ``latitude``,
-    ``baro_altitude_m``, ``geo_altitude_m``, ``vertical_rate_mps``, ``on_ground``, ``stale`` and ``zone``. Stale
-    positions and positions without coordinates are left out.
+    """Flights from :class:`Tracks`.
 
     Returns ``(flights, entries)``. ``flights``: one row per flight with ``flight``, ``icao24``,
     ``callsign``, ``airline``, ``first_time``, ``last_time``, ``start_airport``,
     ``end_airport`` (ICAO or None), ``start_in_fir``/``end_in_fir`` (that airport is in the FIR),
     ``in_fir`` (an airborne position in the FIR) and ``flight_class`` (for ``in_fir`` flights,
-    else None). ``entries``: one row per flight and zone it was airborne in, with the time it was
-    first seen airborne there (``flight``, ``zone``, ``time``), zone as a categorical.
+    else None). ``entries``: one row per flight and zone it was airborne in, with ``aircraft``
+    (code), and the first and last times it was seen airborne there (``time``, ``last_time``).
     """
     rules = rules or FlightRules()
-    lon = positions["longitude"].to_numpy(dtype=np.float64)
-    lat = positions["latitude"].to_numpy(dtype=np.float64)
-    keep = ~positions["stale"].to_numpy(dtype=bool, na_value=True) & ~np.isnan(lon) & ~np.isnan(lat)
-    aircraft, aircraft_names = pd.factorize(positions["icao24"])
-    callsign, callsign_names = pd.factorize(positions["callsign"])
-    zone_cat = pd.Categorical(positions["zone"])
-    t = positions["time"].to_numpy(dtype="datetime64[s]").astype(np.int64)
-    order = np.lexsort((t, aircraft))
-    order = order[keep[order]]
-    aircraft, callsign, t = aircraft[order], callsign[order], t[order]
-    lon, lat = lon[order], lat[order]
-    ground = positions["on_ground"].to_numpy(dtype=bool, na_value=False)[order]
-    alt = positions["baro_altitude_m"].to_numpy(dtype=np.float64)[order]
-    geo = positions["geo_altitude_m"].to_numpy(dtype=np.float64)[order]
-    alt = np.where(np.isnan(alt), geo, alt)
-    vrate = positions["vertical_rate_mps"].to_numpy(dtype=np.float64)[order]
-    zone = zone_cat.codes[order]
-
+    aircraft, callsign, t = tracks.aircraft, tracks.callsign, tracks.t
+    lon, lat, alt, vrate, ground, zone = tracks.lon, tracks.lat, tracks.alt, tracks.vrate, tracks.ground, tracks.zone
     new, relaunch = _segment(aircraft, t, callsign, ground, rules)
-    flight = np.cumsum(new) - 1
+    flight = np.cumsum(new, dtype=np.int32 if len(new) < 2**31 else np.int64) - 1
     starts = np.flatnonzero(new)
     ends = np.r_[starts[1:] - 1, len(flight) - 1].astype(np.intp) if len(starts) else starts
     n = len(starts)
     airborne = ~ground
     airborne_n = np.bincount(flight[airborne], minlength=n)
-    fir_index = list(zone_cat.categories).index(fir_code) if fir_code in zone_cat.categories else -2
+    fir_index = tracks.zones.index(fir_code) if fir_code in tracks.zones else -2
     in_fir = np.bincount(flight[airborne & (zone == fir_index)], minlength=n) > 0
 
     def place(idx: npt.NDArray[np.intp], climbing: bool) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.bool_]]:
-        near, dist = airports.nearest(lon[idx], lat[idx])
+        near, dist = airports.nearest(lon[idx].astype(np.float64), lat[idx].astype(np.float64))
         found = near >= 0
         safe = np.clip(near, 0, None)
         elev = airports.elevation_m[safe] if len(airports.icao) else np.zeros(len(idx))
-        agl = np.nan_to_num(alt[idx], nan=np.inf) - elev
+        agl = np.nan_to_num(alt[idx].astype(np.float64), nan=np.inf) - elev
         low = (ground[idx] | (agl <= rules.low_agl_m)) & (dist <= rules.airport_radius_km)
         vr = vrate[idx]
         heading = vr >= rules.min_vrate_mps if climbing else vr <= -rules.min_vrate_mps  # unknown never passes
@@ -165,35 +294,50 @@ def build_flights(
     first_cs[cs_flights] = callsign[has_cs][cs_first]
     cs_text = np.full(n, None, dtype=object)
     known = first_cs >= 0
-    cs_text[known] = np.asarray(callsign_names, dtype=object)[first_cs[known]]
-    designators = {c: airline_of(c) for c in set(cs_text.tolist()) if c is not None}
+    cs_text[known] = tracks.callsign_names[first_cs[known]]
+    designators = {c: airline_of(c) for c in set(cs_text[known].tolist())}
+    keep = airborne_n > 0
     flights = pd.DataFrame(
         {
-            "flight": np.arange(n),
-            "icao24": np.asarray(aircraft_names, dtype=object)[aircraft[starts]] if n else np.array([], dtype=object),
-            "callsign": cs_text,
-            "airline": [designators.get(c) if c is not None else None for c in cs_text],
-            "first_time": pd.to_datetime(t[starts], unit="s", utc=True),
-            "last_time": pd.to_datetime(t[ends], unit="s", utc=True),
-            "start_airport": start_ap,
-            "end_airport": end_ap,
-            "start_in_fir": start_fir,
-            "end_in_fir": end_fir,
-            "in_fir": in_fir,
-            "flight_class": cls,
+            "flight": np.arange(n)[keep],
+            "aircraft": aircraft[starts][keep],
+            "icao24": tracks.aircraft_names[aircraft[starts][keep]] if n else np.array([], dtype=object),
+            "callsign": cs_text[keep],
+            "airline": [designators.get(c) if c is not None else None for c in cs_text[keep]],
+            "first_time": pd.to_datetime(t[starts][keep], unit="s", utc=True),
+            "last_time": pd.to_datetime(t[ends][keep], unit="s", utc=True),
+            "start_airport": start_ap[keep],
+            "end_airport": end_ap[keep],
+            "start_in_fir": start_fir[keep],
+            "end_in_fir": end_fir[keep],
+            "in_fir": in_fir[keep],
+            "flight_class": cls[keep],
         }
     )
-    flights = flights[airborne_n > 0].reset_index(drop=True)
-    # first airborne time of each flight in each zone (positions are in time order per flight)
+    # first and last airborne time of each flight in each zone. Positions of a flight are contiguous
+    # and in time order, so find the runs of one (flight, zone), then merge runs of the same pair.
     air = np.flatnonzero(airborne & (zone >= 0))
-    key = flight[air].astype(np.int64) * (len(zone_cat.categories) + 1) + zone[air]
-    _, first = np.unique(key, return_index=True)
-    pick = air[first]
+    key = flight[air].astype(np.int64) * (len(tracks.zones) + 1) + zone[air]
+    if len(key):
+        run_start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        run_end = np.r_[run_start[1:], len(key)] - 1
+        run_key = key[run_start]
+        del key
+        order = np.argsort(run_key, kind="stable")  # runs are few: sorting them is cheap
+        sk = run_key[order]
+        group_start = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
+        group_end = np.r_[group_start[1:], len(sk)] - 1
+        pick_first = air[run_start[order[group_start]]]
+        pick_last = air[run_end[order[group_end]]]
+    else:
+        pick_first = pick_last = air
     entries = pd.DataFrame(
         {
-            "flight": flight[pick],
-            "zone": pd.Categorical.from_codes(zone[pick], categories=zone_cat.categories),
-            "time": pd.to_datetime(t[pick], unit="s", utc=True),
+            "flight": flight[pick_first],
+            "aircraft": aircraft[pick_first],
+            "zone": pd.Categorical.from_codes(zone[pick_first].astype(np.int64), categories=pd.Index(tracks.zones)),
+            "time": pd.to_datetime(t[pick_first], unit="s", utc=True),
+            "last_time": pd.to_datetime(t[pick_last], unit="s", utc=True),
         }
     )
     return flights, entries

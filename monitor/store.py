@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -374,6 +374,47 @@ class Store:
         except (sqlite3.Error, pd.errors.DatabaseError) as exc:
             raise StoreError(f"cannot read the store {self.path}: {exc}", path=self.path) from None
 
+    def iter_positions(
+        self,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        columns: Sequence[str] | None = None,
+        statuses: Sequence[str] = ("ok",),
+        batch_blocks: int = 2048,
+        progress: Callable[[int], object] | None = None,
+    ) -> Iterator[pa.Table]:
+        """Positions of snapshots whose API time is in ``[start, end)``, oldest first, as Arrow tables
+        of up to ``batch_blocks`` snapshots each (bounded memory for months of data).
+
+        Columns: ``snapshot_id``, ``time`` (the snapshot's API time, UTC), then ``columns`` (default:
+        all of ``schema.POSITION_SCHEMA``). ``progress(n)`` is called after each batch of n blocks.
+        """
+        wanted = list(columns) if columns is not None else POSITION_SCHEMA.names
+        unknown = set(wanted) - set(POSITION_SCHEMA.names)
+        if unknown:
+            raise ValueError(f"unknown position columns: {sorted(unknown)}")
+        batch: list[pa.Table] = []
+        for sid, t, data in self._block_rows(start, end, statuses):
+            batch.append(_with_snapshot(decode_block(data).select(wanted), sid, t))
+            if len(batch) >= batch_blocks:
+                yield pa.concat_tables(batch)
+                if progress:
+                    progress(len(batch))
+                batch = []
+        if batch:
+            yield pa.concat_tables(batch)
+            if progress:
+                progress(len(batch))
+
+    def count_blocks(self, start: datetime | None = None, end: datetime | None = None) -> int:
+        """How many position blocks (snapshots with data) lie in ``[start, end)``."""
+        rows = self.query(
+            "SELECT COUNT(*) FROM snapshots s JOIN position_blocks b ON b.snapshot_id = s.id "
+            "WHERE s.api_time >= ? AND s.api_time < ?",
+            (to_epoch(start) if start else -(2**62), to_epoch(end) if end else 2**62),
+        )
+        return int(rows[0][0])
+
     def read_positions(
         self,
         start: datetime | None = None,
@@ -381,19 +422,9 @@ class Store:
         columns: Sequence[str] | None = None,
         statuses: Sequence[str] = ("ok",),
     ) -> pd.DataFrame:
-        """Positions of snapshots whose API time is in ``[start, end)``, oldest first.
-
-        Columns: ``snapshot_id``, ``time`` (the snapshot's API time, UTC), then ``columns`` (default:
-        all of ``schema.POSITION_SCHEMA``), with the schema's dtypes (``zone`` categorical).
-        """
+        """The positions of :meth:`iter_positions` as one DataFrame (schema dtypes, ``zone`` categorical)."""
         wanted = list(columns) if columns is not None else POSITION_SCHEMA.names
-        unknown = set(wanted) - set(POSITION_SCHEMA.names)
-        if unknown:
-            raise ValueError(f"unknown position columns: {sorted(unknown)}")
-        tables = [
-            _with_snapshot(decode_block(data).select(wanted), sid, t)
-            for sid, t, data in self._block_rows(start, end, statuses)
-        ]
+        tables = list(self.iter_positions(start, end, wanted, statuses))
         if not tables:
             tables = [
                 pa.schema(

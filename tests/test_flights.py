@@ -10,7 +10,7 @@ import pytest
 
 from monitor.airlines import airline_of
 from monitor.airports import airport_table
-from monitor.flights import build_flights
+from monitor.flights import Tracks, build_flights
 
 T0 = datetime(2025, 11, 20, 12, tzinfo=UTC)
 SVMI = (-66.9906, 10.6031)
@@ -64,7 +64,7 @@ def test_domestic_flight_from_ground_to_ground(fence, airports):
         *line("aaa001", "VCV100", 5, (-66.7, 10.65), (-64.3, 10.88), 6, 9000.0),
         (40, "aaa001", "VCV100", *SVMG, None, True, None),
     ]
-    flights, entries = build_flights(positions(rows, fence), airports, "SVZM")
+    flights, entries = build_flights(Tracks.from_frame(positions(rows, fence)), airports, "SVZM")
     (f,) = flights.itertuples()
     assert (f.start_airport, f.end_airport, f.flight_class) == ("SVMI", "SVMG", "domestic")
     assert f.callsign == "VCV100" and f.airline == "VCV"
@@ -81,7 +81,7 @@ def test_overflight_departure_and_arrival(fence, airports):
         *line("bbb003", "IBE6500", 0, (-59.0, 14.0), (-66.0, 10.9), 8, 10000.0),
         (45, "bbb003", "IBE6500", -66.8, 10.65, 900.0, False, -6.0),
     ]
-    flights, _ = build_flights(positions(over + dep + arr, fence), airports, "SVZM")
+    flights, _ = build_flights(Tracks.from_frame(positions(over + dep + arr, fence)), airports, "SVZM")
     by = flights.set_index("callsign")["flight_class"].to_dict()
     assert by == {"TAM8064": "overflight", "CMP221": "departure", "IBE6500": "arrival"}
 
@@ -96,7 +96,7 @@ def test_altitude_profile_places_an_end_sparse_polls_missed(fence, airports):
         *line("ccc002", "RUC700", 0, (-70.0, 12.0), (-67.0, 11.35), 6, 4000.0),
         (35, "ccc002", "RUC700", -66.99, 11.3, 4000.0, False, 0.0),
     ]
-    flights, _ = build_flights(positions(desc + level, fence), airports, "SVZM")
+    flights, _ = build_flights(Tracks.from_frame(positions(desc + level, fence)), airports, "SVZM")
     by = flights.set_index("callsign")
     assert by.loc["CMP220", "end_airport"] == "SVMI" and by.loc["CMP220", "flight_class"] == "arrival"
     assert pd.isna(by.loc["RUC700", "end_airport"]) and by.loc["RUC700", "flight_class"] == "overflight"
@@ -105,7 +105,7 @@ def test_altitude_profile_places_an_end_sparse_polls_missed(fence, airports):
 def test_gap_over_30_minutes_starts_a_new_flight(fence, airports):
     rows = line("ddd001", "AAL930", 0, (-66.0, 14.0), (-65.0, 9.0), 4, 11000.0, step=10)
     rows += line("ddd001", "AAL930", 31 + 30, (-64.0, 6.0), (-63.0, 3.0), 3, 11000.0, step=10)
-    flights, _ = build_flights(positions(rows, fence), airports, "SVZM")
+    flights, _ = build_flights(Tracks.from_frame(positions(rows, fence)), airports, "SVZM")
     assert len(flights) == 2
 
 
@@ -113,7 +113,7 @@ def test_new_callsign_splits_but_a_missing_one_does_not(fence, airports):
     rows = line("eee001", "VCV100", 0, (-66.0, 10.0), (-65.0, 10.0), 4, 9000.0)
     rows[2] = (*rows[2][:2], None, *rows[2][3:])  # callsign not received on one position
     rows += line("eee001", "VCV101", 20, (-65.0, 10.0), (-64.0, 10.0), 4, 9000.0)
-    flights, _ = build_flights(positions(rows, fence), airports, "SVZM")
+    flights, _ = build_flights(Tracks.from_frame(positions(rows, fence)), airports, "SVZM")
     assert flights["callsign"].tolist() == ["VCV100", "VCV101"]
 
 
@@ -124,7 +124,7 @@ def test_takeoff_after_a_landing_starts_a_new_flight(fence, airports):
         (25, "fff001", "VCV100", *SVMG, None, True, None),
         *line("fff001", "VCV100", 30, (-64.3, 10.9), (-66.0, 10.8), 4, 3000.0),
     ]
-    flights, _ = build_flights(positions(rows, fence), airports, "SVZM")
+    flights, _ = build_flights(Tracks.from_frame(positions(rows, fence)), airports, "SVZM")
     assert len(flights) == 2
     assert flights.loc[0, "end_airport"] == "SVMG" and flights.loc[1, "start_airport"] == "SVMG"
 
@@ -138,13 +138,13 @@ def test_stale_missing_and_ground_only_positions_make_no_flight(fence, airports)
     ]
     df = positions(rows, fence)
     df.loc[df["icao24"] == "ggg003", "stale"] = True
-    flights, entries = build_flights(df, airports, "SVZM")
+    flights, entries = build_flights(Tracks.from_frame(df), airports, "SVZM")
     assert flights.empty and entries.empty
 
 
 def test_ring_flights_are_not_classed(fence, airports):
     rows = line("hhh001", "BWA400", 0, (-61.3, 10.6), (-60.5, 12.0), 5, 7000.0)
-    flights, entries = build_flights(positions(rows, fence), airports, "SVZM")
+    flights, entries = build_flights(Tracks.from_frame(positions(rows, fence)), airports, "SVZM")
     (f,) = flights.itertuples()
     assert not f.in_fir and f.flight_class is None
     assert set(entries["zone"].astype(str)) == {"ring:TTZP"}

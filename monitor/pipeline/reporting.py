@@ -20,6 +20,7 @@ from typing import Protocol
 
 import pandas as pd
 
+from geo.zoneset import ZoneSet
 from monitor.airports import airport_table
 from monitor.analysis import (
     AnalysisRules,
@@ -28,6 +29,7 @@ from monitor.analysis import (
     compare,
     compare_daily,
     daily_unique_aircraft,
+    density_grid,
     hourly_airborne,
     hourly_coverage,
     hourly_flights,
@@ -35,10 +37,10 @@ from monitor.analysis import (
     plan_windows,
     verdict,
 )
-from monitor.charts import chart_airlines, chart_changes, chart_heatmap, chart_maps, chart_timeseries
+from monitor.charts import DensityGrid, chart_airlines, chart_changes, chart_heatmap, chart_maps, chart_timeseries
 from monitor.errors import ConfigError
 from monitor.events import Event, find_event, load_events
-from monitor.flights import FLIGHT_CLASSES, build_flights
+from monitor.flights import FLIGHT_CLASSES, Tracks, build_flights
 from monitor.pipeline.polling import ingest_reply, store_lock, zone_set_for
 from monitor.report import ReportData, write_report
 from monitor.settings import Settings
@@ -48,19 +50,6 @@ from monitor.store import PollRecord, Store
 __all__ = ["DemoResult", "Progress", "ReportResult", "fill_simulated", "list_events", "report", "run_demo"]
 
 log = logging.getLogger(__name__)
-
-POSITION_COLUMNS_USED = (
-    "icao24",
-    "callsign",
-    "longitude",
-    "latitude",
-    "baro_altitude_m",
-    "geo_altitude_m",
-    "vertical_rate_mps",
-    "on_ground",
-    "stale",
-    "zone",
-)
 
 
 class Bar(Protocol):
@@ -148,33 +137,21 @@ def report(
     with Store(path) as store:
         polls = store.poll_frame(span_start - timedelta(days=1), span_end + timedelta(days=1))
         counts = store.count_frame(span_start, span_end)
-        frames = []
-        for w in windows:
-            if w.end <= w.start:
-                continue
-            with progress(f"reading positions ({w.label})", 1) as bar:
-                frames.append(store.read_positions(w.start, w.end, columns=POSITION_COLUMNS_USED))
-                bar.update(1)
-    positions = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["time"])
+        n_blocks = store.count_blocks(span_start, span_end)
+        with progress("reading positions", n_blocks) as bar:
+            tracks = Tracks.from_tables(
+                store.iter_positions(span_start, span_end, Tracks.COLUMNS, progress=bar.update), zones
+            )
     interval = settings.report_interval_s or infer_interval_s(polls["time"])
     simulated = bool(polls["simulated"].any()) if len(polls) else False
     with progress("building flights", 1) as bar:
-        if len(positions):
-            flights, entries = build_flights(positions, airport_table(zone_set), fir)
-        else:
-            flights = pd.DataFrame(columns=["flight", "airline", "flight_class", "first_time", "in_fir"])
-            entries = pd.DataFrame(columns=["flight", "zone", "time"])
+        flights, entries = build_flights(tracks, airport_table(zone_set), fir)
         bar.update(1)
 
     cov = [hourly_coverage(polls, w, interval) for w in windows]
     air = [hourly_airborne(counts, w, zones) for w in windows]
     fl = [hourly_flights(entries, flights, w, zones, fir) for w in windows]
-    uniq = [
-        daily_unique_aircraft(positions, w, zones, c, rules.min_coverage)
-        if len(positions)
-        else pd.DataFrame(columns=zones)
-        for w, c in zip(windows, cov, strict=True)
-    ]
+    uniq = [daily_unique_aircraft(entries, w, zones, c, rules.min_coverage) for w, c in zip(windows, cov, strict=True)]
     changes: list[Change] = []
     for zone in zones:
         changes.append(
@@ -252,10 +229,8 @@ def report(
         charts["Before and after, with 95% intervals"] = chart_changes(changes, fir, out / "changes", simulated)
         bar.update(1)
         hours = tuple(float((c >= rules.min_coverage).sum()) for c in cov)
-        airborne_pos = [_airborne(positions, w) for w in windows]
-        charts["Where the traffic was"] = chart_maps(
-            airborne_pos[0], airborne_pos[1], (hours[0], hours[1]), zone_set, windows, out / "maps", simulated
-        )
+        grids = [_density(tracks, polls, w, zone_set) for w in windows]
+        charts["Where the traffic was"] = chart_maps(grids[0], grids[1], zone_set, windows, out / "maps", simulated)
         bar.update(1)
         charts[f"{fir} by date and hour"] = chart_heatmap(
             series[fir], fir, out / "heatmap", simulated, [e for e in events if context_start <= e.time < context_end]
@@ -286,13 +261,13 @@ def report(
         store=str(path),
         generated_at=now or datetime.now(UTC),
         interval_s=interval,
-        n_positions=len(positions),
+        n_positions=len(tracks),
         n_flights=len(flights),
         rules=rules,
         zone_fingerprint=zone_set.fingerprint,
     )
     files = write_report(data, out)
-    log.info("report %s written to %s (%d positions, %d flights)", event.id, out, len(positions), len(flights))
+    log.info("report %s written to %s (%d positions, %d flights)", event.id, out, len(tracks), len(flights))
     return ReportResult(out, files, charts, data)
 
 
@@ -305,14 +280,20 @@ def _flights_in(flights: pd.DataFrame, window: Window) -> pd.DataFrame:
     return flights[inside & flights["in_fir"].astype(bool)]
 
 
-def _airborne(positions: pd.DataFrame, window: Window) -> pd.DataFrame:
-    if not len(positions):
-        return positions
-    t = positions["time"]
-    mask = (t >= pd.Timestamp(window.start)) & (t < pd.Timestamp(window.end))
-    mask &= ~positions["stale"].to_numpy(dtype=bool, na_value=True)
-    mask &= ~positions["on_ground"].to_numpy(dtype=bool, na_value=False)
-    return positions.loc[mask, ["longitude", "latitude"]]
+MAP_CELL_DEG = 0.25
+
+
+def _density(tracks: Tracks, polls: pd.DataFrame, window: Window, zone_set: ZoneSet) -> DensityGrid:
+    """Mean airborne aircraft per map cell at a successful snapshot inside ``window``."""
+    lo, hi = int(window.start.timestamp()), int(window.end.timestamp())
+    mask = (tracks.t >= lo) & (tracks.t < hi) & ~tracks.ground
+    t = polls["time"]
+    ok = int(((polls["status"] == "ok") & (t >= pd.Timestamp(window.start)) & (t < pd.Timestamp(window.end))).sum())
+    b = zone_set.polling_box
+    grid, xe, ye = density_grid(
+        tracks.lon[mask], tracks.lat[mask], (b.west, b.south, b.east, b.north), MAP_CELL_DEG, ok
+    )
+    return DensityGrid(grid, xe, ye, ok)
 
 
 def fill_simulated(
