@@ -140,7 +140,56 @@ def _print_poll(result: pipeline.PollResult, as_json: bool) -> None:
 def run_collect(args: argparse.Namespace, settings: Settings) -> int:
     result = pipeline.collect_once(settings, dry_run=args.dry_run)
     _print_poll(result, args.json)
-    return _poll_exit(args.command, result)
+    code = _poll_exit(args.command, result)
+    if code == EXIT_OK and result.alert_error is not None:
+        print(f"vzmon {args.command}: error in alerts (the poll is stored): {result.alert_error}", file=sys.stderr)
+        return _exit_code(result.alert_error)
+    return code
+
+
+def run_alerts(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action == "test":
+        results = pipeline.send_test(settings, datetime.now(UTC), dry_run=args.dry_run)
+        if not results:
+            print("no alert channel configured (alerts.channels)")
+            return EXIT_USAGE
+        for channel, outcome in results.items():
+            print(f"{channel:<8} {outcome}")
+        return EXIT_FAILED if any(o.startswith("FAILED") for o in results.values()) else EXIT_OK
+    listing, attempted = pipeline.list_alerts(
+        settings, limit=args.limit, send=args.action == "send", dry_run=args.dry_run
+    )
+    if args.action == "send":
+        verb = "would send" if args.dry_run else "tried"
+        print(
+            f"{verb} {len(attempted)} due deliver{'y' if len(attempted) == 1 else 'ies'}" + (":" if attempted else "")
+        )
+        for line in attempted:
+            print(f"  {line}")
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "created_at": _iso(a.created_at),
+                        "kind": a.kind,
+                        "zone": a.zone,
+                        "line": a.line,
+                        "deliveries": a.deliveries,
+                    }
+                    for a in listing
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return EXIT_OK
+    if not listing:
+        print("no alerts yet")
+    for a in listing:
+        print(f"{_iso(a.created_at)}  {a.kind:<10} {a.line}")
+        print(f"{'':<22}deliveries: {a.deliveries or 'none'}")
+    return EXIT_OK
 
 
 def run_watch(args: argparse.Namespace, settings: Settings) -> int:
@@ -176,6 +225,8 @@ def run_status(args: argparse.Namespace, settings: Settings) -> int:
             "credits_seen_at": _iso(st.credits_seen_at) if st.credits_seen_at else None,
             "rate_limited_until": _iso(st.rate_limited_until) if st.rate_limited_until else None,
             "next_poll_allowed": _iso(st.next_poll_allowed),
+            "last_alert": {"time": _iso(st.last_alert_time) if st.last_alert_time else None, "line": st.last_alert},
+            "pending_deliveries": st.pending_deliveries,
         }
         print(json.dumps(doc, indent=2))
         return EXIT_OK
@@ -202,6 +253,10 @@ def run_status(args: argparse.Namespace, settings: Settings) -> int:
     print(f"store                {st.store_path} ({st.store_bytes / 1e6:.1f} MB): {rows}")
     if st.integrity is not None:
         print(f"integrity check      {st.integrity}")
+    last = f"{_iso(st.last_alert_time)}  {st.last_alert}" if st.last_alert else "none"
+    print(f"last alert           {last}")
+    if st.pending_deliveries:
+        print(f"alert deliveries     {st.pending_deliveries} pending (`vzmon alerts` shows why)")
     return EXIT_OK
 
 
@@ -385,6 +440,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=run_plan)
 
     p = sub.add_parser(
+        "alerts",
+        help="list recent alerts and their deliveries; send due ones; test the channels",
+        description="Alerts are evaluated after every poll (drop, zero, recovery, outage) and written to the "
+        "store's outbox before delivery. `vzmon alerts` lists the recent ones with each channel's delivery "
+        "state; `send` retries the due deliveries now; `test` sends a test message to every channel.",
+        epilog="examples:\n  vzmon alerts\n  vzmon alerts test\n  vzmon alerts send --dry-run",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("action", nargs="?", choices=("list", "send", "test"), default="list")
+    p.add_argument("--dry-run", action="store_true", help="show what would be sent; send nothing")
+    p.add_argument("--limit", type=int, default=20, help="how many recent alerts to list")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=run_alerts)
+
+    p = sub.add_parser(
         "events",
         help="list the events reports can compare around",
         description="List the announcements and incidents in the events file (events.file), in UTC. Add your own "
@@ -491,6 +561,9 @@ def validate_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     days = getattr(args, "days", None)
     if days is not None and not 0 < days <= 120:
         parser.error(f"--days must be in (0, 120], got {days:g}")
+    limit = getattr(args, "limit", None)
+    if limit is not None and limit < 1:
+        parser.error(f"--limit must be at least 1, got {limit}")
     if args.command == "demo":
         if not 0 <= args.overflight_drop <= 1:
             parser.error(f"--overflight-drop is a share between 0 and 1, got {args.overflight_drop:g}")

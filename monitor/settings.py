@@ -44,6 +44,9 @@ DEFAULT_API_URL = "https://opensky-network.org/api"
 DEFAULT_TOKEN_URL = "https://auth.opensky-network.org/auth/realms/opensky-network/protocol/openid-connect/token"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ACCOUNT_TYPES = ("auto", "anonymous", "standard", "feeder")
+CHANNELS = ("log", "jsonl", "webhook", "email")
+WEBHOOK_FORMATS = ("json", "slack", "discord", "ntfy")
+SMTP_SECURITY = ("starttls", "tls", "none")
 
 
 class Secret:
@@ -147,6 +150,49 @@ def _str_list(v: Any) -> tuple[str, ...]:
 def _path(v: Any) -> Path | None:
     s = _str(v)
     return Path(s).expanduser() if s else None
+
+
+def _bool(v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str) and v.strip().lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        return v.strip().lower() in ("1", "true", "yes", "on")
+    raise ValueError(f"expected true or false, got {v!r}")
+
+
+def _channels(v: Any) -> tuple[str, ...]:
+    items = _str_list(v)
+    bad = [c for c in items if c not in CHANNELS]
+    if bad:
+        raise ValueError(f"unknown channel(s) {', '.join(bad)}; use {', '.join(CHANNELS)}")
+    return tuple(dict.fromkeys(items))
+
+
+def _zone_rules(v: Any) -> dict[str, dict[str, Any]]:
+    """Per-zone alert rules: a TOML table (or JSON in the env var) of zone -> {drop_fraction, consecutive,
+    min_expected, enabled}."""
+    if isinstance(v, str):
+        try:
+            v = json.loads(v) if v.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise ValueError(f'expected JSON like {{"ring:TJZS": {{"enabled": false}}}}: {exc.msg}') from None
+    if not isinstance(v, dict):
+        raise ValueError(f"expected a table of zone -> rules, got {v!r}")
+    parsers = {
+        "drop_fraction": _float_range(0.0, 1.0, lo_open=True),
+        "consecutive": _int_range(1, 100),
+        "min_expected": _float_range(0.0, 10_000),
+        "enabled": _bool,
+    }
+    out: dict[str, dict[str, Any]] = {}
+    for zone, rules in v.items():
+        if not isinstance(rules, dict):
+            raise ValueError(f"rules for {zone} must be a table, got {rules!r}")
+        unknown = set(rules) - set(parsers)
+        if unknown:
+            raise ValueError(f"unknown rule(s) {', '.join(sorted(unknown))} for {zone}; known: {', '.join(parsers)}")
+        out[str(zone)] = {k: parsers[k](x) for k, x in rules.items()}
+    return out
 
 
 def _level(v: Any) -> str:
@@ -280,6 +326,77 @@ SPECS: tuple[Spec, ...] = (
         is_path=True,
         shown_default="`<outputs_dir>/demo/demo.sqlite`",
     ),
+    Spec("alerts.enabled", True, _bool, "Evaluate alert rules after every poll (`collect`, `watch`)."),
+    Spec("alerts.channels", ("log",), _channels, "Where alerts go: log, jsonl, webhook, email (comma list in env)."),
+    Spec(
+        "alerts.drop_fraction",
+        0.5,
+        _float_range(0.0, 1.0, lo_open=True),
+        "Drop: airborne count below this share of the baseline ...",
+    ),
+    Spec("alerts.consecutive", 3, _int_range(1, 100), "... for this many successful polls in a row."),
+    Spec(
+        "alerts.min_expected",
+        5.0,
+        _float_range(0.0, 10_000),
+        "No drop alert for a zone whose baseline expects fewer aircraft than this.",
+    ),
+    Spec("alerts.zero_consecutive", 2, _int_range(1, 100), "Zero: no aircraft in the FIR for this many polls ..."),
+    Spec("alerts.zero_min_expected", 3.0, _float_range(0.0, 10_000), "... where the baseline expects at least this."),
+    Spec("alerts.outage_min", 30.0, _float_range(1, 100_000), "Outage: no successful poll for this many minutes."),
+    Spec(
+        "alerts.cooldown_min",
+        360.0,
+        _float_range(0, 100_000),
+        "After a drop/zero/outage alert, no new one of that kind (and zone) for this many minutes.",
+    ),
+    Spec("alerts.zones", (), _str_list, "Zones watched; empty = the FIR and its ring sectors."),
+    Spec(
+        "alerts.zone_rules",
+        {},
+        _zone_rules,
+        "Per-zone overrides of drop_fraction, consecutive, min_expected, enabled (TOML table; JSON in env).",
+    ),
+    Spec(
+        "alerts.jsonl_file",
+        None,
+        _path,
+        "File the jsonl channel appends to.",
+        is_path=True,
+        shown_default="`<outputs_dir>/alerts.jsonl`",
+    ),
+    Spec(
+        "alerts.webhook_url",
+        None,
+        _url,
+        "Webhook URL (env only: it often embeds a token).",
+        env="VZMON_WEBHOOK_URL",
+        secret=True,
+    ),
+    Spec(
+        "alerts.webhook_format",
+        "json",
+        _choice(*WEBHOOK_FORMATS),
+        "Webhook payload: json (vzmon's), slack, discord or ntfy.",
+    ),
+    Spec("alerts.smtp_host", "", _str, "SMTP server for the email channel."),
+    Spec("alerts.smtp_port", 587, _int_range(1, 65_535), "SMTP port (587 STARTTLS, 465 TLS)."),
+    Spec("alerts.smtp_security", "starttls", _choice(*SMTP_SECURITY), "starttls, tls or none."),
+    Spec("alerts.smtp_user", "", _str, "SMTP login user; empty = no login."),
+    Spec("alerts.smtp_password", None, _str, "SMTP password (env only).", env="VZMON_SMTP_PASSWORD", secret=True),
+    Spec(
+        "alerts.smtp_ca_file", None, _path, "Extra CA certificate(s) to trust for the SMTP server (PEM).", is_path=True
+    ),
+    Spec("alerts.email_from", "", _str, "Sender address of alert emails."),
+    Spec("alerts.email_to", (), _str_list, "Recipients of alert emails (comma list in env)."),
+    Spec("alerts.timeout_s", 10.0, _float_range(0.1, 300), "Timeout of one delivery attempt, seconds."),
+    Spec("alerts.max_attempts", 12, _int_range(1, 1000), "Delivery attempts per alert and channel before giving up."),
+    Spec(
+        "alerts.retry_base_s",
+        60.0,
+        _float_range(0, 86_400),
+        "First wait before retrying a failed delivery; doubles each attempt (at most 6 h).",
+    ),
     Spec("log.level", "INFO", _level, "Log level on stderr: debug, info, warning, error."),
 )
 _SPEC_BY_KEY = {s.key: s for s in SPECS}
@@ -320,6 +437,31 @@ class Settings:
     report_bootstrap: int
     report_interval_s: float
     demo_db: Path
+    alerts_enabled: bool
+    alerts_channels: tuple[str, ...]
+    alerts_drop_fraction: float
+    alerts_consecutive: int
+    alerts_min_expected: float
+    alerts_zero_consecutive: int
+    alerts_zero_min_expected: float
+    alerts_outage_min: float
+    alerts_cooldown_min: float
+    alerts_zones: tuple[str, ...]
+    alerts_zone_rules: dict[str, dict[str, Any]]
+    alerts_jsonl_file: Path
+    alerts_webhook_url: Secret | None = field(repr=False)
+    alerts_webhook_format: str
+    alerts_smtp_host: str
+    alerts_smtp_port: int
+    alerts_smtp_security: str
+    alerts_smtp_user: str
+    alerts_smtp_password: Secret | None = field(repr=False)
+    alerts_smtp_ca_file: Path | None
+    alerts_email_from: str
+    alerts_email_to: tuple[str, ...]
+    alerts_timeout_s: float
+    alerts_max_attempts: int
+    alerts_retry_base_s: float
     log_level: str
 
     @property
@@ -442,6 +584,20 @@ def load_settings(
     values["store_outputs_dir"] = outputs
     values["store_db"] = values["store_db"] or outputs / "monitor.sqlite"
     values["demo_db"] = values["demo_db"] or outputs / "demo" / "demo.sqlite"
+    values["alerts_jsonl_file"] = values["alerts_jsonl_file"] or outputs / "alerts.jsonl"
+    for key in ("alerts_webhook_url", "alerts_smtp_password"):
+        values[key] = Secret(values[key]) if values[key] else None
+    channels = values["alerts_channels"]
+    if "webhook" in channels and values["alerts_webhook_url"] is None:
+        raise ConfigError("alerts.channels has webhook but VZMON_WEBHOOK_URL is not set", key="VZMON_WEBHOOK_URL")
+    if "email" in channels:
+        for key, name in (
+            ("alerts_smtp_host", "alerts.smtp_host"),
+            ("alerts_email_from", "alerts.email_from"),
+            ("alerts_email_to", "alerts.email_to"),
+        ):
+            if not values[key]:
+                raise ConfigError(f"alerts.channels has email but {name} is empty; set it", key=name)
     if values["events_file"] is None:
         beside = config_path.parent / "events.toml" if config_path else None
         values["events_file"] = beside if beside and beside.is_file() else PROJECT_ROOT / "config" / "events.toml"

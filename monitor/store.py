@@ -135,6 +135,36 @@ CREATE TABLE zone_counts (
 ) WITHOUT ROWID;
 """,
     ),
+    (
+        2,
+        "alerts outbox and deliveries",
+        """
+CREATE TABLE alerts (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('drop', 'zero', 'recovery', 'outage', 'outage_end', 'test')),
+    zone TEXT,
+    created_at INTEGER NOT NULL,
+    poll_time INTEGER,
+    observed REAL,
+    expected REAL,
+    line TEXT NOT NULL,
+    payload TEXT NOT NULL
+);
+CREATE INDEX alerts_by_created_at ON alerts(created_at);
+CREATE TABLE deliveries (
+    alert_id INTEGER NOT NULL REFERENCES alerts(id),
+    channel TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error TEXT,
+    sent_at INTEGER,
+    PRIMARY KEY (alert_id, channel)
+) WITHOUT ROWID;
+CREATE INDEX deliveries_due ON deliveries(status, next_attempt_at);
+""",
+    ),
 )
 
 
@@ -456,28 +486,127 @@ class Store:
             raise StoreError(f"cannot read the store {self.path}: {exc}", path=self.path) from None
 
     def poll_frame(self, start: datetime, end: datetime) -> pd.DataFrame:
-        """Poll attempts in ``[start, end)``: ``time`` (API time, else request time; UTC), ``status``,
-        ``simulated``."""
+        """Poll attempts in ``[start, end)``: ``snapshot_id``, ``time`` (API time, else request time;
+        UTC), ``status``, ``simulated``, ``retry_at``."""
         df = self.read_frame(
-            "SELECT COALESCE(api_time, requested_at) AS time, status, simulated FROM snapshots "
+            "SELECT id AS snapshot_id, COALESCE(api_time, requested_at) AS time, status, simulated, retry_at "
+            "FROM snapshots "
             "WHERE COALESCE(api_time, requested_at) >= ? AND COALESCE(api_time, requested_at) < ? ORDER BY time",
             (to_epoch(start), to_epoch(end)),
         )
         df["time"] = pd.to_datetime(df["time"], unit="s", utc=True).astype("datetime64[s, UTC]")
+        df["retry_at"] = pd.to_datetime(df["retry_at"], unit="s", utc=True)
         df["simulated"] = df["simulated"].astype(bool)
         return df
 
     def count_frame(self, start: datetime, end: datetime) -> pd.DataFrame:
-        """Zone counts of ``ok`` snapshots with API time in ``[start, end)``: ``time`` (UTC), ``zone``,
-        ``airborne``, ``on_ground``, ``stale``."""
+        """Zone counts of ``ok`` snapshots with API time in ``[start, end)``: ``snapshot_id``, ``time``
+        (UTC), ``zone``, ``airborne``, ``on_ground``, ``stale``."""
         df = self.read_frame(
-            "SELECT s.api_time AS time, z.zone, z.airborne, z.on_ground, z.stale FROM zone_counts z "
+            "SELECT s.id AS snapshot_id, s.api_time AS time, z.zone, z.airborne, z.on_ground, z.stale "
+            "FROM zone_counts z "
             "JOIN snapshots s ON s.id = z.snapshot_id WHERE s.status = 'ok' AND s.api_time >= ? AND s.api_time < ? "
             "ORDER BY s.api_time",
             (to_epoch(start), to_epoch(end)),
         )
         df["time"] = pd.to_datetime(df["time"], unit="s", utc=True).astype("datetime64[s, UTC]")
         return df
+
+    # -- alerts outbox
+
+    def add_alert(
+        self,
+        key: str,
+        kind: str,
+        zone: str | None,
+        created_at: datetime,
+        poll_time: datetime | None,
+        observed: float | None,
+        expected: float | None,
+        line: str,
+        payload: dict[str, Any],
+        channels: Sequence[str],
+    ) -> int | None:
+        """Record an alert and one pending delivery per channel, in one transaction.
+
+        Returns the alert id, or None when an alert with this ``key`` exists already (never twice).
+        """
+        with self._transaction() as conn:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO alerts (key, kind, zone, created_at, poll_time, observed, expected, line, "
+                "payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    key,
+                    kind,
+                    zone,
+                    to_epoch(created_at),
+                    to_epoch(poll_time),
+                    observed,
+                    expected,
+                    line,
+                    json.dumps(payload, ensure_ascii=False, sort_keys=True),
+                ),
+            )
+            if cur.rowcount == 0:
+                return None
+            alert_id = int(cur.lastrowid or 0)
+            conn.executemany(
+                "INSERT INTO deliveries (alert_id, channel, status, next_attempt_at) VALUES (?, ?, 'pending', ?)",
+                [(alert_id, c, to_epoch(created_at)) for c in channels],
+            )
+        return alert_id
+
+    def due_deliveries(self, now: datetime) -> list[sqlite3.Row]:
+        """Pending deliveries whose next attempt is due, oldest alert first, with the alert's fields."""
+        return self.query(
+            "SELECT d.alert_id, d.channel, d.attempts, a.key, a.kind, a.zone, a.created_at, a.line, a.payload "
+            "FROM deliveries d JOIN alerts a ON a.id = d.alert_id "
+            "WHERE d.status = 'pending' AND d.next_attempt_at <= ? ORDER BY a.id, d.channel",
+            (to_epoch(now),),
+        )
+
+    def record_delivery(
+        self,
+        alert_id: int,
+        channel: str,
+        now: datetime,
+        *,
+        sent: bool,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+    ) -> None:
+        """After an attempt: sent, or failed with the next try at ``retry_at`` (None: given up)."""
+        with self._transaction() as conn:
+            if sent:
+                conn.execute(
+                    "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL "
+                    "WHERE alert_id = ? AND channel = ?",
+                    (to_epoch(now), alert_id, channel),
+                )
+            else:
+                conn.execute(
+                    "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
+                    "WHERE alert_id = ? AND channel = ?",
+                    ("pending" if retry_at else "failed", error, to_epoch(retry_at or now), alert_id, channel),
+                )
+
+    def alert_history(self, since: datetime) -> pd.DataFrame:
+        """Alerts created since ``since``: ``kind``, ``zone``, ``created_at`` (UTC)."""
+        df = self.read_frame(
+            "SELECT kind, zone, created_at FROM alerts WHERE created_at >= ? ORDER BY id", (to_epoch(since),)
+        )
+        df["created_at"] = pd.to_datetime(df["created_at"], unit="s", utc=True)
+        return df
+
+    def recent_alerts(self, limit: int = 20) -> list[sqlite3.Row]:
+        """The newest alerts with their deliveries as 'channel:status' pairs."""
+        return self.query(
+            "SELECT a.id, a.key, a.kind, a.zone, a.created_at, a.line, "
+            "GROUP_CONCAT(d.channel || ':' || d.status || CASE WHEN d.last_error IS NOT NULL "
+            "THEN ' (' || d.attempts || ' tries: ' || d.last_error || ')' ELSE '' END, '; ') AS deliveries "
+            "FROM alerts a LEFT JOIN deliveries d ON d.alert_id = a.id GROUP BY a.id ORDER BY a.id DESC LIMIT ?",
+            (limit,),
+        )
 
     def rate_limited_until(self, source: str, now: datetime) -> datetime | None:
         """End of the newest recorded retry-after window for ``source`` if it is still ahead of ``now``."""

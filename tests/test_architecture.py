@@ -24,6 +24,8 @@ RANK = {
     "maps": 7,
     "charts": 8,
     "report": 9,
+    "alerts": 10,
+    "notify": 11,
     "pipeline": 20,
     "cli": 21,
     "__main__": 22,

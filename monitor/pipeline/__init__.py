@@ -14,11 +14,14 @@
                                           ├──► export (CSV / Parquet)               (exporting)
                                           └──► alerts ──► notify
 
-Modules: ``polling`` (collect, watch, status, plan, zones), ``reporting`` (events, report, demo),
-``exporting`` (export). This file only re-exports them.
+Modules: ``polling`` (collect, watch, status, plan, zones), ``alerting`` (rules after each poll,
+outbox, delivery), ``reporting`` (events, report, demo), ``exporting`` (export). This file only
+re-exports them.
 """
 
+from monitor.pipeline.alerting import AlertRun, deliver_due, list_alerts, run_alerts, send_test
 from monitor.pipeline.exporting import EXPORTS, ExportResult, export
+from monitor.pipeline.locking import store_lock
 from monitor.pipeline.polling import (
     ACCOUNT_CREDITS,
     PlanReport,
@@ -33,7 +36,6 @@ from monitor.pipeline.polling import (
     plan,
     poll_interval,
     status,
-    store_lock,
     watch,
     zone_set_for,
 )
@@ -42,6 +44,7 @@ from monitor.pipeline.reporting import DemoResult, ReportResult, fill_simulated,
 __all__ = [
     "ACCOUNT_CREDITS",
     "EXPORTS",
+    "AlertRun",
     "DemoResult",
     "ExportResult",
     "PlanReport",
@@ -52,15 +55,19 @@ __all__ = [
     "ZonesSummary",
     "client_for",
     "collect_once",
+    "deliver_due",
     "describe_zones",
     "export",
     "fill_simulated",
     "ingest_reply",
+    "list_alerts",
     "list_events",
     "plan",
     "poll_interval",
     "report",
+    "run_alerts",
     "run_demo",
+    "send_test",
     "status",
     "store_lock",
     "watch",

@@ -9,19 +9,18 @@ exit code.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import filelock
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -30,8 +29,10 @@ from geo.fence import fence_for
 from geo.zones import ZoneFileError, ZoneSource
 from geo.zoneset import ZoneSet, load_zone_set
 from monitor.counts import count_zone_index
-from monitor.errors import AuthError, ConfigError, LockHeld, RateLimited, SourceError, StoreError
+from monitor.errors import AuthError, ConfigError, MonitorError, RateLimited, SourceError
 from monitor.opensky import SOURCE, OpenSkyClient, parse_states, utcnow
+from monitor.pipeline.alerting import AlertRun, run_alerts
+from monitor.pipeline.locking import store_lock
 from monitor.settings import Settings
 from monitor.store import PollRecord, RecordedPoll, Store, from_epoch
 
@@ -129,6 +130,8 @@ class PollResult:
     error: str | None = None
     failure: SourceError | None = field(default=None, repr=False, compare=False)
     dry_run: bool = False
+    alerts: tuple[str, ...] = ()  # lines of the alerts this poll raised
+    alert_error: MonitorError | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -146,6 +149,7 @@ class PollResult:
             "duplicate_of": self.duplicate_of,
             "error": self.error,
             "dry_run": self.dry_run,
+            "alerts": list(self.alerts),
         }
 
     def line(self) -> str:
@@ -165,6 +169,8 @@ class PollResult:
         parts.append(f"credits left {self.credits_remaining if self.credits_remaining is not None else '?'}")
         if self.dry_run:
             parts.append("(dry run: nothing stored)")
+        if self.alerts:
+            parts.append(f"{len(self.alerts)} new alert{'s' if len(self.alerts) > 1 else ''}")
         return " · ".join(parts)
 
 
@@ -182,30 +188,6 @@ def client_for(settings: Settings, clock: Clock = utcnow, sleep: Callable[[float
         clock=clock,
         sleep=sleep,
     )
-
-
-@contextmanager
-def store_lock(settings: Settings) -> Iterator[None]:
-    """Hold the store's lock file, or raise LockHeld at once if another run holds it."""
-    path = settings.lock_path
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lock = filelock.FileLock(str(path), blocking=False)
-        lock.acquire()
-    except filelock.Timeout:
-        raise LockHeld(
-            f"another vzmon run holds the lock {path}; this run did nothing (cron: the next tick will run)",
-            path=path,
-        ) from None
-    except OSError as exc:
-        raise StoreError(
-            f"cannot create the lock file {path}: {exc.strerror}; set VZMON_DB (or store.db) to a writable folder",
-            path=path,
-        ) from None
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 def _counts_tuple(counts: Any) -> tuple[ZoneCount, ...]:
@@ -321,16 +303,36 @@ def _poll(
     )
 
 
-def _log_summary(result: PollResult) -> None:
-    zones = ", ".join(f"{c.zone} {c.airborne}+{c.on_ground}" for c in result.counts) or "no counts"
+def _log_summary(result: PollResult, run: AlertRun | None) -> None:
+    """The one INFO line each tick ends with: fetched, per zone, stored, alerts sent."""
+    sent = f"; alerts: {len(run.new)} new, {run.delivered} delivered, {run.failed} failed" if run else ""
+    if result.failure is not None:
+        log.info("poll %s: no data, recorded as a gap (snapshot %s)%s", result.status, result.snapshot_id, sent)
+        return
+    zones = ", ".join(f"{c.zone} {c.airborne}+{c.on_ground}" for c in result.counts if c.zone != "unknown")
     log.info(
-        "poll %s: %s states, %s; stored as snapshot %s; credits left %s",
+        "poll %s: %s states; airborne+on ground %s; snapshot %s; credits left %s%s",
         result.status,
         result.n_states,
-        zones,
+        zones or "not counted (duplicate)",
         result.snapshot_id,
         result.credits_remaining,
+        sent,
     )
+
+
+def _with_alerts(settings: Settings, store: Store, zone_set: ZoneSet, result: PollResult, clock: Clock) -> PollResult:
+    """Run the alert rules after a stored poll; an alerting failure is reported, the poll stays stored."""
+    run = None
+    error: MonitorError | None = None
+    if settings.alerts_enabled and not result.dry_run:
+        try:
+            run = run_alerts(settings, store, zone_set, clock())
+        except MonitorError as exc:
+            error = exc
+            log.error("alerts: %s", exc)
+    _log_summary(result, run)
+    return dataclasses.replace(result, alerts=run.new if run else (), alert_error=error)
 
 
 def collect_once(
@@ -350,8 +352,7 @@ def collect_once(
     with store_lock(settings), Store(settings.store_db) as store:
         with client or client_for(settings, clock, sleep) as c:
             result = _poll(settings, zone_set, c, store, clock, write=not dry_run)
-        _log_summary(result)
-        return result
+        return _with_alerts(settings, store, zone_set, result, clock)
 
 
 # ----------------------------------------------------------------------------------------- watch
@@ -407,9 +408,8 @@ def watch(
     with store_lock(settings), Store(settings.store_db) as store, client or client_for(settings, clock, sleep) as c:
         while not stop.is_set():
             started = clock()
-            result = _poll(settings, zone_set, c, store, clock)
+            result = _with_alerts(settings, store, zone_set, _poll(settings, zone_set, c, store, clock), clock)
             polls += 1
-            _log_summary(result)
             on_poll(result)
             if isinstance(result.failure, AuthError):
                 raise result.failure
@@ -444,6 +444,9 @@ class StatusReport:
     rate_limited_until: datetime | None
     next_poll_allowed: datetime
     integrity: str | None
+    last_alert: str | None = None
+    last_alert_time: datetime | None = None
+    pending_deliveries: int = 0
 
 
 def status(settings: Settings, *, check: bool = False, clock: Clock = utcnow) -> StatusReport:
@@ -468,6 +471,7 @@ def status(settings: Settings, *, check: bool = False, clock: Clock = utcnow) ->
             "ORDER BY requested_at DESC, id DESC LIMIT 1"
         )
         blocked = store.rate_limited_until(SOURCE, now)
+        recent = store.recent_alerts(1)
         last_ok_time = from_epoch(last_ok["api_time"]) if last_ok is not None else None
         return StatusReport(
             now=now,
@@ -485,6 +489,9 @@ def status(settings: Settings, *, check: bool = False, clock: Clock = utcnow) ->
             rate_limited_until=blocked,
             next_poll_allowed=blocked or now,
             integrity=store.integrity_check() if check else None,
+            last_alert=recent[0]["line"] if recent else None,
+            last_alert_time=from_epoch(recent[0]["created_at"]) if recent else None,
+            pending_deliveries=int(store.query("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'")[0][0]),
         )
 
 

@@ -1,0 +1,342 @@
+"""Alert rules: recent zone counts and poll outcomes in, :class:`Alert` objects out. Pure; no I/O.
+
+Place in the flow: after every poll (``collect``, ``watch``), ``pipeline.alerting`` reads the
+recent counts, polls and alert history from the store and calls :func:`evaluate`; new alerts go
+to the store's outbox, and ``notify`` delivers them.
+
+Rules (thresholds in :class:`AlertRules`, per zone where it makes sense):
+- **drop**: a zone's airborne count stays below ``drop_fraction`` (50 %) of its baseline for
+  ``consecutive`` (3) successful polls in a row, where the baseline expects at least
+  ``min_expected`` aircraft. **zero**: no airborne aircraft in the FIR for ``zero_consecutive``
+  polls where the baseline expects at least ``zero_min_expected``. One alert per episode.
+- **recovery**: after a drop or zero, back at or above the threshold for ``consecutive`` polls;
+  once.
+- **outage**: no successful poll for ``outage_min`` minutes, or the account is rate-limited. Never
+  reported as a traffic drop; **outage_end** when data flows again.
+- **baseline**: the median, over the previous 4 weeks, of the mean airborne count in the same hour
+  of the week (at least 3 of the 4 weeks with data). With less history: the same hour yesterday
+  (the previous 24 hours), flagged low-confidence; using the same hour keeps the daily cycle from
+  raising false alarms at night. With less than 24 hours of history: no drop or zero alert at all.
+- **cooldown**: after a drop/zero (or outage) alert for a zone, no new one of that kind for
+  ``cooldown_min`` minutes, so a flapping count is one alert, not many.
+
+Alert keys are deterministic (kind, zone, triggering snapshot or episode), so evaluating the same
+poll twice never makes a second alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from monitor.events import Event
+
+__all__ = [
+    "KINDS",
+    "Alert",
+    "AlertRules",
+    "Baseline",
+    "PastAlert",
+    "Poll",
+    "ZoneRule",
+    "baseline_at",
+    "count_spans",
+    "evaluate",
+]
+
+KINDS = ("drop", "zero", "recovery", "outage", "outage_end", "test")
+WEEK = timedelta(days=7)
+HOUR = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class ZoneRule:
+    drop_fraction: float = 0.5
+    consecutive: int = 3
+    min_expected: float = 5.0
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class AlertRules:
+    zones: tuple[str, ...]  # zones watched, the FIR first
+    default: ZoneRule = ZoneRule()
+    per_zone: Mapping[str, ZoneRule] = field(default_factory=dict)
+    zero_consecutive: int = 2
+    zero_min_expected: float = 3.0
+    outage_min: float = 30.0
+    cooldown_min: float = 360.0
+    baseline_weeks: int = 4
+    baseline_min_weeks: int = 3
+
+    def rule(self, zone: str) -> ZoneRule:
+        return self.per_zone.get(zone, self.default)
+
+    @property
+    def polls_judged(self) -> int:
+        """How many recent successful polls a check looks at (the longest run any rule needs)."""
+        return max([self.default.consecutive, self.zero_consecutive, *(r.consecutive for r in self.per_zone.values())])
+
+
+@dataclass(frozen=True)
+class Baseline:
+    expected: float
+    method: str
+    window: tuple[datetime, datetime]  # the span the baseline was drawn from (UTC)
+    low_confidence: bool
+    samples: int
+
+
+@dataclass(frozen=True)
+class Alert:
+    key: str
+    kind: str
+    zone: str | None
+    poll_time: datetime
+    line: str
+    payload: dict[str, Any]
+    observed: float | None = None
+    expected: float | None = None
+
+
+def _hour_mean(counts: pd.DataFrame, zone: str, start: datetime) -> float | None:
+    t = counts["time"]
+    sel = counts[(counts["zone"] == zone) & (t >= pd.Timestamp(start)) & (t < pd.Timestamp(start + HOUR))]
+    return float(sel["airborne"].mean()) if len(sel) else None
+
+
+def baseline_at(counts: pd.DataFrame, zone: str, at: datetime, rules: AlertRules) -> Baseline | None:
+    """The expected airborne count in ``zone`` at ``at`` from earlier successful snapshots, or None.
+
+    ``counts``: columns ``time`` (UTC), ``zone``, ``airborne`` of ok snapshots before ``at``.
+    """
+    slot = at.replace(minute=0, second=0, microsecond=0)
+    weekly = [
+        m for w in range(1, rules.baseline_weeks + 1) if (m := _hour_mean(counts, zone, slot - w * WEEK)) is not None
+    ]
+    if len(weekly) >= rules.baseline_min_weeks:
+        values = sorted(weekly)
+        mid = len(values) // 2
+        median = values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+        return Baseline(
+            median,
+            f"median, same hour, last {rules.baseline_weeks} weeks",
+            (slot - rules.baseline_weeks * WEEK, slot - WEEK + HOUR),
+            False,
+            len(weekly),
+        )
+    history = counts[counts["zone"] == zone]["time"]
+    if len(history) and history.min() <= pd.Timestamp(at - timedelta(hours=24)):
+        yesterday = _hour_mean(counts, zone, slot - timedelta(hours=24))
+        if yesterday is not None:
+            return Baseline(
+                yesterday,
+                "same hour yesterday (low confidence: under 4 weeks of history)",
+                (slot - timedelta(hours=24), slot - timedelta(hours=23)),
+                True,
+                1,
+            )
+    return None
+
+
+def count_spans(first: datetime, now: datetime, rules: AlertRules) -> list[tuple[datetime, datetime]]:
+    """The spans of zone counts :func:`evaluate` needs to judge the polls from ``first`` to ``now``.
+
+    The polls themselves, and the hours their baselines draw on: the same hours 1 to
+    ``baseline_weeks`` weeks earlier and 24 hours earlier. Reading only these (a few thousand
+    rows) instead of four weeks of counts keeps a poll's alert check fast on a long-running store.
+    """
+    lo = first.replace(minute=0, second=0, microsecond=0)
+    hi = now.replace(minute=0, second=0, microsecond=0) + HOUR
+    spans = [(first, now + timedelta(seconds=1))]
+    spans += [(lo - w * WEEK, hi - w * WEEK) for w in range(1, rules.baseline_weeks + 1)]
+    spans.append((lo - timedelta(hours=24), hi - timedelta(hours=24)))
+    return spans
+
+
+@dataclass(frozen=True)
+class PastAlert:
+    kind: str
+    zone: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Poll:
+    snapshot_id: int
+    time: datetime
+    status: str
+    retry_at: datetime | None
+
+
+def _iso(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _History:
+    def __init__(self, past: Sequence[PastAlert], now: datetime, cooldown: timedelta) -> None:
+        self.past = sorted(past, key=lambda a: a.created_at)
+        self.now = now
+        self.cooldown = cooldown
+
+    def last(self, kinds: Sequence[str], zone: str | None) -> PastAlert | None:
+        return next((a for a in reversed(self.past) if a.kind in kinds and a.zone == zone), None)
+
+    def active(self, start_kinds: Sequence[str], end_kind: str, zone: str | None) -> bool:
+        began, ended = self.last(start_kinds, zone), self.last([end_kind], zone)
+        return began is not None and (ended is None or ended.created_at < began.created_at)
+
+    def cooling(self, kinds: Sequence[str], zone: str | None) -> bool:
+        prev = self.last(kinds, zone)
+        return prev is not None and self.now - prev.created_at < self.cooldown
+
+
+def _outage(
+    now: datetime, polls: Sequence[Poll], history: _History, rules: AlertRules, recent_events: list[str]
+) -> Alert | None:
+    if not polls:
+        return None
+    ok = [p for p in polls if p.status == "ok"]
+    last_ok = ok[-1].time if ok else None
+    latest = polls[-1]
+    rate_limited = latest.status in ("rate_limited", "skipped")
+    blind = last_ok is None or now - last_ok > timedelta(minutes=rules.outage_min)
+    on = history.active(["outage"], "outage_end", None)
+    if (rate_limited or blind) and not on and not history.cooling(["outage"], None):
+        since = last_ok or polls[0].time
+        if rate_limited:
+            until = f" until {_iso(latest.retry_at)}" if latest.retry_at else ""
+            reason = f"OpenSky rate limit{until}"
+        else:
+            reason = f"no successful poll since {_iso(since)}"
+        line = (
+            f"vzmon is blind: {reason} ({(now - since).total_seconds() / 60:.0f} min without new data). "
+            "This is a monitoring outage, not a traffic drop."
+        )
+        return Alert(f"outage:{int(since.timestamp())}", "outage", None, now, line, {
+            "kind": "outage", "reason": reason, "last_successful_poll": _iso(last_ok) if last_ok else None,
+            "poll_time": _iso(now), "rate_limited": rate_limited, "events_last_48h": recent_events,
+        })  # fmt: skip
+    if on and latest.status == "ok":
+        line = f"vzmon sees again: successful poll at {_iso(latest.time)} after an outage."
+        return Alert(
+            f"outage_end:{latest.snapshot_id}",
+            "outage_end",
+            None,
+            latest.time,
+            line,
+            {"kind": "outage_end", "poll_time": _iso(latest.time)},
+        )
+    return None
+
+
+def _traffic(
+    zone: str,
+    is_fir: bool,
+    counts: pd.DataFrame,
+    history: _History,
+    rules: AlertRules,
+    coverage: float,
+    recent_events: list[str],
+) -> Alert | None:
+    rule = rules.rule(zone)
+    if not rule.enabled:
+        return None
+    mine = counts[counts["zone"] == zone].sort_values("time")
+    need = max(rule.consecutive, rules.zero_consecutive if is_fir else 0)
+    recent = mine.tail(need)
+    if recent.empty:
+        return None
+    judged: list[tuple[float, Baseline | None]] = []
+    for t, airborne in zip(recent["time"], recent["airborne"], strict=True):
+        judged.append((float(airborne), baseline_at(mine[mine["time"] < t], zone, t.to_pydatetime(), rules)))
+    observed, base = judged[-1]
+    if base is None:
+        return None  # under 24 hours of history: never an alert, never a false alarm
+    snapshot = int(recent["snapshot_id"].iloc[-1])
+    at = recent["time"].iloc[-1].to_pydatetime()
+    below = [
+        b is not None and b.expected >= rule.min_expected and o < rule.drop_fraction * b.expected for o, b in judged
+    ][-rule.consecutive :]
+    zeros = [b is not None and b.expected >= rules.zero_min_expected and o == 0 for o, b in judged][
+        -rules.zero_consecutive :
+    ]
+    above = [b is not None and o >= rule.drop_fraction * b.expected for o, b in judged][-rule.consecutive :]
+    dropped = history.active(["drop", "zero"], "recovery", zone)
+    change = observed / base.expected - 1 if base.expected > 0 else None
+    payload: dict[str, Any] = {
+        "zone": zone, "observed": observed, "expected": round(base.expected, 2),
+        "change": None if change is None else round(change, 4),
+        "baseline": {"method": base.method, "window": [_iso(base.window[0]), _iso(base.window[1])],
+                     "low_confidence": base.low_confidence, "samples": base.samples},
+        "poll_time": _iso(at), "coverage": {"last_hour": round(coverage, 3)},
+        "threshold": round(rule.drop_fraction * base.expected, 2), "consecutive_polls": rule.consecutive,
+        "events_last_48h": recent_events,
+    }  # fmt: skip
+    describe = (
+        f"{zone}: {observed:.0f} aircraft airborne at {at:%H:%M} UTC, expected {base.expected:.0f} ({base.method})"
+    )
+    context = f" (events in the last 48 h: {', '.join(recent_events)})" if recent_events else ""
+    quiet = not dropped and not history.cooling(["drop", "zero"], zone)
+    if is_fir and len(zeros) == rules.zero_consecutive and all(zeros) and quiet:
+        line = f"{describe}: NO aircraft for {rules.zero_consecutive} polls in a row{context}"
+        return Alert(
+            f"zero:{zone}:{snapshot}", "zero", zone, at, line, {"kind": "zero", **payload}, observed, base.expected
+        )
+    if len(below) == rule.consecutive and all(below) and quiet:
+        pct = f"down {abs(change) * 100:.0f}%" if change is not None else "down"
+        return Alert(
+            f"drop:{zone}:{snapshot}",
+            "drop",
+            zone,
+            at,
+            f"{describe}: {pct}{context}",
+            {"kind": "drop", **payload},
+            observed,
+            base.expected,
+        )
+    if dropped and len(above) == rule.consecutive and all(above):
+        line = (
+            f"{describe}: recovered, at or above {rule.drop_fraction:.0%} of the baseline for "
+            f"{rule.consecutive} polls{context}"
+        )
+        return Alert(
+            f"recovery:{zone}:{snapshot}",
+            "recovery",
+            zone,
+            at,
+            line,
+            {"kind": "recovery", **payload},
+            observed,
+            base.expected,
+        )
+    return None
+
+
+def evaluate(
+    now: datetime,
+    counts: pd.DataFrame,
+    polls: Sequence[Poll],
+    history: Sequence[PastAlert],
+    events: Sequence[Event],
+    rules: AlertRules,
+    coverage_last_hour: float,
+) -> list[Alert]:
+    """New alerts at ``now``.
+
+    ``counts``: ok snapshots' ``snapshot_id``, ``time`` (UTC), ``zone``, ``airborne`` up to ``now``,
+    covering at least :func:`count_spans` for the polls judged. ``polls``: recent attempts in time order.
+    ``history``: earlier alerts. ``coverage_last_hour``: share of expected polls that succeeded.
+    """
+    past = _History(history, now, timedelta(minutes=rules.cooldown_min))
+    recent_events = [e.id for e in events if now - timedelta(hours=48) <= e.time <= now]
+    alerts = [a for a in [_outage(now, polls, past, rules, recent_events)] if a is not None]
+    for i, zone in enumerate(rules.zones):
+        alert = _traffic(zone, i == 0, counts, past, rules, coverage_last_hour, recent_events)
+        if alert is not None:
+            alerts.append(alert)
+    return alerts

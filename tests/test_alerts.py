@@ -1,0 +1,487 @@
+"""Alerts end to end: ``collect`` against the OpenSky test server, real webhook and SMTP receivers."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from monitor import pipeline
+from monitor.alerts import AlertRules, baseline_at, count_spans, evaluate
+from monitor.cli import EXIT_FAILED, EXIT_OK, main
+from monitor.settings import load_settings
+from monitor.store import PollRecord, Store
+from tests.fake_opensky import Fault
+from tests.receivers import Smtp, Webhook
+
+NOW = datetime(2025, 11, 29, 15, 0, tzinfo=UTC)  # a Saturday afternoon
+# the plain-SMTP test server asks for a login without TLS on purpose (STARTTLS has its own test)
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+
+
+class Clock:
+    def __init__(self, start: datetime = NOW) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def epoch(self) -> float:
+        return self.now.timestamp()
+
+    def advance(self, minutes: float) -> None:
+        self.now += timedelta(minutes=minutes)
+
+
+@pytest.fixture(scope="module")
+def svzm_points(zone_set):
+    from geo.fence import fence_for
+
+    xs, ys = np.meshgrid(np.arange(-71, -61, 0.5), np.arange(2, 13, 0.5))
+    codes = fence_for(zone_set).classify(xs.ravel(), ys.ravel())
+    inside = codes == "SVZM"
+    return list(zip(xs.ravel()[inside], ys.ravel()[inside], strict=True))
+
+
+def doc_with(points, n_svzm: int, t: int) -> dict:
+    rows = []
+    for i in range(n_svzm):
+        lon, lat = points[(i * 7) % len(points)]
+        rows.append(
+            [
+                f"{0xA00000 + i:06x}",
+                f"TST{i:<5}",
+                "Testland",
+                t - 1,
+                t,
+                float(lon),
+                float(lat),
+                10000.0,
+                False,
+                230.0,
+                90.0,
+                0.0,
+                None,
+                10100.0,
+                "2000",
+                False,
+                0,
+                4,
+            ]
+        )
+    for i in range(6):  # some ring traffic, constant
+        rows.append(
+            [
+                f"{0xB00000 + i:06x}",
+                f"RNG{i:<5}",
+                "Testland",
+                t - 1,
+                t,
+                -61.3 + 0.05 * i,
+                10.6,
+                7000.0,
+                False,
+                200.0,
+                0.0,
+                0.0,
+                None,
+                7100.0,
+                "2000",
+                False,
+                0,
+                4,
+            ]
+        )
+    return {"time": t, "states": rows}
+
+
+def prefill(db, zone_set, until: datetime, weeks: float = 4, svzm: int = 40) -> None:
+    """Hourly successful snapshots with ``svzm`` airborne aircraft in SVZM, before ``until``."""
+    codes = list(zone_set.codes)
+    with Store(db) as store:
+        zid = store.zone_set_id(zone_set)
+        t = until - timedelta(weeks=weeks)
+        while t < until:
+            counts = pd.DataFrame(
+                {"zone": codes, "airborne": [svzm if c == "SVZM" else 2 for c in codes], "on_ground": 0, "stale": 0}
+            )
+            store.record_poll(
+                PollRecord("opensky", t + timedelta(seconds=2), "ok", api_time=t), None, counts, zone_set_id=zid
+            )
+            t += timedelta(hours=1)
+
+
+@pytest.fixture
+def alert_env(opensky_env, fake_opensky, monkeypatch, tmp_path):
+    clock = Clock()
+    fake_opensky.clock = clock.epoch
+    monkeypatch.setenv("VZMON_REPORT_INTERVAL_S", "300")
+    monkeypatch.setenv("VZMON_ALERTS_RETRY_BASE_S", "60")
+    monkeypatch.setenv("VZMON_ALERTS_JSONL_FILE", str(tmp_path / "alerts.jsonl"))
+    return clock
+
+
+def _poll(clock, fake_opensky, points, n):
+    fake_opensky.doc = doc_with(points, n, int(clock.epoch()))
+    result = pipeline.collect_once(load_settings(), clock=clock, sleep=lambda s: None)
+    clock.advance(5)
+    return result
+
+
+def test_drop_alerts_once_after_k_polls_then_recovery_once(
+    alert_env, fake_opensky, opensky_env, monkeypatch, zone_set, svzm_points
+):
+    clock = alert_env
+    with Webhook() as hook:
+        monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "log,jsonl,webhook")
+        monkeypatch.setenv("VZMON_WEBHOOK_URL", hook.url)
+        prefill(opensky_env, zone_set, clock.now)
+        assert _poll(clock, fake_opensky, svzm_points, 40).alerts == ()  # normal traffic
+        assert [_poll(clock, fake_opensky, svzm_points, 4).alerts for _ in range(2)] == [(), ()]
+        third = _poll(clock, fake_opensky, svzm_points, 4).alerts  # K = 3 low polls
+        assert len(third) == 1
+        line = third[0]
+        assert line.startswith(
+            "SVZM: 4 aircraft airborne at 15:15 UTC, expected 40 (median, same hour, last 4 weeks): down 90%"
+        )
+        assert "trump-post-airspace-closed" in line  # events of the last 48 h are quoted
+        for _ in range(4):  # still low: no repeat
+            assert _poll(clock, fake_opensky, svzm_points, 3).alerts == ()
+        back = [_poll(clock, fake_opensky, svzm_points, 38).alerts for _ in range(4)]
+        assert back[:2] == [(), ()] and len(back[2]) == 1 and back[3] == ()
+        assert "recovered" in back[2][0]
+        payloads = hook.json()
+        assert [p["kind"] for p in payloads] == ["drop", "recovery"]
+        drop = payloads[0]
+        assert drop["zone"] == "SVZM" and drop["observed"] == 4 and drop["expected"] == 40
+        assert drop["change"] == pytest.approx(-0.9)
+        assert drop["baseline"]["method"] == "median, same hour, last 4 weeks"
+        assert drop["baseline"]["low_confidence"] is False and drop["baseline"]["samples"] == 4
+        assert drop["poll_time"] == "2025-11-29T15:15:00Z"
+        assert 0 < drop["coverage"]["last_hour"] <= 1
+        assert "trump-post-airspace-closed" in drop["events_last_48h"]
+        assert hook.received[0]["headers"]["Idempotency-Key"] == drop["key"]
+    lines = (opensky_env.parent.parent / "alerts.jsonl").read_text().splitlines()
+    assert [json.loads(x)["kind"] for x in lines] == ["drop", "recovery"]
+
+
+def test_webhook_down_then_up_is_delivered_exactly_once(
+    alert_env, fake_opensky, opensky_env, monkeypatch, zone_set, svzm_points, capsys
+):
+    clock = alert_env
+    with Webhook() as hook:
+        hook.fail.extend([500, "timeout", 503])
+        monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "jsonl,webhook")
+        monkeypatch.setenv("VZMON_WEBHOOK_URL", hook.url)
+        monkeypatch.setenv("VZMON_ALERTS_TIMEOUT_S", "0.5")
+        prefill(opensky_env, zone_set, clock.now)
+        for _ in range(3):
+            _poll(clock, fake_opensky, svzm_points, 2)
+        assert hook.received == [] and hook.attempts == 1
+        jsonl = (opensky_env.parent.parent / "alerts.jsonl").read_text().splitlines()
+        assert len(jsonl) == 1  # the broken webhook did not block the other channel
+        for _ in range(12):  # later runs retry with backoff: 1, 2, 4 minutes ...
+            _poll(clock, fake_opensky, svzm_points, 2)
+        assert hook.attempts == 4 and len(hook.received) == 1
+        for _ in range(5):
+            _poll(clock, fake_opensky, svzm_points, 2)
+        assert len(hook.received) == 1  # exactly once
+        settings = load_settings()
+        assert pipeline.deliver_due(settings, Store(settings.store_db), clock.now + timedelta(days=1))[:2] == (0, 0)
+    capsys.readouterr()
+    assert main(["alerts"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "drop" in out and "webhook:sent (4 tries" not in out and "webhook:sent" in out and "jsonl:sent" in out
+
+
+def test_rate_limit_is_an_outage_alert_not_a_drop(
+    alert_env, fake_opensky, opensky_env, monkeypatch, zone_set, svzm_points
+):
+    clock = alert_env
+    monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "jsonl")
+    prefill(opensky_env, zone_set, clock.now)
+    _poll(clock, fake_opensky, svzm_points, 40)
+    fake_opensky.credits["anonymous"] = 0
+    fake_opensky.retry_after_s = 6 * 3600
+    first = _poll(clock, fake_opensky, svzm_points, 40)
+    assert first.status == "rate_limited" and len(first.alerts) == 1
+    assert "vzmon is blind: OpenSky rate limit until" in first.alerts[0] and "not a traffic drop" in first.alerts[0]
+    for _ in range(5):
+        later = _poll(clock, fake_opensky, svzm_points, 40)
+        assert later.status == "skipped" and later.alerts == ()
+    kinds = [json.loads(x)["kind"] for x in (opensky_env.parent.parent / "alerts.jsonl").read_text().splitlines()]
+    assert kinds == ["outage"]
+
+
+def test_no_successful_poll_for_30_minutes_is_an_outage_then_its_end(
+    alert_env, fake_opensky, opensky_env, monkeypatch, zone_set, svzm_points
+):
+    clock = alert_env
+    monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "jsonl")
+    prefill(opensky_env, zone_set, clock.now)
+    _poll(clock, fake_opensky, svzm_points, 40)
+    raised = []
+    for _ in range(8):  # 40 minutes of 503s
+        fake_opensky.faults.extend([Fault(status=503, body="down")] * 4)
+        raised += _poll(clock, fake_opensky, svzm_points, 40).alerts
+    assert len(raised) == 1 and "no successful poll since" in raised[0]
+    back = _poll(clock, fake_opensky, svzm_points, 40).alerts
+    assert len(back) == 1 and back[0].startswith("vzmon sees again")
+
+
+def test_fresh_store_never_raises_a_traffic_alert(alert_env, fake_opensky, opensky_env, monkeypatch, svzm_points):
+    clock = alert_env
+    monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "jsonl")
+    results = [_poll(clock, fake_opensky, svzm_points, n) for n in (40, 40, 0, 0, 0, 0, 1)]
+    assert all(r.alerts == () for r in results)
+
+
+def test_zero_aircraft_in_the_fir_is_its_own_alert(
+    alert_env, fake_opensky, opensky_env, monkeypatch, zone_set, svzm_points
+):
+    clock = alert_env
+    monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "jsonl")
+    prefill(opensky_env, zone_set, clock.now)
+    alerts = [a for _ in range(3) for a in _poll(clock, fake_opensky, svzm_points, 0).alerts]
+    assert len(alerts) == 1 and "NO aircraft for 2 polls in a row" in alerts[0]
+
+
+def test_low_confidence_baseline_from_yesterday_and_none_without_24_hours(zone_set):
+    rules = AlertRules(zones=("SVZM",))
+    hours = pd.date_range(NOW - timedelta(hours=30), NOW, freq="h", inclusive="left", tz="UTC")
+    counts = pd.DataFrame({"time": hours, "zone": "SVZM", "airborne": np.where(hours.hour >= 12, 30.0, 5.0)})
+    base = baseline_at(counts, "SVZM", NOW, rules)
+    assert base is not None and base.low_confidence and base.expected == 30.0  # the same hour yesterday
+    night = baseline_at(counts, "SVZM", NOW.replace(hour=3) + timedelta(days=1), rules)
+    assert night is not None and night.expected == 5.0  # the daily cycle is respected: no false alarm at night
+    assert baseline_at(counts[counts["time"] > NOW - timedelta(hours=20)], "SVZM", NOW, rules) is None
+
+
+def test_reading_only_the_baseline_hours_gives_the_same_alerts_as_four_weeks():
+    """run_alerts reads count_spans, not four weeks; the rules must not see the difference."""
+    rules = AlertRules(zones=("SVZM",))
+    times = pd.date_range(NOW - timedelta(weeks=5), NOW, freq="10min", inclusive="right", tz="UTC")
+    rng = np.random.default_rng(3)
+    cycle = 20 + 15 * np.sin((times.hour.to_numpy() - 6) / 24 * 2 * np.pi) + 3 * (times.day_of_week.to_numpy() < 5)
+    airborne = np.round(cycle + rng.normal(0, 2, len(times))).clip(0)
+    airborne[-3:] = 3.0  # a drop at the end: the three polls judged straddle the hour
+    full = pd.DataFrame(
+        {"snapshot_id": np.arange(len(times)), "time": times, "zone": "SVZM", "airborne": airborne}
+    ).astype({"time": "datetime64[s, UTC]"})
+    for end in (len(times) - 4, len(times) - 1, len(times)):  # before, during, after the drop starts
+        now = times[end - 1].to_pydatetime()
+        upto = full.iloc[:end]
+        first = upto["time"].iloc[-rules.polls_judged].to_pydatetime()
+        parts = [upto[(upto["time"] >= a) & (upto["time"] < b)] for a, b in count_spans(first, now, rules)]
+        spans = pd.concat(parts).drop_duplicates(["snapshot_id", "zone"]).sort_values("time")
+        assert len(spans) < len(upto) / 50
+        assert evaluate(now, spans, [], [], [], rules, 1.0) == evaluate(now, upto, [], [], [], rules, 1.0)
+    assert [a.kind for a in evaluate(now, spans, [], [], [], rules, 1.0)] == ["drop"]
+
+
+def test_rerunning_the_rules_on_the_same_poll_adds_nothing(
+    alert_env, fake_opensky, opensky_env, monkeypatch, zone_set, svzm_points
+):
+    clock = alert_env
+    monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "jsonl")
+    prefill(opensky_env, zone_set, clock.now)
+    for _ in range(3):
+        _poll(clock, fake_opensky, svzm_points, 4)
+    settings = load_settings()
+    with Store(settings.store_db) as store:
+        again = pipeline.run_alerts(settings, store, zone_set, clock.now - timedelta(minutes=5))
+        assert again.new == ()
+        assert store.query("SELECT COUNT(*) FROM alerts")[0][0] == 1
+
+
+def test_email_over_smtp_with_login(alert_env, fake_opensky, opensky_env, monkeypatch, zone_set, svzm_points):
+    clock = alert_env
+    with Smtp() as smtp:
+        monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "email")
+        monkeypatch.setenv("VZMON_ALERTS_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("VZMON_ALERTS_SMTP_PORT", str(smtp.port))
+        monkeypatch.setenv("VZMON_ALERTS_SMTP_SECURITY", "none")
+        monkeypatch.setenv("VZMON_ALERTS_SMTP_USER", smtp.user)
+        monkeypatch.setenv("VZMON_SMTP_PASSWORD", smtp.password)
+        monkeypatch.setenv("VZMON_ALERTS_EMAIL_FROM", "vzmon@example.org")
+        monkeypatch.setenv("VZMON_ALERTS_EMAIL_TO", "desk@example.org,ops@example.org")
+        prefill(opensky_env, zone_set, clock.now)
+        for _ in range(3):
+            _poll(clock, fake_opensky, svzm_points, 4)
+        (mail,) = smtp.messages
+        assert smtp.logins == [smtp.user]
+        assert mail["Subject"].startswith("[vzmon] vzmon: traffic drop in SVZM: SVZM: 4 aircraft")
+        assert mail["To"] == "desk@example.org, ops@example.org"
+        assert mail["Message-ID"].startswith("<drop.SVZM.") and mail["X-Vzmon-Alert-Key"].startswith("drop:SVZM:")
+        body = mail.get_payload(decode=True).decode()
+        assert '"expected": 40' in body and "The OpenSky Network" in body
+
+
+def test_email_with_wrong_password_fails_and_names_the_setting(alert_env, monkeypatch, capsys):
+    with Smtp() as smtp:
+        for key, value in (
+            ("CHANNELS", "email"),
+            ("SMTP_HOST", "127.0.0.1"),
+            ("SMTP_PORT", str(smtp.port)),
+            ("SMTP_SECURITY", "none"),
+            ("SMTP_USER", smtp.user),
+            ("EMAIL_FROM", "a@example.org"),
+            ("EMAIL_TO", "b@example.org"),
+        ):
+            monkeypatch.setenv(f"VZMON_ALERTS_{key}", value)
+        monkeypatch.setenv("VZMON_SMTP_PASSWORD", "wrong")
+        assert main(["alerts", "test"]) == EXIT_FAILED
+        out = capsys.readouterr().out
+        assert "email    FAILED" in out and "VZMON_SMTP_PASSWORD" in out and "wrong" not in out
+        assert smtp.messages == []
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_email_over_tls_with_login(alert_env, monkeypatch, tmp_path, capsys, security):
+    with Smtp(security=security, tls_dir=tmp_path) as smtp:
+        for key, value in (
+            ("CHANNELS", "email"),
+            ("SMTP_HOST", "127.0.0.1"),
+            ("SMTP_PORT", str(smtp.port)),
+            ("SMTP_SECURITY", security),
+            ("SMTP_USER", smtp.user),
+            ("SMTP_CA_FILE", str(smtp.ca_file)),
+            ("EMAIL_FROM", "a@example.org"),
+            ("EMAIL_TO", "b@example.org"),
+        ):
+            monkeypatch.setenv(f"VZMON_ALERTS_{key}", value)
+        monkeypatch.setenv("VZMON_SMTP_PASSWORD", smtp.password)
+        assert main(["alerts", "test"]) == EXIT_OK
+        assert "email    sent" in capsys.readouterr().out
+        assert len(smtp.messages) == 1 and smtp.logins == [smtp.user]
+
+
+def test_email_refuses_a_server_certificate_it_cannot_verify(alert_env, monkeypatch, tmp_path, capsys):
+    with Smtp(security="starttls", tls_dir=tmp_path) as smtp:
+        for key, value in (
+            ("CHANNELS", "email"),
+            ("SMTP_HOST", "127.0.0.1"),
+            ("SMTP_PORT", str(smtp.port)),
+            ("SMTP_USER", smtp.user),
+            ("EMAIL_FROM", "a@example.org"),
+            ("EMAIL_TO", "b@example.org"),
+        ):  # no SMTP_CA_FILE: the throwaway CA is not trusted
+            monkeypatch.setenv(f"VZMON_ALERTS_{key}", value)
+        monkeypatch.setenv("VZMON_SMTP_PASSWORD", smtp.password)
+        assert main(["alerts", "test"]) == EXIT_FAILED
+        out = capsys.readouterr().out
+        assert "email    FAILED" in out and "CERTIFICATE_VERIFY_FAILED" in out
+        assert smtp.messages == [] and smtp.logins == []  # the password never went out
+
+
+@pytest.mark.parametrize(
+    ("fmt", "check"),
+    [
+        ("json", lambda r: json.loads(r["body"])["kind"] == "test"),
+        ("slack", lambda r: "vzmon test alert" in json.loads(r["body"])["text"]),
+        ("discord", lambda r: "vzmon test alert" in json.loads(r["body"])["content"]),
+        (
+            "ntfy",
+            lambda r: r["body"].decode().startswith("vzmon test alert") and r["headers"]["Title"] == "vzmon: test",
+        ),
+    ],
+)
+def test_alerts_test_sends_to_every_channel_in_each_webhook_format(
+    alert_env, monkeypatch, tmp_path, capsys, fmt, check
+):
+    with Webhook() as hook:
+        monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "log,jsonl,webhook")
+        monkeypatch.setenv("VZMON_WEBHOOK_URL", hook.url)
+        monkeypatch.setenv("VZMON_ALERTS_WEBHOOK_FORMAT", fmt)
+        assert main(["alerts", "test", "--dry-run"]) == EXIT_OK
+        assert hook.attempts == 0 and "would send" in capsys.readouterr().out
+        assert main(["alerts", "test"]) == EXIT_OK
+        out = capsys.readouterr().out
+        assert out.count(" sent") == 3
+        (request,) = hook.received
+        assert check(request)
+    assert (tmp_path / "alerts.jsonl").read_text().count("\n") == 1
+
+
+def test_alerts_send_dry_run_lists_without_sending(
+    alert_env, fake_opensky, opensky_env, monkeypatch, zone_set, svzm_points, capsys
+):
+    clock = alert_env
+    with Webhook() as hook:
+        hook.fail.extend([500] * 50)
+        monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "webhook")
+        monkeypatch.setenv("VZMON_WEBHOOK_URL", hook.url)
+        monkeypatch.setenv("VZMON_ALERTS_RETRY_BASE_S", "0")
+        prefill(opensky_env, zone_set, clock.now)
+        for _ in range(3):
+            _poll(clock, fake_opensky, svzm_points, 4)
+        attempts = hook.attempts
+        capsys.readouterr()
+        assert main(["alerts", "send", "--dry-run"]) == EXIT_OK
+        out = capsys.readouterr().out
+        assert "would send 1 due delivery:" in out and "webhook: SVZM: 4 aircraft" in out
+        assert hook.attempts == attempts
+
+
+def test_webhook_channel_without_url_is_a_config_error(monkeypatch, capsys):
+    monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "webhook")
+    assert main(["alerts"]) == 2
+    assert "VZMON_WEBHOOK_URL" in capsys.readouterr().err
+
+
+def test_status_shows_the_last_alert(alert_env, fake_opensky, opensky_env, monkeypatch, zone_set, svzm_points, capsys):
+    clock = alert_env
+    monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "jsonl")
+    prefill(opensky_env, zone_set, clock.now)
+    for _ in range(3):
+        _poll(clock, fake_opensky, svzm_points, 4)
+    capsys.readouterr()
+    assert main(["status"]) == EXIT_OK
+    assert "last alert           2025-11-29T15:" in capsys.readouterr().out
+
+
+def test_overlapping_runs_deliver_each_alert_once(
+    alert_env, fake_opensky, opensky_env, monkeypatch, zone_set, svzm_points
+):
+    """A run delivering to a slow webhook holds the lock; a second `vzmon alerts send` exits 73 at once."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    clock = alert_env
+    with Webhook() as hook:
+        monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "webhook")
+        monkeypatch.setenv("VZMON_WEBHOOK_URL", hook.url)
+        monkeypatch.setenv("VZMON_ALERTS_RETRY_BASE_S", "0")
+        prefill(opensky_env, zone_set, clock.now)
+        hook.fail.append(500)  # the alert is recorded and its first delivery fails: it stays due
+        for _ in range(3):
+            _poll(clock, fake_opensky, svzm_points, 4)
+        assert hook.received == [] and hook.attempts == 1
+        hook.delay_s = 2.0
+        exe = Path(sys.executable).parent / "vzmon"
+        first = subprocess.Popen(
+            [str(exe), "alerts", "send"],
+            env=dict(os.environ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while hook.attempts < 2:  # the first run is delivering, under the lock
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        second = subprocess.run(
+            [str(exe), "alerts", "send"], env=dict(os.environ), capture_output=True, text=True, timeout=60
+        )
+        _out, err = first.communicate(timeout=60)
+        assert first.returncode == 0, err
+        assert second.returncode == 73 and "another vzmon run holds the lock" in second.stderr
+        assert len(hook.received) == 1
+        assert main(["alerts", "send"]) == EXIT_OK  # nothing is due any more
+        assert len(hook.received) == 1
