@@ -23,7 +23,8 @@ def sjoin_codes(zones: gpd.GeoDataFrame, x: np.ndarray, y: np.ndarray) -> np.nda
     joined = gpd.sjoin(points, zones, predicate="within", how="left")
     # A point on a shared edge could match twice; keep the highest-priority zone (lowest rank).
     joined = joined.sort_values("rank").loc[~joined.index.duplicated(keep="first")].sort_index()
-    return joined["code"].fillna(OUTSIDE).to_numpy(dtype=object)
+    codes: np.ndarray = joined["code"].fillna(OUTSIDE).to_numpy(dtype=object)
+    return codes
 
 
 def main(argv: list[str] | None = None) -> int:

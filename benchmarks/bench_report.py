@@ -1,0 +1,396 @@
+"""Benchmark: a report over 90 days of 60-second snapshots with ~250 aircraft each (~32 M positions).
+
+Setup (not timed): a store is built once with synthetic flights on the demo's routes, scaled up,
+written block by block in the store's own format (``store.encode_block``) and cached in
+``benchmarks/.cache/`` (about 1.4 GB; delete it to rebuild).
+
+Timed:
+- vzmon: ``pipeline.report`` for an event in the middle of the 90 days with ``--from/--to``
+  spanning all of them (45 days each side): read the positions it needs, build flights, compare,
+  draw the five charts, write the report.
+- the straightforward path: load every position (all columns) into one pandas DataFrame, then
+  group it (hourly airborne counts per zone, flights by aircraft with a 30-minute gap rule).
+  Over all 90 days it needs more memory than the machine has (an uncapped run was killed by the
+  kernel at 24 GB), so it runs in a child process under an address-space cap and reports how far
+  it got. The ratio is then measured in this process on the 10 days around the event, where both
+  paths fit: the same report call against the same load-then-group.
+Targets (issue 4): vzmon under 60 s and under 4 GB peak over the 90 days.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import gc
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from benchmarks._common import machine
+from geo.fence import fence_for
+from geo.zoneset import load_zone_set
+from monitor import pipeline
+from monitor.schema import POSITION_SCHEMA
+from monitor.settings import Settings, load_settings
+from monitor.simulate import CLIMB_RATIO, DAYTIME, DESCENT_RATIO, _point, default_routes
+from monitor.store import BLOCK_FORMAT, Store, encode_block
+
+CACHE = Path(__file__).resolve().parent / ".cache"
+_LIBC = ctypes.CDLL("libc.so.6")  # glibc (Linux), for malloc_trim
+START = datetime(2025, 10, 1, tzinfo=UTC)
+EVENT_ID = "bench-event"
+
+
+class PeakRSS:
+    """Peak resident memory of this process during a ``with`` block (Linux: VmHWM after a reset)."""
+
+    def __enter__(self) -> PeakRSS:
+        gc.collect()
+        _LIBC.malloc_trim(0)  # hand freed heap back to the OS so the next run's peak starts from live memory
+        Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
+        self.base = self._read("VmRSS")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.peak = self._read("VmHWM")
+
+    @staticmethod
+    def _read(field: str) -> int:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+        raise RuntimeError(f"{field} not in /proc/self/status")
+
+    @property
+    def peak_mb(self) -> float:
+        return self.peak / 1e6
+
+    @property
+    def added_mb(self) -> float:
+        return (self.peak - self.base) / 1e6
+
+
+def _flights_for_day(day: datetime, scale: float, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    cols: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("t0", "x0", "y0", "x1", "y1", "speed", "cruise", "oa", "da", "oe", "de", "airline")
+    }
+    for r_i, route in enumerate(default_routes()):
+        for d in (0, 1):
+            a, b = (route.origin, route.destination) if d == 0 else (route.destination, route.origin)
+            pa_, pb_ = _point(a), _point(b)
+            w = np.asarray(route.profile if route.profile else DAYTIME, dtype=float)
+            n = rng.poisson(route.per_day * scale)
+            t0 = day.timestamp() + rng.choice(24, size=n, p=w / w.sum()) * 3600.0 + rng.uniform(0, 3600, n)
+            for key, value in (
+                ("t0", t0),
+                ("x0", pa_[0]),
+                ("y0", pa_[1]),
+                ("x1", pb_[0]),
+                ("y1", pb_[1]),
+                ("speed", route.speed_mps),
+                ("cruise", route.cruise_m),
+                ("oa", pa_[2]),
+                ("da", pb_[2]),
+                ("oe", pa_[3]),
+                ("de", pb_[3]),
+                ("airline", r_i),
+            ):
+                cols[key].append(np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy())
+    return {k: np.concatenate(v) for k, v in cols.items()}
+
+
+def build_store(path: Path, days: int, interval_s: int, scale: float, seed: int = 1) -> int:
+    """Write ``days`` of synthetic snapshots into a new store at ``path``; returns positions written."""
+    rng = np.random.default_rng(seed)
+    zone_set = load_zone_set()
+    fence = fence_for(zone_set)
+    box = zone_set.polling_box
+    codes = np.asarray(zone_set.codes, dtype=object)
+    airlines = [r.airline for r in default_routes()]
+    Store(path).close()  # schema and migrations
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous = OFF")  # setup only: the product writes with FULL
+    zone_set_id = 1
+    conn.execute(
+        "INSERT OR IGNORE INTO zone_sets VALUES (1, ?, ?, ?, 0)",
+        (zone_set.fingerprint, zone_set.ring_nm, str(list(zone_set.codes))),
+    )
+    carry: dict[str, np.ndarray] | None = None
+    total = 0
+    sid = 0
+    next_icao = 0x300000
+    for day_i in range(days):
+        day = START + timedelta(days=day_i)
+        f = _flights_for_day(day, scale, rng)
+        n = len(f["t0"])
+        f["icao"] = np.arange(next_icao, next_icao + n)
+        next_icao += n
+        if carry is not None:
+            f = {k: np.concatenate([carry[k], f[k]]) for k in f}
+        length = np.hypot(
+            (f["x1"] - f["x0"]) * 111_320 * np.cos(np.radians((f["y0"] + f["y1"]) / 2)), (f["y1"] - f["y0"]) * 110_574
+        )
+        takeoff = f["t0"] + np.where(f["oa"] > 0, 480.0, 0.0)
+        land = takeoff + length / f["speed"]
+        end = land + np.where(f["da"] > 0, 360.0, 0.0)
+        grid0, grid1 = day.timestamp(), (day + timedelta(days=1)).timestamp()
+        first = np.maximum(np.ceil((f["t0"] - grid0) / interval_s), 0).astype(np.int64)
+        last = np.minimum(np.floor((end - grid0) / interval_s), (grid1 - grid0) / interval_s - 1).astype(np.int64)
+        k = np.maximum(last - first + 1, 0)
+        carry = {key: v[end >= grid1] for key, v in f.items()}
+        fi = np.repeat(np.arange(len(k)), k)
+        snap = first[fi] + (np.arange(fi.size) - np.repeat(np.cumsum(k) - k, k))
+        t = grid0 + snap * interval_s
+        dist = np.clip((t - takeoff[fi]) * f["speed"][fi], 0, length[fi])
+        frac = np.where(length[fi] > 0, dist / length[fi], 0)
+        lon = f["x0"][fi] + (f["x1"][fi] - f["x0"][fi]) * frac
+        lat = f["y0"][fi] + (f["y1"][fi] - f["y0"][fi]) * frac
+        up = np.where(f["oa"][fi] > 0, f["oe"][fi] + dist / CLIMB_RATIO, np.inf)
+        down = np.where(f["da"][fi] > 0, f["de"][fi] + (length[fi] - dist) / DESCENT_RATIO, np.inf)
+        alt = np.minimum(np.minimum(up, down), f["cruise"][fi])
+        ground = (t < takeoff[fi]) | (t > land[fi])
+        vr = np.where(
+            ground,
+            np.nan,
+            np.where(
+                (up < down) & (up < f["cruise"][fi]),
+                f["speed"][fi] / CLIMB_RATIO,
+                np.where(down < f["cruise"][fi], -f["speed"][fi] / DESCENT_RATIO, 0),
+            ),
+        )
+        inside = (lon >= box.west) & (lon <= box.east) & (lat >= box.south) & (lat <= box.north)
+        order = np.lexsort((fi[inside], snap[inside]))
+        sel = np.flatnonzero(inside)[order]
+        snap, fi, t = snap[sel], fi[sel], t[sel].astype(np.int64)
+        lon, lat, alt, ground, vr = lon[sel], lat[sel], np.where(ground[sel], np.nan, alt[sel]), ground[sel], vr[sel]
+        zone = fence.classify_index(lon, lat)
+        icao = np.char.mod("%06x", f["icao"][fi].astype(np.int64)).astype(object)
+        airline = np.asarray(airlines, dtype=object)[f["airline"][fi].astype(int)]
+        callsign = (airline + (f["icao"][fi].astype(np.int64) % 9000 + 100).astype(str)).astype(object)
+        table = pa.table({
+            "icao24": pa.array(icao, pa.string()), "callsign": pa.array(callsign, pa.string()),
+            "origin_country": pa.array(np.full(len(t), "Simulated", dtype=object), pa.string()),
+            "time_position": pa.array(t - 1, pa.timestamp("s", tz="UTC")),
+            "last_contact": pa.array(t, pa.timestamp("s", tz="UTC")),
+            "longitude": lon.round(5), "latitude": lat.round(5), "baro_altitude_m": alt.round(1),
+            "on_ground": ground, "velocity_mps": np.where(ground, 7.0, f["speed"][fi]).round(1),
+            "true_track_deg": np.zeros(len(t)), "vertical_rate_mps": vr.round(2),
+            "sensors": pa.nulls(len(t), pa.string()), "geo_altitude_m": (alt + 120).round(1),
+            "squawk": pa.array(np.full(len(t), "2000", dtype=object), pa.string()),
+            "spi": np.zeros(len(t), dtype=bool), "position_source": pa.array(np.zeros(len(t), np.int16)),
+            "category": pa.array(np.full(len(t), 4, np.int16)), "stale": np.zeros(len(t), dtype=bool),
+            "zone": pa.array(codes[zone], pa.string()),
+        }, schema=POSITION_SCHEMA)  # fmt: skip
+        per_day = int((grid1 - grid0) // interval_s)
+        bounds = np.searchsorted(snap, np.arange(per_day + 1))
+        snaps: list[tuple[object, ...]] = []
+        blocks: list[tuple[object, ...]] = []
+        counts: list[tuple[object, ...]] = []
+        for s in range(per_day):
+            sid += 1
+            a, b = bounds[s], bounds[s + 1]
+            api = int(grid0 + s * interval_s)
+            snaps.append((sid, "opensky", api + 2, api, "ok", 200, 3, b - a, zone_set_id))
+            if b > a:
+                n_stored, blob = encode_block(table.slice(a, b - a))
+                blocks.append((sid, n_stored, BLOCK_FORMAT, blob))
+            z, g = zone[a:b], ground[a:b]
+            air = np.bincount(z[~g], minlength=len(codes))
+            gnd = np.bincount(z[g], minlength=len(codes))
+            counts.extend((sid, str(codes[i]), int(air[i]), int(gnd[i]), 0) for i in range(len(codes)))
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO snapshots (id, source, requested_at, api_time, status, http_status, "
+            "credits_charged, n_states, zone_set_id) VALUES (?,?,?,?,?,?,?,?,?)",
+            snaps,
+        )
+        conn.executemany("INSERT INTO position_blocks VALUES (?,?,?,?)", blocks)
+        conn.executemany("INSERT INTO zone_counts VALUES (?,?,?,?,?)", counts)
+        conn.execute("COMMIT")
+        total += len(t)
+        print(f"  built day {day_i + 1}/{days}: {len(t) / per_day:.0f} aircraft per snapshot", end="\r", flush=True)
+    conn.close()
+    print()
+    return total
+
+
+def straightforward(db: Path, start: datetime, end: datetime) -> tuple[int, int]:
+    """Load every position into pandas, then group: hourly airborne per zone, flights per aircraft."""
+    with Store(db) as store:
+        df = store.read_positions(start, end)  # all columns
+    air = df[~df["on_ground"].fillna(False).astype(bool)]
+    hourly = air.groupby([air["time"].dt.floor("h"), air["zone"].astype(str)], observed=True).size()
+    df = df.sort_values(["icao24", "time"])
+    gap = df.groupby("icao24")["time"].diff() > pd.Timedelta(minutes=30)
+    new_aircraft = df["icao24"] != df["icao24"].shift()
+    flights = int((gap | new_aircraft).sum())
+    return int(hourly.size), flights
+
+
+class StageTimes:
+    """A ``progress`` callback for ``pipeline.report`` that records how long each labelled stage took."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, label: str, _total: int) -> Iterator[StageTimes]:
+        t = time.perf_counter()
+        try:
+            yield self
+        finally:
+            self.seconds[label] = self.seconds.get(label, 0.0) + time.perf_counter() - t
+
+    def update(self, n: int = 1) -> None:
+        return None
+
+    def describe(self, total: float) -> str:
+        parts = [f"{label} {s:.1f} s" for label, s in self.seconds.items()]
+        return ", ".join([*parts, f"measures and comparisons {total - sum(self.seconds.values()):.1f} s"])
+
+
+def _run_ours(
+    settings: Settings, db: Path, start: datetime, end: datetime, out: Path
+) -> tuple[float, PeakRSS, int, StageTimes]:
+    stages = StageTimes()
+    with PeakRSS() as mem:
+        t = time.perf_counter()
+        result = pipeline.report(replace(settings), EVENT_ID, db=db, start=start, end=end, out_dir=out, progress=stages)
+        seconds = time.perf_counter() - t
+    return seconds, mem, result.data.n_flights, stages
+
+
+def _run_baseline(db: Path, start: datetime, end: datetime) -> tuple[float, PeakRSS, int]:
+    with PeakRSS() as mem:
+        t = time.perf_counter()
+        _, flights = straightforward(db, start, end)
+        seconds = time.perf_counter() - t
+    return seconds, mem, flights
+
+
+def _baseline_child(db: Path, start: datetime, end: datetime, limit_gb: float) -> str:
+    """The straightforward path over the whole range in a child process capped at ``limit_gb`` of address space.
+
+    Loading every position of 90 days into pandas needs more memory than this machine has (a first
+    uncapped run was killed by the kernel at 24 GB), so the cap turns that into a clean MemoryError.
+    """
+    limit = int(limit_gb * 1e9)
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    code = (
+        "import sys, time\n"
+        "from datetime import datetime\n"
+        "from pathlib import Path\n"
+        "from benchmarks.bench_report import straightforward\n"
+        "t = time.perf_counter()\n"
+        "try:\n"
+        "    _, flights = straightforward(Path(sys.argv[1]), datetime.fromisoformat(sys.argv[2]), "
+        "datetime.fromisoformat(sys.argv[3]))\n"
+        "except MemoryError:\n"
+        "    print(f'out of memory after {time.perf_counter() - t:.0f} s'); raise SystemExit(3)\n"
+        "print(f'{time.perf_counter() - t:.1f} s, {flights:,} flights')\n"
+    )
+    t = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(db), start.isoformat(), end.isoformat()],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        preexec_fn=cap,
+        check=False,
+    )
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    line = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+    if proc.returncode == 0:
+        return f"{line}, peak RSS {peak_mb:,.0f} MB"
+    if not line:  # killed without a Python-level MemoryError (e.g. an allocation in C++ aborting)
+        tail = proc.stderr.strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
+        line = f"failed after {time.perf_counter() - t:.0f} s ({tail[0][:80]})"
+    return f"{line}, under a {limit_gb:g} GB address-space cap (peak RSS {peak_mb:,.0f} MB)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--interval", type=int, default=60)
+    parser.add_argument("--scale", type=float, default=12.5, help="multiplies every route's flights per day")
+    parser.add_argument("--ratio-days", type=int, default=10, help="days both paths read for the ratio")
+    parser.add_argument("--cap-gb", type=float, default=16.0, help="address-space cap of the full-range baseline")
+    parser.add_argument("--skip-baseline", action="store_true")
+    args = parser.parse_args(argv)
+    CACHE.mkdir(exist_ok=True)
+    db = CACHE / f"report-{args.days}d-{args.interval}s-x{args.scale:g}.sqlite"
+    if not db.exists():
+        print(f"building {db.name} (once; cached) ...")
+        t = time.perf_counter()
+        tmp = db.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)
+        build_store(tmp, args.days, args.interval, args.scale)
+        tmp.rename(db)
+        print(f"  built in {time.perf_counter() - t:.0f} s")
+    end = START + timedelta(days=args.days)
+    mid = START + timedelta(days=args.days / 2)
+    events = CACHE / "events.toml"
+    events.write_text(
+        f'[[event]]\nid = "{EVENT_ID}"\ntime = {mid:%Y-%m-%dT%H:%M:%SZ}\nkind = "announcement"\n'
+        'title = "benchmark event"\nsource = "https://example.org"\n',
+        encoding="utf-8",
+    )
+    out = CACHE / "out"
+    settings = load_settings(
+        env={"VZMON_CONFIG": os.devnull, "VZMON_OUTPUTS": str(out), "VZMON_EVENTS_FILE": str(events)}
+    )
+    with sqlite3.connect(db) as conn:
+        n_pos = conn.execute("SELECT SUM(n_positions) FROM position_blocks").fetchone()[0]
+        n_snap = conn.execute("SELECT COUNT(*) FROM snapshots").fetchone()[0]
+    print("bench_report: vzmon report vs the straightforward path (load every position into pandas, then group)")
+    print(f"  machine          {machine()}")
+    print(
+        f"  store            {n_snap:,} snapshots, {n_pos:,} positions ({n_pos / n_snap:.0f} per snapshot), "
+        f"{db.stat().st_size / 1e9:.2f} GB"
+    )
+
+    if not args.skip_baseline:
+        half = timedelta(days=args.ratio_days / 2)
+        r_start, r_end = mid - half, mid + half
+        r_ours_s, r_mem, _, _ = _run_ours(settings, db, r_start, r_end, out / "report-ratio")
+        r_base_s, r_base_mem, flights = _run_baseline(db, r_start, r_end)
+        print(
+            f"  same process, the {args.ratio_days} days around the event:\n"
+            f"    vzmon report       {r_ours_s:6.1f} s   peak RSS {r_mem.peak_mb:6.0f} MB "
+            f"(+{r_mem.added_mb:,.0f} MB)\n"
+            f"    straightforward    {r_base_s:6.1f} s   peak RSS {r_base_mem.peak_mb:6.0f} MB "
+            f"(+{r_base_mem.added_mb:,.0f} MB)   {flights:,} flights (gap rule only)\n"
+            f"    ratio              {r_base_s / r_ours_s:.1f}x the speed, "
+            f"{r_base_mem.added_mb / max(r_mem.added_mb, 1):.1f}x less added memory "
+            "(the baseline draws no chart and writes no report)"
+        )
+    ours_s, mem, n_flights, stages = _run_ours(settings, db, START, end, out / "report")
+    print(
+        f"  vzmon report, {args.days} days       {ours_s:6.1f} s   peak RSS {mem.peak_mb:6.0f} MB   "
+        f"{n_flights:,} flights, five charts, report"
+    )
+    print(f"    where the time goes: {stages.describe(ours_s)}")
+    if not args.skip_baseline:
+        print(f"  straightforward, {args.days} days    {_baseline_child(db, START, end, args.cap_gb)}")
+    met = ours_s < 60 and mem.peak_mb < 4000
+    print(f"  targets          {args.days} days under 60 s and under 4 GB: {'met' if met else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
