@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 CREDIT = "Data: The OpenSky Network (opensky-network.org)"
+SIMULATED_CREDIT = "Data: simulated by vzmon demo, in the format of The OpenSky Network (opensky-network.org)"
 BEFORE, AFTER = "#4c72b0", "#dd8452"
 
 
@@ -50,7 +51,7 @@ def _save(fig: Figure, stem: Path, simulated: bool, note: str = "") -> list[Path
     engine = fig.get_layout_engine()
     if isinstance(engine, ConstrainedLayoutEngine):  # keep a strip at the bottom and top for the notes
         engine.set(rect=(0.0, 0.03, 1.0, 0.95 if simulated else 0.97))
-    credit = CREDIT + (f". {note}" if note else "")
+    credit = (SIMULATED_CREDIT if simulated else CREDIT) + (f". {note}" if note else "")
     fig.text(0.01, 0.005, credit, fontsize=7.5, color="#555555", ha="left", va="bottom")
     if simulated:
         fig.text(
@@ -377,8 +378,8 @@ def chart_airlines(
     fig = Figure(figsize=(11, max(4.0, 1.2 + 0.38 * len(table))), layout="constrained")
     ax = fig.add_subplot()
     y = np.arange(len(table))
-    ax.barh(y + 0.2, table["before"], 0.4, color=BEFORE, label=f"before ({days[0]:.1f} days)")
-    ax.barh(y - 0.2, table["after"], 0.4, color=AFTER, label=f"after ({days[1]:.1f} days)")
+    ax.barh(y + 0.2, table["before"], 0.4, color=BEFORE, label=f"before ({days[0]:.1f} days with data)")
+    ax.barh(y - 0.2, table["after"], 0.4, color=AFTER, label=f"after ({days[1]:.1f} days with data)")
     labels = [f"{code} {airline_name(code)}" if not code.startswith("(") else code for code in table.index]
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_xlabel("flights per day in the FIR")

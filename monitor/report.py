@@ -96,6 +96,10 @@ def _window_lines(data: ReportData) -> list[tuple[str, str, str, str, str, str]]
     return out
 
 
+def _source(simulated: bool) -> str:
+    return "simulated by vzmon demo, in the format of The OpenSky Network" if simulated else "The OpenSky Network"
+
+
 def _method(rules: AnalysisRules) -> list[str]:
     return [m.format(min_cov=rules.min_coverage, n_boot=rules.n_boot, min_days=rules.min_days) for m in METHOD]
 
@@ -169,7 +173,7 @@ def _markdown(data: ReportData, out: Path) -> str:
         f"- Polling cadence {data.interval_s:.0f} s; {data.n_positions:,} positions and {data.n_flights:,} flights "
         "in the two windows.",
         f"- Zones fingerprint `{data.zone_fingerprint[:16]}`; metrics in `metrics.csv`.",
-        "- Traffic data: The OpenSky Network, https://opensky-network.org. Borders: Natural Earth.",
+        f"- Traffic data: {_source(data.simulated)}, https://opensky-network.org. Borders: Natural Earth.",
         "",
     ]
     return "\n".join(lines)
@@ -255,7 +259,7 @@ def _html(data: ReportData) -> str:
         "<h2>Data</h2>",
         f'<p class="muted">Polling cadence {data.interval_s:.0f} s; {data.n_positions:,} positions and '
         f"{data.n_flights:,} flights in the two windows. Zones fingerprint {esc(data.zone_fingerprint[:16])}. "
-        "Traffic data: The OpenSky Network (opensky-network.org). Borders: Natural Earth.</p>",
+        f"Traffic data: {esc(_source(data.simulated))} (opensky-network.org). Borders: Natural Earth.</p>",
         "</body></html>",
     ]
     return "\n".join(parts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 import matplotlib.image as mpimg
@@ -60,6 +61,7 @@ def test_demo_report_files_are_written_and_marked_simulated(demo):
     out = _report_dir(demo)
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "SIMULATED DATA" in md and "## Verdict" in md and "## Method" in md
+    assert "Traffic data: simulated by vzmon demo" in md  # never credited to OpenSky as if real
     assert "trump-post-airspace-closed" in md and "UTC" in md
     metrics = pd.read_csv(out / "metrics.csv")
     assert {"measure", "zone", "flight_class", "change_pct", "ci95_low_pct", "ci95_high_pct"} <= set(metrics.columns)
@@ -81,7 +83,7 @@ def test_charts_render_to_images_of_the_expected_size(demo, name, min_w, min_h):
     height, width = mpimg.imread(png).shape[:2]
     assert width >= min_w and height >= min_h, (width, height)
     svg = (_report_dir(demo) / f"{name}.svg").read_text(encoding="utf-8")
-    assert "The OpenSky Network" in svg and "SIMULATED DATA" in svg
+    assert "simulated by vzmon demo, in the format of The OpenSky Network" in svg and "SIMULATED DATA" in svg
     assert "UTC" in svg or name in ("changes", "airlines", "maps")
 
 
@@ -131,6 +133,23 @@ def test_report_command_prints_headline_numbers(demo_env, tmp_path, capsys):
     assert "airborne" in text and "overflight" in text and "95% CI" in text
     assert f"report: {out / 'report.html'}" in text
     assert (out / "report.html").is_file() and (out / "timeseries.svg").is_file()
+
+
+def test_a_report_on_real_data_has_no_simulated_mark_and_credits_opensky(demo, monkeypatch, tmp_path, capsys):
+    db = tmp_path / "real.sqlite"
+    shutil.copyfile(demo / "demo" / "demo.sqlite", db)
+    with sqlite3.connect(db) as conn:  # the same rows as if collected: only the provenance flag differs
+        conn.execute("UPDATE snapshots SET simulated = 0, source = 'opensky'")
+    monkeypatch.setenv("VZMON_OUTPUTS", str(demo))
+    monkeypatch.setenv("VZMON_DB", str(db))
+    out = tmp_path / "rep"
+    assert main(["report", "--event", "trump-post-airspace-closed", "--out", str(out)]) == EXIT_OK
+    capsys.readouterr()
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "SIMULATED" not in md and "Traffic data: The OpenSky Network, https://opensky-network.org" in md
+    for name in ("timeseries", "changes", "maps", "heatmap", "airlines"):
+        svg = (out / f"{name}.svg").read_text(encoding="utf-8")
+        assert "Data: The OpenSky Network (opensky-network.org)" in svg and "SIMULATED" not in svg, name
 
 
 def test_report_with_explicit_range_lists_confounders(demo_env, tmp_path, capsys):
