@@ -9,16 +9,23 @@ Rules (thresholds in :class:`AlertRules`, per zone where it makes sense):
   ``consecutive`` (3) successful polls in a row, where the baseline expects at least
   ``min_expected`` aircraft. **zero**: no airborne aircraft in the FIR for ``zero_consecutive``
   polls where the baseline expects at least ``zero_min_expected``. One alert per episode.
-- **recovery**: after a drop or zero, back at or above the threshold for ``consecutive`` polls;
-  once.
-- **outage**: no successful poll for ``outage_min`` minutes, or the account is rate-limited. Never
-  reported as a traffic drop; **outage_end** when data flows again.
+- **recovery**: after a drop or zero, back at or above the threshold for ``consecutive`` polls,
+  judged only where the baseline expects at least the rule's minimum (so the night's few
+  aircraft never look like a recovery); once.
+- **outage**: no successful poll for ``outage_min`` minutes (counted from the last successful
+  poll ever stored, or from the first attempt on a fresh store), or the account is rate-limited.
+  Never reported as a traffic drop; **outage_end** when data flows again. No cooldown: the
+  ``outage_min`` wait already keeps a flapping network to one alert per outage.
 - **baseline**: the median, over the previous 4 weeks, of the mean airborne count in the same hour
   of the week (at least 3 of the 4 weeks with data). With less history: the same hour yesterday
   (the previous 24 hours), flagged low-confidence; using the same hour keeps the daily cycle from
   raising false alarms at night. With less than 24 hours of history: no drop or zero alert at all.
-- **cooldown**: after a drop/zero (or outage) alert for a zone, no new one of that kind for
-  ``cooldown_min`` minutes, so a flapping count is one alert, not many.
+  While a drop is under way the baseline is taken from before it began (the 4 weeks before, or
+  the last day before), so a closure that lasts weeks never becomes its own baseline and never
+  "recovers" by the median sinking to it.
+- **cooldown**: per rule and zone: after a drop (or zero) alert, no new drop (or zero) alert for
+  ``cooldown_min`` minutes, so a flapping count is one alert, not many. A zero while a drop is
+  under way is still reported: it is worse news.
 
 Alert keys are deterministic (kind, zone, triggering snapshot or episode), so evaluating the same
 poll twice never makes a second alert.
@@ -26,6 +33,7 @@ poll twice never makes a second alert.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -50,7 +58,9 @@ __all__ = [
 
 KINDS = ("drop", "zero", "recovery", "outage", "outage_end", "test")
 WEEK = timedelta(days=7)
+DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
+CLOCK_SKEW = timedelta(minutes=10)  # the API's clock may run ahead of ours: read a little past "now"
 
 
 @dataclass(frozen=True)
@@ -109,52 +119,81 @@ def _hour_mean(counts: pd.DataFrame, zone: str, start: datetime) -> float | None
     return float(sel["airborne"].mean()) if len(sel) else None
 
 
-def baseline_at(counts: pd.DataFrame, zone: str, at: datetime, rules: AlertRules) -> Baseline | None:
+def _floor_hour(t: datetime) -> datetime:
+    return t.replace(minute=0, second=0, microsecond=0)
+
+
+def _first_offset(slot: datetime, step: timedelta, before: datetime | None) -> int:
+    """The smallest n >= 1 with the hour ``slot - n * step`` wholly before ``before`` (1 without it)."""
+    if before is None or slot + HOUR - step <= before:
+        return 1
+    return max(1, math.ceil((slot + HOUR - before) / step))
+
+
+def baseline_at(
+    counts: pd.DataFrame, zone: str, at: datetime, rules: AlertRules, before: datetime | None = None
+) -> Baseline | None:
     """The expected airborne count in ``zone`` at ``at`` from earlier successful snapshots, or None.
 
     ``counts``: columns ``time`` (UTC), ``zone``, ``airborne`` of ok snapshots before ``at``.
+    ``before``: the start of a drop under way; only hours wholly before it are used.
     """
-    slot = at.replace(minute=0, second=0, microsecond=0)
-    weekly = [
-        m for w in range(1, rules.baseline_weeks + 1) if (m := _hour_mean(counts, zone, slot - w * WEEK)) is not None
-    ]
+    slot = _floor_hour(at)
+    w0 = _first_offset(slot, WEEK, before)
+    weeks = range(w0, w0 + rules.baseline_weeks)
+    weekly = [m for w in weeks if (m := _hour_mean(counts, zone, slot - w * WEEK)) is not None]
+    shifted = w0 > 1
     if len(weekly) >= rules.baseline_min_weeks:
         values = sorted(weekly)
         mid = len(values) // 2
         median = values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+        when = (
+            f"the {rules.baseline_weeks} weeks before the drop began"
+            if shifted
+            else f"last {rules.baseline_weeks} weeks"
+        )
         return Baseline(
             median,
-            f"median, same hour, last {rules.baseline_weeks} weeks",
-            (slot - rules.baseline_weeks * WEEK, slot - WEEK + HOUR),
+            f"median, same hour, {when}",
+            (slot - weeks[-1] * WEEK, slot - weeks[0] * WEEK + HOUR),
             False,
             len(weekly),
         )
+    d0 = _first_offset(slot, DAY, before)
+    day_slot = slot - d0 * DAY
     history = counts[counts["zone"] == zone]["time"]
-    if len(history) and history.min() <= pd.Timestamp(at - timedelta(hours=24)):
-        yesterday = _hour_mean(counts, zone, slot - timedelta(hours=24))
-        if yesterday is not None:
+    if len(history) and history.min() <= pd.Timestamp(day_slot + (at - slot)):
+        previous = _hour_mean(counts, zone, day_slot)
+        if previous is not None:
+            when = "the same hour the day before the drop began" if d0 > 1 else "same hour yesterday"
             return Baseline(
-                yesterday,
-                "same hour yesterday (low confidence: under 4 weeks of history)",
-                (slot - timedelta(hours=24), slot - timedelta(hours=23)),
+                previous,
+                f"{when} (low confidence: under 4 weeks of history)",
+                (day_slot, day_slot + HOUR),
                 True,
                 1,
             )
     return None
 
 
-def count_spans(first: datetime, now: datetime, rules: AlertRules) -> list[tuple[datetime, datetime]]:
+def count_spans(
+    first: datetime, now: datetime, rules: AlertRules, before: datetime | None = None
+) -> list[tuple[datetime, datetime]]:
     """The spans of zone counts :func:`evaluate` needs to judge the polls from ``first`` to ``now``.
 
     The polls themselves, and the hours their baselines draw on: the same hours 1 to
-    ``baseline_weeks`` weeks earlier and 24 hours earlier. Reading only these (a few thousand
-    rows) instead of four weeks of counts keeps a poll's alert check fast on a long-running store.
+    ``baseline_weeks`` weeks earlier and 24 hours earlier, and, when a drop is under way since
+    ``before``, the same hours in the weeks and on the day before it began. Reading only these (a
+    few thousand rows) instead of weeks of counts keeps a poll's alert check fast on a store that
+    has run for months.
     """
-    lo = first.replace(minute=0, second=0, microsecond=0)
-    hi = now.replace(minute=0, second=0, microsecond=0) + HOUR
-    spans = [(first, now + timedelta(seconds=1))]
-    spans += [(lo - w * WEEK, hi - w * WEEK) for w in range(1, rules.baseline_weeks + 1)]
-    spans.append((lo - timedelta(hours=24), hi - timedelta(hours=24)))
+    lo, hi = _floor_hour(first), _floor_hour(now) + HOUR
+    spans = [(first, now + CLOCK_SKEW)]
+    starts = {1} if before is None else {1, _first_offset(lo, WEEK, before), _first_offset(hi - HOUR, WEEK, before)}
+    weeks = sorted({w for w0 in starts for w in range(w0, w0 + rules.baseline_weeks)})
+    spans += [(lo - w * WEEK, hi - w * WEEK) for w in weeks]
+    days = {1} if before is None else {1, _first_offset(lo, DAY, before), _first_offset(hi - HOUR, DAY, before)}
+    spans += [(lo - d * DAY, hi - d * DAY) for d in sorted(days)]
     return spans
 
 
@@ -178,6 +217,8 @@ def _iso(t: datetime) -> str:
 
 
 class _History:
+    """The latest alert of each kind and zone (all the rules need), with the questions they ask of it."""
+
     def __init__(self, past: Sequence[PastAlert], now: datetime, cooldown: timedelta) -> None:
         self.past = sorted(past, key=lambda a: a.created_at)
         self.now = now
@@ -190,27 +231,43 @@ class _History:
         began, ended = self.last(start_kinds, zone), self.last([end_kind], zone)
         return began is not None and (ended is None or ended.created_at < began.created_at)
 
+    def episode_start(self, zone: str) -> datetime | None:
+        """When the drop (or zero) under way in ``zone`` was first alerted; None if none is."""
+        ended = self.last(["recovery"], zone)
+        since = ended.created_at if ended else None
+        starts = [
+            a.created_at
+            for a in self.past
+            if a.kind in ("drop", "zero") and a.zone == zone and (since is None or a.created_at > since)
+        ]
+        return min(starts) if starts else None
+
     def cooling(self, kinds: Sequence[str], zone: str | None) -> bool:
         prev = self.last(kinds, zone)
         return prev is not None and self.now - prev.created_at < self.cooldown
 
 
 def _outage(
-    now: datetime, polls: Sequence[Poll], history: _History, rules: AlertRules, recent_events: list[str]
+    now: datetime,
+    polls: Sequence[Poll],
+    last_ok: datetime | None,
+    history: _History,
+    rules: AlertRules,
+    recent_events: list[str],
 ) -> Alert | None:
     if not polls:
         return None
-    ok = [p for p in polls if p.status == "ok"]
-    last_ok = ok[-1].time if ok else None
     latest = polls[-1]
     rate_limited = latest.status in ("rate_limited", "skipped")
-    blind = last_ok is None or now - last_ok > timedelta(minutes=rules.outage_min)
+    since = last_ok or polls[0].time  # a fresh store: blind only once it has tried for outage_min
+    blind = now - since > timedelta(minutes=rules.outage_min)
     on = history.active(["outage"], "outage_end", None)
-    if (rate_limited or blind) and not on and not history.cooling(["outage"], None):
-        since = last_ok or polls[0].time
+    if (rate_limited or blind) and not on:
         if rate_limited:
             until = f" until {_iso(latest.retry_at)}" if latest.retry_at else ""
             reason = f"OpenSky rate limit{until}"
+        elif last_ok is None:
+            reason = f"no successful poll yet, trying since {_iso(since)}"
         else:
             reason = f"no successful poll since {_iso(since)}"
         line = (
@@ -251,9 +308,11 @@ def _traffic(
     recent = mine.tail(need)
     if recent.empty:
         return None
+    episode = history.episode_start(zone)
     judged: list[tuple[float, Baseline | None]] = []
     for t, airborne in zip(recent["time"], recent["airborne"], strict=True):
-        judged.append((float(airborne), baseline_at(mine[mine["time"] < t], zone, t.to_pydatetime(), rules)))
+        base_t = baseline_at(mine[mine["time"] < t], zone, t.to_pydatetime(), rules, before=episode)
+        judged.append((float(airborne), base_t))
     observed, base = judged[-1]
     if base is None:
         return None  # under 24 hours of history: never an alert, never a false alarm
@@ -265,8 +324,12 @@ def _traffic(
     zeros = [b is not None and b.expected >= rules.zero_min_expected and o == 0 for o, b in judged][
         -rules.zero_consecutive :
     ]
-    above = [b is not None and o >= rule.drop_fraction * b.expected for o, b in judged][-rule.consecutive :]
-    dropped = history.active(["drop", "zero"], "recovery", zone)
+    zero_on = history.active(["zero"], "recovery", zone)
+    floor = rules.zero_min_expected if zero_on else rule.min_expected  # judge recovery where the alert was judged
+    above = [b is not None and b.expected >= floor and o >= rule.drop_fraction * b.expected for o, b in judged][
+        -rule.consecutive :
+    ]
+    dropped = episode is not None
     change = observed / base.expected - 1 if base.expected > 0 else None
     payload: dict[str, Any] = {
         "zone": zone, "observed": observed, "expected": round(base.expected, 2),
@@ -281,13 +344,13 @@ def _traffic(
         f"{zone}: {observed:.0f} aircraft airborne at {at:%H:%M} UTC, expected {base.expected:.0f} ({base.method})"
     )
     context = f" (events in the last 48 h: {', '.join(recent_events)})" if recent_events else ""
-    quiet = not dropped and not history.cooling(["drop", "zero"], zone)
-    if is_fir and len(zeros) == rules.zero_consecutive and all(zeros) and quiet:
+    zero_now = len(zeros) == rules.zero_consecutive and all(zeros)
+    if is_fir and zero_now and not zero_on and not history.cooling(["zero"], zone):
         line = f"{describe}: NO aircraft for {rules.zero_consecutive} polls in a row{context}"
         return Alert(
             f"zero:{zone}:{snapshot}", "zero", zone, at, line, {"kind": "zero", **payload}, observed, base.expected
         )
-    if len(below) == rule.consecutive and all(below) and quiet:
+    if len(below) == rule.consecutive and all(below) and not dropped and not history.cooling(["drop"], zone):
         pct = f"down {abs(change) * 100:.0f}%" if change is not None else "down"
         return Alert(
             f"drop:{zone}:{snapshot}",
@@ -325,16 +388,19 @@ def evaluate(
     events: Sequence[Event],
     rules: AlertRules,
     coverage_last_hour: float,
+    last_ok: datetime | None = None,
 ) -> list[Alert]:
     """New alerts at ``now``.
 
     ``counts``: ok snapshots' ``snapshot_id``, ``time`` (UTC), ``zone``, ``airborne`` up to ``now``,
-    covering at least :func:`count_spans` for the polls judged. ``polls``: recent attempts in time order.
-    ``history``: earlier alerts. ``coverage_last_hour``: share of expected polls that succeeded.
+    covering at least :func:`count_spans` for the polls judged. ``polls``: recent attempts in time
+    order. ``history``: earlier alerts (at least the latest of each kind and zone).
+    ``coverage_last_hour``: share of expected polls that succeeded. ``last_ok``: time of the last
+    successful poll ever stored (None: there was none).
     """
     past = _History(history, now, timedelta(minutes=rules.cooldown_min))
     recent_events = [e.id for e in events if now - timedelta(hours=48) <= e.time <= now]
-    alerts = [a for a in [_outage(now, polls, past, rules, recent_events)] if a is not None]
+    alerts = [a for a in [_outage(now, polls, last_ok, past, rules, recent_events)] if a is not None]
     for i, zone in enumerate(rules.zones):
         alert = _traffic(zone, i == 0, counts, past, rules, coverage_last_hour, recent_events)
         if alert is not None:

@@ -121,6 +121,13 @@ def load_events(path: Path) -> list[Event]:
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"events file {path} is not valid TOML: {exc}", key=str(path)) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"events file {path} is not UTF-8 text; save it as UTF-8", key=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read the events file {path}: {exc.strerror}; fix events.file (VZMON_EVENTS_FILE)",
+            key="events.file",
+        ) from None
     raws = doc.get("event", [])
     if not isinstance(raws, list):
         raise ConfigError(f"{path}: events must be [[event]] tables", key=str(path))

@@ -23,6 +23,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import requests
 
@@ -113,6 +114,28 @@ class JsonlNotifier:
             ) from None
 
 
+class _Redact(logging.Filter):
+    """Replaces secrets in log records. urllib3 logs each request's path at DEBUG, and a webhook's
+    path is its token (Slack, Discord, ntfy), so ``--debug`` would print it without this."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            text = record.getMessage()
+            if any(secret in text for secret in self.secrets):
+                for secret in self.secrets:
+                    text = text.replace(secret, "<redacted>")
+                record.msg, record.args = text, None
+        return True
+
+
+_REDACT = _Redact()
+logging.getLogger("urllib3.connectionpool").addFilter(_REDACT)
+
+
 class WebhookNotifier:
     """POSTs the alert: vzmon's JSON, or the payload Slack, Discord or ntfy expect."""
 
@@ -122,6 +145,10 @@ class WebhookNotifier:
         self, url: Secret, fmt: str = "json", timeout_s: float = 10.0, session: requests.Session | None = None
     ) -> None:
         self._url = url
+        parts = urlsplit(url.reveal())
+        for secret in (parts.path.strip("/"), parts.query, parts.password or ""):
+            if len(secret) >= 4:
+                _REDACT.secrets.add(secret)
         self.fmt = fmt
         self.timeout_s = timeout_s
         self._session = session or requests.Session()
@@ -214,6 +241,12 @@ class EmailNotifier:
         except smtplib.SMTPAuthenticationError:
             raise DeliveryError(
                 f"SMTP server {self.host} refused the login of {self.user!r}; check "
+                "alerts.smtp_user and VZMON_SMTP_PASSWORD",
+                channel=self.name,
+            ) from None
+        except UnicodeEncodeError:
+            raise DeliveryError(
+                "SMTP login needs an ASCII user and password (smtplib cannot send others); check "
                 "alerts.smtp_user and VZMON_SMTP_PASSWORD",
                 channel=self.name,
             ) from None

@@ -348,7 +348,7 @@ SPECS: tuple[Spec, ...] = (
         "alerts.cooldown_min",
         360.0,
         _float_range(0, 100_000),
-        "After a drop/zero/outage alert, no new one of that kind (and zone) for this many minutes.",
+        "Per rule and zone: after a drop (or zero) alert, no new drop (or zero) alert there for this many minutes.",
     ),
     Spec("alerts.zones", (), _str_list, "Zones watched; empty = the FIR and its ring sectors."),
     Spec(
@@ -509,6 +509,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
             doc = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"settings file {path} is not valid TOML: {exc}", key=str(path)) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"settings file {path} is not UTF-8 text; save it as UTF-8", key=str(path)) from None
     except OSError as exc:
         raise ConfigError(f"settings file {path} cannot be read: {exc.strerror}", key=str(path)) from None
     flat: dict[str, Any] = {}

@@ -590,10 +590,14 @@ class Store:
                     ("pending" if retry_at else "failed", error, to_epoch(retry_at or now), alert_id, channel),
                 )
 
-    def alert_history(self, since: datetime) -> pd.DataFrame:
-        """Alerts created since ``since``: ``kind``, ``zone``, ``created_at`` (UTC)."""
+    def alert_history(self) -> pd.DataFrame:
+        """The latest alert of each kind and zone, however old: ``kind``, ``zone``, ``created_at`` (UTC).
+
+        That is all the rules need (is an episode under way, since when, is a rule cooling down),
+        and it stays small however long the store runs.
+        """
         df = self.read_frame(
-            "SELECT kind, zone, created_at FROM alerts WHERE created_at >= ? ORDER BY id", (to_epoch(since),)
+            "SELECT kind, zone, MAX(created_at) AS created_at FROM alerts GROUP BY kind, zone ORDER BY created_at"
         )
         df["created_at"] = pd.to_datetime(df["created_at"], unit="s", utc=True)
         return df

@@ -20,7 +20,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 class Webhook:
     """Records every POST. ``fail`` is a queue of statuses (or "timeout") answered before success."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: str = "/hooks/vzmon") -> None:
+        self.path = path
         self.received: list[dict[str, Any]] = []
         self.fail: deque[int | str] = deque()
         self.attempts = 0
@@ -67,7 +68,7 @@ class Webhook:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/hooks/vzmon"
+        return f"http://{host}:{port}{self.path}"
 
     def json(self) -> list[dict[str, Any]]:
         return [json.loads(r["body"]) for r in self.received]

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from monitor import pipeline
-from monitor.alerts import AlertRules, baseline_at, count_spans, evaluate
+from monitor.alerts import AlertRules, PastAlert, baseline_at, count_spans, evaluate
 from monitor.cli import EXIT_FAILED, EXIT_OK, main
 from monitor.settings import load_settings
 from monitor.store import PollRecord, Store
@@ -282,6 +282,33 @@ def test_reading_only_the_baseline_hours_gives_the_same_alerts_as_four_weeks():
     assert [a.kind for a in evaluate(now, spans, [], [], [], rules, 1.0)] == ["drop"]
 
 
+@pytest.mark.parametrize("closed_days", [2.3, 10.6, 25.2])
+def test_reading_only_the_baseline_hours_during_a_long_drop_gives_the_same_alerts(closed_days):
+    """While a drop is under way the baseline comes from before it; count_spans must read those hours."""
+    rules = AlertRules(zones=("SVZM",))
+    times = pd.date_range(NOW - timedelta(weeks=9), NOW, freq="20min", inclusive="right", tz="UTC")
+    began = NOW - timedelta(days=closed_days)
+    cycle = np.where((times.hour >= 10) & (times.hour < 22), 40.0, 8.0)
+    closed = np.asarray(times >= began)
+    airborne = np.where(closed, cycle / 5, cycle)
+    airborne[-3:] = cycle[-3:]  # the last three polls: traffic is back
+    full = pd.DataFrame(
+        {"snapshot_id": np.arange(len(times)), "time": times, "zone": "SVZM", "airborne": airborne}
+    ).astype({"time": "datetime64[s, UTC]"})
+    history = [PastAlert("drop", "SVZM", began + timedelta(hours=1))]
+    now = times[-1].to_pydatetime()
+    first = full["time"].iloc[-rules.polls_judged].to_pydatetime()
+    spans_read = count_spans(first, now, rules, before=history[0].created_at)
+    parts = [full[(full["time"] >= a) & (full["time"] < b)] for a, b in spans_read]
+    spans = pd.concat(parts).drop_duplicates(["snapshot_id", "zone"]).sort_values("time")
+    assert len(spans) < len(full) / 50
+    ours = evaluate(now, spans, [], history, [], rules, 1.0)
+    assert ours == evaluate(now, full, [], history, [], rules, 1.0)
+    assert [a.kind for a in ours] == ["recovery"]
+    # a week back is already before a 2-day drop; for longer ones the weeks of the drop are skipped
+    assert ("before the drop began" in ours[0].payload["baseline"]["method"]) == (closed_days > 7)
+
+
 def test_rerunning_the_rules_on_the_same_poll_adds_nothing(
     alert_env, fake_opensky, opensky_env, monkeypatch, zone_set, svzm_points
 ):
@@ -485,3 +512,211 @@ def test_overlapping_runs_deliver_each_alert_once(
         assert len(hook.received) == 1
         assert main(["alerts", "send"]) == EXIT_OK  # nothing is due any more
         assert len(hook.received) == 1
+
+
+# -- what a review found: each of these failed before its fix
+
+
+def _record(store, zone_set, t, fir, other=2):
+    counts = pd.DataFrame(
+        {"zone": list(zone_set.codes), "airborne": [fir if c == "SVZM" else other for c in zone_set.codes],
+         "on_ground": 0, "stale": 0}
+    )  # fmt: skip
+    store.record_poll(
+        PollRecord("opensky", t + timedelta(seconds=2), "ok", api_time=t),
+        None,
+        counts,
+        zone_set_id=store.zone_set_id(zone_set),
+    )
+
+
+def _cycle(t, day, night):
+    return day if 10 <= t.hour < 22 else night
+
+
+def _check(settings, store, zone_set, t):
+    return [line for line in pipeline.run_alerts(settings, store, zone_set, t + timedelta(seconds=1)).new]
+
+
+def test_a_closure_of_weeks_never_becomes_its_own_baseline(alert_env, opensky_env, monkeypatch, zone_set):
+    """A drop that lasts weeks: the 4-week median would sink to the closure and call it a recovery.
+    The baseline stays the one from before the drop, so the recovery comes when traffic does."""
+    monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "jsonl")
+    monkeypatch.setenv("VZMON_REPORT_INTERVAL_S", "3600")
+    settings = load_settings()
+    raised = []
+    with Store(settings.store_db) as store:
+        t = NOW - timedelta(weeks=4)
+        while t < NOW:
+            _record(store, zone_set, t, _cycle(t, 40, 8))
+            t += timedelta(hours=1)
+        while t < NOW + timedelta(weeks=5):  # closed: a fifth of the traffic, above the rules' minimum
+            _record(store, zone_set, t, _cycle(t, 8, 2))
+            if t < NOW + timedelta(hours=4) or t.hour % 6 == 0:
+                raised += [(t, line) for line in _check(settings, store, zone_set, t)]
+            t += timedelta(hours=1)
+        assert [line.split(":")[0] for _, line in raised] == ["SVZM"] and "down 80%" in raised[0][1]
+        reopened = t
+        while t < reopened + timedelta(hours=6):
+            _record(store, zone_set, t, _cycle(t, 40, 8))
+            raised += [(t, line) for line in _check(settings, store, zone_set, t)]
+            t += timedelta(hours=1)
+    lines = [line for _, line in raised]
+    assert len(lines) == 2 and "recovered" in lines[1]
+    assert "the 4 weeks before the drop began" in lines[1]
+
+
+def test_the_nights_few_aircraft_are_not_a_recovery(alert_env, opensky_env, monkeypatch, zone_set):
+    monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "jsonl")
+    monkeypatch.setenv("VZMON_REPORT_INTERVAL_S", "1800")
+    settings = load_settings()
+    raised = []
+    with Store(settings.store_db) as store:
+        t = NOW - timedelta(weeks=4)
+        while t < NOW:
+            _record(store, zone_set, t, _cycle(t, 40, 3))
+            t += timedelta(minutes=30)
+        while t < NOW + timedelta(hours=36):  # two aircraft, day and night
+            _record(store, zone_set, t, 2)
+            raised += _check(settings, store, zone_set, t)
+            t += timedelta(minutes=30)
+    assert len(raised) == 1 and "down 95%" in raised[0]
+
+
+def test_zero_is_reported_even_while_a_drop_is_under_way(alert_env, opensky_env, monkeypatch, zone_set):
+    monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "jsonl")
+    settings = load_settings()
+    prefill(opensky_env, zone_set, NOW)
+    raised = []
+    with Store(settings.store_db) as store:
+        for i, n in enumerate([15, 15, 15, 15, 0, 0, 0, 0]):
+            t = NOW + timedelta(minutes=5 * i)
+            _record(store, zone_set, t, n)
+            raised += _check(settings, store, zone_set, t)
+    assert len(raised) == 2 and "down 62%" in raised[0] and "NO aircraft for 2 polls" in raised[1]
+
+
+def test_a_second_outage_soon_after_the_first_is_reported(alert_env, opensky_env, monkeypatch, zone_set):
+    monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "jsonl")
+    settings = load_settings()
+    raised = []
+    with Store(settings.store_db) as store:
+        t = NOW
+        for minutes, ok in ((0, True), (40, False), (5, True), (60, False)):
+            end = t + timedelta(minutes=minutes)
+            while True:
+                if ok:
+                    _record(store, zone_set, t, 40)
+                else:
+                    store.record_poll(PollRecord("opensky", t, "error", error="HTTP 503"))
+                raised += _check(settings, store, zone_set, t)
+                t += timedelta(minutes=5)
+                if t > end:
+                    break
+    assert [line.split(":")[0] for line in raised] == [
+        "vzmon is blind", "vzmon sees again", "vzmon is blind"
+    ]  # fmt: skip
+
+
+def test_a_fresh_store_waits_outage_min_before_calling_itself_blind(alert_env, opensky_env, monkeypatch, zone_set):
+    monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "jsonl")
+    settings = load_settings()
+    with Store(settings.store_db) as store:
+        store.record_poll(PollRecord("opensky", NOW, "error", error="connection refused"))
+        assert _check(settings, store, zone_set, NOW) == []
+        store.record_poll(PollRecord("opensky", NOW + timedelta(minutes=35), "error", error="connection refused"))
+        (line,) = _check(settings, store, zone_set, NOW + timedelta(minutes=35))
+    assert "no successful poll yet, trying since 2025-11-29T15:00:00Z (35 min" in line
+
+
+class _Exploding:
+    name = "email"
+
+    def send(self, message):
+        raise RuntimeError("a bug in a channel")
+
+
+def test_a_channel_that_raises_anything_never_stops_the_others(alert_env, opensky_env, monkeypatch, zone_set, tmp_path):
+    from monitor.notify import JsonlNotifier
+
+    monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "email,jsonl")
+    monkeypatch.setenv("VZMON_ALERTS_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("VZMON_ALERTS_EMAIL_FROM", "a@example.org")
+    monkeypatch.setenv("VZMON_ALERTS_EMAIL_TO", "b@example.org")
+    settings = load_settings()
+    with Store(settings.store_db) as store:
+        store.add_alert("drop:SVZM:1", "drop", "SVZM", NOW, NOW, 4.0, 40.0, "SVZM down", {}, ("email", "jsonl"))
+        notifiers = {"email": _Exploding(), "jsonl": JsonlNotifier(tmp_path / "a.jsonl")}
+        assert pipeline.deliver_due(settings, store, NOW, notifiers)[:2] == (1, 1)
+        rows = {
+            r["channel"]: (r["status"], r["attempts"], r["last_error"]) for r in store.query("SELECT * FROM deliveries")
+        }
+    assert rows["jsonl"][:2] == ("sent", 1) and rows["email"] == ("pending", 1, "RuntimeError: a bug in a channel")
+
+
+def test_a_dead_webhook_costs_one_timeout_per_run_not_one_per_alert(alert_env, opensky_env, monkeypatch):
+    with Webhook() as hook:
+        hook.fail.extend(["timeout"] * 5)
+        monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "webhook")
+        monkeypatch.setenv("VZMON_WEBHOOK_URL", hook.url)
+        monkeypatch.setenv("VZMON_ALERTS_TIMEOUT_S", "0.3")
+        settings = load_settings()
+        with Store(settings.store_db) as store:
+            for i in range(4):
+                store.add_alert(f"drop:ring:{i}", "drop", f"ring:{i}", NOW, NOW, 1.0, 9.0, "down", {}, ("webhook",))
+            assert pipeline.deliver_due(settings, store, NOW)[:2] == (0, 1)
+            assert hook.attempts == 1
+            attempts = [r[0] for r in store.query("SELECT attempts FROM deliveries ORDER BY alert_id")]
+    assert attempts == [1, 0, 0, 0]
+
+
+def test_a_non_ascii_smtp_password_is_a_clear_failure(alert_env, monkeypatch, capsys):
+    with Smtp() as smtp:
+        for key, value in (
+            ("CHANNELS", "email,jsonl"), ("SMTP_HOST", "127.0.0.1"), ("SMTP_PORT", str(smtp.port)),
+            ("SMTP_SECURITY", "none"), ("SMTP_USER", smtp.user), ("EMAIL_FROM", "a@example.org"),
+            ("EMAIL_TO", "b@example.org"),
+        ):  # fmt: skip
+            monkeypatch.setenv(f"VZMON_ALERTS_{key}", value)
+        monkeypatch.setenv("VZMON_SMTP_PASSWORD", "contraseña")
+        assert main(["alerts", "test"]) == EXIT_FAILED
+    out = capsys.readouterr().out
+    assert "email    FAILED: SMTP login needs an ASCII user and password" in out and "jsonl    sent" in out
+    assert "contraseña" not in out
+
+
+def test_debug_logging_never_prints_the_webhook_token(alert_env, monkeypatch, capsys):
+    with Webhook(path="/hooks/T0000/B0000/SECRETTOKEN123") as hook:
+        monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "webhook")
+        monkeypatch.setenv("VZMON_WEBHOOK_URL", hook.url)
+        assert main(["--debug", "alerts", "test"]) == EXIT_OK
+        assert len(hook.received) == 1
+    captured = capsys.readouterr()
+    assert "POST /<redacted>" in captured.err and "SECRETTOKEN123" not in captured.err + captured.out
+
+
+def test_listing_alerts_works_while_watch_holds_the_lock(alert_env, opensky_env, capsys):
+    import filelock
+
+    settings = load_settings()
+    with filelock.FileLock(str(settings.lock_path)):
+        assert main(["alerts"]) == EXIT_OK
+        assert main(["alerts", "send", "--dry-run"]) == EXIT_OK
+        assert main(["alerts", "send"]) == 73
+    assert "no alerts yet" in capsys.readouterr().out
+
+
+def test_an_events_file_that_is_not_utf8_does_not_stop_the_alerts(
+    alert_env, opensky_env, monkeypatch, zone_set, tmp_path
+):
+    bad = tmp_path / "events.toml"
+    bad.write_bytes(b'[[event]]\nid = "caf\xe9"\n')
+    monkeypatch.setenv("VZMON_EVENTS_FILE", str(bad))
+    monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "jsonl")
+    settings = load_settings()
+    prefill(opensky_env, zone_set, NOW)
+    with Store(settings.store_db) as store:
+        for i in range(3):
+            _record(store, zone_set, NOW + timedelta(minutes=5 * i), 4)
+            raised = _check(settings, store, zone_set, NOW + timedelta(minutes=5 * i))
+    assert len(raised) == 1 and "down 90%" in raised[0]

@@ -88,6 +88,14 @@ def test_bad_entry_is_refused_naming_the_entry(tmp_path, body, message):
     assert str(path) in str(info.value)
 
 
+def test_a_file_that_is_not_utf8_is_refused_naming_the_file(tmp_path):
+    path = tmp_path / "events.toml"
+    path.write_bytes(GOOD.replace('title = "A"', 'title = "Caf\xe9"').encode("latin-1"))
+    with pytest.raises(ConfigError, match="is not UTF-8 text; save it as UTF-8") as info:
+        load_events(path)
+    assert str(path) in str(info.value)
+
+
 def test_unknown_event_id_suggests_similar_ones():
     with pytest.raises(ConfigError, match="did you mean") as info:
         find_event(load_events(SHIPPED), "trump-post")

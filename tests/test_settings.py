@@ -107,6 +107,14 @@ def test_invalid_toml_names_the_file(tmp_path):
     assert str(cfg) in str(info.value)
 
 
+def test_a_settings_file_that_is_not_utf8_names_the_file(tmp_path):
+    cfg = tmp_path / "settings.toml"
+    cfg.write_bytes('[alerts]\nemail_from = "Sé <a@example.org>"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match="is not UTF-8 text") as info:
+        load_settings(cfg, env={})
+    assert str(cfg) in str(info.value)
+
+
 def test_bad_env_value_names_the_variable(tmp_path):
     with pytest.raises(ConfigError, match="VZMON_ZONES_RING_NM"):
         load_settings(_config(tmp_path, ""), env={"VZMON_ZONES_RING_NM": "lots"})

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from geo.zoneset import ZoneSet
-from monitor.alerts import AlertRules, PastAlert, Poll, ZoneRule, count_spans, evaluate
+from monitor.alerts import CLOCK_SKEW, AlertRules, PastAlert, Poll, ZoneRule, count_spans, evaluate
 from monitor.analysis import infer_interval_s
 from monitor.errors import ConfigError, DeliveryError
 from monitor.events import Event, load_events
@@ -86,12 +86,20 @@ def deliver_due(
     notifiers: Mapping[str, Notifier] | None = None,
     dry_run: bool = False,
 ) -> tuple[int, int, list[str]]:
-    """Try every due delivery once. Returns (delivered, failed, lines); a dry run only lists them."""
+    """Try every due delivery once. Returns (delivered, failed, lines); a dry run only lists them.
+
+    A channel that fails is not tried again in this run (its other due deliveries wait for the
+    next run, their attempts uncounted), so a dead server costs one timeout per run, not one per
+    alert. Any exception a channel raises counts as a failed attempt: it never stops the others.
+    """
     notifiers = notifiers if notifiers is not None else notifiers_for(settings)
     delivered = failed = 0
     lines: list[str] = []
+    broken: set[str] = set()
     for row in store.due_deliveries(now):
         channel = row["channel"]
+        if channel in broken:
+            continue
         lines.append(f"{channel}: {row['line']}")
         if dry_run:
             continue
@@ -108,17 +116,20 @@ def deliver_due(
             if notifier is None:
                 raise DeliveryError(f"channel {channel} is no longer configured (alerts.channels)", channel=channel)
             notifier.send(message)
-        except DeliveryError as exc:
+        except Exception as exc:  # one channel's failure, whatever it is, must not stop the rest
+            error = str(exc) if isinstance(exc, DeliveryError) else f"{exc.__class__.__name__}: {exc}"
+            log.debug("alert delivery via %s raised", channel, exc_info=True)
             attempts = int(row["attempts"]) + 1
             retry = now + _backoff(settings, attempts) if attempts < settings.alerts_max_attempts else None
-            store.record_delivery(row["alert_id"], channel, now, sent=False, error=str(exc), retry_at=retry)
+            store.record_delivery(row["alert_id"], channel, now, sent=False, error=error, retry_at=retry)
             failed += 1
+            broken.add(channel)
             log.warning(
                 "alert delivery via %s failed (attempt %d%s): %s",
                 channel,
                 attempts,
                 f", next at {retry:%H:%M:%SZ}" if retry else ", giving up",
-                exc,
+                error,
             )
             continue
         store.record_delivery(row["alert_id"], channel, now, sent=True)
@@ -129,13 +140,7 @@ def deliver_due(
 def run_alerts(settings: Settings, store: Store, zone_set: ZoneSet, now: datetime) -> AlertRun:
     """Evaluate the rules at ``now`` on the store's recent data, record new alerts, deliver what is due."""
     rules = alert_rules(settings, zone_set)
-    frame = store.poll_frame(now - timedelta(days=2), now + timedelta(seconds=1))
-    ok_times = _times(frame.loc[frame["status"] == "ok", "time"].tail(rules.polls_judged))
-    if ok_times and ok_times[0] is not None:
-        parts = [store.count_frame(a, b) for a, b in count_spans(ok_times[0], now, rules)]
-        counts = pd.concat(parts, ignore_index=True).drop_duplicates(["snapshot_id", "zone"]).sort_values("time")
-    else:  # no successful poll in two days: only the outage rule has anything to judge
-        counts = store.count_frame(now, now)
+    frame = store.poll_frame(now - timedelta(days=2), now + CLOCK_SKEW)
     polls = [
         Poll(int(sid), t or now, str(status), retry)
         for sid, t, status, retry in zip(
@@ -143,15 +148,24 @@ def run_alerts(settings: Settings, store: Store, zone_set: ZoneSet, now: datetim
             _times(frame["retry_at"]), strict=True,
         )
     ]  # fmt: skip
-    past = store.alert_history(now - timedelta(days=60))
+    past = store.alert_history()
     history = [
         PastAlert(str(kind), zone if isinstance(zone, str) else None, t or now)
         for kind, zone, t in zip(past["kind"].tolist(), past["zone"].tolist(), _times(past["created_at"]), strict=True)
     ]
+    ok_times = _times(frame.loc[frame["status"] == "ok", "time"].tail(rules.polls_judged))
+    if ok_times and ok_times[0] is not None:
+        episode = _earliest_episode(history, rules.zones)
+        parts = [store.count_frame(a, b) for a, b in count_spans(ok_times[0], now, rules, before=episode)]
+        counts = pd.concat(parts, ignore_index=True).drop_duplicates(["snapshot_id", "zone"]).sort_values("time")
+    else:  # no successful poll in two days: only the outage rule has anything to judge
+        counts = store.count_frame(now, now)
+    last = store.latest_snapshot(("ok",))
+    last_ok = from_epoch(last["api_time"]) if last is not None else None
     last_hour = frame[frame["time"] >= pd.Timestamp(now - timedelta(hours=1))]
     interval = settings.report_interval_s or infer_interval_s(frame["time"])
     coverage = min(1.0, float((last_hour["status"] == "ok").sum()) / max(3600.0 / interval, 1.0))
-    alerts = evaluate(now, counts, polls, history, _events(settings), rules, coverage)
+    alerts = evaluate(now, counts, polls, history, _events(settings), rules, coverage, last_ok=last_ok)
     channels = tuple(settings.alerts_channels)
     new = []
     for a in alerts:
@@ -164,6 +178,19 @@ def run_alerts(settings: Settings, store: Store, zone_set: ZoneSet, now: datetim
             new.append(a.line)
     delivered, failed, _ = deliver_due(settings, store, now)
     return AlertRun(tuple(new), delivered, failed)
+
+
+def _earliest_episode(history: list[PastAlert], zones: tuple[str, ...]) -> datetime | None:
+    """Start of the oldest drop or zero episode still under way in any watched zone."""
+    starts = []
+    for zone in zones:
+        ended = max((a.created_at for a in history if a.kind == "recovery" and a.zone == zone), default=None)
+        starts += [
+            a.created_at
+            for a in history
+            if a.kind in ("drop", "zero") and a.zone == zone and (ended is None or a.created_at > ended)
+        ]
+    return min(starts, default=None)
 
 
 def send_test(settings: Settings, now: datetime, dry_run: bool = False) -> dict[str, str]:
@@ -189,6 +216,9 @@ def send_test(settings: Settings, now: datetime, dry_run: bool = False) -> dict[
             results[name] = "sent"
         except DeliveryError as exc:
             results[name] = f"FAILED: {exc}"
+        except Exception as exc:  # report every channel, whatever one of them raises
+            log.debug("test message via %s raised", name, exc_info=True)
+            results[name] = f"FAILED: {exc.__class__.__name__}: {exc}"
     return results
 
 
@@ -205,13 +235,18 @@ def list_alerts(
     settings: Settings, limit: int = 20, send: bool = False, dry_run: bool = False, now: datetime | None = None
 ) -> tuple[list[AlertListing], list[str]]:
     """Recent alerts with their delivery state; with ``send``, first try the due deliveries
-    (under the store's lock; a dry run only lists what would be sent)."""
+    (under the store's lock; a dry run only lists what would be sent, without the lock)."""
     now = now or datetime.now(UTC)
     attempted: list[str] = []
-    with store_lock(settings), Store(settings.store_db) as store:
-        if send:
-            _, _, attempted = deliver_due(settings, store, now, dry_run=dry_run)
-        rows = store.recent_alerts(limit)
+    if send and not dry_run:  # sending writes the outbox: one writer at a time
+        with store_lock(settings), Store(settings.store_db) as store:
+            _, _, attempted = deliver_due(settings, store, now)
+            rows = store.recent_alerts(limit)
+    else:  # listing only reads (WAL): it works while `watch` holds the lock
+        with Store(settings.store_db) as store:
+            if send:
+                _, _, attempted = deliver_due(settings, store, now, dry_run=True)
+            rows = store.recent_alerts(limit)
     listing = [
         AlertListing(from_epoch(r["created_at"]) or now, r["kind"], r["zone"], r["line"], r["deliveries"] or "")
         for r in rows

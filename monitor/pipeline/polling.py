@@ -331,6 +331,13 @@ def _with_alerts(settings: Settings, store: Store, zone_set: ZoneSet, result: Po
         except MonitorError as exc:
             error = exc
             log.error("alerts: %s", exc)
+        except Exception as exc:  # alerting must never cost the poll or stop `watch`
+            log.debug("alerts raised", exc_info=True)
+            error = MonitorError(
+                f"alerts failed unexpectedly ({exc.__class__.__name__}: {exc}); the poll is stored; "
+                "rerun with --debug for the traceback"
+            )
+            log.error("alerts: %s", error)
     _log_summary(result, run)
     return dataclasses.replace(result, alerts=run.new if run else (), alert_error=error)
 
