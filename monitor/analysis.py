@@ -1,40 +1,46 @@
-"""Analysis: before/after windows around an event, hourly series, changes with bootstrap intervals.
+"""Analysis: before/after windows around an event, hourly series, changes with 95 % intervals.
 
 Place in the flow: ``pipeline.report`` reads polls, zone counts and positions for the windows
 from the store, builds flights (``flights``), and calls the functions here; ``charts`` and
-``report`` present the results. Pure pandas/numpy; no I/O. Windows are half-open ``[start, end)``
-in UTC and passed explicitly.
+``report`` present the results. Pure pandas/numpy/scipy; no I/O. Windows are half-open
+``[start, end)`` in UTC and passed explicitly; hourly measures use the whole hours inside them.
 
 Method (each report states it):
-- Coverage: the share of expected polls that succeeded (``ok``). Expected polls come from the
-  polling cadence. Failed, rate-limited, skipped and empty polls are gaps: an hour whose coverage
-  is below ``min_coverage`` has no value (never a zero, never interpolated).
+- Coverage: the share of expected polls that succeeded (``ok``). Expected polls come from each
+  window's polling cadence. Failed, rate-limited, skipped and empty polls are gaps: an hour whose
+  coverage is below ``min_coverage`` has no value (never a zero, never interpolated).
 - Measures per zone and hour: mean aircraft airborne over the hour's snapshots; flights first seen
   airborne in the zone during the hour (for SVZM also per flight class); per day: unique aircraft.
 - Like with like: only hours present on both sides are compared, matched on hour of the week
   (weekday and hour, as EUROCONTROL compares a day with the same weekday of earlier weeks); if the
   windows are too short to share a day of matched hours, on hour of the day, and the report says so.
 - Change: after/before - 1, where each side's level is the mean over matched hours of that hour's
-  mean (each matched hour weighs the same on both sides). 95 % interval: a bootstrap over days
-  (each side's days resampled with replacement ``n_boot`` times, levels recomputed on the hours
-  present on both sides, percentile interval).
-- Too little data (fewer than ``min_days`` days with data on a side, or fewer than 12 matched hours)
-  gives an "insufficient data" verdict instead of a number.
+  mean (each matched hour weighs the same on both sides).
+- 95 % interval, with days as the units of noise (hours of one day share its weather, its
+  schedule, its outages). Matched on hour of the week, each weekday is a pair (its matched hours
+  before and after): the ratio estimator's variance from the pairs' residuals, Student t with
+  pairs - 1 degrees of freedom. Matched on hour of the day, each side's days are independent
+  samples: each side's level's variance by linearization over its days, Welch t. Both on the log
+  scale. A percentile bootstrap over 2-3 days covered the truth only 60-77 % of the time in
+  simulation; these cover 93-96 % for windows of 2.5 to 14 days (matched on hour of the week).
+- Too little data (fewer than ``min_days`` days of usable matched hours on a side, fewer than 12
+  matched hours, or fewer than two weekday pairs) gives "insufficient data" instead of a number.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy import stats
 
 from monitor.events import Event, events_between
-from monitor.flights import FLIGHT_CLASSES
+from monitor.flights import FLIGHT_CLASSES, UNKNOWN
 
 __all__ = [
     "AnalysisRules",
@@ -61,8 +67,6 @@ class AnalysisRules:
     min_coverage: float = 0.5
     min_days: float = 2.0
     min_matched_hours: int = 12
-    n_boot: int = 2000
-    seed: int = 20251129
 
 
 @dataclass(frozen=True)
@@ -90,10 +94,10 @@ def plan_windows(
     """Before and after windows around ``event``, its uncertainty window left out of both.
 
     Default: ``days`` each side, cut at the nearest anchor events (the notes say where and why).
-    ``start``/``end`` set the outer edges explicitly; then nothing is cut, and events inside are
-    listed as confounders.
+    ``start``/``end`` set a side's outer edge explicitly; that side is then not cut, and events
+    inside it are listed as confounders. The event a window was cut at is not a confounder.
     """
-    explicit = start is not None or end is not None
+    cut_ids: set[str] = set()
     b_start = start or event.start - timedelta(days=days)
     a_end = end or event.end + timedelta(days=days)
     b_end, a_start = event.start, event.end
@@ -106,11 +110,12 @@ def plan_windows(
         )
         b_notes.append(note)
         a_notes.append(note)
-    if not explicit:
-        anchors = [o for o in events if o.id != event.id and o.anchor]
+    anchors = [o for o in events if o.id != event.id and o.anchor]
+    if start is None:
         earlier = [o for o in anchors if o.start < event.start and o.end > b_start]
         if earlier:
             cut = max(earlier, key=lambda o: o.end)
+            cut_ids.add(cut.id)
             if cut.end >= b_end:
                 b_notes.append(
                     f"overlaps the window of {cut.id} ({cut.start:%Y-%m-%d %H:%M}–{cut.end:%H:%M} UTC): "
@@ -120,9 +125,11 @@ def plan_windows(
             else:
                 b_start = cut.end
                 b_notes.append(f"cut at {cut.id} ({cut.end:%Y-%m-%d %H:%M} UTC) so it does not mix in")
+    if end is None:
         later = [o for o in anchors if o.end > event.end and o.start < a_end]
         if later:
             cut = min(later, key=lambda o: o.start)
+            cut_ids.add(cut.id)
             if cut.start <= a_start:
                 a_notes.append(
                     f"overlaps the window of {cut.id} ({cut.start:%Y-%m-%d %H:%M}–{cut.end:%H:%M} UTC): "
@@ -134,7 +141,8 @@ def plan_windows(
                 a_notes.append(f"cut at {cut.id} ({cut.start:%Y-%m-%d %H:%M} UTC) so it does not mix in")
 
     def others(s: datetime, e: datetime) -> tuple[str, ...]:
-        return tuple(x.id for x in events_between(events, s, e) if x.id != event.id) if e > s else ()
+        inside = events_between(events, s, e) if e > s else []
+        return tuple(x.id for x in inside if x.id != event.id and x.id not in cut_ids)
 
     return (
         Window("before", b_start, max(b_start, b_end), tuple(dict.fromkeys(b_notes)), others(b_start, b_end)),
@@ -143,7 +151,8 @@ def plan_windows(
 
 
 def infer_interval_s(poll_times: pd.Series) -> float:
-    """The polling cadence: the median spacing of poll attempts (seconds), 300 if unknown."""
+    """The polling cadence: the median spacing of poll attempts (seconds), 300 if unknown.
+    Infer it per window: a cadence that changed (anonymous, then an account) differs by side."""
     t = poll_times.sort_values().to_numpy(dtype="datetime64[s]").astype(np.int64)
     if len(t) < 3:
         return 300.0
@@ -153,8 +162,10 @@ def infer_interval_s(poll_times: pd.Series) -> float:
 
 
 def _hours(window: Window) -> pd.DatetimeIndex:
-    first = pd.Timestamp(window.start).floor("h")
-    return pd.date_range(first, pd.Timestamp(window.end), freq="h", inclusive="left", tz="UTC")
+    """The whole UTC hours inside ``window`` (a partial hour at an edge, e.g. after an event window
+    ending at 14:20, would count 40 minutes of flights as an hour's)."""
+    first, last = pd.Timestamp(window.start).ceil("h"), pd.Timestamp(window.end).floor("h")
+    return pd.date_range(first, last, freq="h", inclusive="left", tz="UTC")
 
 
 def hourly_coverage(polls: pd.DataFrame, window: Window, interval_s: float) -> pd.Series:
@@ -195,8 +206,10 @@ def hourly_flights(
 ) -> pd.DataFrame:
     """Flights first seen airborne in each zone per hour; for the FIR also per flight class.
 
-    Columns: each zone, then ``<fir>:<class>`` for each class. Values are counts (0 where none;
-    coverage decides later which hours count).
+    Columns: each zone, then ``<fir>:<class>`` for each class, then ``<fir>:unknown``. Values are
+    counts (0 where none; coverage decides later which hours count). Class counts are scaled up by
+    the hour's share of classed flights (unknown: an end in a polling hole), NaN where that share
+    is under half.
     """
     hours = _hours(window)
     start, end = pd.Timestamp(window.start), pd.Timestamp(window.end)
@@ -207,9 +220,21 @@ def hourly_flights(
     fir = e[e["zone"].astype(str) == fir_code]
     cls = classes.reindex(fir["flight"].to_numpy()).to_numpy()
     by_class = pd.crosstab(fir["time"].dt.floor("h").to_numpy(), cls) if len(fir) else pd.DataFrame()
-    for name in FLIGHT_CLASSES:
+
+    def column(name: str) -> npt.NDArray[np.float64]:
         col = by_class[name] if name in by_class.columns else pd.Series(dtype=float)
-        table[f"{fir_code}:{name}"] = col.reindex(hours, fill_value=0).to_numpy() if len(col) else 0
+        return col.reindex(hours, fill_value=0).to_numpy(dtype=float) if len(col) else np.zeros(len(hours))
+
+    # Flights whose class is unknown (an end in a polling hole) are shared out like the hour's
+    # classed flights; an hour with under half its flights classed is a gap for the classes.
+    counts = {name: column(name) for name in FLIGHT_CLASSES}
+    classed = sum(counts.values(), np.zeros(len(hours)))
+    unknown = column(UNKNOWN)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(classed + unknown > 0, classed / (classed + unknown), 1.0)
+    for name in FLIGHT_CLASSES:
+        table[f"{fir_code}:{name}"] = np.where(share >= 0.5, counts[name] / np.maximum(share, 1e-9), np.nan)
+    table[f"{fir_code}:{UNKNOWN}"] = unknown
     return table.astype(float)
 
 
@@ -287,7 +312,7 @@ class Change:
     days_after: float
     status: str  # ok | insufficient
     reason: str = ""
-    samples: tuple[float, ...] = field(default=(), repr=False)
+    interval: str = ""  # how the 95 % interval was computed (units, distribution, degrees of freedom)
 
     @property
     def label(self) -> str:
@@ -320,21 +345,52 @@ def _day_key_table(
     return sums, counts
 
 
-def _key_means(
-    weights: npt.NDArray[np.float64], sums: npt.NDArray[np.float64], counts: npt.NDArray[np.float64]
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Per-key means for each row of day ``weights`` (resample multiplicities): (means, counts)."""
-    s, c = weights @ sums, weights @ counts
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return s / c, c
+def _interval(ratio: float, var_log: float, var_lin: float, df: float, level: float = 0.95) -> tuple[float, float]:
+    """A ``level`` interval for ``ratio - 1`` from Student's t with ``df`` degrees of freedom: on the
+    log scale (``var_log`` = variance of log ratio) when the ratio is positive, else linear."""
+    t = float(stats.t.ppf(0.5 + level / 2, max(df, 1.0)))
+    if ratio > 0 and np.isfinite(var_log):
+        half = t * np.sqrt(max(var_log, 0.0))
+        return float(np.exp(np.log(ratio) - half) - 1.0), float(np.exp(np.log(ratio) + half) - 1.0)
+    half = t * np.sqrt(max(var_lin, 0.0))
+    return max(-1.0, ratio - half - 1.0), ratio + half - 1.0
 
 
-def _multiplicity(draws: npt.NDArray[np.intp], n: int) -> npt.NDArray[np.float64]:
-    """How often each of ``n`` days was drawn, per bootstrap row."""
-    rows = np.repeat(np.arange(draws.shape[0]), draws.shape[1])
-    out = np.zeros((draws.shape[0], n))
-    np.add.at(out, (rows, draws.ravel()), 1.0)
-    return out
+def _welch_df(v_a: float, n_a: int, v_b: float, n_b: int) -> float:
+    """Welch–Satterthwaite degrees of freedom for the sum of two independent variance estimates."""
+    denom = v_a**2 / max(n_a - 1, 1) + v_b**2 / max(n_b - 1, 1)
+    return float((v_a + v_b) ** 2 / denom) if denom > 0 else float(min(n_a, n_b) - 1)
+
+
+def _paired_by_weekday(
+    means_b: npt.NDArray[np.float64], means_a: npt.NDArray[np.float64], shared: npt.NDArray[np.int64]
+) -> tuple[float, float, float, int]:
+    """Hour-of-week matching: each weekday is a pair (its matched hours before and after).
+
+    Ratio estimator over the pairs: R = sum of after / sum of before; its variance from the
+    pairs' residuals ``a_u - R b_u`` (n/(n-1) correction), df = pairs - 1. Returns
+    (var of log R, var of R, df, pairs).
+    """
+    unit = shared // 24
+    units = np.unique(unit)
+    tb = np.bincount(np.searchsorted(units, unit), weights=means_b, minlength=len(units))
+    ta = np.bincount(np.searchsorted(units, unit), weights=means_a, minlength=len(units))
+    n = len(units)
+    ratio = ta.sum() / tb.sum()
+    resid = ta - ratio * tb
+    var_lin = n / max(n - 1, 1) * float((resid**2).sum()) / float(tb.sum()) ** 2
+    var_log = var_lin / ratio**2 if ratio > 0 else float("inf")
+    return var_log, var_lin, float(n - 1), n
+
+
+def _level_variance(sums: npt.NDArray[np.float64], counts: npt.NDArray[np.float64]) -> tuple[float, float, int]:
+    """Level (mean over keys of the key means) of one side and its variance, by linearization over
+    days (each day's influence on the level; n/(n-1) correction). Returns (level, variance, days)."""
+    c = counts.sum(axis=0)
+    m = sums.sum(axis=0) / c
+    influence = ((sums - counts * m) / c).sum(axis=1) / len(m)
+    n = sums.shape[0]
+    return float(m.mean()), n / max(n - 1, 1) * float((influence**2).sum()), n
 
 
 def compare(
@@ -355,12 +411,12 @@ def compare(
     good_b = before[(cov_before.reindex(before.index) >= rules.min_coverage) & before.notna()]
     good_a = after[(cov_after.reindex(after.index) >= rules.min_coverage) & after.notna()]
     ib, ia = pd.DatetimeIndex(good_b.index), pd.DatetimeIndex(good_a.index)
-    days_b = len(np.unique(ib.floor("D")))
-    days_a = len(np.unique(ia.floor("D")))
     kb, ka = _keys(ib, by_week=True), _keys(ia, by_week=True)
+    by_week = True
     matching = "hour of the week"
     if len(np.intersect1d(kb, ka)) < 24:  # less than a day of shared weekday-hours: match hours of day
         kb, ka = _keys(ib, by_week=False), _keys(ia, by_week=False)
+        by_week = False
         matching = "hour of the day (the windows share too few weekdays)"
     shared = np.intersect1d(kb, ka)
     mb, ma = np.isin(kb, shared), np.isin(ka, shared)
@@ -370,17 +426,21 @@ def compare(
     # week (or day) weighs the same on both sides, whatever the windows' lengths.
     sums_b, counts_b = _day_key_table(vb, day_b, kb[mb], shared)
     sums_a, counts_a = _day_key_table(va, day_a, ka[ma], shared)
-    means_b, _ = _key_means(np.ones((1, len(sums_b))), sums_b, counts_b)
-    means_a, _ = _key_means(np.ones((1, len(sums_a))), sums_a, counts_a)
-    mean_b = float(np.nanmean(means_b)) if len(shared) else float("nan")
-    mean_a = float(np.nanmean(means_a)) if len(shared) else float("nan")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        means_b = sums_b.sum(axis=0) / counts_b.sum(axis=0)
+        means_a = sums_a.sum(axis=0) / counts_a.sum(axis=0)
+    mean_b = float(np.mean(means_b)) if len(shared) else float("nan")
+    mean_a = float(np.mean(means_a)) if len(shared) else float("nan")
+    # Days of data: matched hours / 24, not calendar days touched (14 hours across midnight are
+    # not two days).
+    data_days_b, data_days_a = int(mb.sum()) / 24, int(ma.sum()) / 24
 
     def result(
         status: str,
         change: float | None = None,
         ci: tuple[float | None, float | None] = (None, None),
         reason: str = "",
-        samples: tuple[float, ...] = (),
+        method: str = "",
     ) -> Change:
         return Change(
             measure=measure,
@@ -394,52 +454,58 @@ def compare(
             ci_high=ci[1],
             matched_hours=len(shared),
             matching=matching,
-            days_before=float(len(np.unique(day_b))),
-            days_after=float(len(np.unique(day_a))),
+            days_before=round(data_days_b, 2),
+            days_after=round(data_days_a, 2),
             status=status,
             reason=reason,
-            samples=samples,
+            interval=method,
         )
 
-    if min(days_b, days_a) < rules.min_days:
+    if min(data_days_b, data_days_a) < rules.min_days:
         return result(
             "insufficient",
-            reason=f"too little data: usable hours on {days_b} day(s) before and {days_a} "
-            f"after (need {rules.min_days:g} on each side)",
+            reason=f"too little data: {data_days_b:.1f} day(s) of usable matched hours before and "
+            f"{data_days_a:.1f} after (need {rules.min_days:g} on each side)",
         )
     if len(shared) < rules.min_matched_hours:
         return result("insufficient", reason=f"too few matched hours ({len(shared)}; need {rules.min_matched_hours})")
     if not mean_b > 0:
         return result("insufficient", reason="nothing was seen before, so a relative change is undefined")
-    # Bootstrap over days: resample each side's days with replacement, recompute the key means,
-    # keep the keys present on both sides in that resample, compare the two averages.
-    rng = np.random.default_rng(rules.seed)
-    nb, na = len(sums_b), len(sums_a)
-    wb = _multiplicity(rng.integers(0, nb, size=(rules.n_boot, nb)), nb)
-    wa = _multiplicity(rng.integers(0, na, size=(rules.n_boot, na)), na)
-    kmb, cb = _key_means(wb, sums_b, counts_b)
-    kma, ca = _key_means(wa, sums_a, counts_a)
-    both = (cb > 0) & (ca > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        level_b = np.where(both, kmb, 0.0).sum(axis=1) / both.sum(axis=1)
-        level_a = np.where(both, kma, 0.0).sum(axis=1) / both.sum(axis=1)
-        ratios = level_a / level_b - 1.0
-    ratios = ratios[np.isfinite(ratios)]
-    lo, hi = np.percentile(ratios, [2.5, 97.5]) if len(ratios) else (np.nan, np.nan)
-    return result("ok", mean_a / mean_b - 1.0, (float(lo), float(hi)), samples=tuple(np.round(ratios[:200], 4)))
+    ratio = mean_a / mean_b
+    if by_week:
+        var_log, var_lin, df, pairs = _paired_by_weekday(means_b, means_a, shared)
+        if pairs < 2:
+            return result("insufficient", reason="the windows share only one weekday; an interval needs two")
+        method = f"weekday pairs ({pairs}), Student t with {df:.0f} df"
+    else:
+        level_b, v_b, n_b = _level_variance(sums_b, counts_b)
+        level_a, v_a, n_a = _level_variance(sums_a, counts_a)
+        if min(n_b, n_a) < 2:
+            return result("insufficient", reason="an interval needs at least two days on each side")
+        var_lin = v_a / level_b**2 + level_a**2 * v_b / level_b**4
+        rel_a = v_a / level_a**2 if level_a > 0 else float("inf")
+        rel_b = v_b / level_b**2
+        var_log = rel_a + rel_b
+        df = _welch_df(rel_a, n_a, rel_b, n_b) if np.isfinite(rel_a) else float(n_b - 1)
+        method = f"days as independent samples ({n_b} before, {n_a} after), Welch t with {df:.1f} df"
+    return result("ok", ratio - 1.0, _interval(ratio, var_log, var_lin, df), method=method)
 
 
 def compare_daily(
     before: pd.Series, after: pd.Series, *, measure: str, zone: str, unit: str, rules: AnalysisRules | None = None
 ) -> Change:
-    """Compare daily values (whole days only) with a bootstrap over days; no hour matching."""
+    """Compare daily values (whole days only) as two samples of days (Welch t, log ratio); no hour matching."""
     rules = rules or AnalysisRules()
     vb, va = before.dropna().to_numpy(dtype=float), after.dropna().to_numpy(dtype=float)
     mean_b = float(vb.mean()) if len(vb) else float("nan")
     mean_a = float(va.mean()) if len(va) else float("nan")
 
     def result(
-        status: str, change: float | None = None, ci: tuple[float | None, float | None] = (None, None), reason: str = ""
+        status: str,
+        change: float | None = None,
+        ci: tuple[float | None, float | None] = (None, None),
+        reason: str = "",
+        method: str = "",
     ) -> Change:
         return Change(
             measure=measure,
@@ -457,6 +523,7 @@ def compare_daily(
             days_after=float(len(va)),
             status=status,
             reason=reason,
+            interval=method,
         )
 
     if min(len(vb), len(va)) < max(2.0, rules.min_days):
@@ -465,14 +532,14 @@ def compare_daily(
         )
     if not mean_b > 0:
         return result("insufficient", reason="nothing was seen before, so a relative change is undefined")
-    rng = np.random.default_rng(rules.seed + 1)
-    bb = vb[rng.integers(0, len(vb), size=(rules.n_boot, len(vb)))].mean(axis=1)
-    ba = va[rng.integers(0, len(va), size=(rules.n_boot, len(va)))].mean(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratios = ba / bb - 1.0
-    ratios = ratios[np.isfinite(ratios)]
-    lo, hi = np.percentile(ratios, [2.5, 97.5])
-    return result("ok", mean_a / mean_b - 1.0, (float(lo), float(hi)))
+    v_b, v_a = float(vb.var(ddof=1)) / len(vb), float(va.var(ddof=1)) / len(va)
+    ratio = mean_a / mean_b
+    rel_b = v_b / mean_b**2
+    rel_a = v_a / mean_a**2 if mean_a > 0 else float("inf")
+    var_lin = v_a / mean_b**2 + mean_a**2 * v_b / mean_b**4
+    df = _welch_df(rel_a, len(va), rel_b, len(vb)) if np.isfinite(rel_a) else float(len(vb) - 1)
+    method = f"days as independent samples ({len(vb)} before, {len(va)} after), Welch t with {df:.1f} df"
+    return result("ok", ratio - 1.0, _interval(ratio, rel_a + rel_b, var_lin, df), method=method)
 
 
 _CLASS_NAMES = {
@@ -525,9 +592,7 @@ def verdict(
     cls = [by.get(("flights", fir_code, name)) for name in FLIGHT_CLASSES]
     cls_ok = [c for c in cls if c is not None and c.status == "ok"]
     if cls_ok:
-        parts.append(
-            " ".join(_sentence(c, f"{c.flight_class.capitalize()}s" if c.flight_class else c.zone) for c in cls_ok)
-        )
+        parts.append(" ".join(_sentence(c, _CLASS_NAMES.get(c.flight_class or "", c.zone)) for c in cls_ok))
     ring = [c for c in changes if c.measure == "airborne" and c.zone != fir_code and c.zone.startswith("ring")]
     moved = [c for c in ring if c.status == "ok" and c.ci_low is not None and c.ci_low > 0]
     if moved:

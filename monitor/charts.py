@@ -245,7 +245,7 @@ def chart_changes(changes: Sequence[Change], fir_code: str, stem: Path, simulate
         ax.grid(True, axis="y", lw=0.3, alpha=0.6)
         ax.legend(fontsize=8, frameon=False)
     fig.suptitle(
-        "Before vs after (error bars: 95% bootstrap interval over days; times UTC)",
+        "Before vs after (error bars: 95% interval, days as the units of noise; times UTC)",
         x=0.01,
         ha="left",
         fontsize=11,

@@ -470,7 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare traffic before and after an event; write charts and a report",
         description="Compare traffic in a window before an event with a window after it (report.window_days each "
         "side, cut at neighbouring events; the event's uncertainty window left out), matched on hour of the week, "
-        "with 95%% bootstrap intervals. Writes outputs/reports/<event-id>/: report.md, report.html (self-contained), "
+        "with 95%% intervals. Writes outputs/reports/<event-id>/: report.md, report.html (self-contained), "
         "metrics.csv and the charts (PNG and SVG).",
         epilog="examples:\n  vzmon report --event trump-post-airspace-closed\n"
         "  vzmon report --event faa-kicz-a0012-25-svzm --days 14\n"

@@ -1,12 +1,16 @@
 """Flights: positions cut into flights, each flight's ends placed at airports, each flight classed.
 
-Place in the flow: ``analysis`` hands this module the positions of a time window (from
-``store.read_positions``) and an airport table; it returns one row per flight. Pure: no I/O.
+Place in the flow: ``pipeline.report`` hands this module the positions of a time span (as
+:class:`Tracks`), the times of the successful polls and an airport table; it returns one row per
+flight. Pure: no I/O.
 
 Method (stated in every report):
 - A flight is one aircraft's continuous presence: consecutive fresh positions of one ``icao24``,
-  split where the gap between positions exceeds ``gap_s`` (30 min), where the callsign changes
-  (a missing callsign never splits), and at every take-off that follows a landing.
+  split where the aircraft went unseen for more than ``gap_s`` (30 min) of working polling, where
+  the callsign changes (a missing callsign never splits), and at every take-off that follows a
+  landing. Time while polls failed does not count towards the gap: an outage of the feed is not
+  the aircraft's absence, and counting it would cut one flight into two (and class both halves
+  wrongly). Each spacing between successful polls counts up to twice the usual cadence.
 - A flight's first and last positions are its ends. An end is *at* an airport when it is on the
   ground or at most ``low_agl_m`` (1,500 m) above the airport within ``airport_radius_km`` (40 km)
   of it, or when the altitude profile says so: a first position that is climbing (a last one that
@@ -21,6 +25,11 @@ Method (stated in every report):
   the FIR). Flights seen only on the ground are not flights.
 - ADS-B coverage is thin over parts of Venezuela: a departure first seen at cruise counts as an
   overflight. Low-altitude coverage near the main airports makes this rare there; reports say so.
+- Polling holes are not the aircraft's doing: when the successful poll just before a flight's
+  first position (or just after its last) is missing and that end is not at an airport, the
+  take-off or landing may have happened unseen, so the flight is classed **unknown** rather than
+  guessed (given ``ok_times``). ``analysis.hourly_flights`` scales each hour's classed flights up
+  by the hour's share of classed flights.
 """
 
 from __future__ import annotations
@@ -38,9 +47,10 @@ import pyarrow.compute as pc
 from monitor.airlines import airline_of
 from monitor.airports import AirportTable
 
-__all__ = ["FLIGHT_CLASSES", "FlightRules", "Tracks", "build_flights"]
+__all__ = ["FLIGHT_CLASSES", "UNKNOWN", "FlightRules", "Tracks", "build_flights", "observed_clock"]
 
 FLIGHT_CLASSES = ("domestic", "departure", "arrival", "overflight")
+UNKNOWN = "unknown"  # an end fell in a hole in the polling: the class is not guessed
 
 
 @dataclass(frozen=True)
@@ -55,17 +65,51 @@ class FlightRules:
     min_vrate_mps: float = 1.0  # climbing/descending means at least this vertical rate
 
 
+def observed_clock(ok_times: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Seconds of working polling at each successful poll time: (sorted times, clock).
+
+    Each spacing between successful polls counts up to twice the median spacing, so a feed
+    outage adds at most that much however long it lasted.
+    """
+    times = np.unique(np.asarray(ok_times, dtype=np.int64))
+    if len(times) < 2:
+        return times, np.zeros(len(times))
+    d = np.diff(times).astype(np.float64)
+    cap = max(2.0 * float(np.median(d)), 1.0)
+    return times, np.r_[0.0, np.cumsum(np.minimum(d, cap))]
+
+
+def _hole(times: npt.NDArray[np.int64], at: npt.NDArray[np.int64], before: bool) -> npt.NDArray[np.bool_]:
+    """Whether the successful poll just before (or after) each time in ``at`` is missing: spaced
+    more than 1.5 usual cadences away, or beyond the data."""
+    if len(times) < 2:
+        return np.ones(len(at), dtype=bool)
+    cadence = float(np.median(np.diff(times)))
+    i = np.searchsorted(times, at)
+    out: npt.NDArray[np.bool_]
+    if before:
+        prev = times[np.clip(i - 1, 0, None)]
+        out = (i == 0) | (at - prev > 1.5 * cadence)
+        return out
+    j = np.searchsorted(times, at, side="right")
+    nxt = times[np.clip(j, 0, len(times) - 1)]
+    out = (j >= len(times)) | (nxt - at > 1.5 * cadence)
+    return out
+
+
 def _segment(
     aircraft: npt.NDArray[np.integer[Any]],
     t: npt.NDArray[np.int64],
     callsign: npt.NDArray[np.integer[Any]],
     ground: npt.NDArray[np.bool_],
     rules: FlightRules,
+    clock: tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None = None,
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Where positions start a new flight, and which of those starts are take-offs after a landing.
 
     Arrays are sorted by aircraft, then time; ``callsign`` holds integer codes, -1 where none was
-    received.
+    received. ``clock`` (from :func:`observed_clock`) measures gaps in working polling; without
+    it, in wall-clock time.
     """
     n = len(aircraft)
     new = np.ones(n, dtype=bool)
@@ -80,7 +124,15 @@ def _segment(
     del last_known, start_of_aircraft
     changed = (callsign[1:] >= 0) & (known[:-1] >= 0) & (callsign[1:] != known[:-1])
     del known
-    new[1:] = first_of_aircraft[1:] | (np.diff(t) > rules.gap_s) | changed
+    gap = np.diff(t) > rules.gap_s
+    if clock is not None and len(clock[0]) > 1 and gap.any():
+        times, seconds = clock
+        at = np.flatnonzero(gap)  # few: only these need the polling clock
+        i0 = np.clip(np.searchsorted(times, t[at]), 0, len(times) - 1)
+        i1 = np.clip(np.searchsorted(times, t[at + 1]), 0, len(times) - 1)
+        gap[at] = seconds[i1] - seconds[i0] > rules.gap_s
+    new[1:] = first_of_aircraft[1:] | gap | changed
+    del gap
     del changed, first_of_aircraft
     # a take-off after a landing inside the same stretch starts a new flight
     landing = np.r_[False, ~new[1:] & ~ground[:-1] & ground[1:]]
@@ -238,8 +290,10 @@ def build_flights(
     airports: AirportTable,
     fir_code: str,
     rules: FlightRules | None = None,
+    ok_times: npt.NDArray[np.int64] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Flights from :class:`Tracks`.
+    """Flights from :class:`Tracks`. ``ok_times``: the successful polls' times (epoch seconds) over
+    the same span, so feed outages do not split flights; without them, gaps are wall-clock time.
 
     Returns ``(flights, entries)``. ``flights``: one row per flight with ``flight``, ``icao24``,
     ``callsign``, ``airline``, ``first_time``, ``last_time``, ``start_airport``,
@@ -251,7 +305,8 @@ def build_flights(
     rules = rules or FlightRules()
     aircraft, callsign, t = tracks.aircraft, tracks.callsign, tracks.t
     lon, lat, alt, vrate, ground, zone = tracks.lon, tracks.lat, tracks.alt, tracks.vrate, tracks.ground, tracks.zone
-    new, relaunch = _segment(aircraft, t, callsign, ground, rules)
+    clock = observed_clock(ok_times) if ok_times is not None else None
+    new, relaunch = _segment(aircraft, t, callsign, ground, rules, clock)
     flight = np.cumsum(new, dtype=np.int32 if len(new) < 2**31 else np.int64) - 1
     starts = np.flatnonzero(new)
     ends = np.r_[starts[1:] - 1, len(flight) - 1].astype(np.intp) if len(starts) else starts
@@ -287,6 +342,13 @@ def build_flights(
     cls[in_fir & start_fir & ~end_fir] = "departure"
     cls[in_fir & ~start_fir & end_fir] = "arrival"
     cls[in_fir & ~start_fir & ~end_fir] = "overflight"
+    if clock is not None and n:
+        # An end next to a hole in the polling (or the edge of the data) and not at an airport is
+        # unknown: the take-off or landing may have happened unseen. Such flights are not guessed.
+        start_hole = _hole(clock[0], t[starts], before=True)
+        end_hole = _hole(clock[0], t[ends], before=False)
+        unknown = (start_hole & (start_ap == None)) | (end_hole & (end_ap == None))  # noqa: E711
+        cls[in_fir & unknown] = UNKNOWN
     # a flight's callsign is the first one received during it
     has_cs = callsign >= 0
     first_cs = np.full(n, -1, dtype=np.int64)

@@ -28,12 +28,19 @@ METHOD = (
     "Like with like: only hours present on both sides are compared, matched on hour of the week (EUROCONTROL "
     "compares a day with the same weekday of earlier weeks), or on hour of the day when the windows share too "
     "few weekdays; each row of the table says which.",
-    "Changes are after/before - 1 of the means over matched hours; the 95% interval comes from {n_boot} bootstrap "
-    "resamples of days on each side. Fewer than {min_days:g} days with data on a side gives 'insufficient data'.",
-    "A flight is one aircraft's continuous presence, split at gaps over 30 minutes, a new callsign or a take-off "
-    "after a landing. Flights with an airborne position in SVZM are classed by their ends (on the ground or low "
-    "within 25 km of an airport with an IATA code): domestic (both ends at airports in SVZM), departure, arrival "
-    "or overflight (neither). A departure first seen at cruise (poor low-level coverage) counts as an overflight.",
+    "Changes are after/before - 1 of the means over matched hours. The 95% interval treats days as the units of "
+    "noise: matched on hour of the week, each weekday is a pair (its hours before and after) and the interval is "
+    "the ratio estimator's with Student t on pairs - 1 degrees of freedom; matched on hour of the day, the two "
+    "sides' days are independent samples (Welch t). Both are on the log scale. Short windows give wide intervals "
+    "on purpose: 2-3 days are few samples. Fewer than {min_days:g} days of usable matched hours on a side "
+    "gives 'insufficient data'. The interval column of metrics.csv says which method and how many degrees of "
+    "freedom each row used.",
+    "A flight is one aircraft's continuous presence, split where it went unseen for over 30 minutes of working "
+    "polling (a feed outage does not split it), at a new callsign or at a take-off after a landing. Flights "
+    "with an airborne position in SVZM are classed by their ends (on the ground or below 1,500 m within 40 km "
+    "of an airport with an IATA code, or climbing/descending towards one on a 1:25 gradient): domestic (both "
+    "ends at airports in SVZM), departure, arrival or overflight (neither). A departure first seen at cruise "
+    "(poor low-level coverage) counts as an overflight.",
     "Ring sectors are named after the FIR across that part of the SVZM border; they do not mean membership of "
     "that FIR. ADS-B sees only aircraft that transmit; military and state flights often do not.",
 )
@@ -50,11 +57,12 @@ class ReportData:
     simulated: bool
     store: str
     generated_at: datetime
-    interval_s: float
+    interval_s: tuple[float, float]  # polling cadence before, after
     n_positions: int
     n_flights: int
     rules: AnalysisRules
     zone_fingerprint: str
+    unclassed: tuple[float, float] = (0.0, 0.0)  # share of FIR flights of unknown class, before and after
 
 
 def _fmt(x: float) -> str:
@@ -81,6 +89,7 @@ def _rows(data: ReportData) -> list[dict[str, str]]:
                 "days_after": f"{c.days_after:g}",
                 "status": c.status,
                 "reason": c.reason,
+                "interval": c.interval,
             }
         )
     return rows
@@ -96,12 +105,25 @@ def _window_lines(data: ReportData) -> list[tuple[str, str, str, str, str, str]]
     return out
 
 
+def _unclassed(shares: tuple[float, float]) -> str:
+    return (
+        f"Flights in the FIR whose class is unknown (a take-off or landing may have fallen in a hole in the "
+        f"polling): {shares[0]:.1%} before, {shares[1]:.1%} after; each hour's classed flights are scaled up "
+        "by its share of classed flights."
+    )
+
+
+def _cadence(intervals: tuple[float, float]) -> str:
+    b, a = intervals
+    return f"{b:.0f} s" if round(b) == round(a) else f"{b:.0f} s before, {a:.0f} s after"
+
+
 def _source(simulated: bool) -> str:
     return "simulated by vzmon demo, in the format of The OpenSky Network" if simulated else "The OpenSky Network"
 
 
 def _method(rules: AnalysisRules) -> list[str]:
-    return [m.format(min_cov=rules.min_coverage, n_boot=rules.n_boot, min_days=rules.min_days) for m in METHOD]
+    return [m.format(min_cov=rules.min_coverage, min_days=rules.min_days) for m in METHOD]
 
 
 def _event_line(e: Event) -> str:
@@ -170,8 +192,9 @@ def _markdown(data: ReportData, out: Path) -> str:
     lines += [
         "## Data",
         "",
-        f"- Polling cadence {data.interval_s:.0f} s; {data.n_positions:,} positions and {data.n_flights:,} flights "
+        f"- Polling cadence {_cadence(data.interval_s)}; {data.n_positions:,} positions and {data.n_flights:,} flights "
         "in the two windows.",
+        f"- {_unclassed(data.unclassed)}",
         f"- Zones fingerprint `{data.zone_fingerprint[:16]}`; metrics in `metrics.csv`.",
         f"- Traffic data: {_source(data.simulated)}, https://opensky-network.org. Borders: Natural Earth.",
         "",
@@ -257,8 +280,9 @@ def _html(data: ReportData) -> str:
     parts += ["<h2>Method</h2><ul>", *(f"<li>{esc(m)}</li>" for m in _method(data.rules)), "</ul>"]
     parts += [
         "<h2>Data</h2>",
-        f'<p class="muted">Polling cadence {data.interval_s:.0f} s; {data.n_positions:,} positions and '
-        f"{data.n_flights:,} flights in the two windows. Zones fingerprint {esc(data.zone_fingerprint[:16])}. "
+        f'<p class="muted">Polling cadence {esc(_cadence(data.interval_s))}; {data.n_positions:,} positions and '
+        f"{data.n_flights:,} flights in the two windows. {esc(_unclassed(data.unclassed))} "
+        f"Zones fingerprint {esc(data.zone_fingerprint[:16])}. "
         f"Traffic data: {esc(_source(data.simulated))} (opensky-network.org). Borders: Natural Earth.</p>",
         "</body></html>",
     ]

@@ -310,8 +310,12 @@ SPECS: tuple[Spec, ...] = (
         _float_range(0.0, 1.0),
         "An hour counts when at least this share of its expected polls succeeded; others are gaps.",
     ),
-    Spec("report.min_days", 2.0, _float_range(0.5, 60), "Days with data each side needs for a verdict."),
-    Spec("report.bootstrap", 2000, _int_range(100, 100_000), "Bootstrap resamples for the 95 % intervals."),
+    Spec(
+        "report.min_days",
+        2.0,
+        _float_range(0.5, 60),
+        "Days of usable matched hours (hours / 24) each side needs for a verdict.",
+    ),
     Spec(
         "report.interval_s",
         0.0,
@@ -434,7 +438,6 @@ class Settings:
     report_window_days: float
     report_min_coverage: float
     report_min_days: float
-    report_bootstrap: int
     report_interval_s: float
     demo_db: Path
     alerts_enabled: bool

@@ -55,8 +55,7 @@ def test_exit_codes_in_readme_match_the_cli():
 def test_readme_settings_table_is_generated_from_the_specs():
     block = README.split("<!-- settings-table", 1)[1].split("-->", 1)[1].split("<!-- /settings-table -->")[0]
     assert block.strip() == settings_table_markdown().strip(), (
-        "README settings table is stale; regenerate it with: .venv/bin/python -c "
-        "'from monitor.settings import settings_table_markdown as t; print(t())'"
+        "README settings table is stale; regenerate it with: .venv/bin/python scripts/readme_settings.py"
     )
 
 

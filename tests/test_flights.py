@@ -109,6 +109,37 @@ def test_gap_over_30_minutes_starts_a_new_flight(fence, airports):
     assert len(flights) == 2
 
 
+def _epoch(minutes):
+    return np.array([int((T0 + timedelta(minutes=m)).timestamp()) for m in minutes], dtype=np.int64)
+
+
+def test_a_feed_outage_does_not_split_a_flight_but_a_real_absence_does(fence, airports):
+    """Polls every 10 min; 40 min of failed polls while the aircraft flew on is one flight. The same
+    40 min without the aircraft while polls kept succeeding is two."""
+    rows = line("ddd002", "AAL931", 0, (-66.0, 14.0), (-65.0, 9.0), 4, 11000.0, step=10)  # 0..30
+    rows += line("ddd002", "AAL931", 70, (-64.0, 6.0), (-63.0, 3.0), 3, 11000.0, step=10)  # 70..90
+    tracks = Tracks.from_frame(positions(rows, fence))
+    outage = _epoch([-10, 0, 10, 20, 30, 70, 80, 90, 100])  # no successful poll from 30 to 70
+    working = _epoch(range(-10, 110, 10))
+    one, _ = build_flights(tracks, airports, "SVZM", ok_times=outage)
+    two, _ = build_flights(tracks, airports, "SVZM", ok_times=working)
+    assert (len(one), len(two)) == (1, 2)
+    assert one["flight_class"].tolist() == ["overflight"]
+
+
+def test_an_end_in_a_polling_hole_is_unknown_not_guessed(fence, airports):
+    """First seen at cruise right after 40 min without a successful poll: it may have taken off from
+    Caracas unseen, so it is neither an arrival nor an overflight. With polls all along it is an arrival."""
+    rows = [
+        *line("eee001", "AVA70", 40, (-66.0, 12.0), (-66.6, 10.8), 3, 9000.0, step=10),  # 40..60, cruise
+        (70, "eee001", "AVA70", *SVMI, None, True, None),  # landed at Maiquetía
+    ]
+    tracks = Tracks.from_frame(positions(rows, fence))
+    holed, _ = build_flights(tracks, airports, "SVZM", ok_times=_epoch([0, 40, 50, 60, 70, 80]))
+    steady, _ = build_flights(tracks, airports, "SVZM", ok_times=_epoch(range(0, 90, 10)))
+    assert holed["flight_class"].tolist() == ["unknown"] and steady["flight_class"].tolist() == ["arrival"]
+
+
 def test_new_callsign_splits_but_a_missing_one_does_not(fence, airports):
     rows = line("eee001", "VCV100", 0, (-66.0, 10.0), (-65.0, 10.0), 4, 9000.0)
     rows[2] = (*rows[2][:2], None, *rows[2][3:])  # callsign not received on one position

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
 import pandas as pd
 
 from geo.zoneset import ZoneSet
@@ -95,7 +96,6 @@ def _rules(settings: Settings) -> AnalysisRules:
         window_days=settings.report_window_days,
         min_coverage=settings.report_min_coverage,
         min_days=settings.report_min_days,
-        n_boot=settings.report_bootstrap,
     )
 
 
@@ -134,21 +134,27 @@ def report(
             f"no store at {path}: run `vzmon collect` first (or `vzmon demo`), or set VZMON_DB", key="store.db"
         )
     span_start, span_end = before.start, max(after.end, before.end)
+    # Positions from FLIGHT_LEAD before and after the windows: an aircraft already airborne when
+    # the before window opens is known from before it (not a flight starting in the window's first
+    # hour, nor classed from a mid-air first position), and one still airborne when the after
+    # window closes is followed to its landing.
+    read_start, read_end = span_start - FLIGHT_LEAD, span_end + FLIGHT_LEAD
     with Store(path) as store:
         polls = store.poll_frame(span_start - timedelta(days=1), span_end + timedelta(days=1))
         counts = store.count_frame(span_start, span_end)
-        n_blocks = store.count_blocks(span_start, span_end)
+        n_blocks = store.count_blocks(read_start, read_end)
         with progress("reading positions", n_blocks) as bar:
             tracks = Tracks.from_tables(
-                store.iter_positions(span_start, span_end, Tracks.COLUMNS, progress=bar.update), zones
+                store.iter_positions(read_start, read_end, Tracks.COLUMNS, progress=bar.update), zones
             )
-    interval = settings.report_interval_s or infer_interval_s(polls["time"])
+    intervals = tuple(settings.report_interval_s or _cadence(polls, w) for w in windows)
     simulated = bool(polls["simulated"].any()) if len(polls) else False
+    ok_times = polls.loc[polls["status"] == "ok", "time"].to_numpy(dtype="datetime64[s]").astype(np.int64)
     with progress("building flights", 1) as bar:
-        flights, entries = build_flights(tracks, airport_table(zone_set), fir)
+        flights, entries = build_flights(tracks, airport_table(zone_set), fir, ok_times=ok_times)
         bar.update(1)
 
-    cov = [hourly_coverage(polls, w, interval) for w in windows]
+    cov = [hourly_coverage(polls, w, i) for w, i in zip(windows, intervals, strict=True)]
     air = [hourly_airborne(counts, w, zones) for w in windows]
     fl = [hourly_flights(entries, flights, w, zones, fir) for w in windows]
     uniq = [daily_unique_aircraft(entries, w, zones, c, rules.min_coverage) for w, c in zip(windows, cov, strict=True)]
@@ -220,7 +226,11 @@ def report(
             all_counts = store.count_frame(context_start, context_end)
             all_polls = store.poll_frame(context_start, context_end)
         series = hourly_airborne(all_counts, context, zones)
-        series_cov = hourly_coverage(all_polls, context, interval)
+        split = event.start.replace(minute=0, second=0, microsecond=0)  # each side at its own cadence
+        series_cov = pd.concat([
+            hourly_coverage(all_polls, Window("context", context_start, split), intervals[0]),
+            hourly_coverage(all_polls, Window("context", split, context_end), intervals[1]),
+        ])  # fmt: skip
         series[series_cov < rules.min_coverage] = float("nan")
         charts["Aircraft airborne per zone"] = chart_timeseries(
             series, zones, event, events, windows, out / "timeseries", simulated
@@ -236,20 +246,16 @@ def report(
             series[fir], fir, out / "heatmap", simulated, [e for e in events if context_start <= e.time < context_end]
         )
         bar.update(1)
-        in_fir = flights[flights["in_fir"].astype(bool)] if len(flights) else flights
-        first = (
-            pd.to_datetime(in_fir["first_time"], utc=True) if len(in_fir) else pd.Series(dtype="datetime64[ns, UTC]")
-        )
-        fb = (
-            in_fir[(first >= pd.Timestamp(before.start)) & (first < pd.Timestamp(before.end))]
-            if len(in_fir)
-            else in_fir
-        )
-        fa = in_fir[(first >= pd.Timestamp(after.start)) & (first < pd.Timestamp(after.end))] if len(in_fir) else in_fir
+        fb, fa = _flights_in(flights, before), _flights_in(flights, after)
         charts["Airline mix"] = chart_airlines(
             fb, fa, (max(hours[0] / 24, 1e-9), max(hours[1] / 24, 1e-9)), fir, out / "airlines", simulated
         )
         bar.update(1)
+    lo, hi = int(span_start.timestamp()), int(span_end.timestamp())
+    n_positions = int(((tracks.t >= lo) & (tracks.t < hi)).sum())
+    n_flights = (
+        int((pd.to_datetime(flights["last_time"], utc=True) >= pd.Timestamp(span_start)).sum()) if len(flights) else 0
+    )
     data = ReportData(
         event=event,
         windows=windows,
@@ -260,15 +266,30 @@ def report(
         simulated=simulated,
         store=str(path),
         generated_at=now or datetime.now(UTC),
-        interval_s=interval,
-        n_positions=len(tracks),
-        n_flights=len(flights),
+        interval_s=(intervals[0], intervals[1]),
+        n_positions=n_positions,
+        n_flights=n_flights,
         rules=rules,
         zone_fingerprint=zone_set.fingerprint,
+        unclassed=(_unclassed_share(fl[0], cov[0], fir, rules), _unclassed_share(fl[1], cov[1], fir, rules)),
     )
     files = write_report(data, out)
-    log.info("report %s written to %s (%d positions, %d flights)", event.id, out, len(tracks), len(flights))
+    log.info("report %s written to %s (%d positions, %d flights)", event.id, out, n_positions, n_flights)
     return ReportResult(out, files, charts, data)
+
+
+def _unclassed_share(table: pd.DataFrame, coverage: pd.Series, fir: str, rules: AnalysisRules) -> float:
+    """Share of the FIR's flights, in the window's covered hours, whose class is unknown."""
+    covered = coverage.reindex(table.index).fillna(0.0) >= rules.min_coverage
+    total = float(table.loc[covered, fir].sum())
+    return float(table.loc[covered, f"{fir}:unknown"].sum()) / total if total > 0 else 0.0
+
+
+def _cadence(polls: pd.DataFrame, window: Window) -> float:
+    """The polling cadence inside ``window`` (falls back to all polls read when the window has few)."""
+    t = polls["time"]
+    inside = t[(t >= pd.Timestamp(window.start)) & (t < pd.Timestamp(window.end))]
+    return infer_interval_s(inside if len(inside) >= 3 else t)
 
 
 def _flights_in(flights: pd.DataFrame, window: Window) -> pd.DataFrame:
@@ -281,6 +302,7 @@ def _flights_in(flights: pd.DataFrame, window: Window) -> pd.DataFrame:
 
 
 MAP_CELL_DEG = 0.25
+FLIGHT_LEAD = timedelta(hours=6)  # positions read before the first window (see report())
 
 
 def _density(tracks: Tracks, polls: pd.DataFrame, window: Window, zone_set: ZoneSet) -> DensityGrid:
