@@ -11,7 +11,7 @@ priority order, with prepared geometries and ``shapely.intersects_xy`` after a b
 The grid only ever routes positions; the answer is the exact point-in-polygon answer.
 
 Semantics: zones are closed sets and the first zone in priority order wins, so a position
-exactly on the FIR border is inside the FIR. NaN longitude or latitude gives ``unknown``; a
+exactly on the FIR border is inside the FIR. NaN (or infinite) longitude or latitude gives ``unknown``; a
 position in no zone gives ``outside``. Coordinates are WGS 84 degrees (EPSG:4326).
 """
 
@@ -137,7 +137,7 @@ class Fence:
         if edge.any():
             e = np.flatnonzero(edge)
             out[e] = self._exact(x[e], y[e])
-        out[np.isnan(x) | np.isnan(y)] = self.unknown_index
+        out[~(np.isfinite(x) & np.isfinite(y))] = self.unknown_index  # NaN or inf: no usable position
         return out.reshape(np.shape(np.asarray(lon)))
 
     def classify(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> npt.NDArray[np.object_]:

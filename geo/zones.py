@@ -50,15 +50,22 @@ ZoneKind = Literal["fir", "ring", "extra"]
 _GEOD = Geod(ellps="WGS84")
 # GeoJSON "crs" names that mean WGS 84 longitude/latitude (RFC 7946 drops the member; old files keep it).
 _WGS84_NAMES = frozenset(
-    {
+    name.lower()
+    for name in (
         "urn:ogc:def:crs:OGC:1.3:CRS84",
         "urn:ogc:def:crs:OGC::CRS84",
         "urn:ogc:def:crs:EPSG::4326",
+        "urn:ogc:def:crs:EPSG:6.6:4326",
         "EPSG:4326",
         "CRS84",
         "OGC:CRS84",
-    }
+        "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+        "https://www.opengis.net/def/crs/OGC/1.3/CRS84",
+        "http://www.opengis.net/def/crs/EPSG/0/4326",
+        "https://www.opengis.net/def/crs/EPSG/0/4326",
+    )
 )
+RESERVED_CODES = frozenset({OUTSIDE, UNKNOWN})
 
 
 class ZoneFileError(ValueError):
@@ -145,7 +152,7 @@ def builtin_ring_cuts() -> tuple[tuple[CutLine, ...], tuple[tuple[str, LineStrin
 
 def _read_geojson(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (some Windows tools write one) is fine
     except FileNotFoundError:
         raise ZoneFileError(path, "file not found; fix the path in the zones settings") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -158,8 +165,9 @@ def _read_geojson(path: Path) -> dict[str, Any]:
         raise ZoneFileError(path, "not a GeoJSON FeatureCollection (needs type FeatureCollection and a features list)")
     crs = doc.get("crs")
     if crs is not None:
-        name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
-        if name not in _WGS84_NAMES:
+        props = crs.get("properties") if isinstance(crs, dict) else None
+        name = props.get("name") if isinstance(props, dict) else crs if isinstance(crs, str) else None
+        if not isinstance(name, str) or name.strip().lower() not in _WGS84_NAMES:
             raise ZoneFileError(
                 path,
                 f"CRS is {name or json.dumps(crs)}, not WGS 84; reproject to EPSG:4326 lon/lat "
@@ -200,8 +208,8 @@ def load_zone_file(source: ZoneSource, kind: ZoneKind = "extra") -> list[Zone]:
         raise ZoneFileError(path, f"no values given to select features by property {source.property!r}")
     by_value: dict[str, list[dict[str, Any]]] = {}
     for f in doc["features"]:
-        props = f.get("properties") or {} if isinstance(f, dict) else {}
-        value = props.get(source.property)
+        props = f.get("properties") if isinstance(f, dict) else None
+        value = props.get(source.property) if isinstance(props, dict) else None
         if value is not None:
             by_value.setdefault(str(value), []).append(f)
     missing = [v for v in source.values if v not in by_value]
@@ -209,8 +217,14 @@ def load_zone_file(source: ZoneSource, kind: ZoneKind = "extra") -> list[Zone]:
         seen = sorted(by_value)[:8]
         hint = f"values present include {', '.join(seen)}" if seen else f"no feature has property {source.property!r}"
         raise ZoneFileError(path, f"no feature selected for {source.property}={', '.join(missing)} ({hint})")
+    reserved = sorted(RESERVED_CODES & set(source.values))
+    if reserved:
+        raise ZoneFileError(path, f"{', '.join(reserved)} is reserved for positions in no zone; select another feature")
+    repeated = sorted({v for v in source.values if source.values.count(v) > 1})
+    if repeated:
+        raise ZoneFileError(path, f"{source.property}={', '.join(repeated)} is selected more than once")
     zones: list[Zone] = []
-    for value in dict.fromkeys(source.values):
+    for value in source.values:
         features = by_value[value]
         if len(features) > 1:
             raise ZoneFileError(path, f"{len(features)} features have {source.property}={value}; make it unique")
@@ -218,10 +232,17 @@ def load_zone_file(source: ZoneSource, kind: ZoneKind = "extra") -> list[Zone]:
         geometry = f.get("geometry")
         if not isinstance(geometry, dict):
             raise ZoneFileError(path, f"feature {value}: has no geometry")
+        if geometry.get("type") not in ("Polygon", "MultiPolygon"):
+            raise ZoneFileError(
+                path, f"feature {value}: geometry is {geometry.get('type')!r}, a zone needs a Polygon or MultiPolygon"
+            )
+        if not isinstance(geometry.get("coordinates"), list) or not geometry["coordinates"]:
+            raise ZoneFileError(path, f"feature {value}: unreadable geometry (no list of coordinates)")
         try:
             geom = shape(geometry)
-        except (AttributeError, KeyError, TypeError, ValueError, shapely.errors.GEOSException) as exc:
-            raise ZoneFileError(path, f"feature {value}: unreadable geometry ({exc})") from None
+        except (AttributeError, KeyError, TypeError, ValueError, IndexError, shapely.errors.ShapelyError) as exc:
+            why = f"{exc.__class__.__name__}: {exc}"
+            raise ZoneFileError(path, f"feature {value}: unreadable geometry ({why})") from None
         if not isinstance(geom, Polygon | MultiPolygon) or geom.is_empty:
             raise ZoneFileError(
                 path, f"feature {value}: geometry is {geom.geom_type}, a zone needs a Polygon or MultiPolygon"
@@ -233,6 +254,7 @@ def load_zone_file(source: ZoneSource, kind: ZoneKind = "extra") -> list[Zone]:
                 f"feature {value}: invalid geometry ({shapely.is_valid_reason(geom)}); "
                 "repair it, e.g. with shapely.make_valid",
             )
-        name = str((f.get("properties") or {}).get("name") or value)
+        props = f.get("properties")
+        name = str(props.get("name") or value) if isinstance(props, dict) else value
         zones.append(Zone(code=value, name=name, geometry=geom, kind=kind))
     return zones

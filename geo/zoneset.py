@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import shapely
 
 from geo.bounds import BBox
-from geo.ring import ring_sectors, whole_ring
+from geo.ring import MAX_RING_NM, ring_sectors, whole_ring
 from geo.zones import (
     DEFAULT_RING_NM,
     OUTSIDE,
@@ -83,12 +83,20 @@ class ZoneSet:
         raise KeyError(code)
 
     def credit_step_warning(self) -> str | None:
-        """A sentence when the ring pushes the polling box over a credit step, else None."""
-        if not self.ring:
-            return None
+        """A sentence when the ring (or an extra zone) pushes the polling box over a credit step, else None."""
         fir_box = self.fir.bbox.rounded_out(_BOX_DECIMALS)
         box = self.polling_box
-        if box.credits <= fir_box.credits:
+        extras = [z for z in self.zones if z.kind == "extra"]
+        if extras:
+            without = BBox.union([self.fir.bbox, *(z.bbox for z in self.ring)]).rounded_out(_BOX_DECIMALS)
+            if box.credits > without.credits:
+                return (
+                    f"the extra zone(s) {', '.join(z.code for z in extras)} make the polling box "
+                    f"{box.area_sq_deg:.0f} sq° and each poll cost {box.credits} credits instead of "
+                    f"{without.credits}; drop or shrink them to lower the cost"
+                )
+            box = without
+        if not self.ring or box.credits <= fir_box.credits:
             return None
         return (
             f"the {self.ring_nm:g} NM ring makes the polling box {box.area_sq_deg:.0f} sq° and each poll cost "
@@ -122,8 +130,10 @@ def load_zone_set(
     ``fir_source`` None means the built-in SVZM, whose ring is split into sectors ``ring:<ICAO>``
     (see ``geo.ring``). A FIR from a user file gets one unsplit ``ring`` zone. ``ring_nm`` 0 means
     no ring. Extra zones follow in the order given. Raises :class:`ZoneFileError` for bad files
-    and ``ValueError`` for a ring width outside (0, 300] NM.
+    and ``ValueError`` for a ring width outside [0, 300] NM (or NaN).
     """
+    if not 0 <= ring_nm <= MAX_RING_NM:  # NaN fails too
+        raise ValueError(f"ring width {ring_nm!r} NM is outside [0, {MAX_RING_NM:g}]")
     if fir_source is None:
         fir = builtin_fir()
         ring: Sequence[Zone] = ring_sectors(fir.geometry, ring_nm) if ring_nm > 0 else ()

@@ -45,7 +45,7 @@ def test_known_places_classified_in_one_vectorised_call(fence):
 def test_nan_position_is_unknown_never_outside(fence):
     codes = fence.classify([np.nan, -66.99, np.nan, np.inf], [10.6, np.nan, np.nan, 10.0])
     assert list(codes[:3]) == [UNKNOWN, UNKNOWN, UNKNOWN]
-    assert codes[3] == OUTSIDE  # infinite is a (nonsense) position, not a missing one
+    assert codes[3] == UNKNOWN  # an infinite coordinate is no usable position either
 
 
 def test_position_on_fir_border_counts_as_inside(fence, zone_set):

@@ -42,9 +42,23 @@ def test_selected_features_become_zones_in_the_order_asked(tmp_path):
     assert zones[0].kind == "extra"
 
 
-def test_wgs84_crs_member_is_accepted(tmp_path):
-    crs = {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}
+@pytest.mark.parametrize(
+    "crs",
+    [
+        {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
+        {"type": "name", "properties": {"name": "epsg:4326"}},
+        {"type": "name", "properties": {"name": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}},
+        "EPSG:4326",
+    ],
+)
+def test_wgs84_crs_member_is_accepted(tmp_path, crs):
     path = _write(tmp_path, _fc(("A", _poly()), crs=crs))
+    assert load_zone_file(ZoneSource(path, "id", ("A",)))[0].code == "A"
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "bom.geojson"
+    path.write_text(json.dumps(_fc(("A", _poly()))), encoding="utf-8-sig")
     assert load_zone_file(ZoneSource(path, "id", ("A",)))[0].code == "A"
 
 
@@ -70,10 +84,18 @@ def test_wgs84_crs_member_is_accepted(tmp_path):
             "looks projected",
         ),
         (_fc(("A", {"type": "Polygon", "coordinates": "nonsense"})), ("A",), "unreadable geometry"),
+        (_fc(("A", _poly()), crs={"type": "name", "properties": None}), ("A",), "not WGS 84"),
+        (_fc(("A", _poly()), crs={"type": "name", "properties": "EPSG:4326"}), ("A",), "not WGS 84"),
+        (_fc(("A", {"type": "Polygonx", "coordinates": SQUARE})), ("A",), "geometry is 'Polygonx'"),
+        (_fc(("A", {"type": "MultiPolygon", "coordinates": [SQUARE, []]})), ("A",), "unreadable geometry"),
+        (_fc(("A", {"type": "Polygon", "coordinates": None})), ("A",), "unreadable geometry"),
+        (_fc(("outside", _poly())), ("outside",), "outside is reserved"),
+        (_fc(("A", _poly())), ("A", "A"), "id=A is selected more than once"),
     ],
     ids=[
         "not-json", "not-featurecollection", "nothing-selected", "no-values", "invalid-geometry", "not-polygon",
-        "ambiguous", "other-crs", "swapped", "projected", "unreadable",
+        "ambiguous", "other-crs", "swapped", "projected", "unreadable", "crs-properties-null", "crs-properties-text",
+        "unknown-geometry-type", "multipolygon-empty-part", "coordinates-null", "reserved-code", "selected-twice",
     ],
 )  # fmt: skip
 def test_bad_zone_file_gives_one_line_naming_file_and_problem(tmp_path, doc, values, message):
@@ -136,3 +158,26 @@ def test_community_boundaries_file_can_supply_another_fir_and_neighbours():
     zs = load_zone_set(60.0, ZoneSource(path, "icao", ("TTZP",)), (ZoneSource(path, "icao", ("TNCF", "SYGC")),))
     assert zs.codes[:4] == ("TTZP", "ring", "TNCF", "SYGC")
     assert zs.fir.area_km2 > 100_000
+
+
+def test_a_feature_whose_properties_are_not_an_object_is_skipped_not_a_crash(tmp_path):
+    doc = _fc(("A", _poly()))
+    doc["features"].append({"type": "Feature", "properties": ["id", "B"], "geometry": _poly()})
+    path = _write(tmp_path, doc)
+    assert [z.code for z in load_zone_file(ZoneSource(path, "id", ("A",)))] == ["A"]
+    with pytest.raises(ZoneFileError, match="no feature selected for id=B"):
+        load_zone_file(ZoneSource(path, "id", ("B",)))
+
+
+@pytest.mark.parametrize("width", [-1.0, float("nan"), 301.0])
+def test_a_ring_width_outside_0_to_300_nm_is_refused(width):
+    with pytest.raises(ValueError, match="ring width"):
+        load_zone_set(width)
+
+
+def test_the_credit_warning_names_an_extra_zone_when_it_is_the_cause(tmp_path):
+    far = [[[10.0, 50.0], [11.0, 50.0], [11.0, 51.0], [10.0, 51.0], [10.0, 50.0]]]
+    path = _write(tmp_path, _fc(("EU", _poly(far))))
+    zone_set = load_zone_set(120.0, None, (ZoneSource(path, "id", ("EU",)),))
+    warning = zone_set.credit_step_warning()
+    assert warning is not None and "extra zone(s) EU" in warning and "ring_nm" not in warning
