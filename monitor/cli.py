@@ -280,7 +280,8 @@ def run_plan(args: argparse.Namespace, settings: Settings) -> int:
     print()
     print(f"{'account':<11} {'credits/day':>11} {'polls/day':>10} {'shortest interval':>18}")
     for r in report.rows:
-        print(f"{r.account:<11} {r.daily_credits:>11,} {r.polls_per_day:>10,} {r.min_interval_s:>16.0f} s")
+        shortest = f"{r.min_interval_s:>16.0f} s" if r.min_interval_s is not None else f"{'not one poll':>18}"
+        print(f"{r.account:<11} {r.daily_credits:>11,} {r.polls_per_day:>10,} {shortest}")
     print()
     print(f"in force     {report.account_in_force} account, watch polls every {report.interval_in_force_s:.0f} s")
     if report.warning:

@@ -25,7 +25,7 @@ import gc
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,6 +39,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import requests
+import urllib3
 
 from geo.bounds import BBox
 from monitor.errors import AuthError, RateLimited, SourceUnavailable
@@ -61,13 +62,35 @@ SOURCE = "opensky"
 USER_AGENT = "vzmon/0.1 (Venezuela airspace monitor; python-requests)"
 TOKEN_REFRESH_MARGIN_S = 60.0
 DEFAULT_TOKEN_LIFETIME_S = 1800.0  # OpenSky: "tokens expire after 30 minutes"
-DEFAULT_RETRY_AFTER_S = 300.0  # a 429 without X-Rate-Limit-Retry-After-Seconds
+DEFAULT_RETRY_AFTER_S = 300.0  # a 429 without a usable X-Rate-Limit-Retry-After-Seconds
+MAX_RETRY_AFTER_S = 2 * 86_400.0  # credits reset daily: a longer (or infinite) retry-after is a broken header
 MAX_BACKOFF_S = 60.0
+MAX_TOKEN_LIFETIME_S = 86_400.0
+MAX_EPOCH_S = 2.0**33  # year 2242: a larger Unix time in a reply is a broken value, not a time
 _FIELDS = 18  # state vector length with extended=1; longer rows are cut, 17-field rows padded
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An HTTP answer whose body was read in full within the poll's deadline."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    url: str
+    redirected: bool
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body decoded (orjson). Raises ValueError (orjson.JSONDecodeError) if it is not JSON."""
+        return orjson.loads(self.content)
 
 
 @dataclass(frozen=True)
@@ -101,8 +124,10 @@ class OpenSkyClient:
         timeout: tuple[float, float] = (10.0, 30.0),
         retries: int = 3,
         backoff_s: float = 2.0,
+        max_poll_s: float = 150.0,
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], None] = time.sleep,
+        should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.token_url = token_url
@@ -113,8 +138,11 @@ class OpenSkyClient:
         self._timeout = timeout
         self._retries = retries
         self._backoff_s = backoff_s
+        self._max_poll_s = max_poll_s
+        self._deadline = float("inf")  # monotonic time the current poll must be done by
         self._clock = clock
         self._sleep = sleep
+        self._should_stop = should_stop
         self._token: str | None = None
         self._token_expires: datetime | None = None
         self.token_fetches = 0
@@ -137,40 +165,86 @@ class OpenSkyClient:
 
     # -- the one place that sends requests and retries them
 
-    def _request(self, method: str, url: str, **kwargs: Any) -> tuple[requests.Response, int]:
-        """Send with bounded retries on connection errors, timeouts and 5xx. Returns (response, attempts)."""
+    def _request(self, method: str, url: str, **kwargs: Any) -> tuple[Reply, int]:
+        """Send with bounded retries on network errors, timeouts and 5xx. Returns (reply, attempts).
+
+        Every attempt, body included, must finish by the poll's deadline (``max_poll_s`` from the
+        start of :meth:`fetch_states`): a server that drips its answer cannot hold a run, or the
+        store's lock, past the next cron tick. Any ``requests`` failure is a source failure, never
+        a crash.
+        """
         attempt = 0
         while True:
             attempt += 1
             try:
-                response = self._session.request(method, url, timeout=self._timeout, **kwargs)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                kind = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
-                if attempt <= self._retries:
-                    self._wait(attempt, f"{method} {_safe(url)} {kind}")
-                    continue
-                raise SourceUnavailable(
-                    f"OpenSky {kind} after {attempt} attempts ({_safe(url)}): {exc.__class__.__name__}", url=url
-                ) from None
-            if response.status_code >= 500:
-                if attempt <= self._retries:
-                    self._wait(attempt, f"{method} {_safe(url)} answered HTTP {response.status_code}", response)
-                    continue
-                raise SourceUnavailable(
-                    f"OpenSky answered HTTP {response.status_code} after {attempt} attempts ({_safe(url)}): "
-                    f"{_snippet(response)}",
-                    url=url,
-                    status=response.status_code,
+                reply = self._send(method, url, **kwargs)
+            except requests.TooManyRedirects:
+                raise SourceUnavailable(f"OpenSky redirected too many times ({_safe(url)})", url=url) from None
+            except requests.RequestException as exc:
+                kind = (
+                    "timed out"
+                    if isinstance(exc, requests.Timeout)
+                    else "connection failed"
+                    if isinstance(exc, requests.ConnectionError)
+                    else "answer broke off"
                 )
-            return response, attempt
+                if attempt <= self._retries and self._can_wait(attempt):
+                    self._wait(attempt, f"{method} {_safe(url)} {kind} ({exc.__class__.__name__})")
+                    continue
+                raise SourceUnavailable(
+                    f"OpenSky {kind} after {attempt} attempt{'s' * (attempt > 1)} ({_safe(url)}): "
+                    f"{exc.__class__.__name__}",
+                    url=url,
+                ) from None
+            if reply.status_code >= 500:
+                if attempt <= self._retries and self._can_wait(attempt, reply):
+                    self._wait(attempt, f"{method} {_safe(url)} answered HTTP {reply.status_code}", reply)
+                    continue
+                raise SourceUnavailable(
+                    f"OpenSky answered HTTP {reply.status_code} after {attempt} attempts ({_safe(url)}): "
+                    f"{_snippet(reply)}",
+                    url=url,
+                    status=reply.status_code,
+                )
+            return reply, attempt
 
-    def _wait(self, attempt: int, why: str, response: requests.Response | None = None) -> None:
-        delay = min(MAX_BACKOFF_S, self._backoff_s * 2 ** (attempt - 1))
-        retry_after = response.headers.get("Retry-After") if response is not None else None
+    def _send(self, method: str, url: str, **kwargs: Any) -> Reply:
+        """One request, its body read in chunks until the poll's deadline (then requests.Timeout)."""
+        if time.monotonic() >= self._deadline:
+            raise requests.Timeout("the poll's time budget is spent")
+        with self._session.request(method, url, timeout=self._timeout, stream=True, **kwargs) as response:
+            # read1 returns what has arrived (iter_content would wait for whole 64 KiB chunks, so a
+            # server dripping bytes could hold the run for hours within the per-read timeout)
+            chunks = []
+            while chunk := _read1(response.raw):
+                chunks.append(chunk)
+                if time.monotonic() > self._deadline:
+                    raise requests.Timeout("the answer did not arrive within the poll's time budget")
+            return Reply(
+                response.status_code,
+                response.headers,
+                response.url,
+                bool(response.history),
+                b"".join(chunks),
+            )
+
+    def _delay(self, attempt: int, reply: Reply | None = None) -> float:
+        delay = min(MAX_BACKOFF_S, self._backoff_s * 2.0 ** (attempt - 1))
+        retry_after = reply.headers.get("Retry-After") if reply is not None else None
         if retry_after and retry_after.isdigit():
             delay = min(MAX_BACKOFF_S, max(delay, float(retry_after)))
+        return delay
+
+    def _can_wait(self, attempt: int, reply: Reply | None = None) -> bool:
+        """Whether a retry after the backoff still fits in the poll's time budget (and no stop was asked)."""
+        return not self._should_stop() and time.monotonic() + self._delay(attempt, reply) < self._deadline
+
+    def _wait(self, attempt: int, why: str, reply: Reply | None = None) -> None:
+        delay = self._delay(attempt, reply)
         log.warning("%s; retry %d/%d in %.0f s", why, attempt, self._retries, delay)
         self._sleep(delay)
+        if self._should_stop():  # SIGTERM/SIGINT during the backoff: give up now, as a recorded gap
+            raise SourceUnavailable(f"stopped while waiting to retry ({why})")
 
     # -- OAuth2 client credentials
 
@@ -187,7 +261,15 @@ class OpenSkyClient:
             "POST",
             self.token_url,
             data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret.reveal()},
+            allow_redirects=False,  # a redirected POST turns into a GET and loses the credentials
         )
+        if 300 <= response.status_code < 400:
+            raise SourceUnavailable(
+                f"OpenSky token URL redirects (HTTP {response.status_code} to "
+                f"{_safe(response.headers.get('Location', '?'))}); set OPENSKY_TOKEN_URL to the final URL",
+                url=self.token_url,
+                status=response.status_code,
+            )
         if response.status_code in (400, 401, 403):
             raise AuthError(
                 f"OpenSky rejected the API client credentials (HTTP {response.status_code} from the token URL); "
@@ -198,7 +280,11 @@ class OpenSkyClient:
         try:
             doc = response.json()
             token = doc["access_token"]
-            lifetime = float(doc.get("expires_in") or DEFAULT_TOKEN_LIFETIME_S)
+            raw = doc.get("expires_in")
+            lifetime = float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else float("nan")
+            if not 0 < lifetime < float("inf"):
+                lifetime = DEFAULT_TOKEN_LIFETIME_S
+            lifetime = min(lifetime, MAX_TOKEN_LIFETIME_S)
             if not isinstance(token, str) or not token:
                 raise TypeError
         except (ValueError, KeyError, TypeError):
@@ -220,6 +306,13 @@ class OpenSkyClient:
         url = f"{self.api_url}/states/all"
         params = {**{k: f"{v:.4f}".rstrip("0").rstrip(".") for k, v in box.opensky_params().items()}, "extended": "1"}
         started = time.monotonic()
+        self._deadline = started + self._max_poll_s
+        try:
+            return self._fetch_states(url, params, started)
+        finally:
+            self._deadline = float("inf")
+
+    def _fetch_states(self, url: str, params: dict[str, str], started: float) -> StatesReply:
         response, attempts = self._request("GET", url, params=params, headers=self._bearer())
         if response.status_code == 401 and self.authenticated:
             log.info("OpenSky answered 401: refreshing the token and retrying once")
@@ -232,6 +325,14 @@ class OpenSkyClient:
         status = response.status_code
         if status == 429:
             retry_after = _int_header(response, "X-Rate-Limit-Retry-After-Seconds")
+            if retry_after is None or not 0 < retry_after <= MAX_RETRY_AFTER_S:
+                if retry_after is not None:
+                    log.warning(
+                        "OpenSky sent an unusable retry-after of %s s; waiting %.0f s",
+                        retry_after,
+                        DEFAULT_RETRY_AFTER_S,
+                    )
+                retry_after = None
             wait = float(retry_after) if retry_after is not None else DEFAULT_RETRY_AFTER_S
             retry_at = self._clock() + timedelta(seconds=wait)
             raise RateLimited(
@@ -257,7 +358,7 @@ class OpenSkyClient:
             )
         try:
             doc = decode_json(response.content)
-        except orjson.JSONDecodeError:
+        except orjson.JSONDecodeError:  # a ValueError
             kind = response.headers.get("Content-Type", "unknown type")
             raise SourceUnavailable(
                 f"OpenSky answered HTTP 200 with something that is not JSON ({kind}): {_snippet(response)}",
@@ -266,8 +367,8 @@ class OpenSkyClient:
             ) from None
         return StatesReply(doc, status, remaining, response.url, duration, attempts, self.authenticated)
 
-    def _check_redirect(self, url: str, response: requests.Response) -> None:
-        if not response.history:
+    def _check_redirect(self, url: str, response: Reply) -> None:
+        if not response.redirected:
             return
         before, after = urlsplit(url).netloc, urlsplit(response.url).netloc
         log.info("OpenSky redirected %s to %s", _safe(url), _safe(response.url))
@@ -293,6 +394,18 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _read1(raw: urllib3.BaseHTTPResponse) -> bytes:
+    """The next bytes of a streamed body (decoded), b"" at its end; urllib3 errors as requests' own."""
+    try:
+        return raw.read1(1 << 16, decode_content=True)
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.Timeout(str(exc)) from exc
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(str(exc)) from exc
+    except (urllib3.exceptions.HTTPError, OSError) as exc:  # the answer broke off (IncompleteRead, reset)
+        raise requests.exceptions.ChunkedEncodingError(str(exc)) from exc
+
+
 def decode_json(content: bytes) -> Any:
     """Decode a reply body (orjson, with the garbage collector paused). Raises orjson.JSONDecodeError."""
     with _gc_paused():
@@ -305,18 +418,19 @@ def _safe(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
-def _snippet(response: requests.Response, limit: int = 120) -> str:
+def _snippet(response: Reply, limit: int = 120) -> str:
     text = " ".join(response.text.split())
     return (text[:limit] + "…") if len(text) > limit else (text or "(empty body)")
 
 
-def _int_header(response: requests.Response, name: str) -> int | None:
+def _int_header(response: Reply, name: str) -> int | None:
+    """An integer header; None when missing or not a finite number."""
     value = response.headers.get(name)
     if value is None:
         return None
     try:
         return int(float(value))
-    except ValueError:
+    except (ValueError, OverflowError):  # "abc", "inf", "nan"
         return None
 
 
@@ -368,7 +482,9 @@ def _smallint(v: Any) -> int | None:
 
 
 def _times(seconds: np.ndarray[Any, np.dtype[np.float64]]) -> pa.Array:
-    missing = np.isnan(seconds)
+    """Unix seconds as UTC timestamps; missing, negative or absurd (past 2242) values are null."""
+    with np.errstate(invalid="ignore"):
+        missing = ~((seconds >= 0) & (seconds < MAX_EPOCH_S))
     whole = np.where(missing, 0, seconds).astype(np.int64)
     return pa.array(whole, type=pa.timestamp("s", tz="UTC"), mask=missing)
 
@@ -448,6 +564,8 @@ def _parse_states(doc: Any, stale_after_s: int) -> ParsedStates:
     raw_time = doc["time"]
     if isinstance(raw_time, bool) or not isinstance(raw_time, int | float):
         raise SourceUnavailable(f"OpenSky reply has a non-numeric time: {raw_time!r}")
+    if not 0 < raw_time < MAX_EPOCH_S:
+        raise SourceUnavailable(f"OpenSky reply has an impossible time: {raw_time!r}")
     api_time = datetime.fromtimestamp(int(raw_time), UTC)
     states = doc.get("states")
     if states is None:
@@ -464,7 +582,12 @@ def _parse_states(doc: Any, stale_after_s: int) -> ParsedStates:
     lon, lat = _floats(cols[5]), _floats(cols[6])
     with np.errstate(invalid="ignore"):
         stale = np.isnan(time_position) | (t - time_position > stale_after_s) | np.isnan(lon) | np.isnan(lat)
-    sensors = [json.dumps(v) if isinstance(v, list) else None for v in cols[12]] if any(cols[12]) else cols[12]
+    # sensors: a list of receiver ids, or null; anything else (0, [], "") is treated as null
+    sensors = (
+        pa.array([json.dumps(v) if isinstance(v, list) and v else None for v in cols[12]], type=pa.string())
+        if any(cols[12])
+        else pa.nulls(len(icao24), pa.string())
+    )
     arrays: dict[str, pa.Array] = {
         "icao24": icao24,
         "callsign": _trimmed_or_null(_column(cols[1], pa.string(), _text)),
@@ -478,7 +601,7 @@ def _parse_states(doc: Any, stale_after_s: int) -> ParsedStates:
         "velocity_mps": pa.array(_floats(cols[9])),
         "true_track_deg": pa.array(_floats(cols[10])),
         "vertical_rate_mps": pa.array(_floats(cols[11])),
-        "sensors": pa.array(sensors, type=pa.string()),
+        "sensors": sensors,
         "geo_altitude_m": pa.array(_floats(cols[13])),
         "squawk": _column(cols[14], pa.string(), lambda v: None if v is None else str(v)),
         "spi": _column(cols[15], pa.bool_(), lambda v: v if isinstance(v, bool) else None),

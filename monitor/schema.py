@@ -55,7 +55,7 @@ POSITION_COLUMNS: tuple[Column, ...] = (
     Column("callsign", "str", True, "", "callsign, padding stripped; null if none received", 1),
     Column("origin_country", "str", False, "", "country inferred from the ICAO address; may be empty", 2),
     Column("time_position", "time", True, "UTC", "time of the last position update; null if none in 15 s", 3),
-    Column("last_contact", "time", False, "UTC", "time of the last message of any kind", 4),
+    Column("last_contact", "time", True, "UTC", "time of the last message of any kind; null if the reply had none", 4),
     Column("longitude", "float", True, "deg", "WGS 84 longitude", 5),
     Column("latitude", "float", True, "deg", "WGS 84 latitude", 6),
     Column("baro_altitude_m", "float", True, "m", "barometric altitude", 7),

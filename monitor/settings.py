@@ -277,6 +277,12 @@ SPECS: tuple[Spec, ...] = (
     Spec("opensky.retries", 3, _int_range(0, 10), "Retries after a connection error or 5xx, per poll."),
     Spec("opensky.backoff_s", 2.0, _float_range(0, 120), "First retry wait, seconds; doubles each retry."),
     Spec(
+        "opensky.max_poll_s",
+        150.0,
+        _float_range(5, 3600),
+        "A poll (token, request, retries, reading the answer) gives up after this many seconds: a gap.",
+    ),
+    Spec(
         "opensky.stale_after_s",
         15,
         _int_range(1, 3600),
@@ -425,6 +431,7 @@ class Settings:
     opensky_read_timeout_s: float
     opensky_retries: int
     opensky_backoff_s: float
+    opensky_max_poll_s: float
     opensky_stale_after_s: int
     zones_ring_nm: float
     zones_fir_file: Path | None
@@ -473,10 +480,11 @@ class Settings:
 
     @property
     def account_type(self) -> str:
-        """The credit tier in force: ``auto`` resolves to standard with credentials, else anonymous."""
-        if self.opensky_account != "auto":
-            return self.opensky_account
-        return "standard" if self.authenticated else "anonymous"
+        """The credit tier in force: ``auto`` resolves to standard with credentials, else anonymous.
+        Without credentials it is anonymous whatever ``opensky.account`` says: calls are anonymous."""
+        if not self.authenticated:
+            return "anonymous"
+        return "standard" if self.opensky_account == "auto" else self.opensky_account
 
     @property
     def charts_dir(self) -> Path:
@@ -580,7 +588,8 @@ def load_settings(
         try:
             value = spec.parse(raw)
         except ValueError as exc:
-            raise ConfigError(f"bad value for {origin}: {exc}", key=spec.key) from None
+            why = f"{str(exc).split(', got ')[0]} (the value is not shown: it is a secret)" if spec.secret else str(exc)
+            raise ConfigError(f"bad value for {origin}: {why}", key=spec.key) from None
         if spec.is_path and value is not None and not value.is_absolute():
             value = (base / value).resolve()
         values[spec.field] = value

@@ -213,7 +213,7 @@ def encode_block(positions: pa.Table | pd.DataFrame) -> tuple[int, bytes]:
     if isinstance(positions, pd.DataFrame):
         positions = pa.Table.from_pandas(positions, schema=POSITION_SCHEMA, preserve_index=False)
     table = positions.select(POSITION_SCHEMA.names).cast(POSITION_SCHEMA)
-    if pc.count_distinct(table["icao24"]).as_py() != table.num_rows:
+    if len(pc.unique(table["icao24"])) != table.num_rows:  # ingest_reply already keeps one row each
         last = positions_frame(table).drop_duplicates("icao24", keep="last")
         table = pa.Table.from_pandas(last.astype({"zone": str}), schema=POSITION_SCHEMA, preserve_index=False)
     if table.num_rows == 0:
@@ -612,11 +612,17 @@ class Store:
             (limit,),
         )
 
-    def rate_limited_until(self, source: str, now: datetime) -> datetime | None:
-        """End of the newest recorded retry-after window for ``source`` if it is still ahead of ``now``."""
+    def rate_limited_until(self, source: str, now: datetime, authenticated: bool | None = None) -> datetime | None:
+        """End of the newest recorded retry-after window for ``source`` if it is still ahead of ``now``.
+
+        ``authenticated``: only windows recorded with (True) or without (False) credentials count;
+        OpenSky keeps separate credit budgets, so an anonymous 429 does not block an API client.
+        """
+        auth = "" if authenticated is None else " AND authenticated = ?"
         rows = self.query(
-            "SELECT MAX(retry_at) AS t FROM snapshots WHERE source = ? AND status IN ('rate_limited', 'skipped')",
-            (source,),
+            "SELECT MAX(retry_at) AS t FROM snapshots WHERE source = ? AND status IN ('rate_limited', 'skipped')"
+            + auth,
+            (source,) if authenticated is None else (source, int(authenticated)),
         )
         retry_at = from_epoch(rows[0]["t"]) if rows and rows[0]["t"] is not None else None
         return retry_at if retry_at is not None and retry_at > now else None

@@ -55,6 +55,8 @@ class Fault:
     delay_s: float = 0.0
     drop: bool = False
     doc: Any = None
+    truncate: bool = False  # announce the whole body, send half of it, close
+    drip_s: float = 0.0  # send the body one byte at a time, this long apart
 
 
 @dataclass
@@ -205,6 +207,22 @@ class FakeOpenSky:
                     return True
                 if fault.status is None and fault.body is None and fault.doc is None:
                     return False  # a pure delay: answer normally afterwards
+                if fault.truncate or fault.drip_s:
+                    data = (json.dumps(fault.doc) if fault.doc is not None else fault.body or "").encode()
+                    self.send_response(fault.status or 200)
+                    self.send_header("Content-Type", fault.content_type)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.flush()
+                    try:
+                        for i in range(len(data) // 2 if fault.truncate else len(data)):
+                            self.wfile.write(data[i : i + 1])
+                            self.wfile.flush()
+                            time.sleep(fault.drip_s)
+                    except OSError:  # the client gave up
+                        pass
+                    self.close_connection = True
+                    return True
                 if fault.doc is not None:
                     self._send(fault.status or 200, json.dumps(fault.doc), headers=fault.headers)
                 else:

@@ -196,3 +196,112 @@ def test_plan_json(opensky_env, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert doc["credits_per_poll"] == 3
     assert [a["account"] for a in doc["accounts"]] == ["anonymous", "standard", "feeder"]
+
+
+# -- what a review found: each of these failed before its fix
+
+
+def test_an_answer_that_breaks_off_is_a_gap_exit_75(opensky_env, fake_opensky, capsys):
+    fake_opensky.faults.extend([Fault(body='{"time": 1764424800, "states": []}' * 50, truncate=True)] * 4)
+    assert main(["collect"]) == EXIT_TEMPFAIL
+    assert "answer broke off after 4 attempts" in capsys.readouterr().err
+    assert _snapshots(opensky_env)[0][0] == "error"
+
+
+def test_a_server_that_drips_its_answer_is_given_up_at_the_poll_budget(opensky_env, fake_opensky, monkeypatch, capsys):
+    """200 bytes, one every 0.3 s: a minute of dripping, each byte well inside the read timeout."""
+    import time
+
+    monkeypatch.setenv("VZMON_OPENSKY_MAX_POLL_S", "5")
+    fake_opensky.faults.append(Fault(body="x" * 200, drip_s=0.3))
+    started = time.monotonic()
+    assert main(["collect"]) == EXIT_TEMPFAIL
+    assert time.monotonic() - started < 30  # the budget, not the drip, decides (generous for a busy machine)
+    assert "timed out" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        (lambda rows: [[*r[:12], [], *r[13:]] for r in rows], "ok"),  # sensors [] everywhere
+        (lambda rows: [[*r[:12], 0, *r[13:]] for r in rows], "ok"),  # sensors 0 everywhere
+        (lambda rows: [[*r[:4], None, *r[5:]] if i == 0 else r for i, r in enumerate(rows)], "ok"),  # last_contact
+        (lambda rows: [[*r[:4], 1e20, *r[5:]] for r in rows], "ok"),  # absurd last_contact
+    ],
+)
+def test_odd_values_in_a_reply_are_read_not_fatal(opensky_env, fake_opensky, states_payload, capsys, change, status):
+    doc = {"time": fake_opensky.doc["time"], "states": change(fake_opensky.doc["states"])}
+    fake_opensky.faults.append(Fault(doc=doc))
+    assert main(["collect"]) == EXIT_OK
+    assert _snapshots(opensky_env)[0][0] == status
+
+
+def test_an_impossible_reply_time_is_a_gap_not_a_crash(opensky_env, fake_opensky, capsys):
+    fake_opensky.faults.append(Fault(doc={"time": 1e20, "states": fake_opensky.doc["states"]}))
+    assert main(["collect"]) == EXIT_TEMPFAIL
+    assert "impossible time" in capsys.readouterr().err
+    assert _snapshots(opensky_env)[0][:2] == ("error", 200)  # the answer came (and cost its credits)
+
+
+@pytest.mark.parametrize("header", ["inf", "1e15", "-30", "soon"])
+def test_an_unusable_retry_after_header_still_blocks_the_next_runs(opensky_env, fake_opensky, capsys, header):
+    fake_opensky.faults.append(
+        Fault(status=429, body="Too many requests", headers={"X-Rate-Limit-Retry-After-Seconds": header})
+    )
+    assert main(["collect"]) == EXIT_TEMPFAIL
+    assert "(300 s)" in capsys.readouterr().err
+    assert main(["collect"]) == EXIT_TEMPFAIL
+    assert [s[0] for s in _snapshots(opensky_env)] == ["rate_limited", "skipped"]
+    assert len(fake_opensky.states_requests()) == 1
+
+
+def test_a_429_met_by_a_dry_run_is_recorded_and_honoured(opensky_env, fake_opensky, capsys):
+    fake_opensky.credits["anonymous"] = 0
+    assert main(["collect", "--dry-run"]) == EXIT_TEMPFAIL
+    assert main(["collect"]) == EXIT_TEMPFAIL
+    assert [s[0] for s in _snapshots(opensky_env)] == ["rate_limited", "skipped"]
+    assert len(fake_opensky.states_requests()) == 1
+
+
+def test_an_anonymous_rate_limit_does_not_block_an_api_client(opensky_env, fake_opensky, monkeypatch, capsys):
+    fake_opensky.credits["anonymous"] = 0
+    fake_opensky.retry_after_s = 60_000
+    assert main(["collect"]) == EXIT_TEMPFAIL
+    with_credentials(monkeypatch)
+    assert main(["collect"]) == EXIT_OK  # separate budgets: the client's credits are untouched
+    assert [s[0] for s in _snapshots(opensky_env)] == ["rate_limited", "ok"]
+
+
+def test_plan_without_credentials_is_anonymous_whatever_the_account_says(opensky_env, monkeypatch, capsys):
+    monkeypatch.setenv("VZMON_OPENSKY_ACCOUNT", "feeder")
+    monkeypatch.setenv("VZMON_OPENSKY_DAILY_CREDITS", "2")
+    assert main(["plan", "--json"]) == EXIT_OK
+    doc = json.loads(capsys.readouterr().out)  # valid JSON: no Infinity
+    assert doc["account_in_force"] == "anonymous"
+    assert {a["account"]: a["min_interval_s"] for a in doc["accounts"]}["configured"] is None
+    assert "no API client credentials" in doc["warning"] and "less than one poll costs" in doc["warning"]
+
+
+def test_a_bad_secret_value_is_never_echoed(monkeypatch, capsys):
+    monkeypatch.setenv("VZMON_WEBHOOK_URL", "hooks.slack.com/services/T0/B0/SUPERSECRETTOKEN")
+    assert main(["status"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "VZMON_WEBHOOK_URL" in err and "SUPERSECRETTOKEN" not in err
+
+
+def test_a_stop_during_a_retry_backoff_ends_watch_at_once(opensky_env, fake_opensky, monkeypatch):
+    import threading
+    import time
+
+    from monitor import pipeline
+    from monitor.settings import load_settings
+
+    monkeypatch.setenv("VZMON_OPENSKY_BACKOFF_S", "30")
+    fake_opensky.faults.extend([Fault(status=503, body="down")] * 4)
+    stop = threading.Event()
+    threading.Timer(0.5, stop.set).start()
+    started = time.monotonic()
+    polls = pipeline.watch(load_settings(), lambda result: None, stop=stop)
+    assert polls == 1 and time.monotonic() - started < 20  # not 30 + 60 + 60 s of backoff
+    assert len(fake_opensky.states_requests()) == 1
+    assert _snapshots(opensky_env)[0][0] == "error"

@@ -124,6 +124,18 @@ def test_duplicate_icao24_in_one_reply_is_upserted(store, states_payload, zone_s
     assert store.read_positions()["latitude"].tolist() == [11.0]  # last one wins
 
 
+def test_an_aircraft_listed_twice_is_counted_once_as_stored(store, states_payload, zone_set):
+    from monitor.pipeline import ingest_reply
+
+    doc = {"time": states_payload["time"], "states": [*states_payload["states"], states_payload["states"][0]]}
+    _, _, counts = ingest_reply(store, zone_set, doc, _ok(), stale_after_s=15)
+    stored = store.read_positions()
+    assert len(stored) == len(states_payload["states"])
+    airborne = stored[~stored["stale"] & ~stored["on_ground"].fillna(False).astype(bool)]
+    by_zone = airborne["zone"].astype(str).value_counts()
+    assert {c.zone: c.airborne for c in counts if c.airborne} == by_zone.to_dict()
+
+
 @pytest.mark.parametrize("status", ["error", "rate_limited", "skipped"])
 def test_failed_poll_is_a_gap_with_no_counts(store, status):
     rec = store.record_poll(PollRecord(source="opensky", requested_at=T0, status=status, error="boom"))

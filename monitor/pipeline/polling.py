@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -29,7 +30,7 @@ from geo.fence import fence_for
 from geo.zones import ZoneFileError, ZoneSource
 from geo.zoneset import ZoneSet, load_zone_set
 from monitor.counts import count_zone_index
-from monitor.errors import AuthError, ConfigError, MonitorError, RateLimited, SourceError
+from monitor.errors import AuthError, ConfigError, MonitorError, RateLimited, SourceError, SourceUnavailable
 from monitor.opensky import SOURCE, OpenSkyClient, parse_states, utcnow
 from monitor.pipeline.alerting import AlertRun, run_alerts
 from monitor.pipeline.locking import store_lock
@@ -174,7 +175,12 @@ class PollResult:
         return " · ".join(parts)
 
 
-def client_for(settings: Settings, clock: Clock = utcnow, sleep: Callable[[float], None] = time.sleep) -> OpenSkyClient:
+def client_for(
+    settings: Settings,
+    clock: Clock = utcnow,
+    sleep: Callable[[float], None] = time.sleep,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> OpenSkyClient:
     creds = None
     if settings.opensky_client_id and settings.opensky_client_secret:
         creds = (settings.opensky_client_id, settings.opensky_client_secret)
@@ -185,8 +191,10 @@ def client_for(settings: Settings, clock: Clock = utcnow, sleep: Callable[[float
         timeout=(settings.opensky_connect_timeout_s, settings.opensky_read_timeout_s),
         retries=settings.opensky_retries,
         backoff_s=settings.opensky_backoff_s,
+        max_poll_s=settings.opensky_max_poll_s,
         clock=clock,
         sleep=sleep,
+        should_stop=should_stop,
     )
 
 
@@ -195,6 +203,17 @@ def _counts_tuple(counts: Any) -> tuple[ZoneCount, ...]:
         ZoneCount(str(z), int(a), int(g), int(s))
         for z, a, g, s in zip(counts["zone"], counts["airborne"], counts["on_ground"], counts["stale"], strict=True)
     )
+
+
+def _last_row_per_aircraft(table: pa.Table) -> pa.Table:
+    """An ``icao24`` listed twice in one reply keeps its last row, before anything is counted."""
+    if len(pc.unique(table["icao24"])) == table.num_rows:
+        return table
+    icao = np.asarray(table["icao24"].to_numpy(zero_copy_only=False))[::-1]
+    _, first_from_end = np.unique(icao, return_index=True)
+    keep = np.sort(len(icao) - 1 - first_from_end)
+    log.warning("reply lists %d aircraft more than once; their last rows are kept", table.num_rows - len(keep))
+    return table.take(pa.array(keep))
 
 
 def ingest_reply(
@@ -209,8 +228,13 @@ def ingest_reply(
     ``poll`` carries the attempt's metadata; its status and API time are filled in here. With
     ``store`` None (dry run) nothing is written. Raises SourceUnavailable for an unusable reply.
     """
-    parsed = parse_states(doc, stale_after_s)
-    table = parsed.table
+    try:
+        parsed = parse_states(doc, stale_after_s)
+    except SourceError:
+        raise
+    except Exception as exc:  # a reply shaped in a way nobody foresaw is a gap, never a crash of `watch`
+        raise SourceUnavailable(f"OpenSky reply could not be read ({exc.__class__.__name__}: {exc})") from exc
+    table = _last_row_per_aircraft(parsed.table)
     zone_index = fence_for(zone_set).classify_index(table["longitude"].to_numpy(), table["latitude"].to_numpy())
     counts = count_zone_index(
         zone_index,
@@ -247,14 +271,14 @@ def _poll(
     box_json = json.dumps(box.opensky_params())
     base = PollRecord(source=SOURCE, requested_at=now, status="error", box=box_json, authenticated=client.authenticated)
     sink = store if write else None
-    blocked_until = store.rate_limited_until(SOURCE, now)
+    blocked_until = store.rate_limited_until(SOURCE, now, authenticated=client.authenticated)
     if blocked_until is not None:
         msg = (
             f"rate-limited until {blocked_until:%Y-%m-%dT%H:%M:%SZ} (recorded by an earlier poll); "
             "skipped without calling OpenSky"
         )
-        record = PollRecord(**{**base.__dict__, "status": "skipped", "retry_at": blocked_until, "error": msg})
-        recorded = sink.record_poll(record) if sink is not None else None
+        skipped = PollRecord(**{**base.__dict__, "status": "skipped", "retry_at": blocked_until, "error": msg})
+        recorded = sink.record_poll(skipped) if sink is not None else None
         wait = (blocked_until - now).total_seconds()
         return PollResult(
             now,
@@ -264,6 +288,7 @@ def _poll(
             error=msg,
             failure=RateLimited(msg, wait, blocked_until),
         )
+    record: PollRecord | None = None
     try:
         reply = client.fetch_states(box)
         record = PollRecord(
@@ -281,10 +306,19 @@ def _poll(
     except SourceError as exc:
         status = "rate_limited" if isinstance(exc, RateLimited) else "error"
         retry_at = exc.retry_at if isinstance(exc, RateLimited) else None
+        got = record or base  # a reply that came but could not be read still cost its credits
         failed = PollRecord(
-            **{**base.__dict__, "status": status, "http_status": exc.status, "retry_at": retry_at, "error": str(exc)}
+            **{
+                **got.__dict__,
+                "status": status,
+                "http_status": exc.status or got.http_status,
+                "retry_at": retry_at,
+                "error": str(exc),
+            }
         )
-        saved = sink.record_poll(failed) if sink is not None else None
+        # A dry run stores nothing, except a rate limit it ran into: later runs must honour it.
+        keep = sink if sink is not None else (store if isinstance(exc, RateLimited) else None)
+        saved = keep.record_poll(failed) if keep is not None else None
         log.warning("poll failed (%s): %s", status, exc)
         return PollResult(
             now, status, saved.snapshot_id if saved else None, retry_at=retry_at, error=str(exc), failure=exc
@@ -368,6 +402,8 @@ def collect_once(
 def poll_interval(settings: Settings, credits_per_poll: int) -> float:
     """Seconds between polls that the daily credit budget sustains, never below the API's resolution."""
     budget = settings.opensky_daily_credits or ACCOUNT_CREDITS[settings.account_type]
+    if not settings.authenticated:  # anonymous calls draw on the anonymous budget, whatever is configured
+        budget = min(budget, ACCOUNT_CREDITS["anonymous"])
     polls = max(1, math.floor(budget * settings.opensky_budget_share / credits_per_poll))
     floor = RESOLUTION_S["authenticated" if settings.authenticated else "anonymous"]
     return max(floor, 86_400 / polls)
@@ -384,7 +420,7 @@ def watch(
     stop: threading.Event | None = None,
     max_polls: int | None = None,
     clock: Clock = utcnow,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
     wait: Callable[[float], bool] | None = None,
     client: OpenSkyClient | None = None,
 ) -> int:
@@ -412,7 +448,16 @@ def watch(
         zone_set.polling_box.credits,
     )
     polls = 0
-    with store_lock(settings), Store(settings.store_db) as store, client or client_for(settings, clock, sleep) as c:
+    # retries sleep through `wait` unless told otherwise, so SIGTERM cuts a backoff short (the poll
+    # is then a recorded gap)
+    waiter = wait
+
+    def interruptible(seconds: float) -> None:
+        waiter(seconds)
+
+    retry_sleep = sleep or interruptible
+    own_client = client or client_for(settings, clock, retry_sleep, stop.is_set)
+    with store_lock(settings), Store(settings.store_db) as store, own_client as c:
         while not stop.is_set():
             started = clock()
             result = _with_alerts(settings, store, zone_set, _poll(settings, zone_set, c, store, clock), clock)
@@ -477,7 +522,7 @@ def status(settings: Settings, *, check: bool = False, clock: Clock = utcnow) ->
             "SELECT credits_remaining, requested_at FROM snapshots WHERE credits_remaining IS NOT NULL "
             "ORDER BY requested_at DESC, id DESC LIMIT 1"
         )
-        blocked = store.rate_limited_until(SOURCE, now)
+        blocked = store.rate_limited_until(SOURCE, now, authenticated=settings.authenticated)
         recent = store.recent_alerts(1)
         last_ok_time = from_epoch(last_ok["api_time"]) if last_ok is not None else None
         return StatusReport(
@@ -507,7 +552,7 @@ class PlanRow:
     account: str
     daily_credits: int
     polls_per_day: int
-    min_interval_s: float
+    min_interval_s: float | None  # None: the budget cannot afford one poll a day
 
 
 @dataclass(frozen=True)
@@ -532,7 +577,19 @@ def plan(settings: Settings) -> PlanReport:
     for account, credits in tiers.items():
         floor = RESOLUTION_S["anonymous" if account == "anonymous" else "authenticated"]
         polls = math.floor(credits * settings.opensky_budget_share / cost)
-        interval = max(floor, 86_400 / polls) if polls else float("inf")
+        interval = max(floor, 86_400 / polls) if polls else None
         rows.append(PlanRow(account, credits, polls, interval))
     in_force = settings.watch_interval_s or poll_interval(settings, cost)
-    return PlanReport(box, cost, tuple(rows), settings.account_type, in_force, zone_set.credit_step_warning())
+    warnings = [w for w in (zone_set.credit_step_warning(),) if w]
+    if settings.opensky_account not in ("auto", "anonymous") and not settings.authenticated:
+        warnings.append(
+            f"opensky.account is {settings.opensky_account} but no API client credentials are set: calls are "
+            "anonymous and draw on the anonymous 400 credits a day; set OPENSKY_CLIENT_ID/OPENSKY_CLIENT_SECRET"
+        )
+    if settings.opensky_daily_credits and settings.opensky_daily_credits < cost:
+        warnings.append(
+            f"opensky.daily_credits ({settings.opensky_daily_credits}) is less than one poll costs ({cost}); "
+            "watch will still poll once a day"
+        )
+    warning = "; ".join(warnings) or None
+    return PlanReport(box, cost, tuple(rows), settings.account_type, in_force, warning)
