@@ -127,7 +127,7 @@ def naive(conn: sqlite3.Connection, body: bytes) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--states", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--size-positions", type=int, default=1_000_000, help="positions stored to measure size")
     parser.add_argument("--size-per-snapshot", type=int, default=250, help="aircraft per reply when measuring size")
     args = parser.parse_args(argv)

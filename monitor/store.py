@@ -201,19 +201,20 @@ class RecordedPoll:
     duplicate_of: int | None
 
 
-def encode_block(positions: pa.Table | pd.DataFrame) -> tuple[int, bytes]:
+def encode_block(positions: pa.Table | pd.DataFrame, unique: bool = False) -> tuple[int, bytes]:
     """One snapshot's positions as a block: (rows stored, bytes).
 
     ``positions`` has the columns of ``schema.POSITION_SCHEMA``. The block is the Arrow IPC message
     of one record batch with that schema (the schema itself lives in code, named by
     ``BLOCK_FORMAT``), compressed whole with zstd and prefixed by its uncompressed length (8 bytes,
     little-endian). Whole-message compression keeps the small blocks of a typical poll (a few
-    hundred aircraft) small. An ``icao24`` seen twice keeps its last row.
+    hundred aircraft) small. An ``icao24`` seen twice keeps its last row (``unique``: the caller
+    already made sure each appears once, as ``pipeline.ingest_reply`` does, so the check is skipped).
     """
     if isinstance(positions, pd.DataFrame):
         positions = pa.Table.from_pandas(positions, schema=POSITION_SCHEMA, preserve_index=False)
     table = positions.select(POSITION_SCHEMA.names).cast(POSITION_SCHEMA)
-    if len(pc.unique(table["icao24"])) != table.num_rows:  # ingest_reply already keeps one row each
+    if not unique and len(pc.unique(table["icao24"])) != table.num_rows:
         last = positions_frame(table).drop_duplicates("icao24", keep="last")
         table = pa.Table.from_pandas(last.astype({"zone": str}), schema=POSITION_SCHEMA, preserve_index=False)
     if table.num_rows == 0:
@@ -337,6 +338,7 @@ class Store:
         positions: pa.Table | pd.DataFrame | None = None,
         counts: pd.DataFrame | None = None,
         zone_set_id: int | None = None,
+        unique: bool = False,
     ) -> RecordedPoll:
         """Store one poll attempt, and its positions and zone counts, in one transaction.
 
@@ -368,7 +370,7 @@ class Store:
             snapshot_id = int(cur.lastrowid or 0)
             if duplicate_of is None and row["status"] in ("ok", "empty"):
                 if positions is not None and len(positions):
-                    n, block = encode_block(positions)
+                    n, block = encode_block(positions, unique=unique)
                     conn.execute(
                         "INSERT INTO position_blocks (snapshot_id, n_positions, format, data) VALUES (?, ?, ?, ?)",
                         (snapshot_id, n, BLOCK_FORMAT, block),

@@ -255,7 +255,7 @@ def ingest_reply(
     )
     if store is None:
         return None, record, _counts_tuple(counts)
-    recorded = store.record_poll(record, positions, counts, zone_set_id=store.zone_set_id(zone_set))
+    recorded = store.record_poll(record, positions, counts, zone_set_id=store.zone_set_id(zone_set), unique=True)
     return recorded, record, _counts_tuple(counts)
 
 
