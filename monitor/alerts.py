@@ -53,6 +53,7 @@ __all__ = [
     "ZoneRule",
     "baseline_at",
     "count_spans",
+    "episode_start",
     "evaluate",
 ]
 
@@ -216,6 +217,17 @@ def _iso(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def episode_start(past: Sequence[PastAlert], zone: str) -> datetime | None:
+    """When the drop (or zero) under way in ``zone`` was first alerted; None if none is."""
+    ended = max((a.created_at for a in past if a.kind == "recovery" and a.zone == zone), default=None)
+    starts = [
+        a.created_at
+        for a in past
+        if a.kind in ("drop", "zero") and a.zone == zone and (ended is None or a.created_at > ended)
+    ]
+    return min(starts, default=None)
+
+
 class _History:
     """The latest alert of each kind and zone (all the rules need), with the questions they ask of it."""
 
@@ -230,17 +242,6 @@ class _History:
     def active(self, start_kinds: Sequence[str], end_kind: str, zone: str | None) -> bool:
         began, ended = self.last(start_kinds, zone), self.last([end_kind], zone)
         return began is not None and (ended is None or ended.created_at < began.created_at)
-
-    def episode_start(self, zone: str) -> datetime | None:
-        """When the drop (or zero) under way in ``zone`` was first alerted; None if none is."""
-        ended = self.last(["recovery"], zone)
-        since = ended.created_at if ended else None
-        starts = [
-            a.created_at
-            for a in self.past
-            if a.kind in ("drop", "zero") and a.zone == zone and (since is None or a.created_at > since)
-        ]
-        return min(starts) if starts else None
 
     def cooling(self, kinds: Sequence[str], zone: str | None) -> bool:
         prev = self.last(kinds, zone)
@@ -308,7 +309,7 @@ def _traffic(
     recent = mine.tail(need)
     if recent.empty:
         return None
-    episode = history.episode_start(zone)
+    episode = episode_start(history.past, zone)
     judged: list[tuple[float, Baseline | None]] = []
     for t, airborne in zip(recent["time"], recent["airborne"], strict=True):
         base_t = baseline_at(mine[mine["time"] < t], zone, t.to_pydatetime(), rules, before=episode)

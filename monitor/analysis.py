@@ -30,7 +30,7 @@ Method (each report states it):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -362,6 +362,26 @@ def _welch_df(v_a: float, n_a: int, v_b: float, n_b: int) -> float:
     return float((v_a + v_b) ** 2 / denom) if denom > 0 else float(min(n_a, n_b) - 1)
 
 
+def _independent_samples(
+    level_b: float, var_b: float, n_b: int, level_a: float, var_a: float, n_a: int
+) -> tuple[tuple[float, float], str]:
+    """The interval for ``level_a / level_b - 1`` when each side's days are independent samples
+    (``var_*``: the variance of each level), Welch t on the log scale; and how it was computed."""
+    rel_b = var_b / level_b**2
+    rel_a = var_a / level_a**2 if level_a > 0 else float("inf")
+    var_lin = var_a / level_b**2 + level_a**2 * var_b / level_b**4
+    df = _welch_df(rel_a, n_a, rel_b, n_b) if np.isfinite(rel_a) else float(n_b - 1)
+    method = f"days as independent samples ({n_b} before, {n_a} after), Welch t with {df:.1f} df"
+    return _interval(level_a / level_b, rel_a + rel_b, var_lin, df), method
+
+
+def _ok(base: Change, ci: tuple[float, float], method: str) -> Change:
+    """``base`` (an insufficient result) completed with the change, its interval and the method."""
+    return replace(
+        base, status="ok", change=base.after / base.before - 1.0, ci_low=ci[0], ci_high=ci[1], interval=method
+    )
+
+
 def _paired_by_weekday(
     means_b: npt.NDArray[np.float64], means_a: npt.NDArray[np.float64], shared: npt.NDArray[np.int64]
 ) -> tuple[float, float, float, int]:
@@ -435,60 +455,45 @@ def compare(
     # not two days).
     data_days_b, data_days_a = int(mb.sum()) / 24, int(ma.sum()) / 24
 
-    def result(
-        status: str,
-        change: float | None = None,
-        ci: tuple[float | None, float | None] = (None, None),
-        reason: str = "",
-        method: str = "",
-    ) -> Change:
-        return Change(
-            measure=measure,
-            zone=zone,
-            flight_class=flight_class,
-            unit=unit,
-            before=mean_b,
-            after=mean_a,
-            change=change,
-            ci_low=ci[0],
-            ci_high=ci[1],
-            matched_hours=len(shared),
-            matching=matching,
-            days_before=round(data_days_b, 2),
-            days_after=round(data_days_a, 2),
-            status=status,
-            reason=reason,
-            interval=method,
-        )
-
+    base = Change(
+        measure=measure,
+        zone=zone,
+        flight_class=flight_class,
+        unit=unit,
+        before=mean_b,
+        after=mean_a,
+        change=None,
+        ci_low=None,
+        ci_high=None,
+        matched_hours=len(shared),
+        matching=matching,
+        days_before=round(data_days_b, 2),
+        days_after=round(data_days_a, 2),
+        status="insufficient",
+    )
     if min(data_days_b, data_days_a) < rules.min_days:
-        return result(
-            "insufficient",
+        return replace(
+            base,
             reason=f"too little data: {data_days_b:.1f} day(s) of usable matched hours before and "
             f"{data_days_a:.1f} after (need {rules.min_days:g} on each side)",
         )
     if len(shared) < rules.min_matched_hours:
-        return result("insufficient", reason=f"too few matched hours ({len(shared)}; need {rules.min_matched_hours})")
+        return replace(base, reason=f"too few matched hours ({len(shared)}; need {rules.min_matched_hours})")
     if not mean_b > 0:
-        return result("insufficient", reason="nothing was seen before, so a relative change is undefined")
-    ratio = mean_a / mean_b
+        return replace(base, reason="nothing was seen before, so a relative change is undefined")
     if by_week:
         var_log, var_lin, df, pairs = _paired_by_weekday(means_b, means_a, shared)
         if pairs < 2:
-            return result("insufficient", reason="the windows share only one weekday; an interval needs two")
+            return replace(base, reason="the windows share only one weekday; an interval needs two")
+        ci = _interval(mean_a / mean_b, var_log, var_lin, df)
         method = f"weekday pairs ({pairs}), Student t with {df:.0f} df"
     else:
         level_b, v_b, n_b = _level_variance(sums_b, counts_b)
         level_a, v_a, n_a = _level_variance(sums_a, counts_a)
         if min(n_b, n_a) < 2:
-            return result("insufficient", reason="an interval needs at least two days on each side")
-        var_lin = v_a / level_b**2 + level_a**2 * v_b / level_b**4
-        rel_a = v_a / level_a**2 if level_a > 0 else float("inf")
-        rel_b = v_b / level_b**2
-        var_log = rel_a + rel_b
-        df = _welch_df(rel_a, n_a, rel_b, n_b) if np.isfinite(rel_a) else float(n_b - 1)
-        method = f"days as independent samples ({n_b} before, {n_a} after), Welch t with {df:.1f} df"
-    return result("ok", ratio - 1.0, _interval(ratio, var_log, var_lin, df), method=method)
+            return replace(base, reason="an interval needs at least two days on each side")
+        ci, method = _independent_samples(level_b, v_b, n_b, level_a, v_a, n_a)
+    return _ok(base, ci, method)
 
 
 def compare_daily(
@@ -500,46 +505,28 @@ def compare_daily(
     mean_b = float(vb.mean()) if len(vb) else float("nan")
     mean_a = float(va.mean()) if len(va) else float("nan")
 
-    def result(
-        status: str,
-        change: float | None = None,
-        ci: tuple[float | None, float | None] = (None, None),
-        reason: str = "",
-        method: str = "",
-    ) -> Change:
-        return Change(
-            measure=measure,
-            zone=zone,
-            flight_class=None,
-            unit=unit,
-            before=mean_b,
-            after=mean_a,
-            change=change,
-            ci_low=ci[0],
-            ci_high=ci[1],
-            matched_hours=0,
-            matching="whole days",
-            days_before=float(len(vb)),
-            days_after=float(len(va)),
-            status=status,
-            reason=reason,
-            interval=method,
-        )
-
+    base = Change(
+        measure=measure,
+        zone=zone,
+        flight_class=None,
+        unit=unit,
+        before=mean_b,
+        after=mean_a,
+        change=None,
+        ci_low=None,
+        ci_high=None,
+        matched_hours=0,
+        matching="whole days",
+        days_before=float(len(vb)),
+        days_after=float(len(va)),
+        status="insufficient",
+    )
     if min(len(vb), len(va)) < max(2.0, rules.min_days):
-        return result(
-            "insufficient", reason=f"too little data: {len(vb)} whole covered day(s) before and {len(va)} after"
-        )
+        return replace(base, reason=f"too little data: {len(vb)} whole covered day(s) before and {len(va)} after")
     if not mean_b > 0:
-        return result("insufficient", reason="nothing was seen before, so a relative change is undefined")
-    v_b, v_a = float(vb.var(ddof=1)) / len(vb), float(va.var(ddof=1)) / len(va)
-    ratio = mean_a / mean_b
-    rel_b = v_b / mean_b**2
-    rel_a = v_a / mean_a**2 if mean_a > 0 else float("inf")
-    var_lin = v_a / mean_b**2 + mean_a**2 * v_b / mean_b**4
-    df = _welch_df(rel_a, len(va), rel_b, len(vb)) if np.isfinite(rel_a) else float(len(vb) - 1)
-    method = f"days as independent samples ({len(vb)} before, {len(va)} after), Welch t with {df:.1f} df"
-    return result("ok", ratio - 1.0, _interval(ratio, rel_a + rel_b, var_lin, df), method=method)
+        return replace(base, reason="nothing was seen before, so a relative change is undefined")
+    var_b, var_a = float(vb.var(ddof=1)) / len(vb), float(va.var(ddof=1)) / len(va)
+    return _ok(base, *_independent_samples(mean_b, var_b, len(vb), mean_a, var_a, len(va)))
 
 
 _CLASS_NAMES = {

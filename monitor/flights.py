@@ -47,7 +47,7 @@ import pyarrow.compute as pc
 from monitor.airlines import airline_of
 from monitor.airports import AirportTable
 
-__all__ = ["FLIGHT_CLASSES", "UNKNOWN", "FlightRules", "Tracks", "build_flights", "observed_clock"]
+__all__ = ["FLIGHT_CLASSES", "UNKNOWN", "FlightRules", "PollClock", "Tracks", "build_flights", "observed_clock"]
 
 FLIGHT_CLASSES = ("domestic", "departure", "arrival", "overflight")
 UNKNOWN = "unknown"  # an end fell in a hole in the polling: the class is not guessed
@@ -65,36 +65,51 @@ class FlightRules:
     min_vrate_mps: float = 1.0  # climbing/descending means at least this vertical rate
 
 
-def observed_clock(ok_times: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """Seconds of working polling at each successful poll time: (sorted times, clock).
+@dataclass(frozen=True)
+class PollClock:
+    """The successful polls of a span: their sorted ``times`` (epoch s), the ``seconds`` of working
+    polling at each, and the usual ``cadence`` (median spacing)."""
+
+    times: npt.NDArray[np.int64]
+    seconds: npt.NDArray[np.float64]
+    cadence: float
+
+    def elapsed(self, t0: npt.NDArray[np.int64], t1: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """Seconds of working polling between poll times ``t0`` and ``t1``."""
+        last = len(self.times) - 1
+        i0 = np.clip(np.searchsorted(self.times, t0), 0, last)
+        i1 = np.clip(np.searchsorted(self.times, t1), 0, last)
+        out: npt.NDArray[np.float64] = self.seconds[i1] - self.seconds[i0]
+        return out
+
+    def hole(self, at: npt.NDArray[np.int64], before: bool) -> npt.NDArray[np.bool_]:
+        """Whether the successful poll just before (or after) each time in ``at`` is missing: spaced
+        more than 1.5 cadences away, or beyond the data."""
+        out: npt.NDArray[np.bool_]
+        if len(self.times) < 2:
+            out = np.ones(len(at), dtype=bool)
+        elif before:
+            i = np.searchsorted(self.times, at)
+            out = (i == 0) | (at - self.times[np.clip(i - 1, 0, None)] > 1.5 * self.cadence)
+        else:
+            j = np.searchsorted(self.times, at, side="right")
+            nxt = self.times[np.clip(j, 0, len(self.times) - 1)]
+            out = (j >= len(self.times)) | (nxt - at > 1.5 * self.cadence)
+        return out
+
+
+def observed_clock(ok_times: npt.NDArray[np.int64]) -> PollClock:
+    """The :class:`PollClock` of the successful polls at ``ok_times``.
 
     Each spacing between successful polls counts up to twice the median spacing, so a feed
     outage adds at most that much however long it lasted.
     """
     times = np.unique(np.asarray(ok_times, dtype=np.int64))
     if len(times) < 2:
-        return times, np.zeros(len(times))
+        return PollClock(times, np.zeros(len(times)), 0.0)
     d = np.diff(times).astype(np.float64)
-    cap = max(2.0 * float(np.median(d)), 1.0)
-    return times, np.r_[0.0, np.cumsum(np.minimum(d, cap))]
-
-
-def _hole(times: npt.NDArray[np.int64], at: npt.NDArray[np.int64], before: bool) -> npt.NDArray[np.bool_]:
-    """Whether the successful poll just before (or after) each time in ``at`` is missing: spaced
-    more than 1.5 usual cadences away, or beyond the data."""
-    if len(times) < 2:
-        return np.ones(len(at), dtype=bool)
-    cadence = float(np.median(np.diff(times)))
-    i = np.searchsorted(times, at)
-    out: npt.NDArray[np.bool_]
-    if before:
-        prev = times[np.clip(i - 1, 0, None)]
-        out = (i == 0) | (at - prev > 1.5 * cadence)
-        return out
-    j = np.searchsorted(times, at, side="right")
-    nxt = times[np.clip(j, 0, len(times) - 1)]
-    out = (j >= len(times)) | (nxt - at > 1.5 * cadence)
-    return out
+    cadence = float(np.median(d))
+    return PollClock(times, np.r_[0.0, np.cumsum(np.minimum(d, max(2.0 * cadence, 1.0)))], cadence)
 
 
 def _segment(
@@ -103,7 +118,7 @@ def _segment(
     callsign: npt.NDArray[np.integer[Any]],
     ground: npt.NDArray[np.bool_],
     rules: FlightRules,
-    clock: tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None = None,
+    clock: PollClock | None = None,
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Where positions start a new flight, and which of those starts are take-offs after a landing.
 
@@ -125,12 +140,9 @@ def _segment(
     changed = (callsign[1:] >= 0) & (known[:-1] >= 0) & (callsign[1:] != known[:-1])
     del known
     gap = np.diff(t) > rules.gap_s
-    if clock is not None and len(clock[0]) > 1 and gap.any():
-        times, seconds = clock
+    if clock is not None and len(clock.times) > 1 and gap.any():
         at = np.flatnonzero(gap)  # few: only these need the polling clock
-        i0 = np.clip(np.searchsorted(times, t[at]), 0, len(times) - 1)
-        i1 = np.clip(np.searchsorted(times, t[at + 1]), 0, len(times) - 1)
-        gap[at] = seconds[i1] - seconds[i0] > rules.gap_s
+        gap[at] = clock.elapsed(t[at], t[at + 1]) > rules.gap_s
     new[1:] = first_of_aircraft[1:] | gap | changed
     del gap
     del changed, first_of_aircraft
@@ -345,8 +357,8 @@ def build_flights(
     if clock is not None and n:
         # An end next to a hole in the polling (or the edge of the data) and not at an airport is
         # unknown: the take-off or landing may have happened unseen. Such flights are not guessed.
-        start_hole = _hole(clock[0], t[starts], before=True)
-        end_hole = _hole(clock[0], t[ends], before=False)
+        start_hole = clock.hole(t[starts], before=True)
+        end_hole = clock.hole(t[ends], before=False)
         unknown = (start_hole & (start_ap == None)) | (end_hole & (end_ap == None))  # noqa: E711
         cls[in_fir & unknown] = UNKNOWN
     # a flight's callsign is the first one received during it

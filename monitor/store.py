@@ -60,6 +60,7 @@ __all__ = [
     "decode_block",
     "encode_block",
     "from_epoch",
+    "last_row_per_aircraft",
     "to_epoch",
 ]
 
@@ -201,6 +202,18 @@ class RecordedPoll:
     duplicate_of: int | None
 
 
+def last_row_per_aircraft(table: pa.Table) -> pa.Table:
+    """One row per ``icao24``: an aircraft listed twice in one reply keeps its last row (callers
+    dedupe before counting, so counts match what is stored)."""
+    if len(pc.unique(table["icao24"])) == table.num_rows:
+        return table
+    icao = np.asarray(table["icao24"].to_numpy(zero_copy_only=False))[::-1]
+    _, first_from_end = np.unique(icao, return_index=True)
+    keep = np.sort(len(icao) - 1 - first_from_end)
+    log.warning("reply lists %d aircraft more than once; their last rows are kept", table.num_rows - len(keep))
+    return table.take(pa.array(keep))
+
+
 def encode_block(positions: pa.Table | pd.DataFrame, unique: bool = False) -> tuple[int, bytes]:
     """One snapshot's positions as a block: (rows stored, bytes).
 
@@ -214,9 +227,8 @@ def encode_block(positions: pa.Table | pd.DataFrame, unique: bool = False) -> tu
     if isinstance(positions, pd.DataFrame):
         positions = pa.Table.from_pandas(positions, schema=POSITION_SCHEMA, preserve_index=False)
     table = positions.select(POSITION_SCHEMA.names).cast(POSITION_SCHEMA)
-    if not unique and len(pc.unique(table["icao24"])) != table.num_rows:
-        last = positions_frame(table).drop_duplicates("icao24", keep="last")
-        table = pa.Table.from_pandas(last.astype({"zone": str}), schema=POSITION_SCHEMA, preserve_index=False)
+    if not unique:
+        table = last_row_per_aircraft(table)
     if table.num_rows == 0:
         raise ValueError("a position block needs at least one position")
     raw = table.combine_chunks().to_batches()[0].serialize()

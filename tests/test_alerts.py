@@ -324,17 +324,22 @@ def test_rerunning_the_rules_on_the_same_poll_adds_nothing(
         assert store.query("SELECT COUNT(*) FROM alerts")[0][0] == 1
 
 
+def _email_env(monkeypatch, smtp, password: str | None = None, **alerts: str) -> None:
+    """Point the email channel at ``smtp``: plain SMTP with its login, unless ``alerts`` (settings
+    after ``VZMON_ALERTS_``) or ``password`` say otherwise."""
+    values = {
+        "CHANNELS": "email", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port), "SMTP_SECURITY": "none",
+        "SMTP_USER": smtp.user, "EMAIL_FROM": "a@example.org", "EMAIL_TO": "b@example.org", **alerts,
+    }  # fmt: skip
+    for key, value in values.items():
+        monkeypatch.setenv(f"VZMON_ALERTS_{key}", value)
+    monkeypatch.setenv("VZMON_SMTP_PASSWORD", smtp.password if password is None else password)
+
+
 def test_email_over_smtp_with_login(alert_env, fake_opensky, opensky_env, monkeypatch, zone_set, svzm_points):
     clock = alert_env
     with Smtp() as smtp:
-        monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "email")
-        monkeypatch.setenv("VZMON_ALERTS_SMTP_HOST", "127.0.0.1")
-        monkeypatch.setenv("VZMON_ALERTS_SMTP_PORT", str(smtp.port))
-        monkeypatch.setenv("VZMON_ALERTS_SMTP_SECURITY", "none")
-        monkeypatch.setenv("VZMON_ALERTS_SMTP_USER", smtp.user)
-        monkeypatch.setenv("VZMON_SMTP_PASSWORD", smtp.password)
-        monkeypatch.setenv("VZMON_ALERTS_EMAIL_FROM", "vzmon@example.org")
-        monkeypatch.setenv("VZMON_ALERTS_EMAIL_TO", "desk@example.org,ops@example.org")
+        _email_env(monkeypatch, smtp, EMAIL_FROM="vzmon@example.org", EMAIL_TO="desk@example.org,ops@example.org")
         prefill(opensky_env, zone_set, clock.now)
         for _ in range(3):
             _poll(clock, fake_opensky, svzm_points, 4)
@@ -349,17 +354,7 @@ def test_email_over_smtp_with_login(alert_env, fake_opensky, opensky_env, monkey
 
 def test_email_with_wrong_password_fails_and_names_the_setting(alert_env, monkeypatch, capsys):
     with Smtp() as smtp:
-        for key, value in (
-            ("CHANNELS", "email"),
-            ("SMTP_HOST", "127.0.0.1"),
-            ("SMTP_PORT", str(smtp.port)),
-            ("SMTP_SECURITY", "none"),
-            ("SMTP_USER", smtp.user),
-            ("EMAIL_FROM", "a@example.org"),
-            ("EMAIL_TO", "b@example.org"),
-        ):
-            monkeypatch.setenv(f"VZMON_ALERTS_{key}", value)
-        monkeypatch.setenv("VZMON_SMTP_PASSWORD", "wrong")
+        _email_env(monkeypatch, smtp, password="wrong")
         assert main(["alerts", "test"]) == EXIT_FAILED
         out = capsys.readouterr().out
         assert "email    FAILED" in out and "VZMON_SMTP_PASSWORD" in out and "wrong" not in out
@@ -369,18 +364,7 @@ def test_email_with_wrong_password_fails_and_names_the_setting(alert_env, monkey
 @pytest.mark.parametrize("security", ["starttls", "tls"])
 def test_email_over_tls_with_login(alert_env, monkeypatch, tmp_path, capsys, security):
     with Smtp(security=security, tls_dir=tmp_path) as smtp:
-        for key, value in (
-            ("CHANNELS", "email"),
-            ("SMTP_HOST", "127.0.0.1"),
-            ("SMTP_PORT", str(smtp.port)),
-            ("SMTP_SECURITY", security),
-            ("SMTP_USER", smtp.user),
-            ("SMTP_CA_FILE", str(smtp.ca_file)),
-            ("EMAIL_FROM", "a@example.org"),
-            ("EMAIL_TO", "b@example.org"),
-        ):
-            monkeypatch.setenv(f"VZMON_ALERTS_{key}", value)
-        monkeypatch.setenv("VZMON_SMTP_PASSWORD", smtp.password)
+        _email_env(monkeypatch, smtp, SMTP_SECURITY=security, SMTP_CA_FILE=str(smtp.ca_file))
         assert main(["alerts", "test"]) == EXIT_OK
         assert "email    sent" in capsys.readouterr().out
         assert len(smtp.messages) == 1 and smtp.logins == [smtp.user]
@@ -388,16 +372,7 @@ def test_email_over_tls_with_login(alert_env, monkeypatch, tmp_path, capsys, sec
 
 def test_email_refuses_a_server_certificate_it_cannot_verify(alert_env, monkeypatch, tmp_path, capsys):
     with Smtp(security="starttls", tls_dir=tmp_path) as smtp:
-        for key, value in (
-            ("CHANNELS", "email"),
-            ("SMTP_HOST", "127.0.0.1"),
-            ("SMTP_PORT", str(smtp.port)),
-            ("SMTP_USER", smtp.user),
-            ("EMAIL_FROM", "a@example.org"),
-            ("EMAIL_TO", "b@example.org"),
-        ):  # no SMTP_CA_FILE: the throwaway CA is not trusted
-            monkeypatch.setenv(f"VZMON_ALERTS_{key}", value)
-        monkeypatch.setenv("VZMON_SMTP_PASSWORD", smtp.password)
+        _email_env(monkeypatch, smtp, SMTP_SECURITY="starttls")  # no SMTP_CA_FILE: the throwaway CA is not trusted
         assert main(["alerts", "test"]) == EXIT_FAILED
         out = capsys.readouterr().out
         assert "email    FAILED" in out and "CERTIFICATE_VERIFY_FAILED" in out
@@ -672,13 +647,7 @@ def test_a_dead_webhook_costs_one_timeout_per_run_not_one_per_alert(alert_env, o
 
 def test_a_non_ascii_smtp_password_is_a_clear_failure(alert_env, monkeypatch, capsys):
     with Smtp() as smtp:
-        for key, value in (
-            ("CHANNELS", "email,jsonl"), ("SMTP_HOST", "127.0.0.1"), ("SMTP_PORT", str(smtp.port)),
-            ("SMTP_SECURITY", "none"), ("SMTP_USER", smtp.user), ("EMAIL_FROM", "a@example.org"),
-            ("EMAIL_TO", "b@example.org"),
-        ):  # fmt: skip
-            monkeypatch.setenv(f"VZMON_ALERTS_{key}", value)
-        monkeypatch.setenv("VZMON_SMTP_PASSWORD", "contraseña")
+        _email_env(monkeypatch, smtp, password="contraseña", CHANNELS="email,jsonl")
         assert main(["alerts", "test"]) == EXIT_FAILED
     out = capsys.readouterr().out
     assert "email    FAILED: SMTP login needs an ASCII user and password" in out and "jsonl    sent" in out

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from geo.zoneset import ZoneSet
-from monitor.alerts import CLOCK_SKEW, AlertRules, PastAlert, Poll, ZoneRule, count_spans, evaluate
+from monitor.alerts import CLOCK_SKEW, AlertRules, PastAlert, Poll, ZoneRule, count_spans, episode_start, evaluate
 from monitor.analysis import infer_interval_s
 from monitor.errors import ConfigError, DeliveryError
 from monitor.events import Event, load_events
@@ -155,7 +155,7 @@ def run_alerts(settings: Settings, store: Store, zone_set: ZoneSet, now: datetim
     ]
     ok_times = _times(frame.loc[frame["status"] == "ok", "time"].tail(rules.polls_judged))
     if ok_times and ok_times[0] is not None:
-        episode = _earliest_episode(history, rules.zones)
+        episode = min(filter(None, (episode_start(history, z) for z in rules.zones)), default=None)
         parts = [store.count_frame(a, b) for a, b in count_spans(ok_times[0], now, rules, before=episode)]
         counts = pd.concat(parts, ignore_index=True).drop_duplicates(["snapshot_id", "zone"]).sort_values("time")
     else:  # no successful poll in two days: only the outage rule has anything to judge
@@ -178,19 +178,6 @@ def run_alerts(settings: Settings, store: Store, zone_set: ZoneSet, now: datetim
             new.append(a.line)
     delivered, failed, _ = deliver_due(settings, store, now)
     return AlertRun(tuple(new), delivered, failed)
-
-
-def _earliest_episode(history: list[PastAlert], zones: tuple[str, ...]) -> datetime | None:
-    """Start of the oldest drop or zero episode still under way in any watched zone."""
-    starts = []
-    for zone in zones:
-        ended = max((a.created_at for a in history if a.kind == "recovery" and a.zone == zone), default=None)
-        starts += [
-            a.created_at
-            for a in history
-            if a.kind in ("drop", "zero") and a.zone == zone and (ended is None or a.created_at > ended)
-        ]
-    return min(starts, default=None)
 
 
 def send_test(settings: Settings, now: datetime, dry_run: bool = False) -> dict[str, str]:

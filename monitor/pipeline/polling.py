@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -35,7 +34,7 @@ from monitor.opensky import SOURCE, OpenSkyClient, parse_states, utcnow
 from monitor.pipeline.alerting import AlertRun, run_alerts
 from monitor.pipeline.locking import store_lock
 from monitor.settings import Settings
-from monitor.store import PollRecord, RecordedPoll, Store, from_epoch
+from monitor.store import PollRecord, RecordedPoll, Store, from_epoch, last_row_per_aircraft
 
 __all__ = [
     "ACCOUNT_CREDITS",
@@ -205,17 +204,6 @@ def _counts_tuple(counts: Any) -> tuple[ZoneCount, ...]:
     )
 
 
-def _last_row_per_aircraft(table: pa.Table) -> pa.Table:
-    """An ``icao24`` listed twice in one reply keeps its last row, before anything is counted."""
-    if len(pc.unique(table["icao24"])) == table.num_rows:
-        return table
-    icao = np.asarray(table["icao24"].to_numpy(zero_copy_only=False))[::-1]
-    _, first_from_end = np.unique(icao, return_index=True)
-    keep = np.sort(len(icao) - 1 - first_from_end)
-    log.warning("reply lists %d aircraft more than once; their last rows are kept", table.num_rows - len(keep))
-    return table.take(pa.array(keep))
-
-
 def ingest_reply(
     store: Store | None,
     zone_set: ZoneSet,
@@ -234,7 +222,7 @@ def ingest_reply(
         raise
     except Exception as exc:  # a reply shaped in a way nobody foresaw is a gap, never a crash of `watch`
         raise SourceUnavailable(f"OpenSky reply could not be read ({exc.__class__.__name__}: {exc})") from exc
-    table = _last_row_per_aircraft(parsed.table)
+    table = last_row_per_aircraft(parsed.table)
     zone_index = fence_for(zone_set).classify_index(table["longitude"].to_numpy(), table["latitude"].to_numpy())
     counts = count_zone_index(
         zone_index,

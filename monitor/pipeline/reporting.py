@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -158,61 +158,25 @@ def report(
     air = [hourly_airborne(counts, w, zones) for w in windows]
     fl = [hourly_flights(entries, flights, w, zones, fir) for w in windows]
     uniq = [daily_unique_aircraft(entries, w, zones, c, rules.min_coverage) for w, c in zip(windows, cov, strict=True)]
-    changes: list[Change] = []
-    for zone in zones:
-        changes.append(
-            compare(
-                air[0][zone],
-                air[1][zone],
-                cov[0],
-                cov[1],
-                measure="airborne",
-                zone=zone,
-                unit="aircraft airborne",
-                rules=rules,
-            )
-        )
-    for zone in zones:
-        changes.append(
-            compare(
-                fl[0][zone],
-                fl[1][zone],
-                cov[0],
-                cov[1],
-                measure="flights",
-                zone=zone,
-                unit="flights per day",
-                scale=24.0,
-                rules=rules,
-            )
-        )
-    for name in FLIGHT_CLASSES:
-        col = f"{fir}:{name}"
-        changes.append(
-            compare(
-                fl[0][col],
-                fl[1][col],
-                cov[0],
-                cov[1],
-                measure="flights",
-                zone=fir,
-                flight_class=name,
-                unit="flights per day",
-                scale=24.0,
-                rules=rules,
-            )
-        )
-    for zone in zones[:1]:
-        changes.append(
-            compare_daily(
-                uniq[0].get(zone, pd.Series(dtype=float)),
-                uniq[1].get(zone, pd.Series(dtype=float)),
-                measure="unique_aircraft",
-                zone=zone,
-                unit="aircraft per day",
-                rules=rules,
-            )
-        )
+
+    def sides(tables: list[pd.DataFrame], column: str, **what: Any) -> Change:
+        return compare(tables[0][column], tables[1][column], cov[0], cov[1], rules=rules, **what)
+
+    per_day: dict[str, Any] = {"unit": "flights per day", "scale": 24.0}
+    first = zones[0]  # the FIR
+    changes: list[Change] = [
+        *(sides(air, z, measure="airborne", zone=z, unit="aircraft airborne") for z in zones),
+        *(sides(fl, z, measure="flights", zone=z, **per_day) for z in zones),
+        *(sides(fl, f"{fir}:{n}", measure="flights", zone=fir, flight_class=n, **per_day) for n in FLIGHT_CLASSES),
+        compare_daily(
+            uniq[0].get(first, pd.Series(dtype=float)),
+            uniq[1].get(first, pd.Series(dtype=float)),
+            measure="unique_aircraft",
+            zone=first,
+            unit="aircraft per day",
+            rules=rules,
+        ),
+    ]
     coverage = tuple(float(c.mean()) if len(c) else 0.0 for c in cov)
     text = verdict(event, windows, (coverage[0], coverage[1]), changes, fir)
 
