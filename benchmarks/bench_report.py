@@ -111,8 +111,10 @@ def _flights_for_day(day: datetime, scale: float, rng: np.random.Generator) -> d
     return {k: np.concatenate(v) for k, v in cols.items()}
 
 
-def build_store(path: Path, days: int, interval_s: int, scale: float, seed: int = 1) -> int:
-    """Write ``days`` of synthetic snapshots into a new store at ``path``; returns positions written."""
+def build_store(
+    path: Path, days: int, interval_s: int, scale: float, seed: int = 1, start: datetime = START, quiet: bool = False
+) -> int:
+    """Write ``days`` of synthetic snapshots from ``start`` into a new store at ``path``; returns positions written."""
     rng = np.random.default_rng(seed)
     zone_set = load_zone_set()
     fence = fence_for(zone_set)
@@ -132,7 +134,7 @@ def build_store(path: Path, days: int, interval_s: int, scale: float, seed: int 
     sid = 0
     next_icao = 0x300000
     for day_i in range(days):
-        day = START + timedelta(days=day_i)
+        day = start + timedelta(days=day_i)
         f = _flights_for_day(day, scale, rng)
         n = len(f["t0"])
         f["icao"] = np.arange(next_icao, next_icao + n)
@@ -220,9 +222,11 @@ def build_store(path: Path, days: int, interval_s: int, scale: float, seed: int 
         conn.executemany("INSERT INTO zone_counts VALUES (?,?,?,?,?)", counts)
         conn.execute("COMMIT")
         total += len(t)
-        print(f"  built day {day_i + 1}/{days}: {len(t) / per_day:.0f} aircraft per snapshot", end="\r", flush=True)
+        if not quiet:
+            print(f"  built day {day_i + 1}/{days}: {len(t) / per_day:.0f} aircraft per snapshot", end="\r", flush=True)
     conn.close()
-    print()
+    if not quiet:
+        print()
     return total
 
 

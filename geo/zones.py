@@ -38,6 +38,7 @@ __all__ = [
     "ZoneSource",
     "builtin_fir",
     "builtin_ring_cuts",
+    "check_not_swapped",
     "load_zone_file",
 ]
 
@@ -191,6 +192,24 @@ def _check_coordinates(path: Path, label: str, geom: Polygon | MultiPolygon) -> 
             path,
             f"feature {label}: latitude {max(abs(ymin), abs(ymax)):.2f} is beyond ±90; coordinates look "
             "like lat/lon swapped, GeoJSON wants [longitude, latitude]",
+        )
+
+
+def check_not_swapped(path: Path, zone: Zone, near: BBox, near_what: str) -> None:
+    """Refuse a zone that lies far from ``near`` but would lie next to it with lat/lon swapped.
+
+    The one check for both a user FIR (``near``: around the built-in SVZM) and extra zones
+    (``near``: around the FIR and ring). Raises :class:`ZoneFileError` naming the file and feature.
+    """
+    b = zone.bbox
+    if b.intersects(near):
+        return
+    if b.west >= -90 and b.east <= 90 and BBox(b.south, b.west, b.north, b.east).intersects(near):
+        raise ZoneFileError(
+            path,
+            f"feature {zone.code}: lies at lon {b.west:.1f}…{b.east:.1f}, lat {b.south:.1f}…{b.north:.1f}, far from "
+            f"{near_what}; read as lat/lon it would lie next to it: coordinates look like lat/lon swapped, "
+            "GeoJSON wants [longitude, latitude]",
         )
 
 

@@ -28,13 +28,14 @@ from geo.zones import (
     ZoneFileError,
     ZoneSource,
     builtin_fir,
+    check_not_swapped,
     load_zone_file,
 )
 
 __all__ = ["ZoneSet", "load_zone_set"]
 
 _BOX_DECIMALS = 2  # the polling box is rounded outwards to 0.01 degree
-_NEAR_DEG = 10.0  # an extra zone this far from the FIR and ring, but next to them when swapped, is suspect
+_NEAR_DEG = 10.0  # a zone this far from where it should be, but next to it when swapped, is suspect
 
 
 @dataclass(frozen=True)
@@ -105,20 +106,6 @@ class ZoneSet:
         )
 
 
-def _check_not_swapped(source: ZoneSource, zone: Zone, near: BBox) -> None:
-    """Reject an extra zone that lies far from the FIR but would lie near it with lat/lon swapped."""
-    b = zone.bbox
-    if b.intersects(near):
-        return
-    if b.west >= -90 and b.east <= 90 and BBox(b.south, b.west, b.north, b.east).intersects(near):
-        raise ZoneFileError(
-            source.path,
-            f"feature {zone.code}: lies at lon {b.west:.1f}…{b.east:.1f}, lat {b.south:.1f}…{b.north:.1f}, far from "
-            f"{near}; read as lat/lon it would be next to the FIR: coordinates look like lat/lon swapped, "
-            "GeoJSON wants [longitude, latitude]",
-        )
-
-
 @functools.cache
 def load_zone_set(
     ring_nm: float = DEFAULT_RING_NM,
@@ -141,6 +128,9 @@ def load_zone_set(
         if len(fir_source.values) != 1:
             raise ZoneFileError(fir_source.path, f"select exactly one FIR feature, got {len(fir_source.values)} values")
         fir = load_zone_file(fir_source, kind="fir")[0]
+        # the one check for swapped coordinates, against the region vzmon was built for
+        home = builtin_fir()
+        check_not_swapped(fir_source.path, fir, home.bbox.buffered(_NEAR_DEG), f"{home.code}, the FIR vzmon watches")
         ring = [whole_ring(fir.geometry, ring_nm)] if ring_nm > 0 else []
     zones = [fir, *ring]
     near = ZoneSet(tuple(zones), ring_nm).bbox.buffered(_NEAR_DEG)
@@ -148,6 +138,6 @@ def load_zone_set(
         for zone in load_zone_file(source, kind="extra"):
             if zone.code in {z.code for z in zones}:
                 raise ZoneFileError(source.path, f"zone code {zone.code} is already in use; select another feature")
-            _check_not_swapped(source, zone, near)
+            check_not_swapped(source.path, zone, near, f"the FIR {fir.code} and its ring")
             zones.append(zone)
     return ZoneSet(zones=tuple(zones), ring_nm=ring_nm)

@@ -4,4 +4,6 @@ Packages: ``geo`` knows shapes (zones, ring, classification); ``monitor`` knows 
 The flow is drawn in ``monitor.pipeline``.
 """
 
-__all__: list[str] = []
+__all__ = ["__version__"]
+
+__version__ = "0.1.0"  # the one place the version is written (pyproject.toml reads it)

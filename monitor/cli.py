@@ -4,8 +4,9 @@ This is the only module that prints, exits, reads ``sys.argv`` or configures log
 
 Exit codes (documented in README, each tested):
     0   success
-    1   the run failed for another reason (store unwritable, a bug); see the message
-    2   usage or configuration error: bad flag, settings file, zone file, credentials
+    1   the run failed: the store or an output cannot be written (full disk, permissions), a bug
+    2   usage or configuration error: bad flag, settings file, zone file, credentials, a path of
+        the wrong kind, no store (or not a vzmon store) where a command reads one
     73  another vzmon run holds the store's lock; this run did nothing
     75  temporary failure (EX_TEMPFAIL): network down, OpenSky 5xx or rate-limited; cron retries
 """
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor import pipeline
-from monitor.errors import AuthError, ConfigError, LockHeld, MonitorError, SourceError
+from monitor.errors import AuthError, ConfigError, LockHeld, MonitorError, NotAStore, SourceError
 from monitor.settings import Settings, load_settings
 
 __all__ = ["EXIT_FAILED", "EXIT_LOCKED", "EXIT_OK", "EXIT_TEMPFAIL", "EXIT_USAGE", "main"]
@@ -38,6 +39,7 @@ EXIT_TEMPFAIL = 75
 
 log = logging.getLogger("monitor")
 DRAWING_COMMANDS = frozenset({"zones", "report", "demo"})
+FIRST_YEAR, LAST_YEAR = 1970, 2100  # --from/--to outside these years are typos
 
 EPILOG = """\
 examples:
@@ -126,10 +128,10 @@ def _age(seconds: float | None) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
-def _poll_exit(command: str, result: pipeline.PollResult) -> int:
+def _poll_exit(command: str, result: pipeline.PollResult, settings: Settings) -> int:
     if result.failure is None:
         return EXIT_OK
-    print(f"vzmon {command}: error: {result.failure}", file=sys.stderr)
+    print(f"vzmon {command}: error: {settings.redact(str(result.failure))}", file=sys.stderr)
     return _exit_code(result.failure)
 
 
@@ -140,9 +142,10 @@ def _print_poll(result: pipeline.PollResult, as_json: bool) -> None:
 def run_collect(args: argparse.Namespace, settings: Settings) -> int:
     result = pipeline.collect_once(settings, dry_run=args.dry_run)
     _print_poll(result, args.json)
-    code = _poll_exit(args.command, result)
+    code = _poll_exit(args.command, result, settings)
     if code == EXIT_OK and result.alert_error is not None:
-        print(f"vzmon {args.command}: error in alerts (the poll is stored): {result.alert_error}", file=sys.stderr)
+        error = settings.redact(str(result.alert_error))
+        print(f"vzmon {args.command}: error in alerts (the poll is stored): {error}", file=sys.stderr)
         return _exit_code(result.alert_error)
     return code
 
@@ -154,7 +157,7 @@ def run_alerts(args: argparse.Namespace, settings: Settings) -> int:
             print("no alert channel configured (alerts.channels)")
             return EXIT_USAGE
         for channel, outcome in results.items():
-            print(f"{channel:<8} {outcome}")
+            print(f"{channel:<8} {settings.redact(outcome)}")
         return EXIT_FAILED if any(o.startswith("FAILED") for o in results.values()) else EXIT_OK
     listing, attempted = pipeline.list_alerts(
         settings, limit=args.limit, send=args.action == "send", dry_run=args.dry_run
@@ -165,7 +168,7 @@ def run_alerts(args: argparse.Namespace, settings: Settings) -> int:
             f"{verb} {len(attempted)} due deliver{'y' if len(attempted) == 1 else 'ies'}" + (":" if attempted else "")
         )
         for line in attempted:
-            print(f"  {line}")
+            print(f"  {settings.redact(line)}")
     if args.json:
         print(
             json.dumps(
@@ -175,7 +178,7 @@ def run_alerts(args: argparse.Namespace, settings: Settings) -> int:
                         "kind": a.kind,
                         "zone": a.zone,
                         "line": a.line,
-                        "deliveries": a.deliveries,
+                        "deliveries": settings.redact(a.deliveries),
                     }
                     for a in listing
                 ],
@@ -188,7 +191,7 @@ def run_alerts(args: argparse.Namespace, settings: Settings) -> int:
         print("no alerts yet")
     for a in listing:
         print(f"{_iso(a.created_at)}  {a.kind:<10} {a.line}")
-        print(f"{'':<22}deliveries: {a.deliveries or 'none'}")
+        print(f"{'':<22}deliveries: {settings.redact(a.deliveries) or 'none'}")
     return EXIT_OK
 
 
@@ -313,9 +316,11 @@ def _utc_arg(value: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not an ISO 8601 time (e.g. 2025-11-22T00:00Z)") from None
     if t.tzinfo is None:
-        if len(value) <= 10:  # a bare date
-            return t.replace(tzinfo=UTC)
-        raise argparse.ArgumentTypeError(f"{value!r} has no time zone; add Z for UTC or an offset like -04:00")
+        if len(value) > 10:  # not a bare date
+            raise argparse.ArgumentTypeError(f"{value!r} has no time zone; add Z for UTC or an offset like -04:00")
+        t = t.replace(tzinfo=UTC)
+    if not FIRST_YEAR <= t.year < LAST_YEAR:  # also keeps later arithmetic (windows, days) in range
+        raise argparse.ArgumentTypeError(f"{value!r} is outside {FIRST_YEAR}–{LAST_YEAR - 1}; check the year")
     return t.astimezone(UTC)
 
 
@@ -562,6 +567,9 @@ def validate_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     days = getattr(args, "days", None)
     if days is not None and not 0 < days <= 120:
         parser.error(f"--days must be in (0, 120], got {days:g}")
+    map_path = getattr(args, "map", None)
+    if map_path is not None and Path(map_path).suffix.lower() not in (".png", ".svg", ".pdf"):
+        parser.error(f"--map {map_path}: the map is drawn as PNG, SVG or PDF; end the path in .png, .svg or .pdf")
     limit = getattr(args, "limit", None)
     if limit is not None and limit < 1:
         parser.error(f"--limit must be at least 1, got {limit}")
@@ -578,22 +586,30 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 class _UTCFormatter(logging.Formatter):
-    """Log timestamps in UTC, ISO 8601 with a Z."""
+    """Log lines with UTC timestamps (ISO 8601 with a Z), every configured secret redacted from the
+    whole line, tracebacks included (urllib3 logs a webhook's path, which is its token, at DEBUG)."""
+
+    def __init__(self, fmt: str, redact: Callable[[str], str]) -> None:
+        super().__init__(fmt)
+        self._redact = redact
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         return datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
+    def format(self, record: logging.LogRecord) -> str:
+        return self._redact(super().format(record))
 
-def _setup_logging(level: str) -> None:
+
+def _setup_logging(level: str, redact: Callable[[str], str]) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_UTCFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_UTCFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", redact))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
 
 
 def _exit_code(exc: MonitorError) -> int:
-    if isinstance(exc, ConfigError | AuthError):
+    if isinstance(exc, ConfigError | AuthError | NotAStore):
         return EXIT_USAGE
     if isinstance(exc, LockHeld):
         return EXIT_LOCKED
@@ -612,14 +628,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         matplotlib.use("Agg")  # files only, no display; set before anything imports pyplot
     run: Callable[[argparse.Namespace, Settings], int] = args.run
+    redact: Callable[[str], str] = str  # until the settings (and so the secrets) are known
     try:
         settings = load_settings(args.config, _overrides(args))
-        _setup_logging("DEBUG" if args.debug else settings.log_level)
+        redact = settings.redact
+        _setup_logging("DEBUG" if args.debug else settings.log_level, redact)
         return run(args, settings)
     except MonitorError as exc:
         if args.debug:
             log.exception("vzmon %s failed", args.command)
-        print(f"vzmon {args.command}: error: {exc}", file=sys.stderr)
+        print(f"vzmon {args.command}: error: {redact(str(exc))}", file=sys.stderr)
         return _exit_code(exc)
     except KeyboardInterrupt:
         print(f"vzmon {args.command}: interrupted", file=sys.stderr)
@@ -628,11 +646,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILED
     except Exception as exc:  # the one place an unexpected error (a bug) becomes exit 1, one line
-        if args.debug:
-            raise
+        if args.debug:  # the traceback goes through the log handler, so secrets are redacted from it too
+            log.exception("vzmon %s: unexpected error", args.command)
+            return EXIT_FAILED
         print(
-            f"vzmon {args.command}: unexpected error: {exc.__class__.__name__}: {exc} (rerun with --debug for "
-            "the traceback)",
+            f"vzmon {args.command}: unexpected error: {exc.__class__.__name__}: {redact(str(exc))} (rerun with "
+            "--debug for the traceback)",
             file=sys.stderr,
         )
         return EXIT_FAILED

@@ -25,6 +25,8 @@ __all__ = [
     "DeliveryError",
     "LockHeld",
     "MonitorError",
+    "NotAStore",
+    "OutputError",
     "RateLimited",
     "SourceError",
     "SourceUnavailable",
@@ -74,6 +76,18 @@ class SourceUnavailable(SourceError):
 
 class StoreError(MonitorError):
     """The store at ``path`` cannot be opened, migrated or written."""
+
+    def __init__(self, message: str, path: Path | str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class NotAStore(StoreError):
+    """There is no store at ``path``, or the file there is not a vzmon store this version can read."""
+
+
+class OutputError(MonitorError):
+    """An output file or folder at ``path`` cannot be written (no space, read-only, no permission)."""
 
     def __init__(self, message: str, path: Path | str | None = None) -> None:
         super().__init__(message)

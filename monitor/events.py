@@ -12,15 +12,17 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from monitor.errors import ConfigError
 
-__all__ = ["KINDS", "Event", "events_between", "find_event", "load_events"]
+__all__ = ["EARLIEST", "KINDS", "LATEST", "Event", "events_between", "find_event", "load_events"]
 
 KINDS = ("notam", "announcement", "airline", "military", "reopening")
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # times outside [EARLIEST, LATEST) are typos, not events
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 _FIELDS = {"id", "time", "window", "kind", "title", "source", "anchor"}
 
 
@@ -64,7 +66,16 @@ def _utc(value: Any, where: str, what: str) -> datetime:
             "(2025-11-29T14:00:00Z) or with an offset (2025-11-29T10:00:00-04:00)",
             key=where,
         )
-    return value.astimezone(UTC)
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        utc = EARLIEST - timedelta(days=1)
+    if not EARLIEST <= utc < LATEST:
+        raise ConfigError(
+            f"{where}: {what} {value.isoformat()} is outside {EARLIEST:%Y}–{LATEST.year - 1}; fix the date",
+            key=where,
+        )
+    return utc
 
 
 def _event(raw: Any, index: int, path: Path) -> Event:
@@ -128,6 +139,13 @@ def load_events(path: Path) -> list[Event]:
             f"cannot read the events file {path}: {exc.strerror}; fix events.file (VZMON_EVENTS_FILE)",
             key="events.file",
         ) from None
+    unknown = sorted(set(doc) - {"event"})
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown top-level key(s) {', '.join(unknown)}; each event is an [[event]] table "
+            "(singular, double brackets)",
+            key=unknown[0],
+        )
     raws = doc.get("event", [])
     if not isinstance(raws, list):
         raise ConfigError(f"{path}: events must be [[event]] tables", key=str(path))

@@ -23,8 +23,10 @@ from geo.basemap import countries
 from geo.bounds import BBox
 from geo.zoneset import ZoneSet
 from monitor.airports import MAP_AIRPORTS, airport
+from monitor.errors import ConfigError
+from monitor.outputs import atomic_file
 
-__all__ = ["BASEMAP_CREDIT", "base_axes", "draw_zones", "draw_zones_map", "save_figure"]
+__all__ = ["BASEMAP_CREDIT", "MAP_FORMATS", "base_axes", "draw_zones", "draw_zones_map", "save_figure"]
 
 BASEMAP_CREDIT = "Borders: Natural Earth (public domain)"
 FIR_COLOUR = "#c0392b"
@@ -136,12 +138,22 @@ def _draw_airports(ax: Axes, box: BBox) -> None:
         )
 
 
+MAP_FORMATS = ("png", "svg", "pdf")
+
+
 def save_figure(fig: Figure, path: Path) -> Path:
-    """Write ``fig`` (format from the suffix: .png at 150 dpi, .svg, .pdf) and release it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with rc_context({"svg.fonttype": "none"}):  # SVG text stays text: searchable and editable
-        fig.savefig(path, dpi=150, bbox_inches="tight", metadata=None)
-    fig.clear()
+    """Write ``fig`` (format from the suffix: .png at 150 dpi, .svg, .pdf) atomically and release it.
+
+    Raises ConfigError for another suffix, OutputError when the file cannot be written.
+    """
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in MAP_FORMATS:
+        raise ConfigError(f"cannot draw a map as {path.name}: use a .png, .svg or .pdf path", key="--map")
+    try:
+        with atomic_file(path, fix="choose another path with --map") as tmp, rc_context({"svg.fonttype": "none"}):
+            fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight", metadata=None)  # SVG text stays text
+    finally:
+        fig.clear()
     return path
 
 

@@ -23,7 +23,6 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import requests
 
@@ -114,28 +113,6 @@ class JsonlNotifier:
             ) from None
 
 
-class _Redact(logging.Filter):
-    """Replaces secrets in log records. urllib3 logs each request's path at DEBUG, and a webhook's
-    path is its token (Slack, Discord, ntfy), so ``--debug`` would print it without this."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            text = record.getMessage()
-            if any(secret in text for secret in self.secrets):
-                for secret in self.secrets:
-                    text = text.replace(secret, "<redacted>")
-                record.msg, record.args = text, None
-        return True
-
-
-_REDACT = _Redact()
-logging.getLogger("urllib3.connectionpool").addFilter(_REDACT)
-
-
 class WebhookNotifier:
     """POSTs the alert: vzmon's JSON, or the payload Slack, Discord or ntfy expect."""
 
@@ -144,11 +121,7 @@ class WebhookNotifier:
     def __init__(
         self, url: Secret, fmt: str = "json", timeout_s: float = 10.0, session: requests.Session | None = None
     ) -> None:
-        self._url = url
-        parts = urlsplit(url.reveal())
-        for secret in (parts.path.strip("/"), parts.query, parts.password or ""):
-            if len(secret) >= 4:
-                _REDACT.secrets.add(secret)
+        self._url = url  # its path and query are redacted from logs by ``Settings.redact``
         self.fmt = fmt
         self.timeout_s = timeout_s
         self._session = session or requests.Session()

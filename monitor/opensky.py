@@ -67,6 +67,8 @@ MAX_RETRY_AFTER_S = 2 * 86_400.0  # credits reset daily: a longer (or infinite) 
 MAX_BACKOFF_S = 60.0
 MAX_TOKEN_LIFETIME_S = 86_400.0
 MAX_EPOCH_S = 2.0**33  # year 2242: a larger Unix time in a reply is a broken value, not a time
+POSITION_AHEAD_S = 60.0  # a position this far ahead of the reply's time is broken, and flagged stale
+MAX_CREDITS_HEADER = 10**7  # X-Rate-Limit-Remaining above this (no account has so many) is a broken header
 _FIELDS = 18  # state vector length with extended=1; longer rows are cut, 17-field rows padded
 
 
@@ -231,8 +233,8 @@ class OpenSkyClient:
     def _delay(self, attempt: int, reply: Reply | None = None) -> float:
         delay = min(MAX_BACKOFF_S, self._backoff_s * 2.0 ** (attempt - 1))
         retry_after = reply.headers.get("Retry-After") if reply is not None else None
-        if retry_after and retry_after.isdigit():
-            delay = min(MAX_BACKOFF_S, max(delay, float(retry_after)))
+        if retry_after and retry_after[:12].isdigit():  # longer numbers are capped anyway
+            delay = min(MAX_BACKOFF_S, max(delay, float(retry_after[:12])))
         return delay
 
     def _can_wait(self, attempt: int, reply: Reply | None = None) -> bool:
@@ -321,17 +323,12 @@ class OpenSkyClient:
             attempts += more
         duration = time.monotonic() - started
         self._check_redirect(url, response)
-        remaining = _int_header(response, "X-Rate-Limit-Remaining")
+        remaining = _int_header(response, "X-Rate-Limit-Remaining", MAX_CREDITS_HEADER)
         status = response.status_code
         if status == 429:
-            retry_after = _int_header(response, "X-Rate-Limit-Retry-After-Seconds")
-            if retry_after is None or not 0 < retry_after <= MAX_RETRY_AFTER_S:
-                if retry_after is not None:
-                    log.warning(
-                        "OpenSky sent an unusable retry-after of %s s; waiting %.0f s",
-                        retry_after,
-                        DEFAULT_RETRY_AFTER_S,
-                    )
+            retry_after = _int_header(response, "X-Rate-Limit-Retry-After-Seconds", MAX_RETRY_AFTER_S)
+            if retry_after is None or retry_after <= 0:
+                log.warning("OpenSky sent no usable retry-after; waiting %.0f s", DEFAULT_RETRY_AFTER_S)
                 retry_after = None
             wait = float(retry_after) if retry_after is not None else DEFAULT_RETRY_AFTER_S
             retry_at = self._clock() + timedelta(seconds=wait)
@@ -343,9 +340,15 @@ class OpenSkyClient:
                 url=response.url,
             )
         if status in (401, 403):
+            fix = (
+                "check OPENSKY_CLIENT_ID/OPENSKY_CLIENT_SECRET (or OPENSKY_CREDENTIALS)"
+                if self.authenticated
+                else "create an API client on https://opensky-network.org/my-opensky/account and set "
+                "OPENSKY_CLIENT_ID and OPENSKY_CLIENT_SECRET (or OPENSKY_CREDENTIALS), and check OPENSKY_API_URL"
+            )
+            who = "an authenticated" if self.authenticated else "an anonymous"
             raise AuthError(
-                f"OpenSky refused /states/all (HTTP {status})"
-                + ("; check OPENSKY_CLIENT_ID/OPENSKY_CLIENT_SECRET" if self.authenticated else ""),
+                f"OpenSky refused /states/all (HTTP {status}) to {who} call; {fix}",
                 url=response.url,
                 status=status,
             )
@@ -423,15 +426,20 @@ def _snippet(response: Reply, limit: int = 120) -> str:
     return (text[:limit] + "…") if len(text) > limit else (text or "(empty body)")
 
 
-def _int_header(response: Reply, name: str) -> int | None:
-    """An integer header; None when missing or not a finite number."""
+def _int_header(response: Reply, name: str, limit: float) -> int | None:
+    """A whole-number header within ``[0, limit]``; None (with a warning) when it is anything else:
+    missing, not a number, "inf", "nan", negative or absurdly large (1e30, 2**63)."""
     value = response.headers.get(name)
     if value is None:
         return None
     try:
-        return int(float(value))
-    except (ValueError, OverflowError):  # "abc", "inf", "nan"
+        number = float(value[:64])
+    except ValueError:
+        number = float("nan")
+    if not 0 <= number <= limit:  # NaN fails too
+        log.warning("OpenSky sent an unusable %s header (%.40r); ignored", name, value)
         return None
+    return int(number)
 
 
 # ---------------------------------------------------------------------------------------- parse
@@ -456,20 +464,43 @@ _PARSED_SCHEMA = pa.schema([f for f in POSITION_SCHEMA if f.name != "zone"])
 
 
 def _floats(values: tuple[Any, ...]) -> np.ndarray[Any, np.dtype[np.float64]]:
-    """Numbers as float64, None as NaN; anything that is not a number becomes NaN too."""
+    """Numbers as float64; None, true/false and anything else that is not a number become NaN."""
+    numbers = [None if isinstance(v, bool) else v for v in values]
     try:
-        return np.array(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=np.float64)
+        return np.array(numbers, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        return pd.to_numeric(pd.Series(numbers, dtype=object), errors="coerce").to_numpy(dtype=np.float64)
 
 
 def _float_column(values: tuple[Any, ...]) -> pa.Array:
     """Numbers as an Arrow float64 array, missing values as nulls (never NaN); anything that is not
-    a number is missing too. Arrow converts a tuple of Python numbers faster than numpy does."""
+    a number is missing too, true and false included (Arrow would read them as 1 and 0). Arrow
+    converts a tuple of Python numbers faster than numpy does; the type check only runs when the
+    column holds a 0 or a 1, the only values a true or false could have become."""
     try:
-        return pa.array(values, type=pa.float64())
+        arr = pa.array(values, type=pa.float64())
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
         return pa.array(_floats(values), type=pa.float64(), from_pandas=True)  # NaN -> null
+    if pc.any(pc.is_in(arr, _ZERO_ONE)).as_py() and bool in set(map(type, values)):
+        return pa.array(_floats(values), type=pa.float64(), from_pandas=True)
+    return arr
+
+
+_ZERO_ONE = pa.array([0.0, 1.0])
+_TRUE_TEXT = frozenset({"true", "1"})
+_FALSE_TEXT = frozenset({"false", "0"})
+
+
+def _flag(v: Any) -> bool | None:
+    """A true/false field as OpenSky sends it (JSON true/false), or as 0/1 or their text; else None."""
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int | float) and v in (0, 1):
+        return bool(v)
+    if isinstance(v, str):
+        text = v.strip().lower()
+        return True if text in _TRUE_TEXT else False if text in _FALSE_TEXT else None
+    return None
 
 
 def _nan_filled(arr: pa.Array) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -493,6 +524,18 @@ def _smallint(v: Any) -> int | None:
     if isinstance(v, bool) or not isinstance(v, int | float) or v != v or not -32768 <= v <= 32767:
         return None
     return int(v) if float(v).is_integer() else None
+
+
+def _as_seconds(values: np.ndarray[Any, np.dtype[np.float64]], what: str) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """Unix times with any sent in milliseconds (1e11 to 1e14: years 1973 to 5138 in ms, never
+    plausible in seconds) read as such, and a warning saying how many."""
+    with np.errstate(invalid="ignore"):
+        millis = (values >= 1e11) & (values < 1e14)
+    n = int(millis.sum())
+    if n:
+        log.warning("%d %s values looked like milliseconds and were read as such", n, what)
+        values = np.where(millis, values / 1000.0, values)
+    return values
 
 
 def _times(seconds: np.ndarray[Any, np.dtype[np.float64]]) -> pa.Array:
@@ -588,10 +631,21 @@ def _parse_states(doc: Any, stale_after_s: int) -> ParsedStates:
         log.warning("skipped %d malformed state rows of %d", malformed, len(states))
     t = float(raw_time)
     floats = {i: _float_column(cols[i]) for i in (3, 4, 5, 6, 7, 9, 10, 11, 13)}
-    time_position = _nan_filled(floats[3])
+    time_position = _as_seconds(_nan_filled(floats[3]), "time_position")
+    last_contact = _as_seconds(_nan_filled(floats[4]), "last_contact")
     lon, lat = _nan_filled(floats[5]), _nan_filled(floats[6])
+    on_ground = _column(cols[8], pa.bool_(), _flag)
     with np.errstate(invalid="ignore"):
-        stale = np.isnan(time_position) | (t - time_position > stale_after_s) | np.isnan(lon) | np.isnan(lat)
+        ahead = time_position - t > POSITION_AHEAD_S  # a position from the future is not a position
+        unsure = np.asarray(on_ground.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        stale = np.isnan(time_position) | (t - time_position > stale_after_s) | ahead | np.isnan(lon) | np.isnan(lat)
+    for n, why in (
+        (int(ahead.sum()), "a position time ahead of the reply's"),
+        (int((unsure & ~stale).sum()), "no readable on_ground"),
+    ):
+        if n:
+            log.warning("%d positions have %s: flagged stale, not counted as airborne", n, why)
+    stale |= unsure
     # sensors: a list of receiver ids, or null; anything else (0, [], "") is treated as null
     sensors = (
         pa.array([json.dumps(v) if isinstance(v, list) and v else None for v in cols[12]], type=pa.string())
@@ -603,18 +657,18 @@ def _parse_states(doc: Any, stale_after_s: int) -> ParsedStates:
         "callsign": _trimmed_or_null(_column(cols[1], pa.string(), _text)),
         "origin_country": pc.fill_null(_column(cols[2], pa.string(), _text), ""),
         "time_position": _times(time_position),
-        "last_contact": _times(_nan_filled(floats[4])),
+        "last_contact": _times(last_contact),
         "longitude": floats[5],
         "latitude": floats[6],
         "baro_altitude_m": floats[7],
-        "on_ground": _column(cols[8], pa.bool_(), lambda v: v if isinstance(v, bool) else None),
+        "on_ground": on_ground,
         "velocity_mps": floats[9],
         "true_track_deg": floats[10],
         "vertical_rate_mps": floats[11],
         "sensors": sensors,
         "geo_altitude_m": floats[13],
         "squawk": _column(cols[14], pa.string(), lambda v: None if v is None else str(v)),
-        "spi": _column(cols[15], pa.bool_(), lambda v: v if isinstance(v, bool) else None),
+        "spi": _column(cols[15], pa.bool_(), _flag),
         "position_source": _column(cols[16], pa.int16(), _smallint),
         "category": _column(cols[17], pa.int16(), _smallint),
         "stale": pa.array(stale),

@@ -19,13 +19,18 @@ held in :class:`Secret`, whose repr never shows the value.
 
 from __future__ import annotations
 
+import base64
+import functools
+import html
 import json
 import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus, urlsplit
 
 from monitor.errors import ConfigError
 
@@ -47,6 +52,8 @@ ACCOUNT_TYPES = ("auto", "anonymous", "standard", "feeder")
 CHANNELS = ("log", "jsonl", "webhook", "email")
 WEBHOOK_FORMATS = ("json", "slack", "discord", "ntfy")
 SMTP_SECURITY = ("starttls", "tls", "none")
+REDACTED = "<redacted>"
+MIN_SECRET_LEN = 4  # shorter values would garble every message they were removed from
 
 
 class Secret:
@@ -93,6 +100,13 @@ def _url(v: Any) -> str:
     s = _str(v).rstrip("/")
     if not s.startswith(("http://", "https://")):
         raise ValueError(f"expected an http(s) URL, got {s!r}")
+    try:
+        parts = urlsplit(s)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number in 0-65535)
+    except ValueError as exc:
+        raise ValueError(f"expected an http(s) URL ({exc}), got {s!r}") from None
+    if not parts.hostname or any(c.isspace() for c in s):
+        raise ValueError(f"expected an http(s) URL with a host name, got {s!r}")
     return s
 
 
@@ -307,7 +321,7 @@ SPECS: tuple[Spec, ...] = (
         _path,
         "Events to compare around (`vzmon events`, `vzmon report --event`).",
         is_path=True,
-        shown_default="`events.toml` beside the settings file, else the checkout's `config/events.toml`",
+        shown_default="`events.toml` beside the settings file, else the shipped `config/events.toml`",
     ),
     Spec("report.window_days", 7.0, _float_range(0.25, 120), "Days on each side of an event, before cuts."),
     Spec(
@@ -486,6 +500,47 @@ class Settings:
             return "anonymous"
         return "standard" if self.opensky_account == "auto" else self.opensky_account
 
+    @functools.cached_property
+    def _redactions(self) -> tuple[str, ...]:
+        """Every configured secret in the forms a server or library may echo it: as is, URL-encoded,
+        form-encoded, JSON-escaped, HTML-escaped, base64 (SMTP AUTH, HTTP Basic); longest first."""
+        values = [
+            s.reveal() if isinstance(s, Secret) else s
+            for s in (
+                self.opensky_client_id,
+                self.opensky_client_secret,
+                self.alerts_smtp_password,
+                self.alerts_webhook_url,
+            )
+            if s
+        ]
+        if self.alerts_webhook_url is not None:  # Slack, Discord and ntfy put the token in the path
+            parts = urlsplit(self.alerts_webhook_url.reveal())
+            values += [parts.path.strip("/"), parts.query, parts.password or ""]
+        forms: set[str] = set()
+        for value in values:
+            if len(value) < MIN_SECRET_LEN:
+                continue
+            raw = value.encode("utf-8")
+            forms.update({value, quote(value, safe=""), quote_plus(value), html.escape(value)})
+            forms.update({json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]})
+            forms.add(base64.b64encode(raw).decode("ascii"))
+        if self.alerts_smtp_password is not None and self.alerts_smtp_user:
+            user, password = self.alerts_smtp_user.encode("utf-8"), self.alerts_smtp_password.reveal().encode("utf-8")
+            forms.add(base64.b64encode(b"\0" + user + b"\0" + password).decode("ascii"))  # AUTH PLAIN
+        if self.opensky_client_id and self.opensky_client_secret is not None:
+            pair = f"{self.opensky_client_id}:{self.opensky_client_secret.reveal()}".encode()
+            forms.add(base64.b64encode(pair).decode("ascii"))  # HTTP Basic
+        return tuple(sorted((f for f in forms if len(f) >= MIN_SECRET_LEN), key=len, reverse=True))
+
+    def redact(self, text: str) -> str:
+        """``text`` with every configured secret (in every form of :attr:`_redactions`) replaced by
+        ``<redacted>``. Every message, log line and stored error passes through this."""
+        for secret in self._redactions:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text
+
     @property
     def charts_dir(self) -> Path:
         return self.store_outputs_dir / "charts"
@@ -496,7 +551,19 @@ class Settings:
 
     @property
     def lock_path(self) -> Path:
-        return self.store_db.with_name(self.store_db.name + ".lock")
+        """The store's lock file, beside the store's real path: two paths to one store (a symlink)
+        share one lock."""
+        real = Path(os.path.realpath(self.store_db))
+        return real.with_name(real.name + ".lock")
+
+
+def default_events_file() -> Path:
+    """The events shipped with vzmon: the checkout's ``config/events.toml``, or the copy installed
+    with the package (``monitor.config``) when vzmon runs from a wheel."""
+    checkout = PROJECT_ROOT / "config" / "events.toml"
+    if checkout.is_file():
+        return checkout
+    return Path(str(resources.files("monitor.config").joinpath("events.toml")))
 
 
 def _find_config(flag: str | Path | None, env: Mapping[str, str]) -> Path | None:
@@ -595,6 +662,11 @@ def load_settings(
         values[spec.field] = value
 
     outputs = values["store_outputs_dir"] or _default_outputs()
+    if outputs.exists() and not outputs.is_dir():
+        raise ConfigError(
+            f"store.outputs_dir (VZMON_OUTPUTS) is {outputs}, which is a file; set it to a folder",
+            key="store.outputs_dir",
+        )
     values["store_outputs_dir"] = outputs
     values["store_db"] = values["store_db"] or outputs / "monitor.sqlite"
     values["demo_db"] = values["demo_db"] or outputs / "demo" / "demo.sqlite"
@@ -614,7 +686,7 @@ def load_settings(
                 raise ConfigError(f"alerts.channels has email but {name} is empty; set it", key=name)
     if values["events_file"] is None:
         beside = config_path.parent / "events.toml" if config_path else None
-        values["events_file"] = beside if beside and beside.is_file() else PROJECT_ROOT / "config" / "events.toml"
+        values["events_file"] = beside if beside and beside.is_file() else default_events_file()
 
     client_id, secret = values.pop("opensky_client_id"), values.pop("opensky_client_secret")
     if values["opensky_credentials"] is not None and not (client_id or secret):

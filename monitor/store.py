@@ -47,7 +47,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from geo.zoneset import ZoneSet
-from monitor.errors import StoreError
+from monitor import __version__
+from monitor.errors import NotAStore, StoreError
+from monitor.outputs import describe_os_error, free_bytes
 from monitor.schema import POSITION_SCHEMA, SNAPSHOT_STATUSES, positions_frame
 
 __all__ = [
@@ -80,6 +82,19 @@ def from_epoch(s: int | float | None) -> datetime | None:
 
 
 BLOCK_FORMAT = "arrow-batch+zstd/1"  # see encode_block
+# SQLite's application_id header field (PRAGMA application_id): "VZMN". A file with another id is
+# another application's; stores made before it was set have 0 and are recognised by their tables.
+APPLICATION_ID = 0x565A4D4E
+_OWN_TABLES = frozenset({"schema_migrations", "zone_sets", "snapshots", "position_blocks", "zone_counts"})
+_SQLITE_IOERR, _SQLITE_FULL, _SQLITE_NOTADB = 10, 13, 26  # primary result codes
+
+
+def _primary(exc: sqlite3.Error) -> int | None:
+    """SQLite's primary result code of ``exc`` (the low byte of the extended code)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
+
+
 _ZSTD = pa.Codec("zstd", compression_level=2)  # level 3 is 25 % slower for 1 % less space
 _STATUS_LIST = ", ".join(f"'{s}'" for s in SNAPSHOT_STATUSES)
 
@@ -166,6 +181,22 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_due ON deliveries(status, next_attempt_at);
 """,
     ),
+    (
+        3,
+        "store identity, block formats and the vzmon that wrote each schema version",
+        f"""
+CREATE TABLE store_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE block_formats (
+    format TEXT PRIMARY KEY,
+    since_version TEXT NOT NULL
+);
+INSERT INTO block_formats (format, since_version) VALUES ('{BLOCK_FORMAT}', '0.1.0');
+PRAGMA application_id = {APPLICATION_ID}
+""",
+    ),
 )
 
 
@@ -236,6 +267,7 @@ def encode_block(positions: pa.Table | pd.DataFrame, unique: bool = False) -> tu
 
 
 def decode_block(data: bytes) -> pa.Table:
+    """The positions of one block written by :func:`encode_block` (format ``BLOCK_FORMAT``)."""
     size = int.from_bytes(data[:8], "little")
     raw = _ZSTD.decompress(data[8:], decompressed_size=size)
     return pa.Table.from_batches([pa.ipc.read_record_batch(raw, POSITION_SCHEMA)])
@@ -250,28 +282,116 @@ def _with_snapshot(table: pa.Table, snapshot_id: int, api_time: int) -> pa.Table
 class Store:
     """The SQLite store at ``path`` (``":memory:"`` for a private in-memory store).
 
-    Opening creates the parent folder and applies pending migrations. Raises :class:`StoreError`
-    naming the path and the setting to change when the file cannot be opened or written.
+    ``Store(path)`` creates the store (and its folder) if it does not exist; read-only commands use
+    :meth:`open_existing`, which never creates anything. Before anything is changed, the file is
+    checked to be a vzmon store this version can read; then pending migrations are applied.
+
+    Raises :class:`NotAStore` (no store at ``path`` for :meth:`open_existing`; another
+    application's SQLite file; not SQLite at all; a store written by a newer vzmon) and
+    :class:`StoreError` (cannot be opened or written), each naming the path and the fix.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True, redact: Callable[[str], str] = str) -> None:
         self.path = path if path == ":memory:" else Path(path)
+        self._redact = redact  # every error text is stored through this (``Settings.redact``)
+        self._zone_set_ids: dict[str, int] = {}
+        self._formats_checked: set[str] = {BLOCK_FORMAT}
+        self._create = create
+        if isinstance(self.path, Path):
+            self._check_path(create)
         try:
             if isinstance(self.path, Path):
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+                if create:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                mode = "rwc" if create else "rw"
+                self._conn = sqlite3.connect(
+                    f"{self.path.absolute().as_uri()}?mode={mode}", timeout=30.0, isolation_level=None, uri=True
+                )
+            else:
+                self._conn = sqlite3.connect(":memory:", isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(
+                f"cannot open the store {self.path}: {exc}; set VZMON_DB (or store.db) to a writable file",
+                path=self.path,
+            ) from None
+        try:
+            self._identify()
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._conn.execute("PRAGMA busy_timeout = 30000")
             if isinstance(self.path, Path):
                 self._conn.execute("PRAGMA journal_mode = WAL")
                 self._conn.execute("PRAGMA synchronous = FULL")
             self._migrate()
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(
-                f"cannot open the store {self.path}: {exc}; set VZMON_DB (or store.db) to a writable file",
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise self._error("open", exc) from None
+        except BaseException:
+            self._conn.close()
+            raise
+
+    @classmethod
+    def open_existing(cls, path: str | Path, redact: Callable[[str], str] = str) -> Store:
+        """The store at ``path``, never creating one: for commands that only read."""
+        return cls(path, create=False, redact=redact)
+
+    def _check_path(self, create: bool) -> None:
+        path = self.path
+        if not isinstance(path, Path):
+            return
+        if path.is_dir():
+            raise NotAStore(
+                f"{path} is a folder, not a store; set VZMON_DB (store.db, --db) to a file such as "
+                f"{path / 'monitor.sqlite'}",
+                path=path,
+            )
+        if not create and not path.exists():
+            raise NotAStore(
+                f"no store at {path}; `vzmon collect` creates one there, or point VZMON_DB (store.db, --db) "
+                "at an existing store",
+                path=path,
+            )
+
+    def _identify(self) -> None:
+        """Refuse, before changing anything, a file that is not a vzmon store (read-only checks)."""
+        try:
+            app_id = int(self._conn.execute("PRAGMA application_id").fetchone()[0])
+            tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as exc:
+            if _primary(exc) != _SQLITE_NOTADB:
+                raise
+            raise NotAStore(
+                f"{self.path} is not an SQLite database ({exc}); nothing was changed: point VZMON_DB (store.db, "
+                "--db) at a vzmon store, or at a new file",
                 path=self.path,
             ) from None
-        self._zone_set_ids: dict[str, int] = {}
+        if not tables and not self._create:
+            raise NotAStore(
+                f"{self.path} is an empty database, not a vzmon store yet; `vzmon collect` makes it one, or point "
+                "VZMON_DB (store.db, --db) at an existing store",
+                path=self.path,
+            )
+        if app_id == APPLICATION_ID or not tables or (app_id == 0 and tables >= _OWN_TABLES):
+            return
+        shown = ", ".join(sorted(tables)[:6]) + (", ..." if len(tables) > 6 else "")
+        owner = f" (application id {app_id:#x})" if app_id else ""
+        raise NotAStore(
+            f"{self.path} is not a vzmon store: it is another application's SQLite file{owner} with tables "
+            f"{shown}; nothing was changed: point VZMON_DB (store.db, --db) at a vzmon store, or at a new file",
+            path=self.path,
+        )
+
+    def _error(self, doing: str, exc: sqlite3.Error) -> StoreError:
+        """The one-line error for a failed SQLite call: the disk is full, or what SQLite said."""
+        where = self.path if isinstance(self.path, Path) else Path(".")
+        free = free_bytes(where)
+        # SQLite says FULL when a write came up short, and only "disk I/O error" when the disk was
+        # full as it grew the WAL index (-shm): then the free space tells
+        if _primary(exc) == _SQLITE_FULL or (_primary(exc) == _SQLITE_IOERR and free is not None and free < 2**20):
+            message = describe_os_error(
+                OSError(28, "No space left on device"), where, "set VZMON_DB (store.db) to a store on another disk"
+            )
+            return StoreError(f"cannot {doing} the store: {message}; nothing stored before was lost", path=self.path)
+        return StoreError(f"cannot {doing} the store {self.path}: {exc}", path=self.path)
 
     # -- lifecycle
 
@@ -288,16 +408,19 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction. SQLite may have rolled back already (a full disk does that): the
+        rollback here only runs while a transaction is still open, so the real cause is reported."""
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
+                self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot write the store {self.path}: {exc}", path=self.path) from None
+            raise self._error("write", exc) from None
 
     def _migrate(self) -> None:
         self._conn.execute(
@@ -308,25 +431,51 @@ class Store:
         newest = max(done, default=0)
         known = max(v for v, _, _ in MIGRATIONS)
         if newest > known:
-            raise sqlite3.DatabaseError(f"store schema version {newest} is newer than this vzmon ({known}); upgrade")
+            by = self._meta(f"schema_{newest}_by")
+            raise NotAStore(
+                f"the store {self.path} has schema version {newest}, written by "
+                f"{f'vzmon {by}' if by else 'a newer vzmon'}; this is vzmon {__version__} (schema {known}): "
+                f"upgrade vzmon{f' to {by} or later' if by else ''}",
+                path=self.path,
+            )
         for version, name, sql in MIGRATIONS:
             if version in done:
                 continue
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
+            with self._transaction() as conn:
                 for statement in sql.split(";\n"):
                     if statement.strip():
-                        self._conn.execute(statement)
-                self._conn.execute(
+                        conn.execute(statement)
+                conn.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                     (version, name, to_epoch(datetime.now(UTC))),
                 )
-                self._conn.execute(f"PRAGMA user_version = {int(version)}")
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+                conn.execute(f"PRAGMA user_version = {int(version)}")
+                if version >= 3:
+                    conn.execute(
+                        "INSERT OR REPLACE INTO store_meta (key, value) VALUES (?, ?)",
+                        (f"schema_{version}_by", __version__),
+                    )
             log.info("store %s: applied migration %d (%s)", self.path, version, name)
+
+    def _meta(self, key: str) -> str | None:
+        try:
+            row = self._conn.execute("SELECT value FROM store_meta WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            return None
+        return str(row[0]) if row else None
+
+    def _check_format(self, fmt: str, snapshot_id: int) -> None:
+        """Refuse a position block in a format this vzmon cannot decode, naming the vzmon that can."""
+        if fmt in self._formats_checked:
+            return
+        row = self.query("SELECT since_version FROM block_formats WHERE format = ?", (fmt,))
+        since = row[0][0] if row else None
+        raise NotAStore(
+            f"the store {self.path} holds positions in format {fmt!r} (snapshot {snapshot_id}), which this vzmon "
+            f"{__version__} cannot read; "
+            + (f"vzmon {since} or later reads it: upgrade vzmon" if since else "a newer vzmon wrote it: upgrade vzmon"),
+            path=self.path,
+        )
 
     # -- writing
 
@@ -362,6 +511,8 @@ class Store:
         row = asdict(poll)
         for key in ("requested_at", "api_time", "retry_at"):
             row[key] = to_epoch(row[key])
+        if row["error"] is not None:
+            row["error"] = self._redact(row["error"])
         row["zone_set_id"] = zone_set_id
         with self._transaction() as conn:
             duplicate_of = None
@@ -418,6 +569,21 @@ class Store:
         except (sqlite3.Error, pd.errors.DatabaseError) as exc:
             raise StoreError(f"cannot read the store {self.path}: {exc}", path=self.path) from None
 
+    def iter_frames(self, sql: str, params: Sequence[Any] = (), chunk_rows: int = 100_000) -> Iterator[pd.DataFrame]:
+        """The rows of ``sql`` as DataFrames of up to ``chunk_rows`` rows (bounded memory); at least one,
+        empty with the query's columns when there are no rows."""
+        try:
+            cur = self._conn.execute(sql, list(params))
+            columns = [d[0] for d in cur.description]
+            first = True
+            while rows := cur.fetchmany(chunk_rows):
+                first = False
+                yield pd.DataFrame.from_records(rows, columns=columns)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read the store {self.path}: {exc}", path=self.path) from None
+        if first:
+            yield pd.DataFrame(columns=columns)
+
     def iter_positions(
         self,
         start: datetime | None = None,
@@ -438,7 +604,8 @@ class Store:
         if unknown:
             raise ValueError(f"unknown position columns: {sorted(unknown)}")
         batch: list[pa.Table] = []
-        for sid, t, data in self._block_rows(start, end, statuses):
+        for sid, t, fmt, data in self._block_rows(start, end, statuses):
+            self._check_format(fmt, sid)
             batch.append(_with_snapshot(decode_block(data).select(wanted), sid, t))
             if len(batch) >= batch_blocks:
                 yield pa.concat_tables(batch)
@@ -482,9 +649,9 @@ class Store:
         return positions_frame(pa.concat_tables(tables))
 
     def _block_rows(self, start: datetime | None, end: datetime | None, statuses: Sequence[str]) -> sqlite3.Cursor:
-        """Cursor over (snapshot id, API time, block) in time order; rows are fetched lazily."""
+        """Cursor over (snapshot id, API time, block format, block) in time order; rows are fetched lazily."""
         sql = (
-            "SELECT s.id, s.api_time, b.data FROM snapshots s JOIN position_blocks b ON b.snapshot_id = s.id "
+            "SELECT s.id, s.api_time, b.format, b.data FROM snapshots s JOIN position_blocks b ON b.snapshot_id = s.id "
             f"WHERE s.status IN ({', '.join('?' * len(statuses))})"
         )
         params: list[Any] = list(statuses)
@@ -601,7 +768,13 @@ class Store:
                 conn.execute(
                     "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
                     "WHERE alert_id = ? AND channel = ?",
-                    ("pending" if retry_at else "failed", error, to_epoch(retry_at or now), alert_id, channel),
+                    (
+                        "pending" if retry_at else "failed",
+                        None if error is None else self._redact(error),
+                        to_epoch(retry_at or now),
+                        alert_id,
+                        channel,
+                    ),
                 )
 
     def alert_history(self) -> pd.DataFrame:

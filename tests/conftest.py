@@ -6,7 +6,10 @@ dataset) is optional; tests that read it skip cleanly when it is absent.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -38,6 +41,41 @@ def shared_file(*parts: str) -> Path:
     if not path.is_file():
         pytest.skip(f"{path} not present (../shared is optional)")
     return path
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """One small demo run (30-minute polls) shared by the tests that need a filled store (read only!)."""
+    out = tmp_path_factory.mktemp("outputs")
+    mp = pytest.MonkeyPatch()
+    for name in list(os.environ):
+        if name.startswith(("VZMON_", "OPENSKY_")):
+            mp.delenv(name)
+    mp.setenv("VZMON_CONFIG", os.devnull)
+    mp.setenv("VZMON_OUTPUTS", str(out))
+    from monitor.cli import EXIT_OK, main
+
+    assert main(["demo", "--interval", "1800"]) == EXIT_OK
+    mp.undo()
+    return out
+
+
+@pytest.fixture(scope="session")
+def filled_store(tmp_path_factory) -> Path:
+    """A store of November 2025 with ~500,000 positions (10-minute snapshots of ~120 aircraft), built
+    with the benchmarks' generator in the store's own format; for tests that need long-running work."""
+    from benchmarks.bench_report import build_store
+
+    path = tmp_path_factory.mktemp("filled") / "monitor.sqlite"
+    build_store(path, days=30, interval_s=600, scale=6.0, start=datetime(2025, 11, 1, tzinfo=UTC), quiet=True)
+    return path
+
+
+@pytest.fixture
+def demo_env(demo, monkeypatch):
+    monkeypatch.setenv("VZMON_OUTPUTS", str(demo))
+    monkeypatch.setenv("VZMON_DB", str(demo / "demo" / "demo.sqlite"))
+    return demo
 
 
 @pytest.fixture(scope="session")
@@ -111,3 +149,68 @@ def _restore_logging():
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+def _mount_tmpfs(target: Path, options: str) -> bool:
+    """Mount a real tmpfs at ``target`` (needs root, as in CI); False where this machine cannot."""
+    target.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        return False
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "vzmon-test", str(target)], capture_output=True)
+    return done.returncode == 0
+
+
+class SmallDisk:
+    """A real small file system at ``path``; :meth:`fill` writes a file there until it is full."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __truediv__(self, name: str) -> Path:
+        return self.path / name
+
+    def fill(self, name: str = "filler") -> Path:
+        filler = self.path / name
+        with contextlib.suppress(OSError), filler.open("wb") as fh:
+            while True:
+                fh.write(b"\0" * 4096)
+                fh.flush()
+        return filler
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A real 32 MB file system (tmpfs) at ``tmp_path/disk``; skipped where mounting is not allowed."""
+    disk = tmp_path / "disk"
+    if not _mount_tmpfs(disk, "size=32m"):
+        pytest.skip("mounting a small tmpfs needs root")
+    try:
+        yield SmallDisk(disk)
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+@pytest.fixture
+def unwritable_dir(tmp_path: Path):
+    """A folder nobody can write to, not even root: a read-only tmpfs when running as root, else a
+    folder without write permission."""
+    folder = tmp_path / "read-only"
+    if os.geteuid() == 0:
+        if not _mount_tmpfs(folder, "ro,size=64k"):
+            pytest.skip("cannot make a folder read-only for root here")
+    else:
+        folder.mkdir()
+        folder.chmod(0o555)
+    try:
+        try:
+            (folder / "probe").write_text("x")
+        except OSError:
+            pass
+        else:
+            pytest.skip(f"{folder} is still writable here")
+        yield folder
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["umount", "-l", str(folder)], check=False)
+        else:
+            folder.chmod(0o755)

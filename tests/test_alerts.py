@@ -668,6 +668,7 @@ def test_listing_alerts_works_while_watch_holds_the_lock(alert_env, opensky_env,
     import filelock
 
     settings = load_settings()
+    Store(settings.store_db).close()  # `watch` made the store
     with filelock.FileLock(str(settings.lock_path)):
         assert main(["alerts"]) == EXIT_OK
         assert main(["alerts", "send", "--dry-run"]) == EXIT_OK

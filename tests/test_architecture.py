@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-VOCABULARY = {"errors", "schema", "settings"}
+VOCABULARY = {"errors", "schema", "settings", "outputs"}
 # Steps in flow order: a module may import vocabulary and modules of a lower rank only.
 RANK = {
     "airlines": 1,

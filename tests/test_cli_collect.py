@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from urllib.parse import quote, quote_plus, urlencode
 
 import filelock
 import pytest
@@ -147,8 +148,9 @@ def test_unexpected_error_is_one_line_without_debug_and_a_traceback_with_it(open
     assert main(["collect"]) == EXIT_FAILED
     err = capsys.readouterr().err
     assert "unexpected error: RuntimeError: bug in a step" in err and "--debug" in err and "Traceback" not in err
-    with pytest.raises(RuntimeError):
-        main(["--debug", "collect"])
+    assert main(["--debug", "collect"]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "RuntimeError: bug in a step" in err
 
 
 @pytest.mark.parametrize(
@@ -230,7 +232,8 @@ def test_a_server_that_drips_its_answer_is_given_up_at_the_poll_budget(opensky_e
     ],
 )
 def test_odd_values_in_a_reply_are_read_not_fatal(opensky_env, fake_opensky, states_payload, capsys, change, status):
-    doc = {"time": fake_opensky.doc["time"], "states": change(fake_opensky.doc["states"])}
+    live = fake_opensky.states_reply({}, authenticated=False)[1]  # the fixture as it would be served now
+    doc = {"time": live["time"], "states": change(live["states"])}
     fake_opensky.faults.append(Fault(doc=doc))
     assert main(["collect"]) == EXIT_OK
     assert _snapshots(opensky_env)[0][0] == status
@@ -305,3 +308,142 @@ def test_a_stop_during_a_retry_backoff_ends_watch_at_once(opensky_env, fake_open
     assert polls == 1 and time.monotonic() - started < 20  # not 30 + 60 + 60 s of backoff
     assert len(fake_opensky.states_requests()) == 1
     assert _snapshots(opensky_env)[0][0] == "error"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["status"],
+        ["alerts"],
+        ["alerts", "send"],
+        ["report", "--event", "trump-post-airspace-closed"],
+        ["export", "counts"],
+        ["export", "positions", "--format", "parquet"],
+    ],
+)
+def test_read_only_commands_never_create_a_store(tmp_path, monkeypatch, capsys, argv):
+    typo = tmp_path / "outptus" / "monitor.sqlite"
+    monkeypatch.setenv("VZMON_DB", str(typo))
+    assert main(argv) == EXIT_USAGE
+    err = capsys.readouterr().err.strip()
+    assert f"no store at {typo}" in err and "vzmon collect" in err and err.count("\n") == 0
+    assert not typo.parent.exists()
+
+
+def test_events_never_touches_a_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("VZMON_DB", str(tmp_path / "none" / "monitor.sqlite"))
+    assert main(["events"]) == EXIT_OK
+    assert not (tmp_path / "none").exists()
+
+
+def test_collect_refuses_another_applications_database_exit_2(opensky_env, fake_opensky, tmp_path, capsys):
+    other = opensky_env.parent / "other.sqlite"
+    other.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE photos (id INTEGER PRIMARY KEY)")
+    conn.close()
+    before = other.read_bytes()
+    assert main(["--db", str(other), "collect"]) == EXIT_USAGE
+    assert "not a vzmon store" in capsys.readouterr().err
+    assert other.read_bytes() == before and not other.with_name("other.sqlite-wal").exists()
+
+
+def test_two_paths_to_one_store_share_one_lock(opensky_env, fake_opensky, tmp_path, monkeypatch, capsys):
+    """A symlink to the store is the same store: a run through it must wait for the lock too."""
+    assert main(["collect"]) == EXIT_OK
+    link = tmp_path / "link.sqlite"
+    link.symlink_to(opensky_env)
+    from monitor.settings import load_settings
+
+    with filelock.FileLock(str(load_settings().lock_path)):
+        monkeypatch.setenv("VZMON_DB", str(link))
+        assert main(["collect"]) == EXIT_LOCKED
+    assert "another vzmon run holds the lock" in capsys.readouterr().err
+    assert len(_snapshots(opensky_env)) == 1
+
+
+def test_collect_on_a_full_disk_says_so_and_loses_nothing(opensky_env, fake_opensky, small_disk, monkeypatch, capsys):
+    db = small_disk / "monitor.sqlite"
+    monkeypatch.setenv("VZMON_DB", str(db))
+    monkeypatch.setenv("VZMON_ALERTS_ENABLED", "false")
+    assert main(["collect"]) == EXIT_OK
+    filler = small_disk.fill()
+    codes = [main(["collect"]) for _ in range(4)]  # the WAL may still take a poll or two
+    assert codes[-1] == EXIT_FAILED
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"no space left on the disk holding {db}" in err and "VZMON_DB" in err and "rollback" not in err
+    filler.unlink()
+    kept = _snapshots(db)
+    assert len(kept) == 1 + codes.count(EXIT_OK) and kept[0][0] == "ok"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("offset_s", "why"),
+    [
+        (200 * 365 * 86400, "ahead of this machine's clock"),
+        (-3 * 365 * 86400, "older than this machine's clock"),
+        (-7200, "older than"),
+    ],
+)
+def test_a_reply_time_that_cannot_be_now_is_a_recorded_gap(opensky_env, fake_opensky, capsys, offset_s, why):
+    live = fake_opensky.states_reply({}, authenticated=False)[1]
+    fake_opensky.faults.append(Fault(doc={"time": live["time"] + offset_s, "states": live["states"]}))
+    assert main(["collect"]) == EXIT_TEMPFAIL
+    assert why in capsys.readouterr().err
+    status, http, _, error = _snapshots(opensky_env)[0]
+    assert (status, http) == ("error", 200) and why in error
+    assert main(["status", "--json"]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["last_ok"]["api_time"] is None  # never "age 0 s"
+
+
+def test_a_huge_credits_header_does_not_cost_the_poll(opensky_env, fake_opensky, capsys):
+    live = fake_opensky.states_reply({}, authenticated=False)[1]
+    fake_opensky.faults.append(Fault(doc=live, headers={"X-Rate-Limit-Remaining": str(2**63)}))
+    assert main(["collect"]) == EXIT_OK
+    with sqlite3.connect(opensky_env) as conn:
+        assert conn.execute("SELECT status, credits_remaining FROM snapshots").fetchall() == [("ok", None)]
+
+
+@pytest.mark.parametrize("variable", ["OPENSKY_API_URL", "OPENSKY_TOKEN_URL", "VZMON_WEBHOOK_URL"])
+@pytest.mark.parametrize("url", ["http://[::1/api", "https://", "http://host:99999/api", "http://exa mple.org/api"])
+def test_a_malformed_url_is_a_config_error_naming_the_setting(monkeypatch, capsys, variable, url):
+    monkeypatch.setenv(variable, url)
+    assert main(["plan"]) == EXIT_USAGE
+    err = capsys.readouterr().err.strip()
+    assert variable in err and err.count("\n") == 0
+    if variable == "VZMON_WEBHOOK_URL":
+        assert url not in err  # a secret is never echoed
+
+
+SECRET = "s3cr3t/v@lue+&=ñ"
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        lambda s: f"bad request: client_secret={s}",
+        lambda s: f"bad request: {urlencode({'grant_type': 'client_credentials', 'client_secret': s})}",
+        lambda s: f'{{"error": "invalid", "request": {{"client_secret": {json.dumps(s)}}}}}',
+        lambda s: f"<html><body>client_secret={quote(s, safe='')}</body></html>",
+    ],
+    ids=["raw", "form-encoded", "json", "url-encoded"],
+)
+@pytest.mark.parametrize("debug", [[], ["--debug"]], ids=["plain", "debug"])
+def test_a_server_echoing_the_secret_never_gets_it_printed_stored_or_exported(
+    opensky_env, fake_opensky, monkeypatch, capsys, tmp_path, echo, debug
+):
+    with_credentials(monkeypatch, secret=SECRET)
+    monkeypatch.setenv("VZMON_OPENSKY_RETRIES", "0")
+    fake_opensky.token_faults.append(Fault(status=500, body=echo(SECRET), content_type="text/plain"))
+    assert main([*debug, "collect"]) == EXIT_TEMPFAIL
+    out = tmp_path / "polls.csv"
+    assert main([*debug, "export", "polls", "--out", str(out)]) == EXIT_OK
+    assert main([*debug, "status"]) == EXIT_OK
+    captured = capsys.readouterr()
+    stored = "\n".join(str(row) for row in _snapshots(opensky_env))
+    everything = captured.out + captured.err + stored + out.read_text(encoding="utf-8")
+    assert "<redacted>" in stored
+    for form in (SECRET, quote(SECRET, safe=""), quote_plus(SECRET), json.dumps(SECRET)[1:-1]):
+        assert form not in everything, form

@@ -142,7 +142,7 @@ def test_sigkill_at_any_moment_leaves_a_sound_store_and_the_next_run_succeeds(ex
     """Kill collect at spread-out moments, and again the instant it starts writing its transaction."""
     db = tmp_path / "m.sqlite"
     wal = Path(f"{db}-wal")
-    ticks = itertools.count(1_764_424_800, 10)  # every request gets a new API time
+    ticks = itertools.count(int(time.time()) - 1800, 10)  # every request a new API time, all within the hour
     with FakeOpenSky(_big_doc(150_000), clock=lambda: float(next(ticks))) as server:
         env = _env(server, db)
         first = subprocess.run([str(exe), "collect"], env=env, capture_output=True, text=True, timeout=120)

@@ -121,3 +121,36 @@ def test_vzmon_events_with_a_bad_file_exits_2(tmp_path, monkeypatch, capsys):
     assert main(["events"]) == EXIT_USAGE
     err = capsys.readouterr().err
     assert "has no time zone" in err and err.count("\n") == 1
+
+
+def test_a_misspelt_events_table_is_refused_not_read_as_no_events(tmp_path):
+    path = _write(tmp_path, GOOD.replace("[[event]]", "[[events]]"))
+    with pytest.raises(ConfigError, match=r"unknown top-level key\(s\) events; each event is an \[\[event\]\] table"):
+        load_events(path)
+
+
+@pytest.mark.parametrize("when", ["9999-11-29T10:00:00Z", "0001-01-01T00:00:00Z", "1969-12-31T23:00:00Z"])
+def test_an_event_time_outside_1970_to_2099_is_refused_naming_the_event(tmp_path, when):
+    path = _write(tmp_path, GOOD.replace("time = 2025-11-29T10:00:00-04:00", f"time = {when}").replace(
+        "window = [2025-11-29T12:00:00Z, 2025-11-29T14:20:00Z]\n", ""
+    ))  # fmt: skip
+    with pytest.raises(ConfigError, match=r"event 'a': time .* is outside 1970–2099"):
+        load_events(path)
+
+
+def test_an_event_in_year_9999_is_exit_2_for_the_commands_that_read_events(tmp_path, monkeypatch, capsys):
+    path = _write(
+        tmp_path,
+        GOOD.replace("2025-11-29T12:00:00Z, 2025-11-29T14:20:00Z", "9999-01-01T00:00:00Z, 9999-01-02T00:00:00Z"),
+    )
+    monkeypatch.setenv("VZMON_EVENTS_FILE", str(path))
+    assert main(["events"]) == EXIT_USAGE
+    assert "outside 1970–2099" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["0001-01-01", "9999-12-31", "2200-01-01T00:00Z"])
+def test_report_dates_outside_1970_to_2099_are_usage_errors(capsys, value):
+    with pytest.raises(SystemExit) as info:
+        main(["report", "--event", "trump-post-airspace-closed", "--from", value])
+    assert info.value.code == EXIT_USAGE
+    assert "check the year" in capsys.readouterr().err

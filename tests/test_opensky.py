@@ -320,3 +320,74 @@ def test_parsed_dtypes_match_the_schema(states_payload):
         assert str(df[col.name].dtype) == col.pandas_dtype, col.name
     assert isinstance(df.index, pd.RangeIndex)
     assert np.issubdtype(df["latitude"].dtype, np.floating)
+
+
+# ------------------------------------------------------------------------------ impossible values
+
+
+def _row(states_payload, **fields):
+    """The fixture's first airborne, fresh state with some fields replaced (by state-vector index)."""
+    row = list(states_payload["states"][0])
+    for index, value in fields.items():
+        row[int(index.lstrip("f"))] = value
+    return row
+
+
+@pytest.mark.parametrize(("value", "expected"), [(1, True), (0, False), ("true", True), ("FALSE", False), ("1", True)])
+def test_on_ground_sent_as_a_number_or_text_is_read_as_true_or_false(states_payload, value, expected):
+    parsed = parse_states({"time": states_payload["time"], "states": [_row(states_payload, f8=value)]})
+    df = parsed.positions
+    assert df.loc[0, "on_ground"] == expected and not df.loc[0, "stale"]
+
+
+@pytest.mark.parametrize("value", ["maybe", 2, [], None])
+def test_an_unreadable_on_ground_is_flagged_never_counted_as_airborne(states_payload, value, zone_set):
+    from monitor.counts import count_by_zone
+
+    df = parse_states({"time": states_payload["time"], "states": [_row(states_payload, f8=value)]}).positions
+    assert bool(df.loc[0, "stale"]) and pd.isna(df.loc[0, "on_ground"])
+    df["zone"] = "SVZM"
+    counts = count_by_zone(df, zone_set.codes).set_index("zone")
+    assert counts.loc["SVZM", "airborne"] == 0 and counts.loc["SVZM", "stale"] == 1
+
+
+def test_position_times_in_milliseconds_are_read_as_milliseconds(states_payload):
+    t = states_payload["time"]
+    row = _row(states_payload, f3=(t - 2) * 1000, f4=(t - 1) * 1000)
+    df = parse_states({"time": t, "states": [row]}).positions
+    assert df.loc[0, "time_position"] == pd.Timestamp(t - 2, unit="s", tz="UTC") and not df.loc[0, "stale"]
+    assert df.loc[0, "last_contact"] == pd.Timestamp(t - 1, unit="s", tz="UTC")
+
+
+def test_a_position_time_from_the_future_is_flagged_stale(states_payload):
+    t = states_payload["time"]
+    df = parse_states({"time": t, "states": [_row(states_payload, f3=t + 3600)]}).positions
+    assert bool(df.loc[0, "stale"])
+
+
+@pytest.mark.parametrize("index", [5, 6, 7])
+def test_true_or_false_in_a_number_field_is_missing_not_one_or_zero(states_payload, index):
+    df = parse_states(
+        {"time": states_payload["time"], "states": [_row(states_payload, **{f"f{index}": True})]}
+    ).positions
+    column = {5: "longitude", 6: "latitude", 7: "baro_altitude_m"}[index]
+    assert pd.isna(df.loc[0, column])
+    assert bool(df.loc[0, "stale"]) or index == 7  # no position: stale
+
+
+@pytest.mark.parametrize("header", ["1e30", str(2**63), "-5", "nan", "inf", "12abc"])
+def test_an_absurd_credits_header_is_ignored_not_fatal(fake_opensky, header):
+    doc = fake_opensky.states_reply({}, authenticated=False)[1]
+    fake_opensky.faults.append(Fault(doc=doc, headers={"X-Rate-Limit-Remaining": header}))
+    with client(fake_opensky) as c:
+        reply = c.fetch_states(BOX)
+    assert reply.credits_remaining is None and reply.http_status == 200
+
+
+def test_an_anonymous_401_says_what_to_set(fake_opensky):
+    fake_opensky.faults.append(Fault(status=401, body="Unauthorized"))
+    with client(fake_opensky) as c, pytest.raises(AuthError) as info:
+        c.fetch_states(BOX)
+    message = str(info.value)
+    assert "anonymous call" in message and "OPENSKY_CLIENT_ID and OPENSKY_CLIENT_SECRET" in message
+    assert "https://opensky-network.org/my-opensky/account" in message

@@ -19,28 +19,6 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 REQUIRE_CHROMIUM = os.environ.get("CI_REQUIRE_CHROMIUM") == "1"  # .ci/run sets it: never skip there
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """One small demo run (30-minute polls) shared by the tests of this module."""
-    out = tmp_path_factory.mktemp("outputs")
-    mp = pytest.MonkeyPatch()
-    for name in list(os.environ):
-        if name.startswith(("VZMON_", "OPENSKY_")):
-            mp.delenv(name)
-    mp.setenv("VZMON_CONFIG", os.devnull)
-    mp.setenv("VZMON_OUTPUTS", str(out))
-    assert main(["demo", "--interval", "1800"]) == EXIT_OK
-    mp.undo()
-    return out
-
-
-@pytest.fixture
-def demo_env(demo, monkeypatch):
-    monkeypatch.setenv("VZMON_OUTPUTS", str(demo))
-    monkeypatch.setenv("VZMON_DB", str(demo / "demo" / "demo.sqlite"))
-    return demo
-
-
 def _report_dir(demo: Path) -> Path:
     return demo / "demo" / "reports" / "trump-post-airspace-closed"
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from geo.fence import fence_for
 from monitor.counts import count_by_zone
-from monitor.errors import StoreError
+from monitor.errors import NotAStore, StoreError
 from monitor.opensky import parse_states
 from monitor.schema import POSITION_COLUMNS
 from monitor.store import MIGRATIONS, PollRecord, Store
@@ -45,13 +46,111 @@ def test_reopening_applies_no_migration_twice(tmp_path):
         assert len(s.query("SELECT * FROM schema_migrations")) == len(MIGRATIONS)
 
 
-def test_store_from_a_newer_vzmon_is_refused(tmp_path):
+def test_store_from_a_newer_vzmon_is_refused_naming_the_vzmon_that_wrote_it(tmp_path):
     path = tmp_path / "s.sqlite"
     Store(path).close()
     with sqlite3.connect(path) as conn:
         conn.execute("INSERT INTO schema_migrations VALUES (999, 'future', 0)")
-    with pytest.raises(StoreError, match="newer than this vzmon"):
+    with pytest.raises(NotAStore, match="schema version 999, written by a newer vzmon"):
         Store(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO store_meta VALUES ('schema_999_by', '7.1.0')")
+    with pytest.raises(NotAStore, match=r"written by vzmon 7\.1\.0.*upgrade vzmon to 7\.1\.0 or later"):
+        Store(path)
+
+
+def _snapshot_of(path: Path) -> tuple[bytes, list[str]]:
+    return path.read_bytes(), sorted(p.name for p in path.parent.iterdir())
+
+
+def test_another_applications_sqlite_file_is_refused_and_left_unchanged(tmp_path):
+    path = tmp_path / "notes.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+        conn.execute("INSERT INTO notes (body) VALUES ('keep me')")
+    conn.close()
+    before = _snapshot_of(path)
+    for opener in (Store, Store.open_existing):
+        with pytest.raises(NotAStore, match=r"not a vzmon store.*tables notes; nothing was changed"):
+            opener(path)
+    assert _snapshot_of(path) == before  # no table added, not switched to WAL, no -wal/-shm files
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+def test_a_file_that_is_not_sqlite_is_refused_and_left_unchanged(tmp_path):
+    path = tmp_path / "monitor.sqlite"
+    path.write_text("my thesis, chapter 1\n" * 100, encoding="utf-8")
+    before = _snapshot_of(path)
+    with pytest.raises(NotAStore, match="is not an SQLite database"):
+        Store(path)
+    assert _snapshot_of(path) == before
+
+
+def test_opening_an_existing_store_never_creates_one(tmp_path):
+    path = tmp_path / "typo" / "monitor.sqlite"
+    with pytest.raises(NotAStore, match=r"no store at .*`vzmon collect` creates one"):
+        Store.open_existing(path)
+    assert not path.parent.exists()
+
+
+def test_a_new_store_is_marked_as_vzmon_s(store):
+    from monitor.store import APPLICATION_ID
+
+    assert store.query("PRAGMA application_id")[0][0] == APPLICATION_ID
+
+
+def test_a_store_made_before_the_mark_still_opens(tmp_path, states_payload, zone_set):
+    """Stores made by the first release have no application id and no migration 3: they open and upgrade."""
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+            "applied_at INTEGER NOT NULL)"
+        )
+        for version, name, sql in MIGRATIONS[:2]:
+            conn.executescript(sql)
+            conn.execute("INSERT INTO schema_migrations VALUES (?, ?, 0)", (version, name))
+    conn.close()
+    _, df, counts = _tagged(states_payload, zone_set)
+    with Store(path) as s:
+        s.record_poll(_ok(), df, counts)
+        assert len(s.read_positions()) == len(df)
+        assert [r[0] for r in s.query("SELECT version FROM schema_migrations")] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(("known", "expected"), [(True, r"vzmon 9\.9\.0 or later reads it"), (False, "a newer vzmon")])
+def test_positions_in_an_unknown_block_format_are_refused_naming_who_reads_them(
+    store, states_payload, zone_set, known, expected
+):
+    _, df, counts = _tagged(states_payload, zone_set)
+    store.record_poll(_ok(), df, counts)
+    store.query("UPDATE position_blocks SET format = 'parquet+zstd/9'")
+    if known:
+        store.query("INSERT INTO block_formats VALUES ('parquet+zstd/9', '9.9.0')")
+    with pytest.raises(NotAStore, match=rf"format 'parquet\+zstd/9' \(snapshot 1\).*{expected}"):
+        store.read_positions()
+
+
+def test_a_full_disk_is_named_and_nothing_stored_is_lost(small_disk, states_payload, zone_set):
+    _, df, counts = _tagged(states_payload, zone_set)
+    path = small_disk / "monitor.sqlite"
+    with Store(path) as s:
+        for i in range(3):
+            s.record_poll(_ok(T0 + timedelta(minutes=i)), df, counts)
+        filler = small_disk.fill()
+        with pytest.raises(StoreError) as info:
+            for i in range(3, 200):  # the WAL may have room for a poll or two before the disk is full
+                s.record_poll(_ok(T0 + timedelta(minutes=i)), df, counts)
+        stored = i
+    message = str(info.value)
+    assert f"no space left on the disk holding {path}" in message and "VZMON_DB" in message
+    assert "rollback" not in message and "\n" not in message
+    filler.unlink()
+    with Store(path) as s:
+        assert s.integrity_check() == "ok"
+        assert s.query("SELECT COUNT(*) FROM snapshots")[0][0] == stored
+        assert len(s.read_positions()) == stored * len(df)
 
 
 def test_in_memory_store_works(states_payload, zone_set):

@@ -181,3 +181,40 @@ def test_the_credit_warning_names_an_extra_zone_when_it_is_the_cause(tmp_path):
     zone_set = load_zone_set(120.0, None, (ZoneSource(path, "id", ("EU",)),))
     warning = zone_set.credit_step_warning()
     assert warning is not None and "extra zone(s) EU" in warning and "ring_nm" not in warning
+
+
+def _swap(coords):
+    return [[[lat, lon] for lon, lat in ring] for ring in coords]
+
+
+def test_a_fir_file_with_lat_lon_swapped_is_refused(tmp_path):
+    """SVZM written as [lat, lon] lies in the South Atlantic, still valid degrees; refused by the same
+    check as extra zones, before a polling box there could cost 4 credits a poll."""
+    from geo.zones import builtin_fir
+
+    svzm = builtin_fir().geometry.__geo_interface__["coordinates"]
+    fir = _write(tmp_path, _fc(("SVZM", _poly(_swap(svzm)))))
+    with pytest.raises(ZoneFileError, match="look like lat/lon swapped") as info:
+        load_zone_set(120.0, ZoneSource(fir, "id", ("SVZM",)))
+    assert str(fir) in str(info.value) and "SVZM, the FIR vzmon watches" in str(info.value)
+
+
+def test_a_fir_far_away_that_is_not_swapped_is_accepted(tmp_path):
+    far = [[[-10.0, 50.0], [2.0, 50.0], [2.0, 60.0], [-10.0, 60.0], [-10.0, 50.0]]]  # around EGTT
+    fir = _write(tmp_path, _fc(("EGTT", _poly(far))))
+    assert load_zone_set(60.0, ZoneSource(fir, "id", ("EGTT",))).fir.code == "EGTT"
+
+
+def test_community_fir_swapped_is_refused_and_as_published_accepted(tmp_path):
+    path = shared_file("data", "firs", "caribbean_firs.geojson")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    for feature in doc["features"]:
+        geom = feature["geometry"]
+        if geom["type"] == "Polygon":
+            geom["coordinates"] = _swap(geom["coordinates"])
+        else:
+            geom["coordinates"] = [_swap(p) for p in geom["coordinates"]]
+    swapped = _write(tmp_path, doc)
+    assert load_zone_set(60.0, ZoneSource(path, "icao", ("SVZM",))).fir.code == "SVZM"
+    with pytest.raises(ZoneFileError, match="look like lat/lon swapped"):
+        load_zone_set(60.0, ZoneSource(swapped, "icao", ("SVZM",)))

@@ -226,11 +226,12 @@ def list_alerts(
     now = now or datetime.now(UTC)
     attempted: list[str] = []
     if send and not dry_run:  # sending writes the outbox: one writer at a time
-        with store_lock(settings), Store(settings.store_db) as store:
+        # the store first: a missing store is refused before the lock file could create its folder
+        with Store.open_existing(settings.store_db, redact=settings.redact) as store, store_lock(settings):
             _, _, attempted = deliver_due(settings, store, now)
             rows = store.recent_alerts(limit)
     else:  # listing only reads (WAL): it works while `watch` holds the lock
-        with Store(settings.store_db) as store:
+        with Store.open_existing(settings.store_db, redact=settings.redact) as store:
             if send:
                 _, _, attempted = deliver_due(settings, store, now, dry_run=True)
             rows = store.recent_alerts(limit)

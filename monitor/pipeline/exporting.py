@@ -1,39 +1,90 @@
-"""Exporting: the store's data as CSV or Parquet for other tools.
+"""Exporting: the store's data as CSV or Parquet for other tools, streamed and written atomically.
 
 Part of ``monitor.pipeline`` (flow drawn in ``monitor/pipeline/__init__.py``). What can be
 exported:
 
-- ``positions``: every stored position with its snapshot time; Parquet is partitioned by UTC date
-  (``date=YYYY-MM-DD/part-0.parquet``), CSV is one file.
+- ``positions``: every stored position with its snapshot time; Parquet is a folder partitioned by
+  UTC date (``date=YYYY-MM-DD/part-0.parquet``), CSV is one file.
 - ``counts``: aircraft per zone per successful snapshot (airborne, on ground, stale).
 - ``polls``: every poll attempt with its status (gaps included), for coverage checks.
 - ``hourly``: per hour, the poll coverage and the mean aircraft airborne per zone (hours below
   ``report.min_coverage`` are empty: gaps).
 
-Times are UTC (ISO 8601 with Z in CSV, timestamp[s, UTC] in Parquet).
+Times are UTC (ISO 8601 with Z in CSV, timestamp UTC in Parquet).
+
+Memory stays bounded however long the range: rows are read and written in chunks, never as one
+DataFrame of the whole range. Files users keep (``monitor.outputs``): a file is written aside and
+renamed over the target when complete; the positions folder is built aside and swapped in, and
+an existing folder is replaced only when it is a previous vzmon export of positions.
 """
 
 from __future__ import annotations
 
-import shutil
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO, Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from monitor.analysis import Window, hourly_airborne, hourly_coverage, infer_interval_s
 from monitor.errors import ConfigError
+from monitor.outputs import atomic_file, staged_folder
 from monitor.pipeline.polling import zone_set_for
+from monitor.schema import POSITION_SCHEMA, positions_frame
 from monitor.settings import Settings
-from monitor.store import Store
+from monitor.store import Store, to_epoch
 
-__all__ = ["EXPORTS", "ExportResult", "export"]
+__all__ = ["EXPORTS", "POSITIONS_KIND", "ExportResult", "export", "is_positions_export"]
 
 EXPORTS = ("positions", "counts", "polls", "hourly")
+POSITIONS_KIND = "export of positions (Parquet, partitioned by UTC date)"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_END = datetime(2200, 1, 1, tzinfo=UTC)
+_DATE_DIR = re.compile(r"^date=\d{4}-\d{2}-\d{2}$")
+_PART_FILE = re.compile(r"^part-\d+\.parquet$")
+
+_COUNTS_SQL = (
+    "SELECT s.id AS snapshot_id, s.api_time AS time, z.zone, z.airborne, z.on_ground, z.stale "
+    "FROM zone_counts z JOIN snapshots s ON s.id = z.snapshot_id "
+    "WHERE s.status = 'ok' AND s.api_time >= ? AND s.api_time < ? ORDER BY s.api_time, z.zone"
+)
+_POLLS_SQL = (
+    "SELECT id, source, requested_at, api_time, status, http_status, credits_charged, credits_remaining, "
+    "n_states, n_malformed, duration_ms, attempts, retry_at, simulated, error FROM snapshots "
+    "WHERE requested_at >= ? AND requested_at < ? ORDER BY requested_at, id"
+)
+_UTC_S = pd.DatetimeTZDtype("s", "UTC")
+_COUNTS_TYPES: dict[str, Any] = {
+    "snapshot_id": "int64",
+    "time": _UTC_S,
+    "zone": "string",
+    "airborne": "int64",
+    "on_ground": "int64",
+    "stale": "int64",
+}
+_POLLS_TYPES: dict[str, Any] = {
+    "id": "int64",
+    "source": "string",
+    "requested_at": _UTC_S,
+    "api_time": _UTC_S,
+    "status": "string",
+    "http_status": "Int64",
+    "credits_charged": "Int64",
+    "credits_remaining": "Int64",
+    "n_states": "Int64",
+    "n_malformed": "Int64",
+    "duration_ms": "Int64",
+    "attempts": "Int64",
+    "retry_at": _UTC_S,
+    "simulated": "bool",
+    "error": "string",
+}
 
 
 @dataclass(frozen=True)
@@ -44,13 +95,117 @@ class ExportResult:
     files: int
 
 
-def _csv(df: pd.DataFrame, path: Path) -> None:
+def _typed(chunk: pd.DataFrame, types: dict[str, Any]) -> pd.DataFrame:
+    """A chunk read from SQLite with the export's column types (whole Unix seconds become UTC times)."""
+    out = pd.DataFrame(index=chunk.index)
+    for name, dtype in types.items():
+        col = chunk[name]
+        if dtype is _UTC_S:
+            out[name] = pd.to_datetime(pd.to_numeric(col), unit="s", utc=True).astype(_UTC_S)
+        elif dtype == "bool":
+            out[name] = pd.to_numeric(col).fillna(0).astype(bool)
+        elif dtype == "string":
+            out[name] = col.astype("string")
+        else:
+            out[name] = pd.to_numeric(col).astype(dtype)
+    return out
+
+
+def _csv_text(df: pd.DataFrame) -> pd.DataFrame:
+    """Times as ISO 8601 with Z, as every vzmon CSV writes them."""
     out = df.copy()
     for col in out.columns:
         if isinstance(out[col].dtype, pd.DatetimeTZDtype):
             out[col] = out[col].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(path, index=False)
+    return out
+
+
+class _FileSink:
+    """Appends DataFrame chunks to one open CSV or Parquet file."""
+
+    def __init__(self, fh: IO[bytes], fmt: str) -> None:
+        self._fh = fh
+        self._fmt = fmt
+        self._parquet: pq.ParquetWriter | None = None
+        self._schema: pa.Schema | None = None
+        self._header_written = False
+        self.rows = 0
+
+    def write(self, chunk: pd.DataFrame) -> None:
+        if self._fmt == "csv":
+            _csv_text(chunk).to_csv(self._fh, index=False, header=not self._header_written)
+            self._header_written = True
+        else:
+            table = pa.Table.from_pandas(chunk, preserve_index=False, schema=self._schema)
+            if self._parquet is None:
+                self._schema = table.schema
+                self._parquet = pq.ParquetWriter(self._fh, table.schema, compression="zstd")
+            self._parquet.write_table(table)
+        self.rows += len(chunk)
+
+    def close(self) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+
+
+def _write_file(target: Path, fmt: str, chunks: Iterator[pd.DataFrame]) -> int:
+    with atomic_file(target, fix="choose another file with --out") as tmp, tmp.open("wb") as fh:
+        sink = _FileSink(fh, fmt)
+        for chunk in chunks:
+            sink.write(chunk)
+        sink.close()
+    return sink.rows
+
+
+def _position_chunks(store: Store, lo: datetime, hi: datetime) -> Iterator[pd.DataFrame]:
+    for table in store.iter_positions(lo, hi):
+        df = positions_frame(table)
+        df["zone"] = df["zone"].astype(str)
+        yield df
+
+
+def is_positions_export(folder: Path) -> bool:
+    """Whether ``folder`` is laid out as a positions export: ``date=YYYY-MM-DD/part-N.parquet`` only."""
+    for entry in list(folder.iterdir()):
+        if not (entry.is_dir() and _DATE_DIR.match(entry.name)):
+            return False
+        if not all(f.is_file() and _PART_FILE.match(f.name) for f in list(entry.iterdir())):
+            return False
+    return True
+
+
+_POSITIONS_ARROW = pa.schema(
+    [pa.field("snapshot_id", pa.int64()), pa.field("time", pa.timestamp("s", tz="UTC")), *POSITION_SCHEMA]
+)
+
+
+def _write_partitioned(target: Path, tables: Iterator[pa.Table]) -> tuple[int, int]:
+    """Positions into ``target/date=YYYY-MM-DD/part-0.parquet``, one writer open at a time (the
+    tables come in time order). Returns (rows, files)."""
+    rows = files = 0
+    with staged_folder(
+        target, POSITIONS_KIND, is_positions_export, flag="--out", fix="choose another folder with --out"
+    ) as stage:
+        writer: pq.ParquetWriter | None = None
+        current = ""
+        for table in tables:
+            table = table.cast(_POSITIONS_ARROW)
+            days = pc.strftime(table["time"], format="%Y-%m-%d")
+            for day in pc.unique(days).to_pylist():
+                part = table.filter(pc.equal(days, day))
+                if day != current:
+                    if writer is not None:
+                        writer.close()
+                    folder = stage / f"date={day}"
+                    folder.mkdir()
+                    writer = pq.ParquetWriter(folder / "part-0.parquet", _POSITIONS_ARROW, compression="zstd")
+                    current = day
+                    files += 1
+                writer.write_table(part)  # type: ignore[union-attr]  # opened above for the first day
+                rows += part.num_rows
+        if writer is not None:
+            writer.close()
+    return rows, files
 
 
 def export(
@@ -63,52 +218,40 @@ def export(
     end: datetime | None = None,
     db: Path | None = None,
 ) -> ExportResult:
-    """Write ``what`` (one of ``EXPORTS``) as ``fmt`` (csv or parquet); returns where and how much."""
+    """Write ``what`` (one of ``EXPORTS``) as ``fmt`` (csv or parquet); returns where and how much.
+
+    Raises NotAStore (no store, or not a vzmon store), ConfigError (a path of the wrong kind, a
+    folder that is not a previous export) and OutputError (the disk refused the write).
+    """
     if what not in EXPORTS:
         raise ConfigError(f"cannot export {what!r}; choose one of {', '.join(EXPORTS)}", key="what")
-    path = db or settings.store_db
-    if not path.exists():
-        raise ConfigError(f"no store at {path}: run `vzmon collect` first, or set VZMON_DB", key="store.db")
-    lo, hi = start or _EPOCH, end or datetime(9999, 1, 1, tzinfo=UTC)
+    lo, hi = start or _EPOCH, min(end or _END, _END)
     suffix = "" if (what == "positions" and fmt == "parquet") else f".{fmt}"
     target = out or settings.store_outputs_dir / "exports" / f"{what}{suffix}"
-    with Store(path) as store:
+    with Store.open_existing(db or settings.store_db, redact=settings.redact) as store:
+        if what == "positions" and fmt == "parquet":
+            rows, files = _write_partitioned(target, store.iter_positions(lo, hi))
+            return ExportResult(what, target, rows, files)
+        chunks: Iterator[pd.DataFrame]
         if what == "positions":
-            df = store.read_positions(lo, hi)
-            df["zone"] = df["zone"].astype(str)
+            chunks = _position_chunks(store, lo, hi)
         elif what == "counts":
-            df = store.count_frame(lo, hi)
+            chunks = (_typed(c, _COUNTS_TYPES) for c in store.iter_frames(_COUNTS_SQL, (to_epoch(lo), to_epoch(hi))))
         elif what == "polls":
-            df = store.read_frame(
-                "SELECT id, source, requested_at, api_time, status, http_status, credits_charged, credits_remaining, "
-                "n_states, n_malformed, duration_ms, attempts, retry_at, simulated, error FROM snapshots "
-                "WHERE requested_at >= ? AND requested_at < ? ORDER BY requested_at",
-                (int(lo.timestamp()), int(min(hi, datetime(2200, 1, 1, tzinfo=UTC)).timestamp())),
+            chunks = (
+                _typed(c, _POLLS_TYPES).assign(error=lambda d: d["error"].map(settings.redact, na_action="ignore"))
+                for c in store.iter_frames(_POLLS_SQL, (to_epoch(lo), to_epoch(hi)))
             )
-            for col in ("requested_at", "api_time", "retry_at"):
-                df[col] = pd.to_datetime(df[col], unit="s", utc=True).astype("datetime64[s, UTC]")
         else:
-            df = _hourly(settings, store, lo, hi)
-    if what == "positions" and fmt == "parquet":
-        if target.exists():
-            shutil.rmtree(target)
-        table = pa.Table.from_pandas(df.assign(date=df["time"].dt.strftime("%Y-%m-%d")), preserve_index=False)
-        pq.write_to_dataset(table, target, partition_cols=["date"], basename_template="part-{i}.parquet")
-        files = len(list(target.rglob("*.parquet")))
-    elif fmt == "parquet":
-        target.parent.mkdir(parents=True, exist_ok=True)
-        df.to_parquet(target, index=False)
-        files = 1
-    else:
-        _csv(df, target)
-        files = 1
-    return ExportResult(what, target, len(df), files)
+            chunks = iter([_hourly(settings, store, lo, hi)])
+        rows = _write_file(target, fmt, chunks)
+    return ExportResult(what, target, rows, 1)
 
 
 def _hourly(settings: Settings, store: Store, lo: datetime, hi: datetime) -> pd.DataFrame:
     polls = store.poll_frame(lo, hi)
     if polls.empty:
-        return pd.DataFrame(columns=["hour", "coverage"])
+        return pd.DataFrame({"hour": pd.Series(dtype=_UTC_S), "coverage": pd.Series(dtype=float)})
     start = polls["time"].min().floor("h").to_pydatetime()
     end = (polls["time"].max().floor("h") + pd.Timedelta(hours=1)).to_pydatetime()
     window = Window("export", max(start, lo), min(end, hi))

@@ -60,6 +60,8 @@ ACCOUNT_CREDITS = {"anonymous": 400, "standard": 4000, "feeder": 8000}
 RESOLUTION_S = {"anonymous": 10.0, "authenticated": 5.0}
 
 Clock = Callable[[], datetime]
+MAX_CLOCK_AHEAD = timedelta(minutes=5)  # a reply time further ahead of our clock is broken
+MAX_REPLY_AGE = timedelta(hours=1)  # a live reply older than this is not current data
 
 
 # ------------------------------------------------------------------------------------------ zones
@@ -204,17 +206,39 @@ def _counts_tuple(counts: Any) -> tuple[ZoneCount, ...]:
     )
 
 
+def check_reply_time(api_time: datetime, now: datetime) -> None:
+    """Refuse a live reply whose time cannot be now: more than ``MAX_CLOCK_AHEAD`` ahead of this
+    machine's clock, or older than ``MAX_REPLY_AGE`` (OpenSky keeps one hour of states). Stored,
+    such a reply would make ``status`` report fresh data and keep the outage alert quiet."""
+    ahead = (api_time - now).total_seconds()
+    if ahead > MAX_CLOCK_AHEAD.total_seconds():
+        raise SourceUnavailable(
+            f"reply time {api_time:%Y-%m-%dT%H:%M:%SZ} is {ahead:,.0f} s ahead of this machine's clock "
+            f"({now:%Y-%m-%dT%H:%M:%SZ}): a broken reply, recorded as a gap (if this machine's clock is wrong, set "
+            "it right: timedatectl)"
+        )
+    if -ahead > MAX_REPLY_AGE.total_seconds():
+        raise SourceUnavailable(
+            f"reply time {api_time:%Y-%m-%dT%H:%M:%SZ} is {-ahead:,.0f} s older than this machine's clock "
+            f"({now:%Y-%m-%dT%H:%M:%SZ}): not current data, recorded as a gap (if this machine's clock is wrong, "
+            "set it right: timedatectl)"
+        )
+
+
 def ingest_reply(
     store: Store | None,
     zone_set: ZoneSet,
     doc: Any,
     poll: PollRecord,
     stale_after_s: int,
+    now: datetime | None = None,
 ) -> tuple[RecordedPoll | None, PollRecord, tuple[ZoneCount, ...]]:
     """Parse, classify, count and store one decoded ``/states/all`` reply (real or simulated).
 
     ``poll`` carries the attempt's metadata; its status and API time are filled in here. With
-    ``store`` None (dry run) nothing is written. Raises SourceUnavailable for an unusable reply.
+    ``store`` None (dry run) nothing is written. ``now`` (live polls) checks the reply's time
+    against this machine's clock (:func:`check_reply_time`). Raises SourceUnavailable for an
+    unusable reply.
     """
     try:
         parsed = parse_states(doc, stale_after_s)
@@ -222,6 +246,8 @@ def ingest_reply(
         raise
     except Exception as exc:  # a reply shaped in a way nobody foresaw is a gap, never a crash of `watch`
         raise SourceUnavailable(f"OpenSky reply could not be read ({exc.__class__.__name__}: {exc})") from exc
+    if now is not None:
+        check_reply_time(parsed.api_time, now)
     table = last_row_per_aircraft(parsed.table)
     zone_index = fence_for(zone_set).classify_index(table["longitude"].to_numpy(), table["latitude"].to_numpy())
     counts = count_zone_index(
@@ -290,7 +316,9 @@ def _poll(
                 "authenticated": reply.authenticated,
             }
         )
-        recorded, record, counts = ingest_reply(sink, zone_set, reply.doc, record, settings.opensky_stale_after_s)
+        recorded, record, counts = ingest_reply(
+            sink, zone_set, reply.doc, record, settings.opensky_stale_after_s, now=clock()
+        )
     except SourceError as exc:
         status = "rate_limited" if isinstance(exc, RateLimited) else "error"
         retry_at = exc.retry_at if isinstance(exc, RateLimited) else None
@@ -309,7 +337,12 @@ def _poll(
         saved = keep.record_poll(failed) if keep is not None else None
         log.warning("poll failed (%s): %s", status, exc)
         return PollResult(
-            now, status, saved.snapshot_id if saved else None, retry_at=retry_at, error=str(exc), failure=exc
+            now,
+            status,
+            saved.snapshot_id if saved else None,
+            retry_at=retry_at,
+            error=settings.redact(str(exc)),
+            failure=exc,
         )
     return PollResult(
         requested_at=now,
@@ -378,7 +411,7 @@ def collect_once(
     failures are recorded and returned in ``PollResult.failure``.
     """
     zone_set = zone_set_for(settings)
-    with store_lock(settings), Store(settings.store_db) as store:
+    with store_lock(settings), Store(settings.store_db, redact=settings.redact) as store:
         with client or client_for(settings, clock, sleep) as c:
             result = _poll(settings, zone_set, c, store, clock, write=not dry_run)
         return _with_alerts(settings, store, zone_set, result, clock)
@@ -445,7 +478,7 @@ def watch(
 
     retry_sleep = sleep or interruptible
     own_client = client or client_for(settings, clock, retry_sleep, stop.is_set)
-    with store_lock(settings), Store(settings.store_db) as store, own_client as c:
+    with store_lock(settings), Store(settings.store_db, redact=settings.redact) as store, own_client as c:
         while not stop.is_set():
             started = clock()
             result = _with_alerts(settings, store, zone_set, _poll(settings, zone_set, c, store, clock), clock)
@@ -492,7 +525,7 @@ class StatusReport:
 def status(settings: Settings, *, check: bool = False, clock: Clock = utcnow) -> StatusReport:
     """Health of the store and the source: last data, its age, counts, credits, rate-limit state."""
     now = clock()
-    with Store(settings.store_db) as store:
+    with Store.open_existing(settings.store_db, redact=settings.redact) as store:
         by_status = {
             r["status"]: int(r["n"]) for r in store.query("SELECT status, COUNT(*) AS n FROM snapshots GROUP BY status")
         }
@@ -522,7 +555,7 @@ def status(settings: Settings, *, check: bool = False, clock: Clock = utcnow) ->
             last_ok_age_s=(now - last_ok_time).total_seconds() if last_ok_time else None,
             last_poll_time=from_epoch(last_any["requested_at"]) if last_any is not None else None,
             last_poll_status=last_any["status"] if last_any is not None else None,
-            last_poll_error=last_any["error"] if last_any is not None else None,
+            last_poll_error=settings.redact(last_any["error"]) if last_any is not None and last_any["error"] else None,
             counts=counts,
             credits_remaining=credit_rows[0]["credits_remaining"] if credit_rows else None,
             credits_seen_at=from_epoch(credit_rows[0]["requested_at"]) if credit_rows else None,

@@ -39,16 +39,27 @@ from monitor.analysis import (
     verdict,
 )
 from monitor.charts import DensityGrid, chart_airlines, chart_changes, chart_heatmap, chart_maps, chart_timeseries
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, NotAStore
 from monitor.events import Event, find_event, load_events
 from monitor.flights import FLIGHT_CLASSES, Tracks, build_flights
+from monitor.outputs import check_folder, staged_folder
 from monitor.pipeline.polling import ingest_reply, store_lock, zone_set_for
 from monitor.report import ReportData, write_report
 from monitor.settings import Settings
 from monitor.simulate import Scenario, november_2025, simulate_replies
 from monitor.store import PollRecord, Store
 
-__all__ = ["DemoResult", "Progress", "ReportResult", "fill_simulated", "list_events", "report", "run_demo"]
+__all__ = [
+    "REPORT_KIND",
+    "DemoResult",
+    "Progress",
+    "ReportResult",
+    "fill_simulated",
+    "is_report_folder",
+    "list_events",
+    "report",
+    "run_demo",
+]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +78,18 @@ class _NoBar:
 
 def _no_progress(_label: str, _total: int) -> AbstractContextManager[Bar]:
     return nullcontext(_NoBar())
+
+
+REPORT_KIND = "before/after report"
+CHART_STEMS = ("timeseries", "changes", "maps", "heatmap", "airlines")
+REPORT_FILES = frozenset(
+    {"report.md", "report.html", "metrics.csv", *(f"{stem}.{ext}" for stem in CHART_STEMS for ext in ("png", "svg"))}
+)
+
+
+def is_report_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds only the files a report writes (a report made before folders were marked)."""
+    return all(entry.is_file() and entry.name in REPORT_FILES for entry in list(folder.iterdir()))
 
 
 def list_events(settings: Settings) -> list[Event]:
@@ -129,17 +152,15 @@ def report(
     fir = zone_set.fir.code
     zones = [z.code for z in zone_set.zones]
     path = db or settings.store_db
-    if not path.exists():
-        raise ConfigError(
-            f"no store at {path}: run `vzmon collect` first (or `vzmon demo`), or set VZMON_DB", key="store.db"
-        )
+    out = out_dir or settings.reports_dir / event.id
+    check_folder(out, REPORT_KIND, is_report_folder, flag="--out")  # refuse before the work, not after it
     span_start, span_end = before.start, max(after.end, before.end)
     # Positions from FLIGHT_LEAD before and after the windows: an aircraft already airborne when
     # the before window opens is known from before it (not a flight starting in the window's first
     # hour, nor classed from a mid-air first position), and one still airborne when the after
     # window closes is followed to its landing.
     read_start, read_end = span_start - FLIGHT_LEAD, span_end + FLIGHT_LEAD
-    with Store(path) as store:
+    with Store.open_existing(path) as store:
         polls = store.poll_frame(span_start - timedelta(days=1), span_end + timedelta(days=1))
         counts = store.count_frame(span_start, span_end)
         n_blocks = store.count_blocks(read_start, read_end)
@@ -180,64 +201,69 @@ def report(
     coverage = tuple(float(c.mean()) if len(c) else 0.0 for c in cov)
     text = verdict(event, windows, (coverage[0], coverage[1]), changes, fir)
 
-    out = out_dir or settings.reports_dir / event.id
-    charts: dict[str, list[Path]] = {}
-    with progress("drawing charts", 5) as bar:
-        context_start = span_start - timedelta(days=2)
-        context_end = span_end + timedelta(days=2)
-        context = Window("context", context_start, context_end)
-        with Store(path) as store:
-            all_counts = store.count_frame(context_start, context_end)
-            all_polls = store.poll_frame(context_start, context_end)
-        series = hourly_airborne(all_counts, context, zones)
-        split = event.start.replace(minute=0, second=0, microsecond=0)  # each side at its own cadence
-        series_cov = pd.concat([
-            hourly_coverage(all_polls, Window("context", context_start, split), intervals[0]),
-            hourly_coverage(all_polls, Window("context", split, context_end), intervals[1]),
-        ])  # fmt: skip
-        series[series_cov < rules.min_coverage] = float("nan")
-        charts["Aircraft airborne per zone"] = chart_timeseries(
-            series, zones, event, events, windows, out / "timeseries", simulated
-        )
-        bar.update(1)
-        charts["Before and after, with 95% intervals"] = chart_changes(changes, fir, out / "changes", simulated)
-        bar.update(1)
-        hours = tuple(float((c >= rules.min_coverage).sum()) for c in cov)
-        grids = [_density(tracks, polls, w, zone_set) for w in windows]
-        charts["Where the traffic was"] = chart_maps(grids[0], grids[1], zone_set, windows, out / "maps", simulated)
-        bar.update(1)
-        charts[f"{fir} by date and hour"] = chart_heatmap(
-            series[fir], fir, out / "heatmap", simulated, [e for e in events if context_start <= e.time < context_end]
-        )
-        bar.update(1)
-        fb, fa = _flights_in(flights, before), _flights_in(flights, after)
-        charts["Airline mix"] = chart_airlines(
-            fb, fa, (max(hours[0] / 24, 1e-9), max(hours[1] / 24, 1e-9)), fir, out / "airlines", simulated
-        )
-        bar.update(1)
     lo, hi = int(span_start.timestamp()), int(span_end.timestamp())
     n_positions = int(((tracks.t >= lo) & (tracks.t < hi)).sum())
     n_flights = (
         int((pd.to_datetime(flights["last_time"], utc=True) >= pd.Timestamp(span_start)).sum()) if len(flights) else 0
     )
-    data = ReportData(
-        event=event,
-        windows=windows,
-        coverage=(coverage[0], coverage[1]),
-        changes=tuple(changes),
-        verdict=text,
-        charts=charts,
-        simulated=simulated,
-        store=str(path),
-        generated_at=now or datetime.now(UTC),
-        interval_s=(intervals[0], intervals[1]),
-        n_positions=n_positions,
-        n_flights=n_flights,
-        rules=rules,
-        zone_fingerprint=zone_set.fingerprint,
-        unclassed=(_unclassed_share(fl[0], cov[0], fir, rules), _unclassed_share(fl[1], cov[1], fir, rules)),
-    )
-    files = write_report(data, out)
+    with staged_folder(out, REPORT_KIND, is_report_folder, flag="--out") as stage:
+        charts: dict[str, list[Path]] = {}
+        with progress("drawing charts", 5) as bar:
+            context_start = span_start - timedelta(days=2)
+            context_end = span_end + timedelta(days=2)
+            context = Window("context", context_start, context_end)
+            with Store.open_existing(path) as store:
+                all_counts = store.count_frame(context_start, context_end)
+                all_polls = store.poll_frame(context_start, context_end)
+            series = hourly_airborne(all_counts, context, zones)
+            split = event.start.replace(minute=0, second=0, microsecond=0)  # each side at its own cadence
+            series_cov = pd.concat([
+                hourly_coverage(all_polls, Window("context", context_start, split), intervals[0]),
+                hourly_coverage(all_polls, Window("context", split, context_end), intervals[1]),
+            ])  # fmt: skip
+            series[series_cov < rules.min_coverage] = float("nan")
+            charts["Aircraft airborne per zone"] = chart_timeseries(
+                series, zones, event, events, windows, stage / "timeseries", simulated
+            )
+            bar.update(1)
+            charts["Before and after, with 95% intervals"] = chart_changes(changes, fir, stage / "changes", simulated)
+            bar.update(1)
+            hours = tuple(float((c >= rules.min_coverage).sum()) for c in cov)
+            grids = [_density(tracks, polls, w, zone_set) for w in windows]
+            charts["Where the traffic was"] = chart_maps(
+                grids[0], grids[1], zone_set, windows, stage / "maps", simulated
+            )
+            bar.update(1)
+            nearby = [e for e in events if context_start <= e.time < context_end]
+            charts[f"{fir} by date and hour"] = chart_heatmap(series[fir], fir, stage / "heatmap", simulated, nearby)
+            bar.update(1)
+            fb, fa = _flights_in(flights, before), _flights_in(flights, after)
+            charts["Airline mix"] = chart_airlines(
+                fb, fa, (max(hours[0] / 24, 1e-9), max(hours[1] / 24, 1e-9)), fir, stage / "airlines", simulated
+            )
+            bar.update(1)
+        data = ReportData(
+            event=event,
+            windows=windows,
+            coverage=(coverage[0], coverage[1]),
+            changes=tuple(changes),
+            verdict=text,
+            charts=charts,
+            simulated=simulated,
+            store=str(path),
+            generated_at=now or datetime.now(UTC),
+            interval_s=(intervals[0], intervals[1]),
+            n_positions=n_positions,
+            n_flights=n_flights,
+            rules=rules,
+            zone_fingerprint=zone_set.fingerprint,
+            unclassed=(_unclassed_share(fl[0], cov[0], fir, rules), _unclassed_share(fl[1], cov[1], fir, rules)),
+        )
+        files = write_report(data, stage)
+    # the staged folder is now ``out``: name the files where they are
+    files = {k: out / v.name for k, v in files.items()}
+    charts = {title: [out / p.name for p in paths] for title, paths in charts.items()}
+    data = dataclasses.replace(data, charts=charts)
     log.info("report %s written to %s (%d positions, %d flights)", event.id, out, n_positions, n_flights)
     return ReportResult(out, files, charts, data)
 
@@ -312,6 +338,25 @@ def fill_simulated(
     return polls, gaps, positions
 
 
+def _check_demo_store(db: Path) -> None:
+    """Refuse to replace ``db`` unless it is a demo store: a vzmon store holding only simulated polls."""
+    try:
+        with Store.open_existing(db) as store:
+            real = int(store.query("SELECT COUNT(*) FROM snapshots WHERE simulated = 0")[0][0])
+    except NotAStore as exc:
+        raise ConfigError(
+            f"demo.db ({db}) is not a demo store, so the demo will not replace it ({exc}); set VZMON_DEMO_DB to "
+            "another file",
+            key="demo.db",
+        ) from None
+    if real:
+        raise ConfigError(
+            f"demo.db ({db}) holds {real:,} real (not simulated) polls, so the demo will not replace it; set "
+            "VZMON_DEMO_DB to another file",
+            key="demo.db",
+        )
+
+
 @dataclass(frozen=True)
 class DemoResult:
     db: Path
@@ -347,7 +392,8 @@ def run_demo(
             "set VZMON_DEMO_DB to another file",
             key="demo.db",
         )
-    if fresh:
+    if fresh and db.exists():
+        _check_demo_store(db)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
     with store_lock(dataclasses.replace(settings, store_db=db)):
