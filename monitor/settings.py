@@ -13,8 +13,10 @@ Secrets (the OpenSky client id/secret, SMTP password, webhook URLs) come only fr
 variables or the OpenSky ``credentials.json``; a settings file that sets one is rejected. They are
 held in :class:`Secret`, whose repr never shows the value.
 
-``SPECS`` is the single table of settings; README's settings table is generated from it by
-:func:`settings_table_markdown`, and ``tests/test_docs.py`` keeps the two in step.
+Each setting is declared once, as a field of :class:`Settings` (``setting(...)``: type, default,
+parser, meaning, environment variable); ``SPECS`` is read from those fields. README's settings
+table is generated from ``SPECS`` by :func:`settings_table_markdown`, and ``tests/test_docs.py``
+keeps the two in step.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import json
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import Field, dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -235,258 +237,203 @@ class Spec:
         return self.env or "VZMON_" + self.field.upper()
 
 
-SPECS: tuple[Spec, ...] = (
-    Spec(
-        "store.outputs_dir",
+SPEC = "vzmon.setting"  # the dataclass field metadata key that holds a setting's declaration
+
+
+def setting(
+    default: Any,
+    parse: Callable[[Any], Any],
+    help: str,
+    *,
+    env: str = "",
+    is_path: bool = False,
+    secret: bool = False,
+    shown_default: str = "",
+) -> Any:
+    """Declare one :class:`Settings` field as a setting: its default, the parser of a raw value
+    (TOML value or env string; ValueError on bad input), its meaning and how it is set. ``secret``:
+    environment only, never in a settings file, never in a repr."""
+    declared = {
+        "default": default,
+        "parse": parse,
+        "help": help,
+        "env": env,
+        "is_path": is_path,
+        "secret": secret,
+        "shown_default": shown_default,
+    }
+    return field(metadata={SPEC: declared}, repr=not secret)
+
+
+def _spec(f: Field[Any]) -> Spec:
+    section, _, name = f.name.partition("_")
+    return Spec(key=f"{section}.{name}", **f.metadata[SPEC])
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, resolved and validated; paths are absolute. Each field is declared once, here:
+    its type, default, parser, meaning and environment variable (``setting(...)``); the TOML key is
+    the field name with the first ``_`` as the dot (``opensky_api_url`` is ``opensky.api_url``)."""
+
+    config_path: Path | None
+    store_outputs_dir: Path = setting(
         None,
         _path,
         "Folder for charts, reports and exports (and the store by default).",
         env="VZMON_OUTPUTS",
         is_path=True,
         shown_default="`outputs/` of the checkout, else `~/.local/share/vzmon`",
-    ),
-    Spec(
-        "store.db",
-        None,
-        _path,
-        "The SQLite store.",
-        env="VZMON_DB",
-        is_path=True,
-        shown_default="`<outputs_dir>/monitor.sqlite`",
-    ),
-    Spec("opensky.api_url", DEFAULT_API_URL, _url, "OpenSky REST root.", env="OPENSKY_API_URL"),
-    Spec("opensky.token_url", DEFAULT_TOKEN_URL, _url, "OpenSky OAuth2 token endpoint.", env="OPENSKY_TOKEN_URL"),
-    Spec("opensky.client_id", None, _str, "OAuth2 API client id (env only).", env="OPENSKY_CLIENT_ID", secret=True),
-    Spec(
-        "opensky.client_secret",
-        None,
-        _str,
-        "OAuth2 API client secret (env only).",
-        env="OPENSKY_CLIENT_SECRET",
-        secret=True,
-    ),
-    Spec(
-        "opensky.credentials",
+    )
+    store_db: Path = setting(
+        None, _path, "The SQLite store.", env="VZMON_DB", is_path=True, shown_default="`<outputs_dir>/monitor.sqlite`"
+    )
+    opensky_api_url: str = setting(DEFAULT_API_URL, _url, "OpenSky REST root.", env="OPENSKY_API_URL")
+    opensky_token_url: str = setting(DEFAULT_TOKEN_URL, _url, "OpenSky OAuth2 token endpoint.", env="OPENSKY_TOKEN_URL")
+    opensky_client_id: str | None = setting(
+        None, _str, "OAuth2 API client id (env only).", env="OPENSKY_CLIENT_ID", secret=True
+    )
+    opensky_client_secret: Secret | None = setting(
+        None, _str, "OAuth2 API client secret (env only).", env="OPENSKY_CLIENT_SECRET", secret=True
+    )
+    opensky_credentials: Path | None = setting(
         None,
         _path,
         "`credentials.json` from the OpenSky account page (keys `clientId`, `clientSecret`).",
         env="OPENSKY_CREDENTIALS",
         is_path=True,
-    ),
-    Spec(
-        "opensky.account",
+    )
+    opensky_account: str = setting(
         "auto",
         _choice(*ACCOUNT_TYPES),
         "Credit tier: `anonymous` 400/day, `standard` 4000, `feeder` 8000; `auto` = standard with credentials.",
-    ),
-    Spec("opensky.daily_credits", 0, _int_range(0, 1_000_000), "Daily credit budget; 0 = the account tier's."),
-    Spec(
-        "opensky.budget_share",
-        0.9,
-        _float_range(0.05, 1.0),
-        "Share of the daily credits `watch` plans to spend (the rest is headroom).",
-    ),
-    Spec("opensky.connect_timeout_s", 10.0, _float_range(0.1, 300), "TCP connect timeout, seconds."),
-    Spec("opensky.read_timeout_s", 30.0, _float_range(0.1, 600), "Read timeout per response, seconds."),
-    Spec("opensky.retries", 3, _int_range(0, 10), "Retries after a connection error or 5xx, per poll."),
-    Spec("opensky.backoff_s", 2.0, _float_range(0, 120), "First retry wait, seconds; doubles each retry."),
-    Spec(
-        "opensky.max_poll_s",
+    )
+    opensky_daily_credits: int = setting(0, _int_range(0, 1_000_000), "Daily credit budget; 0 = the account tier's.")
+    opensky_budget_share: float = setting(
+        0.9, _float_range(0.05, 1.0), "Share of the daily credits `watch` plans to spend (the rest is headroom)."
+    )
+    opensky_connect_timeout_s: float = setting(10.0, _float_range(0.1, 300), "TCP connect timeout, seconds.")
+    opensky_read_timeout_s: float = setting(30.0, _float_range(0.1, 600), "Read timeout per response, seconds.")
+    opensky_retries: int = setting(3, _int_range(0, 10), "Retries after a connection error or 5xx, per poll.")
+    opensky_backoff_s: float = setting(2.0, _float_range(0, 120), "First retry wait, seconds; doubles each retry.")
+    opensky_max_poll_s: float = setting(
         150.0,
         _float_range(5, 3600),
         "A poll (token, request, retries, reading the answer) gives up after this many seconds: a gap.",
-    ),
-    Spec(
-        "opensky.stale_after_s",
+    )
+    opensky_stale_after_s: int = setting(
         15,
         _int_range(1, 3600),
         "A position older than this at the response `time` is flagged `stale` (kept, not dropped).",
-    ),
-    Spec("zones.ring_nm", 120.0, _float_range(0, 300), "Width of the ring around the FIR, NM; 0 = no ring."),
-    Spec("zones.fir_file", None, _path, "GeoJSON to take the FIR from instead of the built-in SVZM.", is_path=True),
-    Spec("zones.fir_property", "id", _str, "Feature property that selects the FIR in `fir_file`."),
-    Spec("zones.fir_value", "", _str, "Value of `fir_property` of the FIR feature."),
-    Spec("zones.extra_file", None, _path, "GeoJSON with further zones, counted after the FIR and ring.", is_path=True),
-    Spec("zones.extra_property", "id", _str, "Feature property that selects zones in `extra_file`."),
-    Spec("zones.extra_values", (), _str_list, "Values of `extra_property` to load as zones (comma list in env)."),
-    Spec(
-        "watch.interval_s",
+    )
+    zones_ring_nm: float = setting(120.0, _float_range(0, 300), "Width of the ring around the FIR, NM; 0 = no ring.")
+    zones_fir_file: Path | None = setting(
+        None, _path, "GeoJSON to take the FIR from instead of the built-in SVZM.", is_path=True
+    )
+    zones_fir_property: str = setting("id", _str, "Feature property that selects the FIR in `fir_file`.")
+    zones_fir_value: str = setting("", _str, "Value of `fir_property` of the FIR feature.")
+    zones_extra_file: Path | None = setting(
+        None, _path, "GeoJSON with further zones, counted after the FIR and ring.", is_path=True
+    )
+    zones_extra_property: str = setting("id", _str, "Feature property that selects zones in `extra_file`.")
+    zones_extra_values: tuple[str, ...] = setting(
+        (), _str_list, "Values of `extra_property` to load as zones (comma list in env)."
+    )
+    watch_interval_s: float = setting(
         0.0,
         _float_range(0, 86_400),
         "Seconds between `watch` polls; 0 = the shortest the daily credit budget sustains.",
-    ),
-    Spec(
-        "events.file",
+    )
+    events_file: Path = setting(
         None,
         _path,
         "Events to compare around (`vzmon events`, `vzmon report --event`).",
         is_path=True,
         shown_default="`events.toml` beside the settings file, else the shipped `config/events.toml`",
-    ),
-    Spec("report.window_days", 7.0, _float_range(0.25, 120), "Days on each side of an event, before cuts."),
-    Spec(
-        "report.min_coverage",
+    )
+    report_window_days: float = setting(7.0, _float_range(0.25, 120), "Days on each side of an event, before cuts.")
+    report_min_coverage: float = setting(
         0.5,
         _float_range(0.0, 1.0),
         "An hour counts when at least this share of its expected polls succeeded; others are gaps.",
-    ),
-    Spec(
-        "report.min_days",
-        2.0,
-        _float_range(0.5, 60),
-        "Days of usable matched hours (hours / 24) each side needs for a verdict.",
-    ),
-    Spec(
-        "report.interval_s",
+    )
+    report_min_days: float = setting(
+        2.0, _float_range(0.5, 60), "Days of usable matched hours (hours / 24) each side needs for a verdict."
+    )
+    report_interval_s: float = setting(
         0.0,
         _float_range(0, 86_400),
         "Expected seconds between polls, for coverage; 0 = the median spacing of recorded polls.",
-    ),
-    Spec(
-        "demo.db",
+    )
+    demo_db: Path = setting(
         None,
         _path,
         "Store for `vzmon demo` (never the real one).",
         is_path=True,
         shown_default="`<outputs_dir>/demo/demo.sqlite`",
-    ),
-    Spec("alerts.enabled", True, _bool, "Evaluate alert rules after every poll (`collect`, `watch`)."),
-    Spec("alerts.channels", ("log",), _channels, "Where alerts go: log, jsonl, webhook, email (comma list in env)."),
-    Spec(
-        "alerts.drop_fraction",
-        0.5,
-        _float_range(0.0, 1.0, lo_open=True),
-        "Drop: airborne count below this share of the baseline ...",
-    ),
-    Spec("alerts.consecutive", 3, _int_range(1, 100), "... for this many successful polls in a row."),
-    Spec(
-        "alerts.min_expected",
-        5.0,
-        _float_range(0.0, 10_000),
-        "No drop alert for a zone whose baseline expects fewer aircraft than this.",
-    ),
-    Spec("alerts.zero_consecutive", 2, _int_range(1, 100), "Zero: no aircraft in the FIR for this many polls ..."),
-    Spec("alerts.zero_min_expected", 3.0, _float_range(0.0, 10_000), "... where the baseline expects at least this."),
-    Spec("alerts.outage_min", 30.0, _float_range(1, 100_000), "Outage: no successful poll for this many minutes."),
-    Spec(
-        "alerts.cooldown_min",
+    )
+    alerts_enabled: bool = setting(True, _bool, "Evaluate alert rules after every poll (`collect`, `watch`).")
+    alerts_channels: tuple[str, ...] = setting(
+        ("log",), _channels, "Where alerts go: log, jsonl, webhook, email (comma list in env)."
+    )
+    alerts_drop_fraction: float = setting(
+        0.5, _float_range(0.0, 1.0, lo_open=True), "Drop: airborne count below this share of the baseline ..."
+    )
+    alerts_consecutive: int = setting(3, _int_range(1, 100), "... for this many successful polls in a row.")
+    alerts_min_expected: float = setting(
+        5.0, _float_range(0.0, 10_000), "No drop alert for a zone whose baseline expects fewer aircraft than this."
+    )
+    alerts_zero_consecutive: int = setting(
+        2, _int_range(1, 100), "Zero: no aircraft in the FIR for this many polls ..."
+    )
+    alerts_zero_min_expected: float = setting(
+        3.0, _float_range(0.0, 10_000), "... where the baseline expects at least this."
+    )
+    alerts_outage_min: float = setting(
+        30.0, _float_range(1, 100_000), "Outage: no successful poll for this many minutes."
+    )
+    alerts_cooldown_min: float = setting(
         360.0,
         _float_range(0, 100_000),
         "Per rule and zone: after a drop (or zero) alert, no new drop (or zero) alert there for this many minutes.",
-    ),
-    Spec("alerts.zones", (), _str_list, "Zones watched; empty = the FIR and its ring sectors."),
-    Spec(
-        "alerts.zone_rules",
+    )
+    alerts_zones: tuple[str, ...] = setting((), _str_list, "Zones watched; empty = the FIR and its ring sectors.")
+    alerts_zone_rules: dict[str, dict[str, Any]] = setting(
         {},
         _zone_rules,
         "Per-zone overrides of drop_fraction, consecutive, min_expected, enabled (TOML table; JSON in env).",
-    ),
-    Spec(
-        "alerts.jsonl_file",
-        None,
-        _path,
-        "File the jsonl channel appends to.",
-        is_path=True,
-        shown_default="`<outputs_dir>/alerts.jsonl`",
-    ),
-    Spec(
-        "alerts.webhook_url",
-        None,
-        _url,
-        "Webhook URL (env only: it often embeds a token).",
-        env="VZMON_WEBHOOK_URL",
-        secret=True,
-    ),
-    Spec(
-        "alerts.webhook_format",
-        "json",
-        _choice(*WEBHOOK_FORMATS),
-        "Webhook payload: json (vzmon's), slack, discord or ntfy.",
-    ),
-    Spec("alerts.smtp_host", "", _str, "SMTP server for the email channel."),
-    Spec("alerts.smtp_port", 587, _int_range(1, 65_535), "SMTP port (587 STARTTLS, 465 TLS)."),
-    Spec("alerts.smtp_security", "starttls", _choice(*SMTP_SECURITY), "starttls, tls or none."),
-    Spec("alerts.smtp_user", "", _str, "SMTP login user; empty = no login."),
-    Spec("alerts.smtp_password", None, _str, "SMTP password (env only).", env="VZMON_SMTP_PASSWORD", secret=True),
-    Spec(
-        "alerts.smtp_ca_file", None, _path, "Extra CA certificate(s) to trust for the SMTP server (PEM).", is_path=True
-    ),
-    Spec("alerts.email_from", "", _str, "Sender address of alert emails."),
-    Spec("alerts.email_to", (), _str_list, "Recipients of alert emails (comma list in env)."),
-    Spec("alerts.timeout_s", 10.0, _float_range(0.1, 300), "Timeout of one delivery attempt, seconds."),
-    Spec("alerts.max_attempts", 12, _int_range(1, 1000), "Delivery attempts per alert and channel before giving up."),
-    Spec(
-        "alerts.retry_base_s",
+    )
+    alerts_jsonl_file: Path = setting(
+        None, _path, "File the jsonl channel appends to.", is_path=True, shown_default="`<outputs_dir>/alerts.jsonl`"
+    )
+    alerts_webhook_url: Secret | None = setting(
+        None, _url, "Webhook URL (env only: it often embeds a token).", env="VZMON_WEBHOOK_URL", secret=True
+    )
+    alerts_webhook_format: str = setting(
+        "json", _choice(*WEBHOOK_FORMATS), "Webhook payload: json (vzmon's), slack, discord or ntfy."
+    )
+    alerts_smtp_host: str = setting("", _str, "SMTP server for the email channel.")
+    alerts_smtp_port: int = setting(587, _int_range(1, 65_535), "SMTP port (587 STARTTLS, 465 TLS).")
+    alerts_smtp_security: str = setting("starttls", _choice(*SMTP_SECURITY), "starttls, tls or none.")
+    alerts_smtp_user: str = setting("", _str, "SMTP login user; empty = no login.")
+    alerts_smtp_password: Secret | None = setting(
+        None, _str, "SMTP password (env only).", env="VZMON_SMTP_PASSWORD", secret=True
+    )
+    alerts_smtp_ca_file: Path | None = setting(
+        None, _path, "Extra CA certificate(s) to trust for the SMTP server (PEM).", is_path=True
+    )
+    alerts_email_from: str = setting("", _str, "Sender address of alert emails.")
+    alerts_email_to: tuple[str, ...] = setting((), _str_list, "Recipients of alert emails (comma list in env).")
+    alerts_timeout_s: float = setting(10.0, _float_range(0.1, 300), "Timeout of one delivery attempt, seconds.")
+    alerts_max_attempts: int = setting(
+        12, _int_range(1, 1000), "Delivery attempts per alert and channel before giving up."
+    )
+    alerts_retry_base_s: float = setting(
         60.0,
         _float_range(0, 86_400),
         "First wait before retrying a failed delivery; doubles each attempt (at most 6 h).",
-    ),
-    Spec("log.level", "INFO", _level, "Log level on stderr: debug, info, warning, error."),
-)
-_SPEC_BY_KEY = {s.key: s for s in SPECS}
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Every setting, resolved and validated. Paths are absolute. See ``SPECS`` for meanings."""
-
-    config_path: Path | None
-    store_outputs_dir: Path
-    store_db: Path
-    opensky_api_url: str
-    opensky_token_url: str
-    opensky_client_id: str | None
-    opensky_client_secret: Secret | None = field(repr=False)
-    opensky_credentials: Path | None
-    opensky_account: str
-    opensky_daily_credits: int
-    opensky_budget_share: float
-    opensky_connect_timeout_s: float
-    opensky_read_timeout_s: float
-    opensky_retries: int
-    opensky_backoff_s: float
-    opensky_max_poll_s: float
-    opensky_stale_after_s: int
-    zones_ring_nm: float
-    zones_fir_file: Path | None
-    zones_fir_property: str
-    zones_fir_value: str
-    zones_extra_file: Path | None
-    zones_extra_property: str
-    zones_extra_values: tuple[str, ...]
-    watch_interval_s: float
-    events_file: Path
-    report_window_days: float
-    report_min_coverage: float
-    report_min_days: float
-    report_interval_s: float
-    demo_db: Path
-    alerts_enabled: bool
-    alerts_channels: tuple[str, ...]
-    alerts_drop_fraction: float
-    alerts_consecutive: int
-    alerts_min_expected: float
-    alerts_zero_consecutive: int
-    alerts_zero_min_expected: float
-    alerts_outage_min: float
-    alerts_cooldown_min: float
-    alerts_zones: tuple[str, ...]
-    alerts_zone_rules: dict[str, dict[str, Any]]
-    alerts_jsonl_file: Path
-    alerts_webhook_url: Secret | None = field(repr=False)
-    alerts_webhook_format: str
-    alerts_smtp_host: str
-    alerts_smtp_port: int
-    alerts_smtp_security: str
-    alerts_smtp_user: str
-    alerts_smtp_password: Secret | None = field(repr=False)
-    alerts_smtp_ca_file: Path | None
-    alerts_email_from: str
-    alerts_email_to: tuple[str, ...]
-    alerts_timeout_s: float
-    alerts_max_attempts: int
-    alerts_retry_base_s: float
-    log_level: str
+    )
+    log_level: str = setting("INFO", _level, "Log level on stderr: debug, info, warning, error.")
 
     @property
     def authenticated(self) -> bool:
@@ -555,6 +502,10 @@ class Settings:
         share one lock."""
         real = Path(os.path.realpath(self.store_db))
         return real.with_name(real.name + ".lock")
+
+
+SPECS: tuple[Spec, ...] = tuple(_spec(f) for f in fields(Settings) if SPEC in f.metadata)
+_SPEC_BY_KEY = {s.key: s for s in SPECS}
 
 
 def default_events_file() -> Path:

@@ -157,7 +157,7 @@ def test_extra_zone_file_without_values_is_a_config_error(tmp_path):
         load_settings(_config(tmp_path, '[zones]\nextra_file = "x.geojson"\n'), env={})
 
 
-def test_every_spec_is_a_settings_field():
+def test_every_settings_field_is_a_declared_setting():
     fields = {f.name for f in dataclasses.fields(Settings)} - {"config_path"}
     assert {s.field for s in SPECS} == fields
 
