@@ -24,9 +24,11 @@ from shapely.geometry import Point
 
 from benchmarks._common import machine, max_rss_mb, traced_peak_mb
 from geo.zoneset import load_zone_set
-from monitor.opensky import decode_json
-from monitor.pipeline import ingest_reply
-from monitor.store import PollRecord, Store
+from monitor.ingest import ingest
+from monitor.sources.base import Reply
+from monitor.sources.opensky.parse import decode_json, parse_states
+from monitor.store.db import Store
+from monitor.store.snapshots import PollRecord
 
 FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "data" / "opensky_states_region.json"
 
@@ -50,8 +52,10 @@ def make_reply(n: int, t: int, seed: int = 1) -> bytes:
 
 def ours(store: Store, body: bytes) -> None:
     doc = decode_json(body)  # what OpenSkyClient does with the reply body
+    parsed = parse_states(doc, stale_after_s=15)  # what OpenSkySource does with it
+    reply = Reply("opensky", parsed.api_time, parsed.table, parsed.malformed_rows, http_status=200)
     poll = PollRecord(source="opensky", requested_at=datetime.now(UTC), status="ok")
-    ingest_reply(store, load_zone_set(), doc, poll, stale_after_s=15)
+    ingest(store, load_zone_set(), reply, poll)
 
 
 @dataclass
@@ -159,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(n_snapshots):
             ours(size_store, make_reply(args.size_per_snapshot, t0 + 100_000 + 60 * i, seed=1000 + i))
         size_store.query("PRAGMA wal_checkpoint(TRUNCATE)")
-        n_pos = size_store.query("SELECT SUM(n_positions) FROM position_blocks")[0][0]
+        n_pos = size_store.scalar("SELECT SUM(n_positions) FROM position_blocks")
         size = (Path(tmp) / "size.sqlite").stat().st_size
         size_store.close()
         store.close()

@@ -41,11 +41,13 @@ import pyarrow as pa
 from benchmarks._common import machine
 from geo.fence import fence_for
 from geo.zoneset import load_zone_set
-from monitor import pipeline
+from monitor.pipeline.report import report
 from monitor.schema import POSITION_SCHEMA
 from monitor.settings import Settings, load_settings
-from monitor.simulate import CLIMB_RATIO, DAYTIME, DESCENT_RATIO, _point, default_routes
-from monitor.store import BLOCK_FORMAT, Store, encode_block
+from monitor.sources.simulated import CLIMB_RATIO, DAYTIME, DESCENT_RATIO, _point, default_routes
+from monitor.store.db import BLOCK_FORMAT, Store
+from monitor.store.frames import read_positions
+from monitor.store.positions import encode_block
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 _LIBC = ctypes.CDLL("libc.so.6")  # glibc (Linux), for malloc_trim
@@ -233,7 +235,7 @@ def build_store(
 def straightforward(db: Path, start: datetime, end: datetime) -> tuple[int, int]:
     """Load every position into pandas, then group: hourly airborne per zone, flights per aircraft."""
     with Store(db) as store:
-        df = store.read_positions(start, end)  # all columns
+        df = read_positions(store, start, end)  # all columns
     air = df[~df["on_ground"].fillna(False).astype(bool)]
     hourly = air.groupby([air["time"].dt.floor("h"), air["zone"].astype(str)], observed=True).size()
     df = df.sort_values(["icao24", "time"])
@@ -271,7 +273,7 @@ def _run_ours(
     stages = StageTimes()
     with PeakRSS() as mem:
         t = time.perf_counter()
-        result = pipeline.report(replace(settings), EVENT_ID, db=db, start=start, end=end, out_dir=out, progress=stages)
+        result = report(replace(settings), EVENT_ID, db=db, start=start, end=end, out_dir=out, progress=stages)
         seconds = time.perf_counter() - t
     return seconds, mem, result.data.n_flights, stages
 

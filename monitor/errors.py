@@ -47,12 +47,14 @@ class ConfigError(MonitorError):
 
 
 class SourceError(MonitorError):
-    """The ADS-B source did not give a usable answer."""
+    """The ADS-B source did not give a usable answer. ``charged``: credits the attempt still cost
+    (an answer that came but could not be read)."""
 
-    def __init__(self, message: str, url: str | None = None, status: int | None = None) -> None:
+    def __init__(self, message: str, url: str | None = None, status: int | None = None, charged: int = 0) -> None:
         super().__init__(message)
         self.url = url
         self.status = status
+        self.charged = charged
 
 
 class AuthError(SourceError):

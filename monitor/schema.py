@@ -1,8 +1,9 @@
 """The canonical position columns: name, dtype, unit and meaning, declared once.
 
-Place in the flow: ``opensky.parse_states`` emits exactly these columns (plus ``zone`` after
-``geo.fence``), ``store`` builds its columnar position blocks from them, and ``tests/test_schema.py``
-fails if any of the three drift apart.
+Place in the flow: every source (``sources``) emits exactly these columns, ``ingest`` adds ``zone``
+(``geo.fence``), ``store.positions`` builds its columnar blocks from them, and ``tests/test_schema.py``
+checks the parser's and the store's real output against them. :class:`ZoneCount` is the one
+aggregate ingest makes per snapshot and zone.
 
 Units are OpenSky's SI units with the unit in the name where it could be ambiguous. Times are
 tz-aware UTC in memory (pandas ``datetime64[s, UTC]``) and on disk (Arrow ``timestamp[s, UTC]`` in
@@ -15,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-import pandas as pd
 import pyarrow as pa
 
 __all__ = [
@@ -23,8 +23,8 @@ __all__ = [
     "POSITION_SCHEMA",
     "SNAPSHOT_STATUSES",
     "Column",
+    "ZoneCount",
     "column_names",
-    "positions_frame",
 ]
 
 Kind = Literal["str", "float", "bool", "int", "time"]
@@ -90,21 +90,18 @@ _ARROW_TYPES = {
 }
 # The same columns as Arrow types: what the parser builds and the store's position blocks hold.
 POSITION_SCHEMA = pa.schema([pa.field(c.name, _ARROW_TYPES[c.kind], nullable=c.nullable) for c in POSITION_COLUMNS])
-_TO_PANDAS = {pa.string(): pd.StringDtype(), pa.bool_(): pd.BooleanDtype(), pa.int16(): pd.Int16Dtype()}
+
+
+@dataclass(frozen=True)
+class ZoneCount:
+    """Aircraft in one zone at one snapshot: fresh airborne, fresh on the ground, and stale (kept,
+    not counted as either). A successful poll has a count for every zone code, zeros included."""
+
+    zone: str
+    airborne: int
+    on_ground: int
+    stale: int
 
 
 def column_names() -> list[str]:
     return [c.name for c in POSITION_COLUMNS]
-
-
-def positions_frame(table: pa.Table) -> pd.DataFrame:
-    """A table of position columns as pandas, with the dtypes ``Column.pandas_dtype`` names.
-
-    ``zone`` becomes a categorical; other columns keep their nullable dtypes.
-    """
-    df: pd.DataFrame = table.to_pandas(types_mapper=_TO_PANDAS.get)
-    if "stale" in df.columns and not df["stale"].isna().any():
-        df["stale"] = df["stale"].to_numpy(dtype=bool)
-    if "zone" in df.columns:
-        df["zone"] = df["zone"].astype("category")
-    return df

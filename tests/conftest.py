@@ -128,7 +128,7 @@ def settings(opensky_env):
 
 @pytest.fixture
 def store(tmp_path: Path):
-    from monitor.store import Store
+    from monitor.store.db import Store
 
     with Store(tmp_path / "unit.sqlite") as s:
         yield s

@@ -9,13 +9,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from monitor import pipeline
-from monitor.alerts import AlertRules, PastAlert, baseline_at, count_spans, evaluate
+from monitor.alerts.baseline import BaselineRules, ZoneSeries, baseline_at, count_spans, zone_series
+from monitor.alerts.deliver import deliver_due
+from monitor.alerts.rules import AlertRules, PastAlert, evaluate
 from monitor.cli import EXIT_FAILED, EXIT_OK, main
+from monitor.pipeline.alerts import run_alerts
+from monitor.pipeline.collect import collect_once
 from monitor.settings import load_settings
-from monitor.store import PollRecord, Store
+from monitor.store.db import Store
+from monitor.store.outbox import add_alert
+from monitor.store.snapshots import PollRecord
 from tests.fake_opensky import Fault
 from tests.receivers import Smtp, Webhook
+from tests.storekit import record
 
 NOW = datetime(2025, 11, 29, 15, 0, tzinfo=UTC)  # a Saturday afternoon
 # the plain-SMTP test server asks for a login without TLS on purpose (STARTTLS has its own test)
@@ -108,8 +114,8 @@ def prefill(db, zone_set, until: datetime, weeks: float = 4, svzm: int = 40) -> 
             counts = pd.DataFrame(
                 {"zone": codes, "airborne": [svzm if c == "SVZM" else 2 for c in codes], "on_ground": 0, "stale": 0}
             )
-            store.record_poll(
-                PollRecord("opensky", t + timedelta(seconds=2), "ok", api_time=t), None, counts, zone_set_id=zid
+            record(
+                store, PollRecord("opensky", t + timedelta(seconds=2), "ok", api_time=t), None, counts, zone_set_id=zid
             )
             t += timedelta(hours=1)
 
@@ -126,7 +132,7 @@ def alert_env(opensky_env, fake_opensky, monkeypatch, tmp_path):
 
 def _poll(clock, fake_opensky, points, n):
     fake_opensky.doc = doc_with(points, n, int(clock.epoch()))
-    result = pipeline.collect_once(load_settings(), clock=clock, sleep=lambda s: None)
+    result = collect_once(load_settings(), clock=clock, sleep=lambda s: None)
     clock.advance(5)
     return result
 
@@ -190,7 +196,7 @@ def test_webhook_down_then_up_is_delivered_exactly_once(
             _poll(clock, fake_opensky, svzm_points, 2)
         assert len(hook.received) == 1  # exactly once
         settings = load_settings()
-        assert pipeline.deliver_due(settings, Store(settings.store_db), clock.now + timedelta(days=1))[:2] == (0, 0)
+        assert deliver_due(settings, Store(settings.store_db), clock.now + timedelta(days=1))[:2] == (0, 0)
     capsys.readouterr()
     assert main(["alerts"]) == EXIT_OK
     out = capsys.readouterr().out
@@ -249,15 +255,26 @@ def test_zero_aircraft_in_the_fir_is_its_own_alert(
     assert len(alerts) == 1 and "NO aircraft for 2 polls in a row" in alerts[0]
 
 
+def _series(frame: pd.DataFrame) -> dict[str, ZoneSeries]:
+    """Counts given as a DataFrame (``time`` UTC, ``zone``, ``airborne``, maybe ``snapshot_id``) as the
+    rules take them."""
+    sid = frame["snapshot_id"] if "snapshot_id" in frame else range(len(frame))
+    t = frame["time"].to_numpy(dtype="datetime64[s]").astype(np.int64)
+    return zone_series(zip(sid, t, frame["zone"], frame["airborne"], strict=True))
+
+
 def test_low_confidence_baseline_from_yesterday_and_none_without_24_hours(zone_set):
-    rules = AlertRules(zones=("SVZM",))
+    rules = BaselineRules()
     hours = pd.date_range(NOW - timedelta(hours=30), NOW, freq="h", inclusive="left", tz="UTC")
     counts = pd.DataFrame({"time": hours, "zone": "SVZM", "airborne": np.where(hours.hour >= 12, 30.0, 5.0)})
-    base = baseline_at(counts, "SVZM", NOW, rules)
+    svzm = _series(counts)["SVZM"]
+    base = baseline_at(svzm.before(NOW), NOW, rules)
     assert base is not None and base.low_confidence and base.expected == 30.0  # the same hour yesterday
-    night = baseline_at(counts, "SVZM", NOW.replace(hour=3) + timedelta(days=1), rules)
+    night_at = NOW.replace(hour=3) + timedelta(days=1)
+    night = baseline_at(svzm.before(night_at), night_at, rules)
     assert night is not None and night.expected == 5.0  # the daily cycle is respected: no false alarm at night
-    assert baseline_at(counts[counts["time"] > NOW - timedelta(hours=20)], "SVZM", NOW, rules) is None
+    recent = _series(counts[counts["time"] > NOW - timedelta(hours=20)])["SVZM"]
+    assert baseline_at(recent, NOW, rules) is None
 
 
 def test_reading_only_the_baseline_hours_gives_the_same_alerts_as_four_weeks():
@@ -275,11 +292,13 @@ def test_reading_only_the_baseline_hours_gives_the_same_alerts_as_four_weeks():
         now = times[end - 1].to_pydatetime()
         upto = full.iloc[:end]
         first = upto["time"].iloc[-rules.polls_judged].to_pydatetime()
-        parts = [upto[(upto["time"] >= a) & (upto["time"] < b)] for a, b in count_spans(first, now, rules)]
+        spans_read = count_spans(first, now, rules.baseline)
+        parts = [upto[(upto["time"] >= a) & (upto["time"] < b)] for a, b in spans_read]
         spans = pd.concat(parts).drop_duplicates(["snapshot_id", "zone"]).sort_values("time")
         assert len(spans) < len(upto) / 50
-        assert evaluate(now, spans, [], [], [], rules, 1.0) == evaluate(now, upto, [], [], [], rules, 1.0)
-    assert [a.kind for a in evaluate(now, spans, [], [], [], rules, 1.0)] == ["drop"]
+        ours = evaluate(now, _series(spans), [], [], [], rules, 1.0)
+        assert ours == evaluate(now, _series(upto), [], [], [], rules, 1.0)
+    assert [a.kind for a in ours] == ["drop"]
 
 
 @pytest.mark.parametrize("closed_days", [2.3, 10.6, 25.2])
@@ -298,12 +317,12 @@ def test_reading_only_the_baseline_hours_during_a_long_drop_gives_the_same_alert
     history = [PastAlert("drop", "SVZM", began + timedelta(hours=1))]
     now = times[-1].to_pydatetime()
     first = full["time"].iloc[-rules.polls_judged].to_pydatetime()
-    spans_read = count_spans(first, now, rules, before=history[0].created_at)
+    spans_read = count_spans(first, now, rules.baseline, before=history[0].created_at)
     parts = [full[(full["time"] >= a) & (full["time"] < b)] for a, b in spans_read]
     spans = pd.concat(parts).drop_duplicates(["snapshot_id", "zone"]).sort_values("time")
     assert len(spans) < len(full) / 50
-    ours = evaluate(now, spans, [], history, [], rules, 1.0)
-    assert ours == evaluate(now, full, [], history, [], rules, 1.0)
+    ours = evaluate(now, _series(spans), [], history, [], rules, 1.0)
+    assert ours == evaluate(now, _series(full), [], history, [], rules, 1.0)
     assert [a.kind for a in ours] == ["recovery"]
     # a week back is already before a 2-day drop; for longer ones the weeks of the drop are skipped
     assert ("before the drop began" in ours[0].payload["baseline"]["method"]) == (closed_days > 7)
@@ -319,7 +338,7 @@ def test_rerunning_the_rules_on_the_same_poll_adds_nothing(
         _poll(clock, fake_opensky, svzm_points, 4)
     settings = load_settings()
     with Store(settings.store_db) as store:
-        again = pipeline.run_alerts(settings, store, zone_set, clock.now - timedelta(minutes=5))
+        again = run_alerts(settings, store, zone_set, clock.now - timedelta(minutes=5))
         assert again.new == ()
         assert store.query("SELECT COUNT(*) FROM alerts")[0][0] == 1
 
@@ -497,7 +516,8 @@ def _record(store, zone_set, t, fir, other=2):
         {"zone": list(zone_set.codes), "airborne": [fir if c == "SVZM" else other for c in zone_set.codes],
          "on_ground": 0, "stale": 0}
     )  # fmt: skip
-    store.record_poll(
+    record(
+        store,
         PollRecord("opensky", t + timedelta(seconds=2), "ok", api_time=t),
         None,
         counts,
@@ -510,7 +530,7 @@ def _cycle(t, day, night):
 
 
 def _check(settings, store, zone_set, t):
-    return [line for line in pipeline.run_alerts(settings, store, zone_set, t + timedelta(seconds=1)).new]
+    return [line for line in run_alerts(settings, store, zone_set, t + timedelta(seconds=1)).new]
 
 
 def test_a_closure_of_weeks_never_becomes_its_own_baseline(alert_env, opensky_env, monkeypatch, zone_set):
@@ -583,7 +603,7 @@ def test_a_second_outage_soon_after_the_first_is_reported(alert_env, opensky_env
                 if ok:
                     _record(store, zone_set, t, 40)
                 else:
-                    store.record_poll(PollRecord("opensky", t, "error", error="HTTP 503"))
+                    record(store, PollRecord("opensky", t, "error", error="HTTP 503"))
                 raised += _check(settings, store, zone_set, t)
                 t += timedelta(minutes=5)
                 if t > end:
@@ -597,9 +617,9 @@ def test_a_fresh_store_waits_outage_min_before_calling_itself_blind(alert_env, o
     monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "jsonl")
     settings = load_settings()
     with Store(settings.store_db) as store:
-        store.record_poll(PollRecord("opensky", NOW, "error", error="connection refused"))
+        record(store, PollRecord("opensky", NOW, "error", error="connection refused"))
         assert _check(settings, store, zone_set, NOW) == []
-        store.record_poll(PollRecord("opensky", NOW + timedelta(minutes=35), "error", error="connection refused"))
+        record(store, PollRecord("opensky", NOW + timedelta(minutes=35), "error", error="connection refused"))
         (line,) = _check(settings, store, zone_set, NOW + timedelta(minutes=35))
     assert "no successful poll yet, trying since 2025-11-29T15:00:00Z (35 min" in line
 
@@ -612,7 +632,7 @@ class _Exploding:
 
 
 def test_a_channel_that_raises_anything_never_stops_the_others(alert_env, opensky_env, monkeypatch, zone_set, tmp_path):
-    from monitor.notify import JsonlNotifier
+    from monitor.alerts.channels.jsonl import JsonlNotifier
 
     monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "email,jsonl")
     monkeypatch.setenv("VZMON_ALERTS_SMTP_HOST", "127.0.0.1")
@@ -620,9 +640,9 @@ def test_a_channel_that_raises_anything_never_stops_the_others(alert_env, opensk
     monkeypatch.setenv("VZMON_ALERTS_EMAIL_TO", "b@example.org")
     settings = load_settings()
     with Store(settings.store_db) as store:
-        store.add_alert("drop:SVZM:1", "drop", "SVZM", NOW, NOW, 4.0, 40.0, "SVZM down", {}, ("email", "jsonl"))
+        add_alert(store, "drop:SVZM:1", "drop", "SVZM", NOW, NOW, 4.0, 40.0, "SVZM down", {}, ("email", "jsonl"))
         notifiers = {"email": _Exploding(), "jsonl": JsonlNotifier(tmp_path / "a.jsonl")}
-        assert pipeline.deliver_due(settings, store, NOW, notifiers)[:2] == (1, 1)
+        assert deliver_due(settings, store, NOW, notifiers)[:2] == (1, 1)
         rows = {
             r["channel"]: (r["status"], r["attempts"], r["last_error"]) for r in store.query("SELECT * FROM deliveries")
         }
@@ -638,8 +658,8 @@ def test_a_dead_webhook_costs_one_timeout_per_run_not_one_per_alert(alert_env, o
         settings = load_settings()
         with Store(settings.store_db) as store:
             for i in range(4):
-                store.add_alert(f"drop:ring:{i}", "drop", f"ring:{i}", NOW, NOW, 1.0, 9.0, "down", {}, ("webhook",))
-            assert pipeline.deliver_due(settings, store, NOW)[:2] == (0, 1)
+                add_alert(store, f"drop:ring:{i}", "drop", f"ring:{i}", NOW, NOW, 1.0, 9.0, "down", {}, ("webhook",))
+            assert deliver_due(settings, store, NOW)[:2] == (0, 1)
             assert hook.attempts == 1
             attempts = [r[0] for r in store.query("SELECT attempts FROM deliveries ORDER BY alert_id")]
     assert attempts == [1, 0, 0, 0]

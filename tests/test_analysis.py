@@ -9,11 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from monitor import pipeline
-from monitor.analysis import AnalysisRules, Window, compare, hourly_airborne, hourly_coverage, plan_windows
+from monitor.analysis.hourly import hourly_airborne, hourly_coverage
+from monitor.analysis.stats import AnalysisRules, compare
+from monitor.analysis.windows import Window, plan_windows
 from monitor.events import Event
+from monitor.pipeline.demo import fill_simulated
+from monitor.pipeline.report import report
 from monitor.settings import load_settings
-from monitor.simulate import Effect, Gap, Scenario, default_routes
+from monitor.sources.simulated import Effect, Gap, Scenario, default_routes
+from monitor.store.frames import count_frame, poll_frame
 
 EVENT_TIME = datetime(2025, 11, 15, 12, tzinfo=UTC)
 
@@ -37,7 +41,7 @@ def _build(tmp: Path, scenario: Scenario, events: Path):
         }
     )
     db = tmp / "sim.sqlite"
-    pipeline.fill_simulated(settings, db, scenario)
+    fill_simulated(settings, db, scenario)
     return settings, db
 
 
@@ -56,7 +60,7 @@ def overflight_drop(tmp_path_factory):
         routes=default_routes(), effects=(Effect(EVENT_TIME, 0.4, kinds=("overflight",)),), seed=7,
     )  # fmt: skip
     settings, db = _build(tmp, scenario, _events_file(tmp / "events.toml", ("drop", EVENT_TIME)))
-    return pipeline.report(settings, "drop", db=db, out_dir=tmp / "report")
+    return report(settings, "drop", db=db, out_dir=tmp / "report")
 
 
 def test_overflight_only_drop_of_60_percent_is_recovered(overflight_drop):
@@ -98,16 +102,16 @@ def gap_store(tmp_path_factory):
 
 def test_gaps_are_not_counted_as_zeros(gap_store, tmp_path):
     settings, db, gap = gap_store
-    result = pipeline.report(settings, "nothing", db=db, out_dir=tmp_path / "r")
+    result = report(settings, "nothing", db=db, out_dir=tmp_path / "r")
     c = _change(result, "airborne")
     # a day of zeros in 7 would read as a 14 % drop; the gap is left out instead
     assert abs(c.change) < 0.08 and c.ci_low <= 0 <= c.ci_high, c
     assert result.data.coverage[1] < 0.9 < result.data.coverage[0]
-    from monitor.store import Store
+    from monitor.store.db import Store
 
     with Store(db) as store:
-        polls = store.poll_frame(gap.start, gap.end)
-        counts = store.count_frame(gap.start, gap.end)
+        polls = poll_frame(store, gap.start, gap.end)
+        counts = count_frame(store, gap.start, gap.end)
     assert set(polls["status"]) == {"rate_limited"} and counts.empty
     w = Window("after", gap.start - timedelta(hours=2), gap.end + timedelta(hours=2))
     hourly = hourly_airborne(counts, w, ["SVZM"])
@@ -119,7 +123,7 @@ def test_event_with_no_data_after_it_gives_insufficient_data(tmp_path):
         start=EVENT_TIME - timedelta(days=8), end=EVENT_TIME, interval_s=900, routes=default_routes(), seed=3
     )
     settings, db = _build(tmp_path, scenario, _events_file(tmp_path / "events.toml", ("late", EVENT_TIME)))
-    result = pipeline.report(settings, "late", db=db, out_dir=tmp_path / "r")
+    result = report(settings, "late", db=db, out_dir=tmp_path / "r")
     assert "not enough data" in result.data.verdict
     assert all(c.status == "insufficient" for c in result.data.changes)
     assert result.files["html"].is_file()
@@ -311,12 +315,12 @@ def test_short_polling_holes_do_not_invent_flight_class_changes(tmp_path):
             routes=default_routes(), seed=5, gaps=gaps,
         )  # fmt: skip
         settings, db = _build(tmp_path / name, scenario, _events_file(tmp_path / f"{name}.toml", ("e", EVENT_TIME)))
-        results[name] = pipeline.report(settings, "e", db=db, out_dir=tmp_path / name / "r")
+        results[name] = report(settings, "e", db=db, out_dir=tmp_path / name / "r")
     for flight_class in ("domestic", "arrival", "departure", "overflight"):
         clean = _change(results["none"], "flights", flight_class=flight_class)
         holed = _change(results["holes"], "flights", flight_class=flight_class)
-        report = (flight_class, clean.percent(), holed.percent())
-        assert clean.ci_low <= holed.change <= clean.ci_high, report  # inside the clean data's interval
-        assert holed.ci_low <= 0 <= holed.ci_high, report
+        summary = (flight_class, clean.percent(), holed.percent())
+        assert clean.ci_low <= holed.change <= clean.ci_high, summary  # inside the clean data's interval
+        assert holed.ci_low <= 0 <= holed.ci_high, summary
         if flight_class in ("domestic", "overflight"):  # the big classes: a tight bound too
-            assert abs(holed.change - clean.change) < 0.08, report
+            assert abs(holed.change - clean.change) < 0.08, summary

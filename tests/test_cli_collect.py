@@ -9,8 +9,8 @@ from urllib.parse import quote, quote_plus, urlencode
 import filelock
 import pytest
 
-from monitor import cli
 from monitor.cli import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_TEMPFAIL, EXIT_USAGE, main
+from monitor.pipeline.watch import watch
 from tests.conftest import with_credentials
 from tests.fake_opensky import Fault
 
@@ -48,7 +48,7 @@ def test_collect_dry_run_stores_nothing(opensky_env, capsys):
 def test_collect_logs_go_to_stderr_with_one_summary_line(opensky_env, capsys):
     main(["collect"])
     err = capsys.readouterr().err
-    summaries = [line for line in err.splitlines() if "INFO monitor.pipeline.polling: poll ok" in line]
+    summaries = [line for line in err.splitlines() if "INFO monitor.pipeline.collect: poll ok" in line]
     assert len(summaries) == 1 and "SVZM 20+2" in summaries[0]
 
 
@@ -144,7 +144,9 @@ def test_unexpected_error_is_one_line_without_debug_and_a_traceback_with_it(open
     def boom(*args, **kwargs):
         raise RuntimeError("bug in a step")
 
-    monkeypatch.setattr(cli.pipeline, "collect_once", boom)
+    import monitor.pipeline.collect
+
+    monkeypatch.setattr(monitor.pipeline.collect, "collect_once", boom)
     assert main(["collect"]) == EXIT_FAILED
     err = capsys.readouterr().err
     assert "unexpected error: RuntimeError: bug in a step" in err and "--debug" in err and "Traceback" not in err
@@ -296,7 +298,6 @@ def test_a_stop_during_a_retry_backoff_ends_watch_at_once(opensky_env, fake_open
     import threading
     import time
 
-    from monitor import pipeline
     from monitor.settings import load_settings
 
     monkeypatch.setenv("VZMON_OPENSKY_BACKOFF_S", "30")
@@ -304,7 +305,7 @@ def test_a_stop_during_a_retry_backoff_ends_watch_at_once(opensky_env, fake_open
     stop = threading.Event()
     threading.Timer(0.5, stop.set).start()
     started = time.monotonic()
-    polls = pipeline.watch(load_settings(), lambda result: None, stop=stop)
+    polls = watch(load_settings(), lambda result: None, stop=stop)
     assert polls == 1 and time.monotonic() - started < 20  # not 30 + 60 + 60 s of backoff
     assert len(fake_opensky.states_requests()) == 1
     assert _snapshots(opensky_env)[0][0] == "error"

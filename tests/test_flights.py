@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from monitor.airlines import airline_of
-from monitor.airports import airport_table
-from monitor.flights import Tracks, build_flights
+from geo.airports import airport_table
+from monitor.analysis.airlines import airline_of
+from monitor.analysis.flights import Tracks, build_flights
 
 T0 = datetime(2025, 11, 20, 12, tzinfo=UTC)
 SVMI = (-66.9906, 10.6031)

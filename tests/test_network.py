@@ -6,8 +6,10 @@ import pytest
 
 from geo.zoneset import load_zone_set
 from monitor.errors import RateLimited
-from monitor.opensky import OpenSkyClient, parse_states
 from monitor.settings import DEFAULT_API_URL, DEFAULT_TOKEN_URL
+from monitor.sources.opensky.client import OpenSkyClient
+from monitor.sources.opensky.parse import parse_states
+from monitor.store.frames import positions_frame
 
 
 @pytest.mark.network
@@ -22,5 +24,5 @@ def test_live_anonymous_poll_of_the_polling_box_parses():
     assert parsed.fields_per_row in (17, 18)
     assert reply.credits_remaining is None or reply.credits_remaining >= 0
     if len(parsed.table):
-        lat = parsed.positions["latitude"].dropna()
+        lat = positions_frame(parsed.table)["latitude"].dropna()
         assert lat.between(box.south, box.north).all()

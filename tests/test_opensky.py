@@ -12,9 +12,11 @@ import pytest
 
 from geo.bounds import BBox
 from monitor.errors import AuthError, RateLimited, SourceUnavailable
-from monitor.opensky import OpenSkyClient, parse_states
 from monitor.schema import POSITION_COLUMNS
 from monitor.settings import Secret
+from monitor.sources.opensky.client import OpenSkyClient
+from monitor.sources.opensky.parse import parse_states
+from monitor.store.frames import positions_frame
 from tests.conftest import DATA, shared_file
 from tests.data.make_states_fixture import AIRCRAFT
 from tests.fake_opensky import FakeOpenSky, Fault
@@ -190,15 +192,15 @@ def test_server_time_follows_resolution(fake_opensky):
 def test_states_null_parses_to_no_positions():
     parsed = parse_states({"time": 1764424800, "states": None})
     assert parsed.api_time == datetime(2025, 11, 29, 14, 0, tzinfo=UTC)
-    assert parsed.positions.empty
-    assert list(parsed.positions.columns) == [c.name for c in POSITION_COLUMNS if c.name != "zone"]
+    assert positions_frame(parsed.table).empty
+    assert list(positions_frame(parsed.table).columns) == [c.name for c in POSITION_COLUMNS if c.name != "zone"]
 
 
 def test_rows_of_17_18_and_19_fields(states_payload):
     rows = states_payload["states"][:3]
     doc = {"time": states_payload["time"], "states": [rows[0][:17], rows[1], [*rows[2], "additional_unused"]]}
     parsed = parse_states(doc)
-    df = parsed.positions
+    df = positions_frame(parsed.table)
     assert len(df) == 3 and parsed.malformed_rows == 0
     assert df["category"].isna().tolist() == [True, False, False]
     assert df["icao24"].tolist() == [rows[0][0], rows[1][0], rows[2][0]]
@@ -206,7 +208,7 @@ def test_rows_of_17_18_and_19_fields(states_payload):
 
 def test_any_field_may_be_null():
     row = ["abc123", *([None] * 17)]
-    df = parse_states({"time": 1764424800, "states": [row]}).positions
+    df = positions_frame(parse_states({"time": 1764424800, "states": [row]}).table)
     assert df.loc[0, "icao24"] == "abc123"
     assert df["callsign"].isna().all() and df.loc[0, "origin_country"] == ""
     assert bool(df.loc[0, "stale"])  # no position at all
@@ -217,12 +219,12 @@ def test_callsign_padding_is_stripped_and_icao24_lowercased(states_payload):
         "time": states_payload["time"],
         "states": [["ABC123", "CMP222  ", "Panama", *states_payload["states"][0][3:]]],
     }
-    df = parse_states(doc).positions
+    df = positions_frame(parse_states(doc).table)
     assert df.loc[0, "icao24"] == "abc123" and df.loc[0, "callsign"] == "CMP222"
 
 
 def test_old_positions_are_flagged_stale_not_dropped(states_payload):
-    df = parse_states(states_payload, stale_after_s=15).positions
+    df = positions_frame(parse_states(states_payload, stale_after_s=15).table)
     stale = df.set_index("icao24")["stale"]
     assert bool(stale["0d8151"])  # time_position 40 s before the reply time
     assert bool(stale["0d8150"])  # no position yet
@@ -234,7 +236,7 @@ def test_malformed_rows_are_counted_and_skipped(states_payload):
     good = states_payload["states"][0]
     doc = {"time": 1, "states": [good, ["short"], "not a row", [None, *good[1:]]]}
     parsed = parse_states(doc)
-    assert len(parsed.positions) == 1 and parsed.malformed_rows == 3
+    assert len(positions_frame(parsed.table)) == 1 and parsed.malformed_rows == 3
 
 
 def test_only_malformed_rows_is_an_error():
@@ -249,7 +251,7 @@ def test_reply_that_is_not_a_states_object_is_an_error(doc):
 
 
 def test_fixture_parses_to_expected_values(states_payload):
-    df = parse_states(states_payload).positions.set_index("icao24")
+    df = positions_frame(parse_states(states_payload).table).set_index("icao24")
     a = df.loc["0d80a1"]
     assert a["callsign"] == "VCV2210" and a["origin_country"] == "Venezuela"
     assert a["latitude"] == 10.2 and a["longitude"] == -66.1
@@ -266,7 +268,7 @@ def test_fixture_parses_to_expected_values(states_payload):
 def test_parser_reads_the_real_opensky_capture_correctly():
     doc = json.loads(shared_file("data", "real", "aerospacefunnel", "opensky_states.json").read_text())
     parsed = parse_states(doc)
-    df = parsed.positions
+    df = positions_frame(parsed.table)
     assert parsed.api_time == datetime(2026, 7, 29, 14, 14, 7, tzinfo=UTC)
     assert len(df) == 79 and parsed.malformed_rows == 0 and parsed.fields_per_row == 17
     assert df["category"].isna().all()  # 17 fields: the request lacked extended=1
@@ -303,7 +305,7 @@ def test_our_fixture_has_the_real_capture_field_types():
 
 
 def test_fixture_zones_are_what_the_fence_says(zone_set, fence, states_payload):
-    df = parse_states(states_payload).positions.set_index("icao24")
+    df = positions_frame(parse_states(states_payload).table).set_index("icao24")
     for a in AIRCRAFT:
         where = a[-1]
         if where == "box-outside":
@@ -313,7 +315,7 @@ def test_fixture_zones_are_what_the_fence_says(zone_set, fence, states_payload):
 
 
 def test_parsed_dtypes_match_the_schema(states_payload):
-    df = parse_states(states_payload).positions
+    df = positions_frame(parse_states(states_payload).table)
     for col in POSITION_COLUMNS:
         if col.name == "zone":
             continue
@@ -336,15 +338,17 @@ def _row(states_payload, **fields):
 @pytest.mark.parametrize(("value", "expected"), [(1, True), (0, False), ("true", True), ("FALSE", False), ("1", True)])
 def test_on_ground_sent_as_a_number_or_text_is_read_as_true_or_false(states_payload, value, expected):
     parsed = parse_states({"time": states_payload["time"], "states": [_row(states_payload, f8=value)]})
-    df = parsed.positions
+    df = positions_frame(parsed.table)
     assert df.loc[0, "on_ground"] == expected and not df.loc[0, "stale"]
 
 
 @pytest.mark.parametrize("value", ["maybe", 2, [], None])
 def test_an_unreadable_on_ground_is_flagged_never_counted_as_airborne(states_payload, value, zone_set):
-    from monitor.counts import count_by_zone
+    from tests.storekit import count_by_zone
 
-    df = parse_states({"time": states_payload["time"], "states": [_row(states_payload, f8=value)]}).positions
+    df = positions_frame(
+        parse_states({"time": states_payload["time"], "states": [_row(states_payload, f8=value)]}).table
+    )
     assert bool(df.loc[0, "stale"]) and pd.isna(df.loc[0, "on_ground"])
     df["zone"] = "SVZM"
     counts = count_by_zone(df, zone_set.codes).set_index("zone")
@@ -354,22 +358,22 @@ def test_an_unreadable_on_ground_is_flagged_never_counted_as_airborne(states_pay
 def test_position_times_in_milliseconds_are_read_as_milliseconds(states_payload):
     t = states_payload["time"]
     row = _row(states_payload, f3=(t - 2) * 1000, f4=(t - 1) * 1000)
-    df = parse_states({"time": t, "states": [row]}).positions
+    df = positions_frame(parse_states({"time": t, "states": [row]}).table)
     assert df.loc[0, "time_position"] == pd.Timestamp(t - 2, unit="s", tz="UTC") and not df.loc[0, "stale"]
     assert df.loc[0, "last_contact"] == pd.Timestamp(t - 1, unit="s", tz="UTC")
 
 
 def test_a_position_time_from_the_future_is_flagged_stale(states_payload):
     t = states_payload["time"]
-    df = parse_states({"time": t, "states": [_row(states_payload, f3=t + 3600)]}).positions
+    df = positions_frame(parse_states({"time": t, "states": [_row(states_payload, f3=t + 3600)]}).table)
     assert bool(df.loc[0, "stale"])
 
 
 @pytest.mark.parametrize("index", [5, 6, 7])
 def test_true_or_false_in_a_number_field_is_missing_not_one_or_zero(states_payload, index):
-    df = parse_states(
-        {"time": states_payload["time"], "states": [_row(states_payload, **{f"f{index}": True})]}
-    ).positions
+    df = positions_frame(
+        parse_states({"time": states_payload["time"], "states": [_row(states_payload, **{f"f{index}": True})]}).table
+    )
     column = {5: "longitude", 6: "latitude", 7: "baro_altitude_m"}[index]
     assert pd.isna(df.loc[0, column])
     assert bool(df.loc[0, "stale"]) or index == 7  # no position: stale

@@ -25,6 +25,7 @@ import pytest
 from monitor.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
 from monitor.errors import ConfigError
 from monitor.outputs import MARKER, atomic_file, staged_folder
+from monitor.store.frames import read_positions
 
 VZMON = Path(sys.executable).parent / "vzmon"
 
@@ -163,7 +164,7 @@ def test_export_replaces_an_export_made_before_folders_were_marked(demo_env, tmp
 
 
 def test_export_streams_the_same_rows_as_reading_everything(demo_env, tmp_path):
-    from monitor.store import Store
+    from monitor.store.db import Store
 
     csv = tmp_path / "positions.csv"
     folder = tmp_path / "positions"
@@ -171,7 +172,7 @@ def test_export_streams_the_same_rows_as_reading_everything(demo_env, tmp_path):
     assert main(["export", "positions", "--out", str(csv), *span]) == EXIT_OK
     assert main(_export_positions(folder, *span)) == EXIT_OK
     with Store(demo_env / "demo" / "demo.sqlite") as store:
-        whole = store.read_positions(pd.Timestamp("2025-11-27", tz="UTC"), pd.Timestamp("2025-12-01", tz="UTC"))
+        whole = read_positions(store, pd.Timestamp("2025-11-27", tz="UTC"), pd.Timestamp("2025-12-01", tz="UTC"))
     streamed = pd.read_csv(csv)
     assert len(streamed) == len(whole) > 3_000
     assert streamed["time"].iloc[0].endswith("Z") and streamed["snapshot_id"].tolist() == whole["snapshot_id"].tolist()

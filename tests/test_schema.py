@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from monitor.opensky import parse_states
-from monitor.schema import POSITION_COLUMNS, column_names
-from monitor.store import POSITION_SCHEMA
+from monitor.schema import POSITION_COLUMNS, POSITION_SCHEMA, column_names
+from monitor.sources.opensky.parse import parse_states
+from monitor.store.frames import positions_frame, read_positions
+from tests.storekit import record
 
 
 def test_parser_emits_exactly_the_schema_columns_in_order(states_payload):
-    df = parse_states(states_payload).positions
+    df = positions_frame(parse_states(states_payload).table)
     assert list(df.columns) == [n for n in column_names() if n != "zone"]
 
 
@@ -22,14 +23,16 @@ def test_positions_read_back_with_the_schema_dtypes(store, states_payload, zone_
     from datetime import UTC, datetime
 
     from geo.fence import fence_for
-    from monitor.counts import count_by_zone
-    from monitor.store import PollRecord
+    from monitor.store.snapshots import PollRecord
+    from tests.storekit import count_by_zone
 
-    df = parse_states(states_payload).positions
+    df = positions_frame(parse_states(states_payload).table)
     df["zone"] = fence_for(zone_set).categorical(df["longitude"].to_numpy(), df["latitude"].to_numpy())
     t = datetime(2025, 11, 29, 14, tzinfo=UTC)
-    store.record_poll(PollRecord("opensky", t, "ok", api_time=t), df, count_by_zone(df, zone_set.codes))
-    back = store.read_positions()
+    record(store, PollRecord("opensky", t, "ok", api_time=t), df, count_by_zone(df, zone_set.codes))
+    back = read_positions(
+        store,
+    )
     for c in POSITION_COLUMNS:
         if c.name == "zone":
             assert str(back[c.name].dtype) == "category"

@@ -10,18 +10,20 @@ import pandas as pd
 import pytest
 
 from geo.fence import fence_for
-from monitor.counts import count_by_zone
 from monitor.errors import NotAStore, StoreError
-from monitor.opensky import parse_states
 from monitor.schema import POSITION_COLUMNS
-from monitor.store import MIGRATIONS, PollRecord, Store
+from monitor.sources.opensky.parse import parse_states
+from monitor.store.db import MIGRATIONS, Store
+from monitor.store.frames import positions_frame, read_positions
+from monitor.store.snapshots import PollRecord, counts_for, rate_limited_until
+from tests.storekit import count_by_zone, record
 
 T0 = datetime(2025, 11, 29, 14, 0, tzinfo=UTC)
 
 
 def _tagged(states_payload, zone_set):
     parsed = parse_states(states_payload)
-    df = parsed.positions
+    df = positions_frame(parsed.table)
     df["zone"] = fence_for(zone_set).categorical(df["longitude"].to_numpy(), df["latitude"].to_numpy())
     return parsed, df, count_by_zone(df, zone_set.codes)
 
@@ -95,7 +97,7 @@ def test_opening_an_existing_store_never_creates_one(tmp_path):
 
 
 def test_a_new_store_is_marked_as_vzmon_s(store):
-    from monitor.store import APPLICATION_ID
+    from monitor.store.db import APPLICATION_ID
 
     assert store.query("PRAGMA application_id")[0][0] == APPLICATION_ID
 
@@ -114,8 +116,12 @@ def test_a_store_made_before_the_mark_still_opens(tmp_path, states_payload, zone
     conn.close()
     _, df, counts = _tagged(states_payload, zone_set)
     with Store(path) as s:
-        s.record_poll(_ok(), df, counts)
-        assert len(s.read_positions()) == len(df)
+        record(s, _ok(), df, counts)
+        assert len(
+            read_positions(
+                s,
+            )
+        ) == len(df)
         assert [r[0] for r in s.query("SELECT version FROM schema_migrations")] == [1, 2, 3]
 
 
@@ -124,12 +130,14 @@ def test_positions_in_an_unknown_block_format_are_refused_naming_who_reads_them(
     store, states_payload, zone_set, known, expected
 ):
     _, df, counts = _tagged(states_payload, zone_set)
-    store.record_poll(_ok(), df, counts)
+    record(store, _ok(), df, counts)
     store.query("UPDATE position_blocks SET format = 'parquet+zstd/9'")
     if known:
         store.query("INSERT INTO block_formats VALUES ('parquet+zstd/9', '9.9.0')")
     with pytest.raises(NotAStore, match=rf"format 'parquet\+zstd/9' \(snapshot 1\).*{expected}"):
-        store.read_positions()
+        read_positions(
+            store,
+        )
 
 
 def test_a_full_disk_is_named_and_nothing_stored_is_lost(small_disk, states_payload, zone_set):
@@ -137,11 +145,11 @@ def test_a_full_disk_is_named_and_nothing_stored_is_lost(small_disk, states_payl
     path = small_disk / "monitor.sqlite"
     with Store(path) as s:
         for i in range(3):
-            s.record_poll(_ok(T0 + timedelta(minutes=i)), df, counts)
+            record(s, _ok(T0 + timedelta(minutes=i)), df, counts)
         filler = small_disk.fill()
         with pytest.raises(StoreError) as info:
             for i in range(3, 200):  # the WAL may have room for a poll or two before the disk is full
-                s.record_poll(_ok(T0 + timedelta(minutes=i)), df, counts)
+                record(s, _ok(T0 + timedelta(minutes=i)), df, counts)
         stored = i
     message = str(info.value)
     assert f"no space left on the disk holding {path}" in message and "VZMON_DB" in message
@@ -150,22 +158,30 @@ def test_a_full_disk_is_named_and_nothing_stored_is_lost(small_disk, states_payl
     with Store(path) as s:
         assert s.integrity_check() == "ok"
         assert s.query("SELECT COUNT(*) FROM snapshots")[0][0] == stored
-        assert len(s.read_positions()) == stored * len(df)
+        assert len(
+            read_positions(
+                s,
+            )
+        ) == stored * len(df)
 
 
 def test_in_memory_store_works(states_payload, zone_set):
     _, df, counts = _tagged(states_payload, zone_set)
     with Store(":memory:") as s:
-        s.record_poll(_ok(), df, counts)
-        assert len(s.read_positions()) == len(df)
+        record(s, _ok(), df, counts)
+        assert len(
+            read_positions(
+                s,
+            )
+        ) == len(df)
 
 
 def test_poll_with_data_stores_positions_and_counts_in_one_go(store, states_payload, zone_set):
     _, df, counts = _tagged(states_payload, zone_set)
-    rec = store.record_poll(_ok(n_states=len(df)), df, counts, zone_set_id=store.zone_set_id(zone_set))
+    rec = record(store, _ok(n_states=len(df)), df, counts, zone_set_id=store.zone_set_id(zone_set))
     assert rec.status == "ok"
     assert store.query("SELECT n_positions, format FROM position_blocks")[0][:] == (len(df), "arrow-batch+zstd/1")
-    stored = {r["zone"]: (r["airborne"], r["on_ground"]) for r in store.counts_for(rec.snapshot_id)}
+    stored = {c.zone: (c.airborne, c.on_ground) for c in counts_for(store, rec.snapshot_id)}
     assert set(stored) == set(zone_set.codes)
     assert stored["SVZM"] == (20, 2)  # 19 listed airborne + one with an empty origin country; 1 stale left out
     assert stored["ring:TNCF"] == (3, 1)
@@ -173,8 +189,10 @@ def test_poll_with_data_stores_positions_and_counts_in_one_go(store, states_payl
 
 def test_every_state_vector_field_round_trips(store, states_payload, zone_set):
     _, df, counts = _tagged(states_payload, zone_set)
-    rec = store.record_poll(_ok(), df, counts)
-    back = store.read_positions()
+    rec = record(store, _ok(), df, counts)
+    back = read_positions(
+        store,
+    )
     assert list(back.columns) == ["snapshot_id", "time", *(c.name for c in POSITION_COLUMNS)]
     assert (back["snapshot_id"] == rec.snapshot_id).all() and (back["time"] == T0).all()
     pd.testing.assert_frame_equal(
@@ -192,22 +210,26 @@ def test_read_positions_selects_columns_and_a_half_open_time_window(store, state
     _, df, counts = _tagged(states_payload, zone_set)
     for minutes in (0, 1, 2):
         t = T0 + timedelta(minutes=minutes)
-        store.record_poll(_ok(api_time=t), df, counts)
-    got = store.read_positions(T0 + timedelta(minutes=1), T0 + timedelta(minutes=2), columns=["icao24", "zone"])
+        record(store, _ok(api_time=t), df, counts)
+    got = read_positions(store, T0 + timedelta(minutes=1), T0 + timedelta(minutes=2), columns=["icao24", "zone"])
     assert list(got.columns) == ["snapshot_id", "time", "icao24", "zone"]
     assert set(got["time"]) == {T0 + timedelta(minutes=1)}  # [start, end): the end is left out
     assert len(got) == len(df)
-    assert store.read_positions(T0 + timedelta(hours=1)).empty
+    assert read_positions(store, T0 + timedelta(hours=1)).empty
     with pytest.raises(ValueError, match="unknown position columns"):
-        store.read_positions(columns=["altitude_ft"])
+        read_positions(store, columns=["altitude_ft"])
 
 
 def test_same_api_time_collected_twice_is_stored_once(store, states_payload, zone_set):
     _, df, counts = _tagged(states_payload, zone_set)
-    first = store.record_poll(_ok(), df, counts)
-    second = store.record_poll(_ok(), df, counts)
+    first = record(store, _ok(), df, counts)
+    second = record(store, _ok(), df, counts)
     assert second.status == "duplicate" and second.duplicate_of == first.snapshot_id
-    assert len(store.read_positions()) == len(df)
+    assert len(
+        read_positions(
+            store,
+        )
+    ) == len(df)
     assert store.query("SELECT COUNT(*) FROM position_blocks")[0][0] == 1
     assert store.query("SELECT COUNT(DISTINCT snapshot_id) FROM zone_counts")[0][0] == 1
     assert store.query("SELECT COUNT(*) FROM snapshots")[0][0] == 2  # both attempts are on record
@@ -219,41 +241,31 @@ def test_duplicate_icao24_in_one_reply_is_upserted(store, states_payload, zone_s
     moved = [*row[:6], 11.0, *row[7:]]
     doc = {"time": doc["time"], "states": [row, moved]}
     _, df, counts = _tagged(doc, zone_set)
-    store.record_poll(_ok(), df, counts)
-    assert store.read_positions()["latitude"].tolist() == [11.0]  # last one wins
-
-
-def test_an_aircraft_listed_twice_is_counted_once_as_stored(store, states_payload, zone_set):
-    from monitor.pipeline import ingest_reply
-
-    doc = {"time": states_payload["time"], "states": [*states_payload["states"], states_payload["states"][0]]}
-    _, _, counts = ingest_reply(store, zone_set, doc, _ok(), stale_after_s=15)
-    stored = store.read_positions()
-    assert len(stored) == len(states_payload["states"])
-    airborne = stored[~stored["stale"] & ~stored["on_ground"].fillna(False).astype(bool)]
-    by_zone = airborne["zone"].astype(str).value_counts()
-    assert {c.zone: c.airborne for c in counts if c.airborne} == by_zone.to_dict()
+    record(store, _ok(), df, counts)
+    assert read_positions(
+        store,
+    )["latitude"].tolist() == [11.0]  # last one wins
 
 
 @pytest.mark.parametrize("status", ["error", "rate_limited", "skipped"])
 def test_failed_poll_is_a_gap_with_no_counts(store, status):
-    rec = store.record_poll(PollRecord(source="opensky", requested_at=T0, status=status, error="boom"))
-    assert store.counts_for(rec.snapshot_id) == []
+    rec = record(store, PollRecord(source="opensky", requested_at=T0, status=status, error="boom"))
+    assert counts_for(store, rec.snapshot_id) == []
     row = store.query("SELECT status, error, api_time FROM snapshots WHERE id = ?", (rec.snapshot_id,))[0]
     assert (row["status"], row["error"], row["api_time"]) == (status, "boom", None)
 
 
 def test_rate_limited_until_reads_the_newest_window(store):
-    store.record_poll(
-        PollRecord(source="opensky", requested_at=T0, status="rate_limited", retry_at=T0 + timedelta(hours=6))
+    record(
+        store, PollRecord(source="opensky", requested_at=T0, status="rate_limited", retry_at=T0 + timedelta(hours=6))
     )
-    assert store.rate_limited_until("opensky", T0) == T0 + timedelta(hours=6)
-    assert store.rate_limited_until("opensky", T0 + timedelta(hours=7)) is None
+    assert rate_limited_until(store, "opensky", T0) == T0 + timedelta(hours=6)
+    assert rate_limited_until(store, "opensky", T0 + timedelta(hours=7)) is None
 
 
 def test_naive_datetimes_are_refused(store):
     with pytest.raises(ValueError, match="naive"):
-        store.record_poll(PollRecord(source="opensky", requested_at=datetime(2025, 1, 1), status="error"))  # noqa: DTZ001
+        record(store, PollRecord(source="opensky", requested_at=datetime(2025, 1, 1), status="error"))  # noqa: DTZ001
 
 
 def test_unknown_status_is_refused():
@@ -280,6 +292,6 @@ def test_failed_write_rolls_back_the_whole_poll(store, states_payload, zone_set)
     _, df, counts = _tagged(states_payload, zone_set)
     bad_counts = pd.concat([counts, counts.iloc[:1]])  # a zone twice: the primary key fails after positions went in
     with pytest.raises(StoreError, match="UNIQUE constraint failed"):
-        store.record_poll(_ok(), df, bad_counts)
+        record(store, _ok(), df, bad_counts)
     assert store.query("SELECT COUNT(*) FROM snapshots")[0][0] == 0
     assert store.query("SELECT COUNT(*) FROM position_blocks")[0][0] == 0

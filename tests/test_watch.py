@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor import pipeline
 from monitor.errors import AuthError, ConfigError
+from monitor.pipeline.watch import watch
 from monitor.settings import load_settings
+from monitor.sources.opensky.credits import poll_interval
 from tests.conftest import with_credentials
 
 
@@ -43,22 +44,20 @@ def clock(fake_opensky) -> Clock:
 
 def _watch(settings, clock, n, **kw):
     results = []
-    polls = pipeline.watch(
-        settings, results.append, max_polls=n, clock=clock, sleep=lambda s: None, wait=clock.wait, **kw
-    )
+    polls = watch(settings, results.append, max_polls=n, clock=clock, sleep=lambda s: None, wait=clock.wait, **kw)
     return polls, results
 
 
 def test_interval_follows_the_daily_credit_budget(opensky_env, monkeypatch):
     s = load_settings()
-    assert pipeline.poll_interval(s, 3) == pytest.approx(720.0)  # anonymous: 400 * 0.9 / 3 = 120 polls/day
+    assert poll_interval(s, 3) == pytest.approx(720.0)  # anonymous: 400 * 0.9 / 3 = 120 polls/day
     with_credentials(monkeypatch)
-    assert pipeline.poll_interval(load_settings(), 3) == pytest.approx(72.0)  # standard: 1200 polls/day
+    assert poll_interval(load_settings(), 3) == pytest.approx(72.0)  # standard: 1200 polls/day
     monkeypatch.setenv("VZMON_OPENSKY_ACCOUNT", "feeder")
-    assert pipeline.poll_interval(load_settings(), 3) == pytest.approx(36.0)
+    assert poll_interval(load_settings(), 3) == pytest.approx(36.0)
     monkeypatch.setenv("VZMON_OPENSKY_DAILY_CREDITS", "1000000")
     monkeypatch.setenv("VZMON_OPENSKY_ACCOUNT", "auto")
-    assert pipeline.poll_interval(load_settings(), 1) == 5.0  # never below the authenticated resolution
+    assert poll_interval(load_settings(), 1) == 5.0  # never below the authenticated resolution
 
 
 def test_watch_polls_at_the_budget_interval(opensky_env, clock):
@@ -93,7 +92,7 @@ def test_token_revoked_between_polls_gets_401_then_one_refresh(opensky_env, fake
         return clock.wait(seconds)
 
     seen: list[str] = []
-    pipeline.watch(
+    watch(
         load_settings(),
         lambda r: seen.append(r.status),
         max_polls=2,
@@ -117,7 +116,7 @@ def test_watch_waits_out_a_rate_limit_then_resumes(opensky_env, fake_opensky, mo
             fake_opensky.credits["anonymous"] = 400
         return clock.wait(seconds)
 
-    pipeline.watch(
+    watch(
         load_settings(),
         lambda r: seen.append(r.status),
         max_polls=4,

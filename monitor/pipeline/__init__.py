@@ -1,75 +1,24 @@
-"""Pipeline: the only package that wires the steps together. ``cli`` calls one function per command.
+"""Pipeline: the only package that wires the steps together; ``cli`` calls one module per command.
 
-    settings ──► geo zones ──► polling box
-                                   │
-    OpenSky /states/all ◄──────────┘            (simulate: the demo's replies, same path)
-         │ reply
+    settings ──► geo zones (pipeline.zones) ──► polling box
+                                                     │
+    sources: OpenSky /states/all ◄───────────────────┘     (sources.simulated: the demo's replies)
+         │ Reply (canonical schema)
          ▼
-    opensky.parse_states ──► geo.fence (zone per position) ──► counts.count_zone_index
-                                                                   │
-                                   store.record_poll (one transaction) ◄┘
-                                          │
-                                          ├──► status, plan                         (polling)
-                                          ├──► events + flights + analysis ──► charts ──► report   (reporting)
-                                          ├──► export (CSV / Parquet)               (exporting)
-                                          └──► alerts ──► notify
+    ingest: dedupe ──► geo.fence (a zone per position) ──► counts ──► store (one transaction)
+                                                                        │
+         ┌──────────────────────────────┬───────────────────────────────┼──────────────────┐
+         ▼                              ▼                               ▼                  ▼
+    alerts.rules ──► outbox       analysis (windows, hourly,       export (CSV,      status, plan
+    ──► alerts.deliver            flights, stats, verdict)         Parquet)
+        ──► channels                 ──► report (charts, build)
 
-Modules: ``polling`` (collect, watch, status, plan, zones), ``alerting`` (rules after each poll,
-outbox, delivery), ``reporting`` (events, report, demo), ``exporting`` (export). This file only
-re-exports them.
+Modules, one per command or shared step: ``zones`` (zone_set_for, ``vzmon zones``), ``collect``
+(one poll: fetch, ingest, alerts), ``watch`` (the loop), ``status``, ``plan``, ``alerts`` (the
+rules after each poll; list, send, test), ``report``, ``demo``, ``export``, ``events`` and
+``locking`` (the store's lock). A pipeline module imports another's public functions only where
+one step is another's first part (``watch`` repeats ``collect.poll_once``; ``demo`` ends with
+``report.report``). This file imports nothing, so each command loads only what it uses.
 """
 
-from monitor.pipeline.alerting import AlertRun, deliver_due, list_alerts, run_alerts, send_test
-from monitor.pipeline.exporting import EXPORTS, ExportResult, export
-from monitor.pipeline.locking import store_lock
-from monitor.pipeline.polling import (
-    ACCOUNT_CREDITS,
-    PlanReport,
-    PollResult,
-    StatusReport,
-    ZoneCount,
-    ZonesSummary,
-    client_for,
-    collect_once,
-    describe_zones,
-    ingest_reply,
-    plan,
-    poll_interval,
-    status,
-    watch,
-    zone_set_for,
-)
-from monitor.pipeline.reporting import DemoResult, ReportResult, fill_simulated, list_events, report, run_demo
-
-__all__ = [
-    "ACCOUNT_CREDITS",
-    "EXPORTS",
-    "AlertRun",
-    "DemoResult",
-    "ExportResult",
-    "PlanReport",
-    "PollResult",
-    "ReportResult",
-    "StatusReport",
-    "ZoneCount",
-    "ZonesSummary",
-    "client_for",
-    "collect_once",
-    "deliver_due",
-    "describe_zones",
-    "export",
-    "fill_simulated",
-    "ingest_reply",
-    "list_alerts",
-    "list_events",
-    "plan",
-    "poll_interval",
-    "report",
-    "run_alerts",
-    "run_demo",
-    "send_test",
-    "status",
-    "store_lock",
-    "watch",
-    "zone_set_for",
-]
+__all__: list[str] = []

@@ -1,0 +1,417 @@
+"""Flights: positions cut into flights, each flight's ends placed at airports, each flight classed.
+
+Place in the flow: ``pipeline.report`` hands this module the positions of a time span (as
+:class:`Tracks`), the times of the successful polls and an airport table; it returns one row per
+flight. Pure: no I/O.
+
+Method (stated in every report):
+- A flight is one aircraft's continuous presence: consecutive fresh positions of one ``icao24``,
+  split where the aircraft went unseen for more than ``gap_s`` (30 min) of working polling, where
+  the callsign changes (a missing callsign never splits), and at every take-off that follows a
+  landing. Time while polls failed does not count towards the gap: an outage of the feed is not
+  the aircraft's absence, and counting it would cut one flight into two (and class both halves
+  wrongly). Each spacing between successful polls counts up to twice the usual cadence.
+- A flight's first and last positions are its ends. An end is *at* an airport when it is on the
+  ground or at most ``low_agl_m`` (1,500 m) above the airport within ``airport_radius_km`` (40 km)
+  of it, or when the altitude profile says so: a first position that is climbing (a last one that
+  is descending; vertical rate at least 1 m/s), at most ``profile_agl_m`` (7,500 m) above the
+  nearest airport and no farther from it than 25 km per 1,000 m of height (a 1:25 gradient,
+  shallower than real climbs and 3-degree approaches). This keeps sparse polls (one every 12
+  minutes for anonymous users) from turning arrivals into overflights; cruising ends never
+  count. Otherwise the flight was seen entering or leaving at altitude.
+- Every flight with an airborne position in the FIR is classed, as EUROCONTROL classes traffic in a
+  volume: **domestic** (both ends at airports inside the FIR), **departure** (starts at one, does
+  not end at one), **arrival** (the reverse) or **overflight** (neither end at an airport inside
+  the FIR). Flights seen only on the ground are not flights.
+- ADS-B coverage is thin over parts of Venezuela: a departure first seen at cruise counts as an
+  overflight. Low-altitude coverage near the main airports makes this rare there; reports say so.
+- Polling holes are not the aircraft's doing: when the successful poll just before a flight's
+  first position (or just after its last) is missing and that end is not at an airport, the
+  take-off or landing may have happened unseen, so the flight is classed **unknown** rather than
+  guessed (given ``ok_times``). ``analysis.hourly_flights`` scales each hour's classed flights up
+  by the hour's share of classed flights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from geo.airports import AirportTable
+from monitor.analysis.airlines import airline_of
+
+__all__ = ["FLIGHT_CLASSES", "UNKNOWN", "FlightRules", "PollClock", "Tracks", "build_flights", "observed_clock"]
+
+FLIGHT_CLASSES = ("domestic", "departure", "arrival", "overflight")
+UNKNOWN = "unknown"  # an end fell in a hole in the polling: the class is not guessed
+
+
+@dataclass(frozen=True)
+class FlightRules:
+    """Thresholds of the flight rules (see the module docstring)."""
+
+    gap_s: float = 1800.0
+    airport_radius_km: float = 40.0  # a low end (on the ground or <= low_agl_m) this close is at the airport
+    low_agl_m: float = 1500.0
+    profile_agl_m: float = 7500.0  # a climbing/descending end up to this height ...
+    km_per_1000m: float = 25.0  # ... within this many km per 1000 m above the airport is at it (1:25)
+    min_vrate_mps: float = 1.0  # climbing/descending means at least this vertical rate
+
+
+@dataclass(frozen=True)
+class PollClock:
+    """The successful polls of a span: their sorted ``times`` (epoch s), the ``seconds`` of working
+    polling at each, and the usual ``cadence`` (median spacing)."""
+
+    times: npt.NDArray[np.int64]
+    seconds: npt.NDArray[np.float64]
+    cadence: float
+
+    def elapsed(self, t0: npt.NDArray[np.int64], t1: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """Seconds of working polling between poll times ``t0`` and ``t1``."""
+        last = len(self.times) - 1
+        i0 = np.clip(np.searchsorted(self.times, t0), 0, last)
+        i1 = np.clip(np.searchsorted(self.times, t1), 0, last)
+        out: npt.NDArray[np.float64] = self.seconds[i1] - self.seconds[i0]
+        return out
+
+    def hole(self, at: npt.NDArray[np.int64], before: bool) -> npt.NDArray[np.bool_]:
+        """Whether the successful poll just before (or after) each time in ``at`` is missing: spaced
+        more than 1.5 cadences away, or beyond the data."""
+        out: npt.NDArray[np.bool_]
+        if len(self.times) < 2:
+            out = np.ones(len(at), dtype=bool)
+        elif before:
+            i = np.searchsorted(self.times, at)
+            out = (i == 0) | (at - self.times[np.clip(i - 1, 0, None)] > 1.5 * self.cadence)
+        else:
+            j = np.searchsorted(self.times, at, side="right")
+            nxt = self.times[np.clip(j, 0, len(self.times) - 1)]
+            out = (j >= len(self.times)) | (nxt - at > 1.5 * self.cadence)
+        return out
+
+
+def observed_clock(ok_times: npt.NDArray[np.int64]) -> PollClock:
+    """The :class:`PollClock` of the successful polls at ``ok_times``.
+
+    Each spacing between successful polls counts up to twice the median spacing, so a feed
+    outage adds at most that much however long it lasted.
+    """
+    times = np.unique(np.asarray(ok_times, dtype=np.int64))
+    if len(times) < 2:
+        return PollClock(times, np.zeros(len(times)), 0.0)
+    d = np.diff(times).astype(np.float64)
+    cadence = float(np.median(d))
+    return PollClock(times, np.r_[0.0, np.cumsum(np.minimum(d, max(2.0 * cadence, 1.0)))], cadence)
+
+
+def _segment(
+    aircraft: npt.NDArray[np.integer[Any]],
+    t: npt.NDArray[np.int64],
+    callsign: npt.NDArray[np.integer[Any]],
+    ground: npt.NDArray[np.bool_],
+    rules: FlightRules,
+    clock: PollClock | None = None,
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Where positions start a new flight, and which of those starts are take-offs after a landing.
+
+    Arrays are sorted by aircraft, then time; ``callsign`` holds integer codes, -1 where none was
+    received. ``clock`` (from :func:`observed_clock`) measures gaps in working polling; without
+    it, in wall-clock time.
+    """
+    n = len(aircraft)
+    new = np.ones(n, dtype=bool)
+    if n < 2:
+        return new, np.zeros(n, dtype=bool)
+    idx = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)  # 32-bit indices halve the peak memory
+    first_of_aircraft = np.r_[True, aircraft[1:] != aircraft[:-1]]
+    start_of_aircraft = np.maximum.accumulate(np.where(first_of_aircraft, idx, 0))
+    # the last callsign received so far by the same aircraft (a missing callsign never splits)
+    last_known = np.maximum.accumulate(np.where(callsign >= 0, idx, -1))
+    known = np.where(last_known >= start_of_aircraft, callsign[np.clip(last_known, 0, None)], -1)
+    del last_known, start_of_aircraft
+    changed = (callsign[1:] >= 0) & (known[:-1] >= 0) & (callsign[1:] != known[:-1])
+    del known
+    gap = np.diff(t) > rules.gap_s
+    if clock is not None and len(clock.times) > 1 and gap.any():
+        at = np.flatnonzero(gap)  # few: only these need the polling clock
+        gap[at] = clock.elapsed(t[at], t[at + 1]) > rules.gap_s
+    new[1:] = first_of_aircraft[1:] | gap | changed
+    del gap
+    del changed, first_of_aircraft
+    # a take-off after a landing inside the same stretch starts a new flight
+    landing = np.r_[False, ~new[1:] & ~ground[:-1] & ground[1:]]
+    takeoff = np.r_[False, ~new[1:] & ground[:-1] & ~ground[1:]]
+    landings: npt.NDArray[np.integer[Any]] = np.cumsum(landing, dtype=idx.dtype)
+    del landing
+    stretch_start = np.maximum.accumulate(np.where(new, idx, 0))
+    relaunch: npt.NDArray[np.bool_] = takeoff & (landings > landings[stretch_start])
+    return new | relaunch, relaunch
+
+
+def _f32(table: pa.Table, name: str) -> npt.NDArray[np.float32]:
+    """A float column as float32, nulls as NaN."""
+    return np.asarray(table[name].to_numpy(), dtype=np.float32)
+
+
+class _Codes:
+    """Grows one integer code per distinct string across batches (aircraft, callsigns)."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+
+    def encode(self, column: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.int32]:
+        encoded = pc.dictionary_encode(column)
+        chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+        parts = []
+        for chunk in chunks:
+            lut = np.array(
+                [self.index.setdefault(v, len(self.index)) for v in chunk.dictionary.to_pylist()] or [0], dtype=np.int32
+            )
+            idx = chunk.indices.to_numpy(zero_copy_only=False)
+            codes = lut[np.nan_to_num(idx, nan=0).astype(np.int64)] if len(lut) else np.zeros(len(idx), np.int32)
+            if chunk.indices.null_count:
+                codes[np.asarray(chunk.indices.is_null())] = -1
+            parts.append(codes.astype(np.int32))
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+
+    def names(self) -> npt.NDArray[np.object_]:
+        out = np.empty(len(self.index), dtype=object)
+        for name, code in self.index.items():
+            out[code] = name
+        return out
+
+
+@dataclass(frozen=True)
+class Tracks:
+    """Fresh airborne-or-ground positions in compact arrays, sorted by aircraft, then time.
+
+    ``t`` is Unix seconds (UTC); ``aircraft``/``callsign`` index ``aircraft_names``/``callsign_names``
+    (-1: no callsign); ``zone`` indexes ``zones`` (-1: none of them). Altitudes in metres (baro, else
+    geometric), vertical rate in m/s, coordinates WGS 84 degrees, stored as float32.
+    """
+
+    t: npt.NDArray[np.int64]
+    aircraft: npt.NDArray[np.int32]
+    callsign: npt.NDArray[np.int32]
+    lon: npt.NDArray[np.float32]
+    lat: npt.NDArray[np.float32]
+    alt: npt.NDArray[np.float32]
+    vrate: npt.NDArray[np.float32]
+    ground: npt.NDArray[np.bool_]
+    zone: npt.NDArray[np.int8]
+    aircraft_names: npt.NDArray[np.object_]
+    callsign_names: npt.NDArray[np.object_]
+    zones: tuple[str, ...]
+
+    COLUMNS: ClassVar[tuple[str, ...]] = (
+        "icao24",
+        "callsign",
+        "longitude",
+        "latitude",
+        "baro_altitude_m",
+        "geo_altitude_m",
+        "vertical_rate_mps",
+        "on_ground",
+        "stale",
+        "zone",
+    )
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    @classmethod
+    def from_tables(cls, tables: Iterable[pa.Table], zones: Sequence[str]) -> Tracks:
+        """Build from Arrow tables with ``time`` and :attr:`COLUMNS` (``store.iter_positions``).
+
+        Batches are reduced to compact arrays as they arrive, so memory stays near the final size.
+        """
+        aircraft, callsigns = _Codes(), _Codes()
+        zone_lut = {z: i for i, z in enumerate(zones)}
+        parts: dict[str, list[npt.NDArray[Any]]] = {
+            k: [] for k in ("t", "aircraft", "callsign", "lon", "lat", "alt", "vrate", "ground", "zone")
+        }
+        for table in tables:
+            fresh = pc.and_(
+                pc.invert(pc.fill_null(table["stale"], True)),
+                pc.and_(pc.is_valid(table["longitude"]), pc.is_valid(table["latitude"])),
+            )
+            table = table.filter(fresh).combine_chunks()  # one dictionary per batch, not per block
+            if table.num_rows == 0:
+                continue
+            baro, geo = _f32(table, "baro_altitude_m"), _f32(table, "geo_altitude_m")
+            zone_enc = pc.dictionary_encode(table["zone"]).combine_chunks()
+            zlut = np.array([zone_lut.get(z, -1) for z in zone_enc.dictionary.to_pylist()] or [-1], dtype=np.int8)
+            parts["t"].append(table["time"].cast(pa.timestamp("s", tz="UTC")).cast(pa.int64()).to_numpy())
+            parts["aircraft"].append(aircraft.encode(table["icao24"]))
+            parts["callsign"].append(callsigns.encode(table["callsign"]))
+            parts["lon"].append(_f32(table, "longitude"))
+            parts["lat"].append(_f32(table, "latitude"))
+            parts["alt"].append(np.where(np.isnan(baro), geo, baro))
+            parts["vrate"].append(_f32(table, "vertical_rate_mps"))
+            parts["ground"].append(pc.fill_null(table["on_ground"], False).to_numpy())
+            parts["zone"].append(zlut[zone_enc.indices.to_numpy(zero_copy_only=False)])
+        dtypes = {
+            "t": np.int64,
+            "aircraft": np.int32,
+            "callsign": np.int32,
+            "lon": np.float32,
+            "lat": np.float32,
+            "alt": np.float32,
+            "vrate": np.float32,
+            "ground": np.bool_,
+            "zone": np.int8,
+        }
+        aircraft_all = np.concatenate(parts.pop("aircraft")) if parts["t"] else np.zeros(0, np.int32)
+        order = np.argsort(aircraft_all, kind="stable")  # batches come in time order: stays sorted by time
+        sorted_: dict[str, Any] = {"aircraft": aircraft_all[order]}
+        del aircraft_all
+        for name in list(parts):  # one column at a time, so only one unsorted copy exists at once
+            column: npt.NDArray[Any] = (
+                np.concatenate(parts.pop(name)).astype(dtypes[name], copy=False)
+                if order.size
+                else np.zeros(0, dtypes[name])
+            )
+            sorted_[name] = column[order]
+            del column
+        return cls(
+            **sorted_,
+            aircraft_names=aircraft.names(),
+            callsign_names=callsigns.names(),
+            zones=tuple(zones),
+        )
+
+    @classmethod
+    def from_frame(cls, positions: pd.DataFrame, zones: Sequence[str] | None = None) -> Tracks:
+        """Build from a positions DataFrame with ``time`` and :attr:`COLUMNS` (tests, small data)."""
+        df = positions.sort_values("time", kind="stable")
+        table = pa.Table.from_pandas(df[["time", *cls.COLUMNS]].astype({"zone": str}), preserve_index=False)
+        zones = list(zones) if zones is not None else list(pd.Categorical(positions["zone"]).categories)
+        return cls.from_tables([table], zones)
+
+
+def build_flights(
+    tracks: Tracks,
+    airports: AirportTable,
+    fir_code: str,
+    rules: FlightRules | None = None,
+    ok_times: npt.NDArray[np.int64] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Flights from :class:`Tracks`. ``ok_times``: the successful polls' times (epoch seconds) over
+    the same span, so feed outages do not split flights; without them, gaps are wall-clock time.
+
+    Returns ``(flights, entries)``. ``flights``: one row per flight with ``flight``, ``icao24``,
+    ``callsign``, ``airline``, ``first_time``, ``last_time``, ``start_airport``,
+    ``end_airport`` (ICAO or None), ``start_in_fir``/``end_in_fir`` (that airport is in the FIR),
+    ``in_fir`` (an airborne position in the FIR) and ``flight_class`` (for ``in_fir`` flights,
+    else None). ``entries``: one row per flight and zone it was airborne in, with ``aircraft``
+    (code), and the first and last times it was seen airborne there (``time``, ``last_time``).
+    """
+    rules = rules or FlightRules()
+    aircraft, callsign, t = tracks.aircraft, tracks.callsign, tracks.t
+    lon, lat, alt, vrate, ground, zone = tracks.lon, tracks.lat, tracks.alt, tracks.vrate, tracks.ground, tracks.zone
+    clock = observed_clock(ok_times) if ok_times is not None else None
+    new, relaunch = _segment(aircraft, t, callsign, ground, rules, clock)
+    flight = np.cumsum(new, dtype=np.int32 if len(new) < 2**31 else np.int64) - 1
+    starts = np.flatnonzero(new)
+    ends = np.r_[starts[1:] - 1, len(flight) - 1].astype(np.intp) if len(starts) else starts
+    n = len(starts)
+    airborne = ~ground
+    airborne_n = np.bincount(flight[airborne], minlength=n)
+    fir_index = tracks.zones.index(fir_code) if fir_code in tracks.zones else -2
+    in_fir = np.bincount(flight[airborne & (zone == fir_index)], minlength=n) > 0
+
+    def place(idx: npt.NDArray[np.intp], climbing: bool) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.bool_]]:
+        near, dist = airports.nearest(lon[idx].astype(np.float64), lat[idx].astype(np.float64))
+        found = near >= 0
+        safe = np.clip(near, 0, None)
+        elev = airports.elevation_m[safe] if len(airports.icao) else np.zeros(len(idx))
+        agl = np.nan_to_num(alt[idx].astype(np.float64), nan=np.inf) - elev
+        low = (ground[idx] | (agl <= rules.low_agl_m)) & (dist <= rules.airport_radius_km)
+        vr = vrate[idx]
+        heading = vr >= rules.min_vrate_mps if climbing else vr <= -rules.min_vrate_mps  # unknown never passes
+        profile = heading & (agl <= rules.profile_agl_m) & (dist <= np.maximum(agl, 0) / 1000 * rules.km_per_1000m)
+        at = found & (low | profile)
+        codes = np.full(len(idx), None, dtype=object)
+        fir = np.zeros(len(idx), dtype=bool)
+        if len(airports.icao):
+            codes[at] = airports.icao[safe][at]
+            fir[at] = airports.in_fir[safe][at]
+        return codes, fir
+
+    # a flight that took off again after a landing starts where it last stood on the ground
+    start_ap, start_fir = place(np.where(relaunch[starts], starts - 1, starts), climbing=True)
+    end_ap, end_fir = place(ends, climbing=False)
+    cls = np.full(n, None, dtype=object)
+    cls[in_fir & start_fir & end_fir] = "domestic"
+    cls[in_fir & start_fir & ~end_fir] = "departure"
+    cls[in_fir & ~start_fir & end_fir] = "arrival"
+    cls[in_fir & ~start_fir & ~end_fir] = "overflight"
+    if clock is not None and n:
+        # An end next to a hole in the polling (or the edge of the data) and not at an airport is
+        # unknown: the take-off or landing may have happened unseen. Such flights are not guessed.
+        start_hole = clock.hole(t[starts], before=True)
+        end_hole = clock.hole(t[ends], before=False)
+        unknown = (start_hole & (start_ap == None)) | (end_hole & (end_ap == None))  # noqa: E711
+        cls[in_fir & unknown] = UNKNOWN
+    # a flight's callsign is the first one received during it
+    has_cs = callsign >= 0
+    first_cs = np.full(n, -1, dtype=np.int64)
+    cs_flights, cs_first = np.unique(flight[has_cs], return_index=True)
+    first_cs[cs_flights] = callsign[has_cs][cs_first]
+    cs_text = np.full(n, None, dtype=object)
+    known = first_cs >= 0
+    cs_text[known] = tracks.callsign_names[first_cs[known]]
+    designators = {c: airline_of(c) for c in set(cs_text[known].tolist())}
+    keep = airborne_n > 0
+    flights = pd.DataFrame(
+        {
+            "flight": np.arange(n)[keep],
+            "aircraft": aircraft[starts][keep],
+            "icao24": tracks.aircraft_names[aircraft[starts][keep]] if n else np.array([], dtype=object),
+            "callsign": cs_text[keep],
+            "airline": [designators.get(c) if c is not None else None for c in cs_text[keep]],
+            "first_time": pd.to_datetime(t[starts][keep], unit="s", utc=True),
+            "last_time": pd.to_datetime(t[ends][keep], unit="s", utc=True),
+            "start_airport": start_ap[keep],
+            "end_airport": end_ap[keep],
+            "start_in_fir": start_fir[keep],
+            "end_in_fir": end_fir[keep],
+            "in_fir": in_fir[keep],
+            "flight_class": cls[keep],
+        }
+    )
+    # first and last airborne time of each flight in each zone. Positions of a flight are contiguous
+    # and in time order, so find the runs of one (flight, zone), then merge runs of the same pair.
+    air = np.flatnonzero(airborne & (zone >= 0))
+    key = flight[air].astype(np.int64) * (len(tracks.zones) + 1) + zone[air]
+    if len(key):
+        run_start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        run_end = np.r_[run_start[1:], len(key)] - 1
+        run_key = key[run_start]
+        del key
+        order = np.argsort(run_key, kind="stable")  # runs are few: sorting them is cheap
+        sk = run_key[order]
+        group_start = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
+        group_end = np.r_[group_start[1:], len(sk)] - 1
+        pick_first = air[run_start[order[group_start]]]
+        pick_last = air[run_end[order[group_end]]]
+    else:
+        pick_first = pick_last = air
+    entries = pd.DataFrame(
+        {
+            "flight": flight[pick_first],
+            "aircraft": aircraft[pick_first],
+            "zone": pd.Categorical.from_codes(zone[pick_first].astype(np.int64), categories=pd.Index(tracks.zones)),
+            "time": pd.to_datetime(t[pick_first], unit="s", utc=True),
+            "last_time": pd.to_datetime(t[pick_last], unit="s", utc=True),
+        }
+    )
+    return flights, entries

@@ -1,0 +1,162 @@
+"""Hourly and daily measures per zone: poll coverage, aircraft airborne, flights, unique aircraft.
+
+Place in the flow: ``pipeline.report`` (and ``export hourly``) call these on the polls, counts and
+flights read for a window; ``analysis.stats`` compares them across windows. Hours are the whole
+UTC hours inside a window. Coverage is the share of expected polls that succeeded (``ok``) at the
+window's cadence; failed, rate-limited, skipped and empty polls are gaps: an hour below the
+minimum coverage has no value (never a zero, never interpolated).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from monitor.analysis.flights import FLIGHT_CLASSES, UNKNOWN
+from monitor.analysis.windows import Window
+
+__all__ = [
+    "daily_unique_aircraft",
+    "density_grid",
+    "hourly_airborne",
+    "hourly_coverage",
+    "hourly_flights",
+]
+
+HOUR = pd.Timedelta(hours=1)
+
+
+def _hours(window: Window) -> pd.DatetimeIndex:
+    """The whole UTC hours inside ``window`` (a partial hour at an edge, e.g. after an event window
+    ending at 14:20, would count 40 minutes of flights as an hour's)."""
+    first, last = pd.Timestamp(window.start).ceil("h"), pd.Timestamp(window.end).floor("h")
+    return pd.date_range(first, last, freq="h", inclusive="left", tz="UTC")
+
+
+def hourly_coverage(polls: pd.DataFrame, window: Window, interval_s: float) -> pd.Series:
+    """Share of expected polls that succeeded, per hour of ``window`` (index: hour start, UTC).
+
+    ``polls``: columns ``time`` (UTC) and ``status``; one row per attempt.
+    """
+    hours = _hours(window)
+    if len(hours) == 0:
+        return pd.Series(dtype=float)
+    start, end = pd.Timestamp(window.start), pd.Timestamp(window.end)
+    inside = polls[(polls["time"] >= start) & (polls["time"] < end) & (polls["status"] == "ok")]
+    ok = inside.groupby(inside["time"].dt.floor("h")).size().reindex(hours, fill_value=0)
+    seconds = np.array([(min(h + HOUR, end) - max(h, start)).total_seconds() for h in hours], dtype=float)
+    expected = np.maximum(seconds / interval_s, 1e-9)
+    return pd.Series(np.clip(ok.to_numpy() / expected, 0.0, 1.0), index=hours, name="coverage")
+
+
+def hourly_airborne(counts: pd.DataFrame, window: Window, zones: Sequence[str]) -> pd.DataFrame:
+    """Mean aircraft airborne per hour and zone over the hour's successful snapshots.
+
+    ``counts``: columns ``time``, ``zone``, ``airborne`` for ok snapshots. Hours without a snapshot
+    are NaN (gaps).
+    """
+    hours = _hours(window)
+    start, end = pd.Timestamp(window.start), pd.Timestamp(window.end)
+    c = counts[(counts["time"] >= start) & (counts["time"] < end) & counts["zone"].isin(list(zones))]
+    if c.empty:
+        return pd.DataFrame(index=hours, columns=list(zones), dtype=float)
+    table = c.pivot_table(
+        index=c["time"].dt.floor("h"), columns="zone", values="airborne", aggfunc="mean", observed=True
+    )
+    return table.reindex(index=hours, columns=list(zones)).astype(float)
+
+
+def hourly_flights(
+    entries: pd.DataFrame, flights: pd.DataFrame, window: Window, zones: Sequence[str], fir_code: str
+) -> pd.DataFrame:
+    """Flights first seen airborne in each zone per hour; for the FIR also per flight class.
+
+    Columns: each zone, then ``<fir>:<class>`` for each class, then ``<fir>:unknown``. Values are
+    counts (0 where none; coverage decides later which hours count). Class counts are scaled up by
+    the hour's share of classed flights (unknown: an end in a polling hole), NaN where that share
+    is under half.
+    """
+    hours = _hours(window)
+    start, end = pd.Timestamp(window.start), pd.Timestamp(window.end)
+    e = entries[(entries["time"] >= start) & (entries["time"] < end)]
+    hour = e["time"].dt.floor("h")
+    table = pd.crosstab(hour, e["zone"].astype(str)).reindex(index=hours, columns=list(zones), fill_value=0)
+    classes = flights.set_index("flight")["flight_class"]
+    fir = e[e["zone"].astype(str) == fir_code]
+    cls = classes.reindex(fir["flight"].to_numpy()).to_numpy()
+    by_class = pd.crosstab(fir["time"].dt.floor("h").to_numpy(), cls) if len(fir) else pd.DataFrame()
+
+    def column(name: str) -> npt.NDArray[np.float64]:
+        col = by_class[name] if name in by_class.columns else pd.Series(dtype=float)
+        return col.reindex(hours, fill_value=0).to_numpy(dtype=float) if len(col) else np.zeros(len(hours))
+
+    # Flights whose class is unknown (an end in a polling hole) are shared out like the hour's
+    # classed flights; an hour with under half its flights classed is a gap for the classes.
+    counts = {name: column(name) for name in FLIGHT_CLASSES}
+    classed = sum(counts.values(), np.zeros(len(hours)))
+    unknown = column(UNKNOWN)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(classed + unknown > 0, classed / (classed + unknown), 1.0)
+    for name in FLIGHT_CLASSES:
+        table[f"{fir_code}:{name}"] = np.where(share >= 0.5, counts[name] / np.maximum(share, 1e-9), np.nan)
+    table[f"{fir_code}:{UNKNOWN}"] = unknown
+    return table.astype(float)
+
+
+def daily_unique_aircraft(
+    entries: pd.DataFrame, window: Window, zones: Sequence[str], coverage: pd.Series, min_coverage: float = 0.5
+) -> pd.DataFrame:
+    """Distinct aircraft seen airborne per UTC day and zone, for whole days inside ``window`` whose
+    every hour has at least ``min_coverage``; other days are NaN (gaps).
+
+    ``entries`` (from ``flights.build_flights``): each flight's first and last airborne time in a
+    zone; an aircraft counts on every day its presence there spans.
+    """
+    start, end = pd.Timestamp(window.start), pd.Timestamp(window.end)
+    first_day, last_day = start.ceil("D"), end.floor("D")
+    days = pd.date_range(first_day, last_day, freq="D", inclusive="left", tz="UTC")
+    table = pd.DataFrame(0.0, index=days, columns=list(zones))
+    if len(days) and len(entries):
+        d0 = entries["time"].dt.floor("D").to_numpy(dtype="datetime64[D]").astype(np.int64)
+        d1 = entries["last_time"].dt.floor("D").to_numpy(dtype="datetime64[D]").astype(np.int64)
+        span = d1 - d0 + 1
+        day = np.repeat(d0, span) + (np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span))
+        zone_of = np.repeat(pd.Categorical(entries["zone"].astype(str), categories=list(zones)).codes, span)
+        aircraft = np.repeat(entries["aircraft"].to_numpy(dtype=np.int64), span)
+        lo = np.int64(first_day.to_datetime64().astype("datetime64[D]").astype(np.int64))
+        hi = np.int64(last_day.to_datetime64().astype("datetime64[D]").astype(np.int64))
+        ok = (day >= lo) & (day < hi) & (zone_of >= 0)
+        seen = pd.DataFrame({"day": day[ok], "zone": zone_of[ok], "aircraft": aircraft[ok]}).drop_duplicates()
+        counts = seen.groupby(["day", "zone"]).size().reset_index(name="n")
+        values = table.to_numpy(copy=True)
+        values[(counts["day"].to_numpy() - lo).astype(int), counts["zone"].to_numpy().astype(int)] = counts["n"]
+        table = pd.DataFrame(values, index=days, columns=list(zones))
+    hours = coverage.reindex(pd.date_range(first_day, last_day, freq="h", inclusive="left", tz="UTC"))
+    covered = (hours.fillna(0.0) >= min_coverage).groupby(pd.DatetimeIndex(hours.index).floor("D")).all()
+    table.loc[~covered.reindex(days, fill_value=False).to_numpy()] = np.nan
+    return table
+
+
+def density_grid(
+    lon: npt.NDArray[np.floating[Any]],
+    lat: npt.NDArray[np.floating[Any]],
+    box: tuple[float, float, float, float],
+    cell_deg: float,
+    snapshots: int,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Mean aircraft present per lon/lat cell at a snapshot: position counts / ``snapshots``.
+
+    ``box`` is (west, south, east, north). Returns (grid[lat, lon], lon edges, lat edges); empty
+    cells are NaN so maps leave them blank.
+    """
+    west, south, east, north = box
+    xe = np.arange(west, east + cell_deg, cell_deg)
+    ye = np.arange(south, north + cell_deg, cell_deg)
+    grid, _, _ = np.histogram2d(np.asarray(lat, dtype=float), np.asarray(lon, dtype=float), bins=(ye, xe))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(grid > 0, grid / max(snapshots, 1), np.nan)
+    return mean, xe, ye

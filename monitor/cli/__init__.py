@@ -1,0 +1,159 @@
+"""Command line: parse arguments, load settings, run one command, map errors to exit codes.
+
+``cli`` is the only package that prints, exits, reads ``sys.argv`` or configures logging. Each
+command is one module here (``COMMANDS``) with ``register(subparsers)`` and ``run(args,
+settings)``; a command's module imports its pipeline module only when it runs, so ``vzmon
+--help`` and ``vzmon status`` never load pandas, scipy or matplotlib. Exit codes: ``cli.exits``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from monitor.cli.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_TEMPFAIL, EXIT_USAGE, exit_code
+from monitor.errors import MonitorError
+from monitor.settings import Settings, load_settings
+
+__all__ = ["COMMANDS", "EXIT_FAILED", "EXIT_LOCKED", "EXIT_OK", "EXIT_TEMPFAIL", "EXIT_USAGE", "main"]
+
+
+log = logging.getLogger("monitor")
+DRAWING_COMMANDS = frozenset({"zones", "report", "demo"})
+# The commands, in the order --help lists them: one module each in monitor/cli/, with
+# register(subparsers) and run(args, settings). A new command is one module plus one name here.
+COMMANDS = ("collect", "watch", "status", "plan", "zones", "alerts", "events", "report", "demo", "export")
+
+EPILOG = """\
+examples:
+  vzmon collect                        one poll into the store (for cron)
+  vzmon report --event trump-post-airspace-closed
+  vzmon demo                           simulated November 2025 data and its report
+  vzmon watch                          poll in a loop at the pace the daily credits allow
+  vzmon status                         last data and its age, counts, credits, rate-limit state
+  vzmon plan                           credits per poll and sustainable intervals per account
+  vzmon zones --map outputs/charts/zones.png
+
+crontab (every 5 minutes; 3 credits a poll = 864 of a standard account's 4,000 a day):
+  */5 * * * * /path/to/vzmon/.venv/bin/vzmon collect >> /path/to/vzmon/outputs/collect.log 2>&1
+
+exit codes: 0 ok · 1 failed · 2 usage/config error · 73 another run holds the lock ·
+75 temporary failure (network, OpenSky down or rate-limited; cron retries next tick)
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vzmon",
+        description="Monitor civil air traffic in and around the Maiquetía FIR (SVZM) from OpenSky snapshots.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--config", metavar="PATH", help="settings file (default: $VZMON_CONFIG, config/settings.toml)")
+    parser.add_argument("--db", metavar="PATH", help="SQLite store (overrides VZMON_DB and store.db)")
+    parser.add_argument("--debug", action="store_true", help="log debug detail and show tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"monitor.cli.{name}").register(sub)
+    return parser
+
+
+def validate_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Cross-flag checks; a mistake goes through the parser's error (exit 2) with a reason."""
+    interval = getattr(args, "interval", None)
+    if interval is not None and interval <= 0:
+        parser.error(f"--interval must be positive, got {interval:g}")
+    max_polls = getattr(args, "max_polls", None)
+    if max_polls is not None and max_polls < 1:
+        parser.error(f"--max-polls must be at least 1, got {max_polls}")
+    start, end = getattr(args, "start", None), getattr(args, "end", None)
+    if start is not None and end is not None and start >= end:
+        parser.error(f"--from ({start:%Y-%m-%dT%H:%MZ}) must be before --to ({end:%Y-%m-%dT%H:%MZ})")
+    days = getattr(args, "days", None)
+    if days is not None and not 0 < days <= 120:
+        parser.error(f"--days must be in (0, 120], got {days:g}")
+    map_path = getattr(args, "map", None)
+    if map_path is not None and Path(map_path).suffix.lower() not in (".png", ".svg", ".pdf"):
+        parser.error(f"--map {map_path}: the map is drawn as PNG, SVG or PDF; end the path in .png, .svg or .pdf")
+    limit = getattr(args, "limit", None)
+    if limit is not None and limit < 1:
+        parser.error(f"--limit must be at least 1, got {limit}")
+    if args.command == "demo":
+        if not 0 <= args.overflight_drop <= 1:
+            parser.error(f"--overflight-drop is a share between 0 and 1, got {args.overflight_drop:g}")
+        if not 60 <= args.interval <= 3600:
+            parser.error(f"--interval for the demo must be 60 to 3600 seconds, got {args.interval:g}")
+        args.event = args.event or ["trump-post-airspace-closed"]
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {"store.db": args.db, "watch.interval_s": getattr(args, "interval", None)}
+
+
+class _UTCFormatter(logging.Formatter):
+    """Log lines with UTC timestamps (ISO 8601 with a Z), every configured secret redacted from the
+    whole line, tracebacks included (urllib3 logs a webhook's path, which is its token, at DEBUG)."""
+
+    def __init__(self, fmt: str, redact: Callable[[str], str]) -> None:
+        super().__init__(fmt)
+        self._redact = redact
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self._redact(super().format(record))
+
+
+def _setup_logging(level: str, redact: Callable[[str], str]) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_UTCFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", redact))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run vzmon with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    validate_args(parser, args)
+    if args.command in DRAWING_COMMANDS:
+        import matplotlib
+
+        matplotlib.use("Agg")  # files only, no display; set before anything imports pyplot
+    run: Callable[[argparse.Namespace, Settings], int] = args.run
+    redact: Callable[[str], str] = str  # until the settings (and so the secrets) are known
+    try:
+        settings = load_settings(args.config, _overrides(args))
+        redact = settings.redact
+        _setup_logging("DEBUG" if args.debug else settings.log_level, redact)
+        return run(args, settings)
+    except MonitorError as exc:
+        if args.debug:
+            log.exception("vzmon %s failed", args.command)
+        print(f"vzmon {args.command}: error: {redact(str(exc))}", file=sys.stderr)
+        return exit_code(exc)
+    except KeyboardInterrupt:
+        print(f"vzmon {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `vzmon status | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
+    except Exception as exc:  # the one place an unexpected error (a bug) becomes exit 1, one line
+        if args.debug:  # the traceback goes through the log handler, so secrets are redacted from it too
+            log.exception("vzmon %s: unexpected error", args.command)
+            return EXIT_FAILED
+        print(
+            f"vzmon {args.command}: unexpected error: {exc.__class__.__name__}: {redact(str(exc))} (rerun with "
+            "--debug for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED

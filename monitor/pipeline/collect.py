@@ -1,0 +1,254 @@
+"""Collect: one cron tick. Lock, honour a recorded retry-after, fetch, ingest, store, run the alerts.
+
+Part of ``monitor.pipeline`` (flow drawn in ``monitor/pipeline/__init__.py``). :func:`poll_once` is
+one attempt of one source (``watch`` repeats it); a source failure is recorded in the store first
+(a gap, never a zero) and then returned in ``PollResult.failure`` for ``cli`` to map to an exit
+code. Nothing here prints or exits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from geo.zoneset import ZoneSet
+from monitor.errors import MonitorError, RateLimited, SourceError
+from monitor.ingest import ingest
+from monitor.pipeline.alerts import AlertRun, run_alerts
+from monitor.pipeline.locking import store_lock
+from monitor.pipeline.zones import zone_set_for
+from monitor.schema import ZoneCount
+from monitor.settings import Settings
+from monitor.sources.base import Source
+from monitor.sources.opensky.client import utcnow
+from monitor.sources.opensky.source import box_params, opensky_source
+from monitor.store.db import Store
+from monitor.store.snapshots import PollRecord, rate_limited_until, record_poll
+
+__all__ = ["Clock", "PollResult", "collect_once", "poll_once", "source_for", "with_alerts"]
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def _iso(t: datetime | None) -> str | None:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ") if t else None
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """One poll attempt as stored, plus the failure (if any) for the CLI's exit code."""
+
+    requested_at: datetime
+    status: str
+    snapshot_id: int | None
+    api_time: datetime | None = None
+    counts: tuple[ZoneCount, ...] = ()
+    n_states: int | None = None
+    credits_charged: int = 0
+    credits_remaining: int | None = None
+    retry_at: datetime | None = None
+    duplicate_of: int | None = None
+    error: str | None = None
+    failure: SourceError | None = field(default=None, repr=False, compare=False)
+    dry_run: bool = False
+    alerts: tuple[str, ...] = ()  # lines of the alerts this poll raised
+    alert_error: MonitorError | None = field(default=None, repr=False, compare=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requested_at": _iso(self.requested_at),
+            "api_time": _iso(self.api_time),
+            "status": self.status,
+            "snapshot_id": self.snapshot_id,
+            "states": self.n_states,
+            "zones": {
+                c.zone: {"airborne": c.airborne, "on_ground": c.on_ground, "stale": c.stale} for c in self.counts
+            },
+            "credits_charged": self.credits_charged,
+            "credits_remaining": self.credits_remaining,
+            "retry_at": _iso(self.retry_at),
+            "duplicate_of": self.duplicate_of,
+            "error": self.error,
+            "dry_run": self.dry_run,
+            "alerts": list(self.alerts),
+        }
+
+    def line(self) -> str:
+        """One human line: UTC time, status, SVZM airborne/on ground, ring sectors, credits left."""
+        when = (self.api_time or self.requested_at).strftime("%Y-%m-%dT%H:%M:%SZ")
+        parts = [when, self.status]
+        if self.counts:
+            fir = self.counts[0]
+            parts.append(f"{fir.zone} {fir.airborne} airborne/{fir.on_ground} on ground")
+            parts.extend(f"{c.zone} {c.airborne}/{c.on_ground}" for c in self.counts[1:] if c.zone != "unknown")
+        elif self.status == "duplicate":
+            parts.append(f"same API time as snapshot {self.duplicate_of}; nothing new stored")
+        else:
+            parts.append("no data (a gap, not a zero)")
+        if self.retry_at:
+            parts.append(f"next poll allowed {self.retry_at:%Y-%m-%dT%H:%M:%SZ}")
+        parts.append(f"credits left {self.credits_remaining if self.credits_remaining is not None else '?'}")
+        if self.dry_run:
+            parts.append("(dry run: nothing stored)")
+        if self.alerts:
+            parts.append(f"{len(self.alerts)} new alert{'s' if len(self.alerts) > 1 else ''}")
+        return " · ".join(parts)
+
+
+def source_for(
+    settings: Settings,
+    clock: Clock = utcnow,
+    sleep: Callable[[float], None] = time.sleep,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Source:
+    """The source the settings poll (OpenSky today)."""
+    return opensky_source(settings, clock, sleep, should_stop)
+
+
+def poll_once(
+    settings: Settings, zone_set: ZoneSet, source: Source, store: Store, clock: Clock, write: bool = True
+) -> PollResult:
+    """One attempt: honour a recorded retry-after, fetch, ingest; record failures as gaps.
+
+    With ``write`` False (dry run) the retry-after window is still honoured but nothing is stored.
+    """
+    now = clock()
+    box = zone_set.polling_box
+    base = PollRecord(
+        source=source.name, requested_at=now, status="error", box=box_params(box), authenticated=source.authenticated
+    )
+    sink = store if write else None
+    blocked_until = rate_limited_until(store, source.name, now, authenticated=source.authenticated)
+    if blocked_until is not None:
+        msg = (
+            f"rate-limited until {blocked_until:%Y-%m-%dT%H:%M:%SZ} (recorded by an earlier poll); "
+            f"skipped without calling {source.name}"
+        )
+        skipped = dataclasses.replace(base, status="skipped", retry_at=blocked_until, error=msg)
+        recorded = record_poll(sink, skipped) if sink is not None else None
+        wait = (blocked_until - now).total_seconds()
+        return PollResult(
+            now,
+            "skipped",
+            recorded.snapshot_id if recorded else None,
+            retry_at=blocked_until,
+            error=msg,
+            failure=RateLimited(msg, wait, blocked_until),
+        )
+    reply = None
+    try:
+        reply = source.fetch(box)
+        done = ingest(sink, zone_set, reply, base, now=clock())
+    except SourceError as exc:
+        status = "rate_limited" if isinstance(exc, RateLimited) else "error"
+        retry_at = exc.retry_at if isinstance(exc, RateLimited) else None
+        got = base
+        if reply is not None:  # the answer came, and cost its credits, but could not be used
+            got = dataclasses.replace(
+                base,
+                http_status=reply.http_status,
+                credits_charged=reply.credits_charged,
+                credits_remaining=reply.credits_remaining,
+                duration_ms=round(reply.duration_s * 1000),
+                attempts=reply.attempts,
+                authenticated=reply.authenticated,
+            )
+        failed = dataclasses.replace(
+            got,
+            status=status,
+            http_status=exc.status or got.http_status,
+            credits_charged=max(got.credits_charged, exc.charged),
+            retry_at=retry_at,
+            error=str(exc),
+        )
+        # A dry run stores nothing, except a rate limit it ran into: later runs must honour it.
+        keep = sink if sink is not None else (store if isinstance(exc, RateLimited) else None)
+        saved = record_poll(keep, failed) if keep is not None else None
+        log.warning("poll failed (%s): %s", status, exc)
+        return PollResult(
+            now,
+            status,
+            saved.snapshot_id if saved else None,
+            retry_at=retry_at,
+            error=settings.redact(str(exc)),
+            failure=exc,
+        )
+    recorded, record = done.recorded, done.record
+    return PollResult(
+        requested_at=now,
+        status=recorded.status if recorded else record.status,
+        snapshot_id=recorded.snapshot_id if recorded else None,
+        api_time=record.api_time,
+        counts=done.counts if (recorded is None or recorded.status != "duplicate") else (),
+        n_states=record.n_states,
+        credits_charged=record.credits_charged,
+        credits_remaining=record.credits_remaining,
+        duplicate_of=recorded.duplicate_of if recorded else None,
+        dry_run=not write,
+    )
+
+
+def _log_summary(result: PollResult, run: AlertRun | None) -> None:
+    """The one INFO line each tick ends with: fetched, per zone, stored, alerts sent."""
+    sent = f"; alerts: {len(run.new)} new, {run.delivered} delivered, {run.failed} failed" if run else ""
+    if result.failure is not None:
+        log.info("poll %s: no data, recorded as a gap (snapshot %s)%s", result.status, result.snapshot_id, sent)
+        return
+    zones = ", ".join(f"{c.zone} {c.airborne}+{c.on_ground}" for c in result.counts if c.zone != "unknown")
+    log.info(
+        "poll %s: %s states; airborne+on ground %s; snapshot %s; credits left %s%s",
+        result.status,
+        result.n_states,
+        zones or "not counted (duplicate)",
+        result.snapshot_id,
+        result.credits_remaining,
+        sent,
+    )
+
+
+def with_alerts(settings: Settings, store: Store, zone_set: ZoneSet, result: PollResult, clock: Clock) -> PollResult:
+    """Run the alert rules after a stored poll; an alerting failure is reported, the poll stays stored."""
+    run = None
+    error: MonitorError | None = None
+    if settings.alerts_enabled and not result.dry_run:
+        try:
+            run = run_alerts(settings, store, zone_set, clock())
+        except MonitorError as exc:
+            error = exc
+            log.error("alerts: %s", exc)
+        except Exception as exc:  # alerting must never cost the poll or stop `watch`
+            log.debug("alerts raised", exc_info=True)
+            error = MonitorError(
+                f"alerts failed unexpectedly ({exc.__class__.__name__}: {exc}); the poll is stored; "
+                "rerun with --debug for the traceback"
+            )
+            log.error("alerts: %s", error)
+    _log_summary(result, run)
+    return dataclasses.replace(result, alerts=run.new if run else (), alert_error=error)
+
+
+def collect_once(
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    clock: Clock = utcnow,
+    sleep: Callable[[float], None] = time.sleep,
+    source: Source | None = None,
+) -> PollResult:
+    """One poll for cron: lock, check the retry-after window, fetch, classify, store.
+
+    Raises LockHeld if another run holds the store; StoreError if the store is unusable. Source
+    failures are recorded and returned in ``PollResult.failure``.
+    """
+    zone_set = zone_set_for(settings)
+    with store_lock(settings), Store(settings.store_db, redact=settings.redact) as store:
+        with source or source_for(settings, clock, sleep) as src:
+            result = poll_once(settings, zone_set, src, store, clock, write=not dry_run)
+        return with_alerts(settings, store, zone_set, result, clock)

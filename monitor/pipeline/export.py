@@ -1,0 +1,214 @@
+"""Export: the store's data as CSV or Parquet for other tools, streamed and written atomically.
+
+Part of ``monitor.pipeline`` (flow drawn in ``monitor/pipeline/__init__.py``). What can be
+exported:
+
+- ``positions``: every stored position with its snapshot time; Parquet is a folder partitioned by
+  UTC date (``date=YYYY-MM-DD/part-0.parquet``), CSV is one file.
+- ``counts``: aircraft per zone per successful snapshot (airborne, on ground, stale).
+- ``polls``: every poll attempt with its status (gaps included), for coverage checks.
+- ``hourly``: per hour, the poll coverage and the mean aircraft airborne per zone (hours below
+  ``report.min_coverage`` are empty: gaps).
+
+Times are UTC (ISO 8601 with Z in CSV, timestamp UTC in Parquet).
+
+Memory stays bounded however long the range: rows are read and written in chunks, never as one
+DataFrame of the whole range. Files users keep (``monitor.outputs``): a file is written aside and
+renamed over the target when complete; the positions folder is built aside and swapped in, and
+an existing folder is replaced only when it is a previous vzmon export of positions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from monitor.analysis.cadence import infer_interval_s
+from monitor.analysis.hourly import hourly_airborne, hourly_coverage
+from monitor.analysis.windows import Window
+from monitor.errors import ConfigError
+from monitor.outputs import atomic_file, staged_folder
+from monitor.pipeline.zones import zone_set_for
+from monitor.schema import POSITION_SCHEMA
+from monitor.settings import Settings
+from monitor.store.db import Store
+from monitor.store.export import iter_counts, iter_polls
+from monitor.store.frames import count_frame, poll_frame, positions_frame
+from monitor.store.positions import iter_positions
+
+__all__ = ["EXPORTS", "POSITIONS_KIND", "ExportResult", "export", "is_positions_export"]
+
+EXPORTS = ("positions", "counts", "polls", "hourly")
+POSITIONS_KIND = "export of positions (Parquet, partitioned by UTC date)"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_END = datetime(2200, 1, 1, tzinfo=UTC)
+_DATE_DIR = re.compile(r"^date=\d{4}-\d{2}-\d{2}$")
+_PART_FILE = re.compile(r"^part-\d+\.parquet$")
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    what: str
+    path: Path
+    rows: int
+    files: int
+
+
+def _csv_text(df: pd.DataFrame) -> pd.DataFrame:
+    """Times as ISO 8601 with Z, as every vzmon CSV writes them."""
+    out = df.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.DatetimeTZDtype):
+            out[col] = out[col].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return out
+
+
+class _FileSink:
+    """Appends DataFrame chunks to one open CSV or Parquet file."""
+
+    def __init__(self, fh: IO[bytes], fmt: str) -> None:
+        self._fh = fh
+        self._fmt = fmt
+        self._parquet: pq.ParquetWriter | None = None
+        self._schema: pa.Schema | None = None
+        self._header_written = False
+        self.rows = 0
+
+    def write(self, chunk: pd.DataFrame) -> None:
+        if self._fmt == "csv":
+            _csv_text(chunk).to_csv(self._fh, index=False, header=not self._header_written)
+            self._header_written = True
+        else:
+            table = pa.Table.from_pandas(chunk, preserve_index=False, schema=self._schema)
+            if self._parquet is None:
+                self._schema = table.schema
+                self._parquet = pq.ParquetWriter(self._fh, table.schema, compression="zstd")
+            self._parquet.write_table(table)
+        self.rows += len(chunk)
+
+    def close(self) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+
+
+def _write_file(target: Path, fmt: str, chunks: Iterator[pd.DataFrame]) -> int:
+    with atomic_file(target, fix="choose another file with --out") as tmp, tmp.open("wb") as fh:
+        sink = _FileSink(fh, fmt)
+        for chunk in chunks:
+            sink.write(chunk)
+        sink.close()
+    return sink.rows
+
+
+def _position_chunks(store: Store, lo: datetime, hi: datetime) -> Iterator[pd.DataFrame]:
+    for table in iter_positions(store, lo, hi):
+        df = positions_frame(table)
+        df["zone"] = df["zone"].astype(str)
+        yield df
+
+
+def is_positions_export(folder: Path) -> bool:
+    """Whether ``folder`` is laid out as a positions export: ``date=YYYY-MM-DD/part-N.parquet`` only."""
+    for entry in list(folder.iterdir()):
+        if not (entry.is_dir() and _DATE_DIR.match(entry.name)):
+            return False
+        if not all(f.is_file() and _PART_FILE.match(f.name) for f in list(entry.iterdir())):
+            return False
+    return True
+
+
+_POSITIONS_ARROW = pa.schema(
+    [pa.field("snapshot_id", pa.int64()), pa.field("time", pa.timestamp("s", tz="UTC")), *POSITION_SCHEMA]
+)
+
+
+def _write_partitioned(target: Path, tables: Iterator[pa.Table]) -> tuple[int, int]:
+    """Positions into ``target/date=YYYY-MM-DD/part-0.parquet``, one writer open at a time (the
+    tables come in time order). Returns (rows, files)."""
+    rows = files = 0
+    with staged_folder(
+        target, POSITIONS_KIND, is_positions_export, flag="--out", fix="choose another folder with --out"
+    ) as stage:
+        writer: pq.ParquetWriter | None = None
+        current = ""
+        for table in tables:
+            table = table.cast(_POSITIONS_ARROW)
+            days = pc.strftime(table["time"], format="%Y-%m-%d")
+            for day in pc.unique(days).to_pylist():
+                part = table.filter(pc.equal(days, day))
+                if day != current:
+                    if writer is not None:
+                        writer.close()
+                    folder = stage / f"date={day}"
+                    folder.mkdir()
+                    writer = pq.ParquetWriter(folder / "part-0.parquet", _POSITIONS_ARROW, compression="zstd")
+                    current = day
+                    files += 1
+                writer.write_table(part)  # type: ignore[union-attr]  # opened above for the first day
+                rows += part.num_rows
+        if writer is not None:
+            writer.close()
+    return rows, files
+
+
+def export(
+    settings: Settings,
+    what: str,
+    fmt: str,
+    *,
+    out: Path | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    db: Path | None = None,
+) -> ExportResult:
+    """Write ``what`` (one of ``EXPORTS``) as ``fmt`` (csv or parquet); returns where and how much.
+
+    Raises NotAStore (no store, or not a vzmon store), ConfigError (a path of the wrong kind, a
+    folder that is not a previous export) and OutputError (the disk refused the write).
+    """
+    if what not in EXPORTS:
+        raise ConfigError(f"cannot export {what!r}; choose one of {', '.join(EXPORTS)}", key="what")
+    lo, hi = start or _EPOCH, min(end or _END, _END)
+    suffix = "" if (what == "positions" and fmt == "parquet") else f".{fmt}"
+    target = out or settings.store_outputs_dir / "exports" / f"{what}{suffix}"
+    with Store.open_existing(db or settings.store_db, redact=settings.redact) as store:
+        if what == "positions" and fmt == "parquet":
+            rows, files = _write_partitioned(target, iter_positions(store, lo, hi))
+            return ExportResult(what, target, rows, files)
+        chunks: Iterator[pd.DataFrame]
+        if what == "positions":
+            chunks = _position_chunks(store, lo, hi)
+        elif what == "counts":
+            chunks = iter_counts(store, lo, hi)
+        elif what == "polls":
+            chunks = iter_polls(store, lo, hi, redact=settings.redact)
+        else:
+            chunks = iter([_hourly(settings, store, lo, hi)])
+        rows = _write_file(target, fmt, chunks)
+    return ExportResult(what, target, rows, 1)
+
+
+def _hourly(settings: Settings, store: Store, lo: datetime, hi: datetime) -> pd.DataFrame:
+    polls = poll_frame(store, lo, hi)
+    if polls.empty:
+        return pd.DataFrame({"hour": pd.Series(dtype="datetime64[s, UTC]"), "coverage": pd.Series(dtype=float)})
+    start = polls["time"].min().floor("h").to_pydatetime()
+    end = (polls["time"].max().floor("h") + pd.Timedelta(hours=1)).to_pydatetime()
+    window = Window("export", max(start, lo), min(end, hi))
+    interval = settings.report_interval_s or infer_interval_s(polls["time"].to_numpy(dtype="datetime64[s]"))
+    zones = list(zone_set_for(settings).codes[:-1])
+    cov = hourly_coverage(polls, window, interval)
+    air = hourly_airborne(count_frame(store, window.start, window.end), window, zones)
+    air[cov < settings.report_min_coverage] = float("nan")
+    out = air.add_prefix("airborne_")
+    out.insert(0, "coverage", cov)
+    return out.rename_axis("hour").reset_index()

@@ -1,0 +1,6 @@
+"""Report: what a journalist publishes. ``build`` (report.md, report.html, metrics.csv from one model),
+``charts`` (one module per chart, one registry), ``maps`` (the zones over a basemap, shared by the
+zones map and the report's density maps).
+"""
+
+__all__: list[str] = []

@@ -1,0 +1,173 @@
+"""What every chart shares: the inputs of a report's charts, the credit line and the SIMULATED mark,
+saving as PNG and SVG, UTC axes and event marks.
+
+Place in the flow: ``pipeline.report`` gathers one :class:`ChartInputs` from the analysis and hands
+it to each chart of ``report.charts.registry``; each chart module draws one figure with the
+matplotlib object API (no pyplot state; the Agg backend is chosen in ``cli``) and returns the
+files it wrote. Every chart has a title, units, times labelled UTC, the data credit and, for demo
+data, a SIMULATED DATA mark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib import rc_context
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+from geo.zoneset import ZoneSet
+from monitor.analysis.stats import Change
+from monitor.analysis.windows import Window
+from monitor.events import Event
+
+__all__ = [
+    "AFTER",
+    "BEFORE",
+    "CREDIT",
+    "SIMULATED_CREDIT",
+    "Chart",
+    "ChartInputs",
+    "DensityGrid",
+    "event_marks",
+    "save",
+    "utc_axis",
+]
+
+CREDIT = "Data: The OpenSky Network (opensky-network.org)"
+SIMULATED_CREDIT = "Data: simulated by vzmon demo, in the format of The OpenSky Network (opensky-network.org)"
+BEFORE, AFTER = "#4c72b0", "#dd8452"
+
+
+@dataclass(frozen=True)
+class DensityGrid:
+    """Mean aircraft per lon/lat cell at a snapshot (NaN: none seen); edges in degrees."""
+
+    grid: np.ndarray[Any, np.dtype[np.float64]]
+    lon_edges: np.ndarray[Any, np.dtype[np.float64]]
+    lat_edges: np.ndarray[Any, np.dtype[np.float64]]
+    snapshots: int
+
+
+@dataclass(frozen=True)
+class ChartInputs:
+    """Everything a report's charts draw from, computed once by ``pipeline.report``. Times UTC."""
+
+    event: Event
+    events: tuple[Event, ...]  # every event near the windows, for marks
+    windows: tuple[Window, Window]
+    zone_set: ZoneSet
+    zones: tuple[str, ...]  # the zones measured, the FIR first
+    hourly: pd.DataFrame  # aircraft airborne per hour and zone around the windows (NaN: gaps)
+    changes: tuple[Change, ...]
+    density: tuple[DensityGrid, DensityGrid]  # before, after
+    flights: tuple[pd.DataFrame, pd.DataFrame]  # the FIR's flights first seen in each window
+    days_with_data: tuple[float, float]  # covered hours / 24, before and after
+    simulated: bool
+
+    @property
+    def fir(self) -> str:
+        return self.zones[0]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart of the report: the file stem, its title, and the function that draws it."""
+
+    stem: str
+    title: Callable[[ChartInputs], str]
+    draw: Callable[[ChartInputs, Path], list[Path]]
+
+
+def save(fig: Figure, stem: Path, simulated: bool, note: str = "") -> list[Path]:
+    """Add the credit (and the SIMULATED mark), write ``stem``.png and .svg, release the figure."""
+    engine = fig.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):  # keep a strip at the bottom and top for the notes
+        engine.set(rect=(0.0, 0.03, 1.0, 0.95 if simulated else 0.97))
+    credit = (SIMULATED_CREDIT if simulated else CREDIT) + (f". {note}" if note else "")
+    fig.text(0.01, 0.005, credit, fontsize=7.5, color="#555555", ha="left", va="bottom")
+    if simulated:
+        fig.text(
+            0.5,
+            0.5,
+            "SIMULATED DATA",
+            fontsize=54,
+            color="#d62728",
+            alpha=0.16,
+            ha="center",
+            va="center",
+            rotation=22,
+            weight="bold",
+            zorder=100,
+        )
+        fig.text(
+            0.99,
+            0.005,
+            "SIMULATED DATA: not real traffic",
+            fontsize=8,
+            color="#d62728",
+            ha="right",
+            va="bottom",
+            weight="bold",
+        )
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for suffix in (".png", ".svg"):
+        path = stem.with_suffix(suffix)
+        with rc_context({"svg.fonttype": "none"}):  # SVG text stays text: searchable and editable
+            fig.savefig(path, dpi=130, metadata={"Creator": "vzmon"} if suffix == ".png" else None)
+        paths.append(path)
+    fig.clear()
+    return paths
+
+
+def event_marks(ax: Axes, events: Sequence[Event], focus: Event, span: tuple[datetime, datetime]) -> None:
+    lo, hi = span
+    for e in events:
+        if e.end < lo or e.start > hi:
+            continue
+        main = e.id == focus.id
+        if e.window:
+            ax.axvspan(
+                mdates.date2num(e.window[0]),
+                mdates.date2num(e.window[1]),
+                color="#d62728" if main else "#999999",
+                alpha=0.18 if main else 0.1,
+                lw=0,
+                zorder=1,
+            )
+        ax.axvline(
+            mdates.date2num(e.time),
+            color="#d62728" if main else "#777777",
+            lw=1.6 if main else 0.7,
+            ls="-" if main else "--",
+            zorder=2,
+        )
+        ax.annotate(
+            e.id,
+            (mdates.date2num(e.time), 1.0),
+            xycoords=("data", "axes fraction"),
+            rotation=90,
+            fontsize=6.5 if not main else 8,
+            ha="right",
+            va="top",
+            color="#d62728" if main else "#555555",
+            xytext=(-2, -2),
+            textcoords="offset points",
+            weight="bold" if main else "normal",
+        )
+
+
+def utc_axis(ax: Axes) -> None:
+    loc = mdates.AutoDateLocator(tz="UTC", maxticks=12)
+    ax.xaxis.set_major_locator(loc)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc, tz="UTC"))
+    ax.set_xlabel("time (UTC)")

@@ -1,0 +1,21 @@
+"""The report's charts, in the order the report shows them: one line per chart.
+
+A new chart is one module in ``monitor/report/charts/`` exposing ``CHART`` (a
+:class:`~monitor.report.charts.base.Chart`: stem, title, draw function over ``ChartInputs``), plus
+one line here.
+"""
+
+from __future__ import annotations
+
+from monitor.report.charts import airlines, changes, heatmap, maps, timeseries
+from monitor.report.charts.base import Chart
+
+__all__ = ["CHARTS"]
+
+CHARTS: tuple[Chart, ...] = (
+    timeseries.CHART,
+    changes.CHART,
+    maps.CHART,
+    heatmap.CHART,
+    airlines.CHART,
+)

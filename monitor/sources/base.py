@@ -1,0 +1,62 @@
+"""The contract every source keeps: :class:`Source` fetches, and returns one :class:`Reply`.
+
+Place in the flow: ``pipeline`` asks a source for the positions in the polling box; the reply goes
+to ``ingest`` unchanged, whichever source it came from. A reply carries its time, what it cost and
+the positions as an Arrow table in ``schema.POSITION_SCHEMA`` (without ``zone``, which ``ingest``
+adds): SI units, UTC times, WGS 84 degrees. A source raises ``SourceError`` subclasses only
+(``AuthError``, ``RateLimited``, ``SourceUnavailable``), with ``charged`` set when a reply that
+could not be read still cost credits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+import pyarrow as pa
+
+from geo.bounds import BBox
+
+__all__ = ["Reply", "Source"]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One answer of a source. ``positions``: ``schema.POSITION_SCHEMA`` without ``zone``;
+    ``api_time``: the time the positions are of (tz-aware UTC); ``malformed``: rows skipped."""
+
+    source: str
+    api_time: datetime
+    positions: pa.Table
+    malformed: int = 0
+    http_status: int | None = None
+    credits_charged: int = 0
+    credits_remaining: int | None = None
+    duration_s: float = 0.0
+    attempts: int = 1
+    authenticated: bool | None = None
+
+
+class Source(Protocol):
+    """Something that answers "which aircraft are in this box now?". Use it as a context manager."""
+
+    name: str  # as stored in ``snapshots.source``
+
+    @property
+    def authenticated(self) -> bool:
+        """Whether calls use credentials (rate limits are kept per credit budget)."""
+        ...
+
+    def fetch(self, box: BBox) -> Reply:
+        """The positions in ``box`` now. Raises ``SourceError`` subclasses."""
+        ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...

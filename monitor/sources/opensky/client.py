@@ -1,0 +1,406 @@
+"""OpenSky's REST client: ``/states/all`` over HTTP with OAuth2, bounded retries and rate limits.
+
+Place in the flow: the first step of an OpenSky poll. ``sources.opensky.source`` asks the client
+for ``/states/all`` over the zones' polling box and hands the decoded reply to
+``sources.opensky.parse``. Only this package knows OpenSky's protocol, field order and names.
+
+Protocol facts (OpenSky REST docs; ../shared/reference/opensky.md):
+- ``GET {api}/states/all?lamin&lomin&lamax&lomax&extended=1`` answers
+  ``{"time": <unix s>, "states": [[17 or 18 fields], ...] | null}``.
+- Anonymous calls need no header. Authenticated calls send ``Authorization: Bearer <token>``; the
+  token comes from an OAuth2 client-credentials POST to the token URL and expires (30 min). We
+  cache it and refresh it a minute early; a 401 gets one refresh and one retry.
+- Each call costs credits by box area (``geo.bounds``). ``X-Rate-Limit-Remaining`` reports what
+  is left; 429 means none is, for ``X-Rate-Limit-Retry-After-Seconds``.
+
+Retries live in one place, :meth:`OpenSkyClient._request`: connection errors, timeouts and 5xx are
+retried ``retries`` times with exponential backoff; nothing else is retried. The clock and sleep
+are injectable (tests); the session and URLs are too (tests point them at 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+import orjson
+import requests
+import urllib3
+
+from geo.bounds import BBox
+from monitor import __version__
+from monitor.errors import AuthError, RateLimited, SourceUnavailable
+from monitor.settings import Secret
+from monitor.sources.opensky import NAME
+from monitor.sources.opensky.parse import decode_json
+
+__all__ = ["SOURCE", "USER_AGENT", "OpenSkyClient", "StatesReply", "utcnow"]
+
+log = logging.getLogger(__name__)
+
+SOURCE = NAME
+USER_AGENT = f"vzmon/{__version__} (Venezuela airspace monitor; https://github.com/vzmon/vzmon)"
+TOKEN_REFRESH_MARGIN_S = 60.0
+DEFAULT_TOKEN_LIFETIME_S = 1800.0  # OpenSky: "tokens expire after 30 minutes"
+DEFAULT_RETRY_AFTER_S = 300.0  # a 429 without a usable X-Rate-Limit-Retry-After-Seconds
+MAX_RETRY_AFTER_S = 2 * 86_400.0  # credits reset daily: a longer (or infinite) retry-after is a broken header
+MAX_BACKOFF_S = 60.0
+MAX_TOKEN_LIFETIME_S = 86_400.0
+MAX_CREDITS_HEADER = 10**7  # X-Rate-Limit-Remaining above this (no account has so many) is a broken header
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An HTTP answer whose body was read in full within the poll's deadline."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    url: str
+    redirected: bool
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body decoded (orjson). Raises ValueError (orjson.JSONDecodeError) if it is not JSON."""
+        return orjson.loads(self.content)
+
+
+@dataclass(frozen=True)
+class StatesReply:
+    """One successful ``/states/all`` answer and what it cost."""
+
+    doc: Any  # decoded JSON, checked by parse_states
+    http_status: int
+    credits_remaining: int | None
+    url: str  # final URL after redirects, query included (no secrets are ever in it)
+    duration_s: float
+    attempts: int
+    authenticated: bool
+
+
+class OpenSkyClient:
+    """OpenSky REST client for ``/states/all``. Use as a context manager.
+
+    ``credentials`` is ``(client_id, secret)`` for OAuth2, or None for anonymous calls.
+    ``timeout`` is ``(connect_s, read_s)``. Raises :class:`AuthError`, :class:`RateLimited` or
+    :class:`SourceUnavailable` (all ``SourceError``) from :meth:`fetch_states`.
+    """
+
+    def __init__(
+        self,
+        api_url: str,
+        token_url: str,
+        credentials: tuple[str, Secret] | None = None,
+        *,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = (10.0, 30.0),
+        retries: int = 3,
+        backoff_s: float = 2.0,
+        max_poll_s: float = 150.0,
+        clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], None] = time.sleep,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.token_url = token_url
+        self._credentials = credentials
+        self._own_session = session is None
+        self._session = session or requests.Session()
+        self._session.headers.setdefault("User-Agent", USER_AGENT)
+        self._timeout = timeout
+        self._retries = retries
+        self._backoff_s = backoff_s
+        self._max_poll_s = max_poll_s
+        self._deadline = float("inf")  # monotonic time the current poll must be done by
+        self._clock = clock
+        self._sleep = sleep
+        self._should_stop = should_stop
+        self._token: str | None = None
+        self._token_expires: datetime | None = None
+        self.token_fetches = 0
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._own_session:
+            self._session.close()
+
+    @property
+    def authenticated(self) -> bool:
+        return self._credentials is not None
+
+    # -- the one place that sends requests and retries them
+
+    def _request(self, method: str, url: str, **kwargs: Any) -> tuple[Reply, int]:
+        """Send with bounded retries on network errors, timeouts and 5xx. Returns (reply, attempts).
+
+        Every attempt, body included, must finish by the poll's deadline (``max_poll_s`` from the
+        start of :meth:`fetch_states`): a server that drips its answer cannot hold a run, or the
+        store's lock, past the next cron tick. Any ``requests`` failure is a source failure, never
+        a crash.
+        """
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                reply = self._send(method, url, **kwargs)
+            except requests.TooManyRedirects:
+                raise SourceUnavailable(f"OpenSky redirected too many times ({_safe(url)})", url=url) from None
+            except requests.RequestException as exc:
+                kind = (
+                    "timed out"
+                    if isinstance(exc, requests.Timeout)
+                    else "connection failed"
+                    if isinstance(exc, requests.ConnectionError)
+                    else "answer broke off"
+                )
+                if attempt <= self._retries and self._can_wait(attempt):
+                    self._wait(attempt, f"{method} {_safe(url)} {kind} ({exc.__class__.__name__})")
+                    continue
+                raise SourceUnavailable(
+                    f"OpenSky {kind} after {attempt} attempt{'s' * (attempt > 1)} ({_safe(url)}): "
+                    f"{exc.__class__.__name__}",
+                    url=url,
+                ) from None
+            if reply.status_code >= 500:
+                if attempt <= self._retries and self._can_wait(attempt, reply):
+                    self._wait(attempt, f"{method} {_safe(url)} answered HTTP {reply.status_code}", reply)
+                    continue
+                raise SourceUnavailable(
+                    f"OpenSky answered HTTP {reply.status_code} after {attempt} attempts ({_safe(url)}): "
+                    f"{_snippet(reply)}",
+                    url=url,
+                    status=reply.status_code,
+                )
+            return reply, attempt
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> Reply:
+        """One request, its body read in chunks until the poll's deadline (then requests.Timeout)."""
+        if time.monotonic() >= self._deadline:
+            raise requests.Timeout("the poll's time budget is spent")
+        with self._session.request(method, url, timeout=self._timeout, stream=True, **kwargs) as response:
+            # read1 returns what has arrived (iter_content would wait for whole 64 KiB chunks, so a
+            # server dripping bytes could hold the run for hours within the per-read timeout)
+            chunks = []
+            while chunk := _read1(response.raw):
+                chunks.append(chunk)
+                if time.monotonic() > self._deadline:
+                    raise requests.Timeout("the answer did not arrive within the poll's time budget")
+            return Reply(
+                response.status_code,
+                response.headers,
+                response.url,
+                bool(response.history),
+                b"".join(chunks),
+            )
+
+    def _delay(self, attempt: int, reply: Reply | None = None) -> float:
+        delay = min(MAX_BACKOFF_S, self._backoff_s * 2.0 ** (attempt - 1))
+        retry_after = reply.headers.get("Retry-After") if reply is not None else None
+        if retry_after and retry_after[:12].isdigit():  # longer numbers are capped anyway
+            delay = min(MAX_BACKOFF_S, max(delay, float(retry_after[:12])))
+        return delay
+
+    def _can_wait(self, attempt: int, reply: Reply | None = None) -> bool:
+        """Whether a retry after the backoff still fits in the poll's time budget (and no stop was asked)."""
+        return not self._should_stop() and time.monotonic() + self._delay(attempt, reply) < self._deadline
+
+    def _wait(self, attempt: int, why: str, reply: Reply | None = None) -> None:
+        delay = self._delay(attempt, reply)
+        log.warning("%s; retry %d/%d in %.0f s", why, attempt, self._retries, delay)
+        self._sleep(delay)
+        if self._should_stop():  # SIGTERM/SIGINT during the backoff: give up now, as a recorded gap
+            raise SourceUnavailable(f"stopped while waiting to retry ({why})")
+
+    # -- OAuth2 client credentials
+
+    def _bearer(self) -> dict[str, str]:
+        if self._credentials is None:
+            return {}
+        if self._token is None or self._token_expires is None or self._clock() >= self._token_expires:
+            self._token = self._fetch_token(*self._credentials)
+        return {"Authorization": f"Bearer {self._token}"}
+
+    def _fetch_token(self, client_id: str, secret: Secret) -> str:
+        """POST the client credentials to the token URL; set the refresh time; return the token."""
+        response, _ = self._request(
+            "POST",
+            self.token_url,
+            data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret.reveal()},
+            allow_redirects=False,  # a redirected POST turns into a GET and loses the credentials
+        )
+        if 300 <= response.status_code < 400:
+            raise SourceUnavailable(
+                f"OpenSky token URL redirects (HTTP {response.status_code} to "
+                f"{_safe(response.headers.get('Location', '?'))}); set OPENSKY_TOKEN_URL to the final URL",
+                url=self.token_url,
+                status=response.status_code,
+            )
+        if response.status_code in (400, 401, 403):
+            raise AuthError(
+                f"OpenSky rejected the API client credentials (HTTP {response.status_code} from the token URL); "
+                "check OPENSKY_CLIENT_ID/OPENSKY_CLIENT_SECRET or OPENSKY_CREDENTIALS",
+                url=self.token_url,
+                status=response.status_code,
+            )
+        try:
+            doc = response.json()
+            token = doc["access_token"]
+            raw = doc.get("expires_in")
+            lifetime = float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else float("nan")
+            if not 0 < lifetime < float("inf"):
+                lifetime = DEFAULT_TOKEN_LIFETIME_S
+            lifetime = min(lifetime, MAX_TOKEN_LIFETIME_S)
+            if not isinstance(token, str) or not token:
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            raise SourceUnavailable(
+                f"OpenSky token URL answered HTTP {response.status_code} without an access_token "
+                f"({_safe(self.token_url)}); check OPENSKY_TOKEN_URL",
+                url=self.token_url,
+                status=response.status_code,
+            ) from None
+        self._token_expires = self._clock() + timedelta(seconds=max(0.0, lifetime - TOKEN_REFRESH_MARGIN_S))
+        self.token_fetches += 1
+        log.debug("OpenSky token fetched, refresh due at %s", self._token_expires.isoformat())
+        return token
+
+    # -- /states/all
+
+    def fetch_states(self, box: BBox) -> StatesReply:
+        """``GET /states/all`` for ``box`` with ``extended=1``. The reply is decoded, not yet parsed."""
+        url = f"{self.api_url}/states/all"
+        params = {**{k: f"{v:.4f}".rstrip("0").rstrip(".") for k, v in box.opensky_params().items()}, "extended": "1"}
+        started = time.monotonic()
+        self._deadline = started + self._max_poll_s
+        try:
+            return self._fetch_states(url, params, started)
+        finally:
+            self._deadline = float("inf")
+
+    def _fetch_states(self, url: str, params: dict[str, str], started: float) -> StatesReply:
+        response, attempts = self._request("GET", url, params=params, headers=self._bearer())
+        if response.status_code == 401 and self.authenticated:
+            log.info("OpenSky answered 401: refreshing the token and retrying once")
+            self._token = None
+            response, more = self._request("GET", url, params=params, headers=self._bearer())
+            attempts += more
+        duration = time.monotonic() - started
+        self._check_redirect(url, response)
+        remaining = _int_header(response, "X-Rate-Limit-Remaining", MAX_CREDITS_HEADER)
+        status = response.status_code
+        if status == 429:
+            retry_after = _int_header(response, "X-Rate-Limit-Retry-After-Seconds", MAX_RETRY_AFTER_S)
+            if retry_after is None or retry_after <= 0:
+                log.warning("OpenSky sent no usable retry-after; waiting %.0f s", DEFAULT_RETRY_AFTER_S)
+                retry_after = None
+            wait = float(retry_after) if retry_after is not None else DEFAULT_RETRY_AFTER_S
+            retry_at = self._clock() + timedelta(seconds=wait)
+            raise RateLimited(
+                f"OpenSky credits exhausted (HTTP 429); no poll before {retry_at:%Y-%m-%dT%H:%M:%SZ} "
+                f"({wait:.0f} s). More credits: set OPENSKY_CLIENT_ID/OPENSKY_CLIENT_SECRET, or poll less often",
+                retry_after_s=wait,
+                retry_at=retry_at,
+                url=response.url,
+            )
+        if status in (401, 403):
+            fix = (
+                "check OPENSKY_CLIENT_ID/OPENSKY_CLIENT_SECRET (or OPENSKY_CREDENTIALS)"
+                if self.authenticated
+                else "create an API client on https://opensky-network.org/my-opensky/account and set "
+                "OPENSKY_CLIENT_ID and OPENSKY_CLIENT_SECRET (or OPENSKY_CREDENTIALS), and check OPENSKY_API_URL"
+            )
+            who = "an authenticated" if self.authenticated else "an anonymous"
+            raise AuthError(
+                f"OpenSky refused /states/all (HTTP {status}) to {who} call; {fix}",
+                url=response.url,
+                status=status,
+            )
+        if status != 200:
+            hint = "; check OPENSKY_API_URL" if status == 404 else ""
+            raise SourceUnavailable(
+                f"OpenSky /states/all answered HTTP {status}: {_snippet(response)}{hint}",
+                url=response.url,
+                status=status,
+            )
+        try:
+            doc = decode_json(response.content)
+        except orjson.JSONDecodeError:  # a ValueError
+            kind = response.headers.get("Content-Type", "unknown type")
+            raise SourceUnavailable(
+                f"OpenSky answered HTTP 200 with something that is not JSON ({kind}): {_snippet(response)}",
+                url=response.url,
+                status=status,
+            ) from None
+        return StatesReply(doc, status, remaining, response.url, duration, attempts, self.authenticated)
+
+    def _check_redirect(self, url: str, response: Reply) -> None:
+        if not response.redirected:
+            return
+        before, after = urlsplit(url).netloc, urlsplit(response.url).netloc
+        log.info("OpenSky redirected %s to %s", _safe(url), _safe(response.url))
+        if self.authenticated and before != after:
+            log.warning(
+                "OpenSky redirected to another host (%s -> %s): requests drops the Authorization header there, "
+                "so this call was anonymous; set OPENSKY_API_URL to the new host",
+                before,
+                after,
+            )
+
+
+def _read1(raw: urllib3.BaseHTTPResponse) -> bytes:
+    """The next bytes of a streamed body (decoded), b"" at its end; urllib3 errors as requests' own."""
+    try:
+        return raw.read1(1 << 16, decode_content=True)
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.Timeout(str(exc)) from exc
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(str(exc)) from exc
+    except (urllib3.exceptions.HTTPError, OSError) as exc:  # the answer broke off (IncompleteRead, reset)
+        raise requests.exceptions.ChunkedEncodingError(str(exc)) from exc
+
+
+def _safe(url: str) -> str:
+    """URL without its query string, for messages."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+def _snippet(response: Reply, limit: int = 120) -> str:
+    text = " ".join(response.text.split())
+    return (text[:limit] + "…") if len(text) > limit else (text or "(empty body)")
+
+
+def _int_header(response: Reply, name: str, limit: float) -> int | None:
+    """A whole-number header within ``[0, limit]``; None (with a warning) when it is anything else:
+    missing, not a number, "inf", "nan", negative or absurdly large (1e30, 2**63)."""
+    value = response.headers.get(name)
+    if value is None:
+        return None
+    try:
+        number = float(value[:64])
+    except ValueError:
+        number = float("nan")
+    if not 0 <= number <= limit:  # NaN fails too
+        log.warning("OpenSky sent an unusable %s header (%.40r); ignored", name, value)
+        return None
+    return int(number)

@@ -1,0 +1,109 @@
+"""The store's tables as pandas DataFrames, for the steps that analyse them (report, export, demo).
+
+Place in the flow: ``pipeline.report`` and ``pipeline.export`` read polls, counts and positions
+through here. Times come back tz-aware UTC (``datetime64[s, UTC]``); positions keep the nullable
+dtypes of ``schema.Column.pandas_dtype`` and ``zone`` is categorical. This is the only store
+module that imports pandas, so polling and status never load it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from monitor.errors import StoreError
+from monitor.store.db import Store, to_epoch
+from monitor.store.positions import iter_positions, positions_schema
+
+__all__ = ["count_frame", "iter_frames", "poll_frame", "positions_frame", "read_frame", "read_positions"]
+
+_TO_PANDAS = {pa.string(): pd.StringDtype(), pa.bool_(): pd.BooleanDtype(), pa.int16(): pd.Int16Dtype()}
+
+
+def positions_frame(table: pa.Table) -> pd.DataFrame:
+    """A table of position columns as pandas, with the dtypes ``Column.pandas_dtype`` names.
+
+    ``zone`` becomes a categorical; other columns keep their nullable dtypes.
+    """
+    df: pd.DataFrame = table.to_pandas(types_mapper=_TO_PANDAS.get)
+    if "stale" in df.columns and not df["stale"].isna().any():
+        df["stale"] = df["stale"].to_numpy(dtype=bool)
+    if "zone" in df.columns:
+        df["zone"] = df["zone"].astype("category")
+    return df
+
+
+def read_frame(store: Store, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+    """The rows of ``sql`` as one DataFrame."""
+    return pd.concat(list(iter_frames(store, sql, params)), ignore_index=True)
+
+
+def iter_frames(
+    store: Store, sql: str, params: Sequence[Any] = (), chunk_rows: int = 100_000
+) -> Iterator[pd.DataFrame]:
+    """The rows of ``sql`` as DataFrames of up to ``chunk_rows`` rows (bounded memory); at least one,
+    empty with the query's columns when there are no rows."""
+    cur = store.execute(sql, params)
+    columns = [d[0] for d in cur.description]
+    first = True
+    try:
+        while rows := cur.fetchmany(chunk_rows):
+            first = False
+            yield pd.DataFrame.from_records(rows, columns=columns)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot read the store {store.path}: {exc}", path=store.path) from None
+    if first:
+        yield pd.DataFrame(columns=columns)
+
+
+def read_positions(
+    store: Store,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    columns: Sequence[str] | None = None,
+    statuses: Sequence[str] = ("ok",),
+) -> pd.DataFrame:
+    """The positions of ``store.positions.iter_positions`` as one DataFrame (schema dtypes, ``zone``
+    categorical). For months of data use ``iter_positions``: this holds them all in memory."""
+    tables = list(iter_positions(store, start, end, columns, statuses)) or [positions_schema(columns).empty_table()]
+    return positions_frame(pa.concat_tables(tables))
+
+
+def _utc_seconds(values: pd.Series) -> pd.Series:
+    return pd.to_datetime(values, unit="s", utc=True).astype("datetime64[s, UTC]")
+
+
+def poll_frame(store: Store, start: datetime, end: datetime) -> pd.DataFrame:
+    """Poll attempts in ``[start, end)``: ``snapshot_id``, ``time`` (API time, else request time;
+    UTC), ``status``, ``simulated``, ``retry_at``."""
+    df = read_frame(
+        store,
+        "SELECT id AS snapshot_id, COALESCE(api_time, requested_at) AS time, status, simulated, retry_at "
+        "FROM snapshots "
+        "WHERE COALESCE(api_time, requested_at) >= ? AND COALESCE(api_time, requested_at) < ? ORDER BY time",
+        (to_epoch(start), to_epoch(end)),
+    )
+    df["time"] = _utc_seconds(df["time"])
+    df["retry_at"] = pd.to_datetime(df["retry_at"], unit="s", utc=True)
+    df["simulated"] = df["simulated"].astype(bool)
+    return df
+
+
+def count_frame(store: Store, start: datetime, end: datetime) -> pd.DataFrame:
+    """Zone counts of ``ok`` snapshots with API time in ``[start, end)``: ``snapshot_id``, ``time``
+    (UTC), ``zone``, ``airborne``, ``on_ground``, ``stale``."""
+    df = read_frame(
+        store,
+        "SELECT s.id AS snapshot_id, s.api_time AS time, z.zone, z.airborne, z.on_ground, z.stale "
+        "FROM zone_counts z "
+        "JOIN snapshots s ON s.id = z.snapshot_id WHERE s.status = 'ok' AND s.api_time >= ? AND s.api_time < ? "
+        "ORDER BY s.api_time",
+        (to_epoch(start), to_epoch(end)),
+    )
+    df["time"] = _utc_seconds(df["time"])
+    return df

@@ -1,0 +1,203 @@
+"""Snapshots: one row per poll attempt, with its zone counts and position block, and the questions
+``status`` and ``collect`` ask of them. SQLite only (no pyarrow, no pandas): ``status`` starts fast.
+
+Place in the flow: ``ingest`` records every poll attempt with :func:`record_poll`, in one
+transaction (the snapshot row, its position block as bytes already encoded by
+``store.positions``, its counts). A failed, rate-limited or skipped poll is a row with no counts:
+a recorded gap, never a zero. A poll whose source and API time are already stored is recorded with
+status ``duplicate`` and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+from monitor.schema import SNAPSHOT_STATUSES, ZoneCount
+from monitor.store.db import BLOCK_FORMAT, Store, from_epoch, to_epoch
+
+__all__ = [
+    "PollRecord",
+    "RecordedPoll",
+    "count_rows",
+    "counts_for",
+    "latest_credits",
+    "latest_snapshot",
+    "poll_rows",
+    "rate_limited_until",
+    "record_poll",
+    "snapshot_totals",
+    "zone_order",
+]
+
+
+@dataclass(frozen=True)
+class PollRecord:
+    """What one poll attempt did. Times are tz-aware UTC."""
+
+    source: str
+    requested_at: datetime
+    status: str
+    api_time: datetime | None = None
+    http_status: int | None = None
+    credits_charged: int = 0
+    credits_remaining: int | None = None
+    n_states: int | None = None
+    n_malformed: int | None = None
+    duration_ms: int | None = None
+    attempts: int | None = None
+    authenticated: bool | None = None
+    retry_at: datetime | None = None
+    box: str | None = None
+    error: str | None = None
+    simulated: bool = False
+
+    def __post_init__(self) -> None:
+        if self.status not in SNAPSHOT_STATUSES:
+            raise ValueError(f"unknown snapshot status {self.status!r}")
+
+
+@dataclass(frozen=True)
+class RecordedPoll:
+    snapshot_id: int
+    status: str  # the status stored: 'duplicate' when the API time was already stored
+    duplicate_of: int | None
+
+
+def record_poll(
+    store: Store,
+    poll: PollRecord,
+    block: tuple[int, bytes] | None = None,
+    counts: Sequence[ZoneCount] = (),
+    zone_set_id: int | None = None,
+) -> RecordedPoll:
+    """Store one poll attempt, its position block (``(rows, bytes)`` from
+    ``store.positions.encode_block``) and its zone counts, in one transaction. The error text is
+    stored through ``store.redact``."""
+    row = asdict(poll)
+    for key in ("requested_at", "api_time", "retry_at"):
+        row[key] = to_epoch(row[key])
+    if row["error"] is not None:
+        row["error"] = store.redact(row["error"])
+    row["zone_set_id"] = zone_set_id
+    with store.transaction() as conn:
+        duplicate_of = None
+        if poll.status in ("ok", "empty") and poll.api_time is not None:
+            hit = conn.execute(
+                "SELECT id FROM snapshots WHERE source = ? AND api_time = ? AND status IN ('ok', 'empty')",
+                (poll.source, row["api_time"]),
+            ).fetchone()
+            if hit:
+                duplicate_of = int(hit[0])
+                row["status"] = "duplicate"
+        row["duplicate_of"] = duplicate_of
+        names = list(row)
+        cur = conn.execute(
+            f"INSERT INTO snapshots ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+            [row[n] for n in names],
+        )
+        snapshot_id = int(cur.lastrowid or 0)
+        if duplicate_of is None and row["status"] in ("ok", "empty"):
+            if block is not None:
+                conn.execute(
+                    "INSERT INTO position_blocks (snapshot_id, n_positions, format, data) VALUES (?, ?, ?, ?)",
+                    (snapshot_id, block[0], BLOCK_FORMAT, block[1]),
+                )
+            conn.executemany(
+                "INSERT INTO zone_counts (snapshot_id, zone, airborne, on_ground, stale) VALUES (?, ?, ?, ?, ?)",
+                [(snapshot_id, c.zone, int(c.airborne), int(c.on_ground), int(c.stale)) for c in counts],
+            )
+    return RecordedPoll(snapshot_id, row["status"], duplicate_of)
+
+
+def rate_limited_until(store: Store, source: str, now: datetime, authenticated: bool | None = None) -> datetime | None:
+    """End of the newest recorded retry-after window for ``source`` if it is still ahead of ``now``.
+
+    ``authenticated``: only windows recorded with (True) or without (False) credentials count;
+    OpenSky keeps separate credit budgets, so an anonymous 429 does not block an API client.
+    """
+    auth = "" if authenticated is None else " AND authenticated = ?"
+    retry_at = from_epoch(
+        store.scalar(
+            "SELECT MAX(retry_at) FROM snapshots WHERE source = ? AND status IN ('rate_limited', 'skipped')" + auth,
+            (source,) if authenticated is None else (source, int(authenticated)),
+        )
+    )
+    return retry_at if retry_at is not None and retry_at > now else None
+
+
+def latest_snapshot(store: Store, statuses: Sequence[str] = ("ok", "empty")) -> sqlite3.Row | None:
+    """The newest poll attempt (by request time) with one of ``statuses``."""
+    marks = ", ".join("?" * len(statuses))
+    rows = store.query(
+        f"SELECT * FROM snapshots WHERE status IN ({marks}) ORDER BY requested_at DESC, id DESC LIMIT 1",
+        list(statuses),
+    )
+    return rows[0] if rows else None
+
+
+def counts_for(store: Store, snapshot_id: int) -> list[ZoneCount]:
+    """The zone counts of one snapshot, in the order the zones were classified (FIR first)."""
+    rows = store.query("SELECT zone, airborne, on_ground, stale FROM zone_counts WHERE snapshot_id = ?", (snapshot_id,))
+    order = {code: i for i, code in enumerate(zone_order(store, snapshot_id))}
+    counts = [ZoneCount(r["zone"], r["airborne"], r["on_ground"], r["stale"]) for r in rows]
+    return sorted(counts, key=lambda c: (order.get(c.zone, len(order)), c.zone))
+
+
+def zone_order(store: Store, snapshot_id: int) -> list[str]:
+    """The zone codes, in priority order, that ``snapshot_id`` was classified with (``zone_sets``)."""
+    codes = store.scalar(
+        "SELECT z.codes FROM snapshots s JOIN zone_sets z ON z.id = s.zone_set_id WHERE s.id = ?", (snapshot_id,)
+    )
+    return [str(c) for c in json.loads(codes)] if codes else []
+
+
+def latest_credits(store: Store) -> tuple[int, datetime] | None:
+    """The newest credits-left value any reply reported, and when."""
+    rows = store.query(
+        "SELECT credits_remaining, requested_at FROM snapshots WHERE credits_remaining IS NOT NULL "
+        "ORDER BY requested_at DESC, id DESC LIMIT 1"
+    )
+    if not rows:
+        return None
+    return int(rows[0]["credits_remaining"]), datetime.fromtimestamp(rows[0]["requested_at"], UTC)
+
+
+def snapshot_totals(store: Store) -> dict[str, int]:
+    """Rows in the store: ``snapshots`` and ``snapshots_<status>`` for each status seen, ``positions``."""
+    by_status = {
+        r["status"]: int(r["n"]) for r in store.query("SELECT status, COUNT(*) AS n FROM snapshots GROUP BY status")
+    }
+    rows = {f"snapshots_{k}": v for k, v in sorted(by_status.items())}
+    rows["snapshots"] = sum(by_status.values())
+    rows["positions"] = int(store.scalar("SELECT COALESCE(SUM(n_positions), 0) FROM position_blocks"))
+    return rows
+
+
+def poll_rows(store: Store, start: datetime, end: datetime) -> list[tuple[int, datetime, str, datetime | None]]:
+    """Poll attempts in ``[start, end)`` in time order: (snapshot id, API time else request time,
+    status, retry-after time), UTC."""
+    rows = store.query(
+        "SELECT id, COALESCE(api_time, requested_at) AS t, status, retry_at FROM snapshots "
+        "WHERE COALESCE(api_time, requested_at) >= ? AND COALESCE(api_time, requested_at) < ? ORDER BY t, id",
+        (to_epoch(start), to_epoch(end)),
+    )
+    return [
+        (int(r["id"]), datetime.fromtimestamp(r["t"], UTC), str(r["status"]), from_epoch(r["retry_at"])) for r in rows
+    ]
+
+
+def count_rows(store: Store, start: datetime, end: datetime) -> list[tuple[int, int, str, int]]:
+    """Airborne counts of ``ok`` snapshots with API time in ``[start, end)``: (snapshot id, API time
+    in Unix seconds, zone, airborne), in time order."""
+    return [
+        (int(r[0]), int(r[1]), str(r[2]), int(r[3]))
+        for r in store.query(
+            "SELECT s.id, s.api_time, z.zone, z.airborne FROM zone_counts z JOIN snapshots s ON s.id = z.snapshot_id "
+            "WHERE s.status = 'ok' AND s.api_time >= ? AND s.api_time < ? ORDER BY s.api_time",
+            (to_epoch(start), to_epoch(end)),
+        )
+    ]
