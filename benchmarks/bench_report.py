@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import gc
+import json
 import os
 import resource
 import sqlite3
@@ -129,7 +130,7 @@ def build_store(
     zone_set_id = 1
     conn.execute(
         "INSERT OR IGNORE INTO zone_sets VALUES (1, ?, ?, ?, 0)",
-        (zone_set.fingerprint, zone_set.ring_nm, str(list(zone_set.codes))),
+        (zone_set.fingerprint, zone_set.ring_nm, json.dumps(list(zone_set.codes))),
     )
     carry: dict[str, np.ndarray] | None = None
     total = 0

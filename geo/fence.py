@@ -3,8 +3,9 @@
 Place in the flow: ``monitor.pipeline`` parses a snapshot, calls :func:`tag_positions` (or
 :meth:`Fence.classify`), and stores the zone of every position with it.
 
-Method. A :class:`Fence` resolves a regular lon/lat grid over the zones' bounding box once, when
-it is built. A cell that no zone boundary touches lies wholly in one zone (or in none), so every
+Method. A :class:`Fence` resolves a regular lon/lat grid over the zones' bounding box once, the
+first time it classifies many positions at once (fewer, as in one poll, are tested exactly, which
+is cheaper than building the grid). A cell that no zone boundary touches lies wholly in one zone (or in none), so every
 position in it gets that cell's code by two array lookups. Positions in cells that a boundary
 crosses (about 3 % of the area at the default resolution) are decided exactly, zone by zone in
 priority order, with prepared geometries and ``shapely.intersects_xy`` after a bounding-box test.
@@ -19,19 +20,22 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import shapely
 
 from geo.bounds import BBox
 from geo.zoneset import ZoneSet
 
-__all__ = ["DEFAULT_CELL_DEG", "Fence", "fence_for", "tag_positions"]
+if TYPE_CHECKING:  # pandas is loaded only by the two helpers that return pandas (polling never does)
+    import pandas as pd
+
+__all__ = ["DEFAULT_CELL_DEG", "GRID_FROM", "Fence", "fence_for", "tag_positions"]
 
 DEFAULT_CELL_DEG = 0.05
+GRID_FROM = 2_000  # positions in one call from which the grid is built (and then always used)
 _MIXED = -1  # grid value of a cell that some zone boundary touches
 _EPS = 1e-9  # cells within this many degrees of a boundary count as touched
 
@@ -59,7 +63,15 @@ class Fence:
         self._x0, self._y0 = box.west, box.south
         self._nx = max(1, math.ceil((box.east - box.west) / cell_deg))
         self._ny = max(1, math.ceil((box.north - box.south) / cell_deg))
-        self.grid = self._resolve_grid()
+        self._grid: npt.NDArray[np.int16] | None = None
+
+    @property
+    def grid(self) -> npt.NDArray[np.int16]:
+        """The resolved grid (zone index per cell, ``_MIXED`` where a boundary crosses), built on
+        first use: a poll of a few hundred aircraft is classified exactly without it."""
+        if self._grid is None:
+            self._grid = self._resolve_grid()
+        return self._grid
 
     @property
     def grid_box(self) -> BBox:
@@ -121,6 +133,11 @@ class Fence:
         if x.shape != y.shape:
             raise ValueError(f"lon and lat differ in shape: {x.shape} vs {y.shape}")
         x, y = x.ravel(), y.ravel()
+        finite = np.isfinite(x) & np.isfinite(y)
+        if x.size < GRID_FROM and self._grid is None:  # few positions: exact tests beat building the grid
+            out = np.full(x.shape, self.unknown_index, dtype=np.int16)
+            out[finite] = self._exact(x[finite], y[finite])
+            return out.reshape(np.shape(np.asarray(lon)))
         out = np.full(x.shape, self.outside_index, dtype=np.int16)
         fx = (x - self._x0) / self.cell_deg
         fy = (y - self._y0) / self.cell_deg
@@ -133,11 +150,11 @@ class Fence:
         if mixed.size:
             out[mixed] = self._exact(x[mixed], y[mixed])
         # On the grid's far edges (x or y exactly at the box's east or north edge).
-        edge = ~inside & np.isfinite(x) & np.isfinite(y)
+        edge = ~inside & finite
         if edge.any():
             e = np.flatnonzero(edge)
             out[e] = self._exact(x[e], y[e])
-        out[~(np.isfinite(x) & np.isfinite(y))] = self.unknown_index  # NaN or inf: no usable position
+        out[~finite] = self.unknown_index  # NaN or inf: no usable position
         return out.reshape(np.shape(np.asarray(lon)))
 
     def classify(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> npt.NDArray[np.object_]:
@@ -146,6 +163,8 @@ class Fence:
 
     def categorical(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> pd.Categorical[str]:
         """Zone codes as a pandas Categorical whose categories are :attr:`codes`, in order."""
+        import pandas as pd
+
         return pd.Categorical.from_codes(self.classify_index(lon, lat).ravel(), categories=pd.Index(self.codes))
 
 

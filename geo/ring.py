@@ -1,7 +1,9 @@
 """The ring around a FIR: every point outside it within a distance, split into sectors.
 
-Place in the flow: ``geo.zoneset`` calls :func:`ring_sectors` for the built-in SVZM (and
-:func:`whole_ring` for a FIR from a user file); ``geo.fence`` then classifies against the result.
+Place in the flow: ``scripts/build_zones.py`` calls :func:`ring_sectors` for the built-in SVZM at
+the default width and ships the result (``geo/data/svzm_ring_120nm.geojson``, so a cron run never
+builds it); ``geo.zoneset`` calls it for other widths, and :func:`whole_ring` for a FIR from a
+user file; ``geo.fence`` then classifies against the result.
 
 Distances are metres on the ground, never degrees: the FIR is projected to an azimuthal
 equidistant projection centred on its centroid (EPSG:4326 -> AEQD), buffered there, and projected
@@ -20,17 +22,15 @@ from __future__ import annotations
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
-from shapely.geometry import MultiPolygon, Polygon, box
+from shapely.geometry import LineString, MultiPolygon, Polygon, box
 from shapely.ops import polygonize
 
-from geo.zones import Zone, builtin_ring_cuts
+from geo.zones import MAX_RING_NM, CutLine, Zone, builtin_ring_cuts
 
 __all__ = ["MAX_RING_NM", "METRES_PER_NM", "RING_PREFIX", "ring_sectors", "whole_ring"]
 
 METRES_PER_NM = 1852.0
 RING_PREFIX = "ring:"
-# Up to this width the published cut lines and the borders used as cuts reach beyond the ring.
-MAX_RING_NM = 300.0
 # Segment length (degrees) before projecting: straight lon/lat edges stay straight in lon/lat.
 _DENSIFY_DEG = 0.05
 _QUAD_SEGS = 16
@@ -80,14 +80,19 @@ def whole_ring(fir: Polygon | MultiPolygon, ring_nm: float) -> Zone:
     return Zone(code="ring", name=f"{ring_nm:g} NM ring", geometry=_ring_area(fir, ring_nm), kind="ring")
 
 
-def ring_sectors(fir: Polygon | MultiPolygon, ring_nm: float) -> list[Zone]:
+def ring_sectors(
+    fir: Polygon | MultiPolygon,
+    ring_nm: float,
+    cut_lines: tuple[tuple[CutLine, ...], tuple[tuple[str, LineString], ...]] | None = None,
+) -> list[Zone]:
     """The ring around the built-in SVZM split into sectors by the published cut lines.
 
     Returns one zone per neighbour (``ring:SKED``, ``ring:TNCF``, ``ring:TJZS``, ``ring:TTZP``,
     ``ring:SYGC``, ``ring:SBAZ``), in the order the SVZM border meets them, west to east at sea.
+    ``cut_lines``: the cuts and labelled border parts (default: ``geo.zones.builtin_ring_cuts``).
     """
     ring = _ring_area(fir, ring_nm)
-    cuts, borders = builtin_ring_cuts()
+    cuts, borders = cut_lines or builtin_ring_cuts()
     # Faces of the plane around the FIR, bounded by the FIR border, the cut lines and a frame.
     frame = box(*shapely.bounds(ring).tolist()).buffer(0.5, join_style="mitre")
     lines = [fir.boundary, frame.exterior, *(shapely.intersection(c.line, frame) for c in cuts)]

@@ -22,21 +22,24 @@ from pathlib import Path
 from typing import Any, Literal
 
 import shapely
-from pyproj import Geod
 from shapely.geometry import LineString, MultiPolygon, Polygon, shape
+from shapely.geometry.base import BaseGeometry
 
 from geo.bounds import BBox
 
 __all__ = [
     "DEFAULT_RING_NM",
     "FIR_CODE",
+    "MAX_RING_NM",
     "OUTSIDE",
+    "RING_FILE",
     "UNKNOWN",
     "CutLine",
     "Zone",
     "ZoneFileError",
     "ZoneSource",
     "builtin_fir",
+    "builtin_ring",
     "builtin_ring_cuts",
     "check_not_swapped",
     "load_zone_file",
@@ -46,9 +49,10 @@ FIR_CODE = "SVZM"
 OUTSIDE = "outside"  # a position inside no zone
 UNKNOWN = "unknown"  # no position (NaN latitude or longitude)
 DEFAULT_RING_NM = 120.0
+MAX_RING_NM = 300.0  # up to this width the published cut lines and borders used as cuts reach beyond the ring
+RING_FILE = "svzm_ring_120nm.geojson"  # the ring sectors at DEFAULT_RING_NM, shipped precomputed
 
 ZoneKind = Literal["fir", "ring", "extra"]
-_GEOD = Geod(ellps="WGS84")
 # GeoJSON "crs" names that mean WGS 84 longitude/latitude (RFC 7946 drops the member; old files keep it).
 _WGS84_NAMES = frozenset(
     name.lower()
@@ -95,7 +99,9 @@ class Zone:
     @property
     def area_km2(self) -> float:
         """Geodesic area on the WGS 84 ellipsoid, km²."""
-        area, _ = _GEOD.geometry_area_perimeter(self.geometry)
+        from pyproj import Geod  # only where areas are shown: polling never loads pyproj
+
+        area, _ = Geod(ellps="WGS84").geometry_area_perimeter(self.geometry)
         return abs(area) / 1e6
 
 
@@ -117,6 +123,13 @@ class ZoneSource:
     values: tuple[str, ...] = ()
 
 
+def _shipped_geometry(geometry: dict[str, Any]) -> BaseGeometry:
+    """A geometry of the shipped files, parsed by GEOS (several times faster than building it from
+    Python lists: the ring is thousands of vertices, read on every cron run)."""
+    geom: BaseGeometry = shapely.from_geojson(json.dumps(geometry))
+    return geom
+
+
 def _data_text(name: str) -> str:
     return resources.files("geo").joinpath("data", name).read_text(encoding="utf-8")
 
@@ -126,10 +139,28 @@ def builtin_fir() -> Zone:
     """The Maiquetía FIR (SVZM) shipped in ``geo/data/svzm_fir.geojson`` (see SOURCES.md there)."""
     doc = json.loads(_data_text("svzm_fir.geojson"))
     feature = doc["features"][0]
-    geom = shape(feature["geometry"])
+    geom = _shipped_geometry(feature["geometry"])
     if not isinstance(geom, Polygon):  # the build script writes exactly one Polygon
         raise TypeError(f"svzm_fir.geojson holds a {geom.geom_type}, expected a Polygon")
     return Zone(code=FIR_CODE, name=feature["properties"]["name"], geometry=geom, kind="fir")
+
+
+@functools.cache
+def builtin_ring(ring_nm: float) -> tuple[Zone, ...] | None:
+    """The ring sectors around the built-in SVZM as shipped for the default width
+    (``geo/data/svzm_ring_120nm.geojson``, built by ``scripts/build_zones.py`` with
+    ``geo.ring.ring_sectors``); None for another width, which ``geo.ring`` computes."""
+    if ring_nm != DEFAULT_RING_NM:
+        return None
+    doc = json.loads(_data_text(RING_FILE))
+    zones = []
+    for f in doc["features"]:
+        geom = _shipped_geometry(f["geometry"])
+        if not isinstance(geom, Polygon | MultiPolygon):
+            raise TypeError(f"{RING_FILE} holds a {geom.geom_type}, expected a (Multi)Polygon")
+        p = f["properties"]
+        zones.append(Zone(code=p["code"], name=p["name"], geometry=geom, kind="ring", neighbour=p["neighbour"]))
+    return tuple(zones)
 
 
 @functools.cache

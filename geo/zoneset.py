@@ -19,15 +19,16 @@ from dataclasses import dataclass
 import shapely
 
 from geo.bounds import BBox
-from geo.ring import MAX_RING_NM, ring_sectors, whole_ring
 from geo.zones import (
     DEFAULT_RING_NM,
+    MAX_RING_NM,
     OUTSIDE,
     UNKNOWN,
     Zone,
     ZoneFileError,
     ZoneSource,
     builtin_fir,
+    builtin_ring,
     check_not_swapped,
     load_zone_file,
 )
@@ -106,6 +107,13 @@ class ZoneSet:
         )
 
 
+def _ring_sectors(fir: Zone, ring_nm: float) -> list[Zone]:
+    """The SVZM ring at a width other than the shipped one, built now (this loads pyproj)."""
+    from geo.ring import ring_sectors
+
+    return ring_sectors(fir.geometry, ring_nm)
+
+
 @functools.cache
 def load_zone_set(
     ring_nm: float = DEFAULT_RING_NM,
@@ -121,9 +129,11 @@ def load_zone_set(
     """
     if not 0 <= ring_nm <= MAX_RING_NM:  # NaN fails too
         raise ValueError(f"ring width {ring_nm!r} NM is outside [0, {MAX_RING_NM:g}]")
+    ring: Sequence[Zone] = ()
     if fir_source is None:
         fir = builtin_fir()
-        ring: Sequence[Zone] = ring_sectors(fir.geometry, ring_nm) if ring_nm > 0 else ()
+        if ring_nm > 0:
+            ring = builtin_ring(ring_nm) or _ring_sectors(fir, ring_nm)
     else:
         if len(fir_source.values) != 1:
             raise ZoneFileError(fir_source.path, f"select exactly one FIR feature, got {len(fir_source.values)} values")
@@ -131,7 +141,10 @@ def load_zone_set(
         # the one check for swapped coordinates, against the region vzmon was built for
         home = builtin_fir()
         check_not_swapped(fir_source.path, fir, home.bbox.buffered(_NEAR_DEG), f"{home.code}, the FIR vzmon watches")
-        ring = [whole_ring(fir.geometry, ring_nm)] if ring_nm > 0 else []
+        if ring_nm > 0:
+            from geo.ring import whole_ring
+
+            ring = [whole_ring(fir.geometry, ring_nm)]
     zones = [fir, *ring]
     near = ZoneSet(tuple(zones), ring_nm).bbox.buffered(_NEAR_DEG)
     for source in extra_sources:

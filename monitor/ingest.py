@@ -23,12 +23,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from geo.fence import fence_for
 from geo.zoneset import ZoneSet
+from monitor.compute import call, from_numpy
+from monitor.counts import ZoneCount
 from monitor.errors import SourceUnavailable
-from monitor.schema import ZoneCount
+from monitor.schema import POSITION_SCHEMA
 from monitor.sources.base import Reply
 from monitor.store.db import Store
 from monitor.store.positions import encode_block, last_row_per_aircraft
@@ -98,10 +99,11 @@ def ingest(
     counts = count_zone_index(
         zone_index,
         table["stale"].to_numpy(),
-        pc.fill_null(table["on_ground"], False).to_numpy(),
+        call("coalesce", table["on_ground"], False).to_numpy(),
         zone_set.codes,
     )
-    positions = table.append_column("zone", pc.take(pa.array(zone_set.codes, pa.string()), pa.array(zone_index)))
+    zones = call("take", pa.array(zone_set.codes, pa.string()), from_numpy(zone_index, pa.int16()))
+    positions = table.append_column(POSITION_SCHEMA.field("zone"), zones)
     record = dataclasses.replace(
         poll,
         status="ok" if len(positions) else "empty",

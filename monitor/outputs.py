@@ -24,7 +24,6 @@ permission), naming the path and the fix.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import json
 import logging
@@ -220,6 +219,8 @@ def _exchange(a: Path, b: Path) -> bool:
     """Swap the folders ``a`` and ``b`` in one atomic step; False where the system cannot."""
     if not sys.platform.startswith("linux"):
         return False
+    import ctypes  # only here: the store imports this module on every poll, and never swaps folders
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         renameat2 = libc.renameat2

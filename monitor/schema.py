@@ -2,8 +2,8 @@
 
 Place in the flow: every source (``sources``) emits exactly these columns, ``ingest`` adds ``zone``
 (``geo.fence``), ``store.positions`` builds its columnar blocks from them, and ``tests/test_schema.py``
-checks the parser's and the store's real output against them. :class:`ZoneCount` is the one
-aggregate ingest makes per snapshot and zone.
+checks the parser's and the store's real output against them. What a poll attempt itself records
+(its status, its counts per zone) is ``monitor.counts``.
 
 Units are OpenSky's SI units with the unit in the name where it could be ambiguous. Times are
 tz-aware UTC in memory (pandas ``datetime64[s, UTC]``) and on disk (Arrow ``timestamp[s, UTC]`` in
@@ -21,9 +21,7 @@ import pyarrow as pa
 __all__ = [
     "POSITION_COLUMNS",
     "POSITION_SCHEMA",
-    "SNAPSHOT_STATUSES",
     "Column",
-    "ZoneCount",
     "column_names",
 ]
 
@@ -73,14 +71,6 @@ POSITION_COLUMNS: tuple[Column, ...] = (
     Column("zone", "str", False, "", "zone code from geo.fence: SVZM, ring:<ICAO>, outside, unknown"),
 )
 
-# Poll attempt outcomes recorded in the snapshots table.
-#   ok            data stored            empty      OpenSky answered with no states (stored, flagged)
-#   duplicate     same API time as an earlier snapshot (nothing new stored)
-#   rate_limited  429, credits exhausted skipped    not sent: inside a recorded retry-after window
-#   error         network, timeout, 5xx, bad reply, auth failure
-SNAPSHOT_STATUSES: tuple[str, ...] = ("ok", "empty", "duplicate", "rate_limited", "skipped", "error")
-
-
 _ARROW_TYPES = {
     "str": pa.string(),
     "float": pa.float64(),
@@ -90,17 +80,6 @@ _ARROW_TYPES = {
 }
 # The same columns as Arrow types: what the parser builds and the store's position blocks hold.
 POSITION_SCHEMA = pa.schema([pa.field(c.name, _ARROW_TYPES[c.kind], nullable=c.nullable) for c in POSITION_COLUMNS])
-
-
-@dataclass(frozen=True)
-class ZoneCount:
-    """Aircraft in one zone at one snapshot: fresh airborne, fresh on the ground, and stale (kept,
-    not counted as either). A successful poll has a count for every zone code, zeros included."""
-
-    zone: str
-    airborne: int
-    on_ground: int
-    stale: int
 
 
 def column_names() -> list[str]:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import html
 import json
 import os
 import tomllib
@@ -464,6 +463,8 @@ class Settings:
         if self.alerts_webhook_url is not None:  # Slack, Discord and ntfy put the token in the path
             parts = urlsplit(self.alerts_webhook_url.reveal())
             values += [parts.path.strip("/"), parts.query, parts.password or ""]
+        import html  # only when a secret is configured
+
         forms: set[str] = set()
         for value in values:
             if len(value) < MIN_SECRET_LEN:

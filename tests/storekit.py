@@ -10,8 +10,9 @@ import pyarrow as pa
 
 from geo.fence import fence_for
 from geo.zoneset import ZoneSet
+from monitor.counts import ZoneCount
 from monitor.ingest import count_zone_index
-from monitor.schema import POSITION_SCHEMA, ZoneCount
+from monitor.schema import POSITION_SCHEMA
 from monitor.sources.opensky.parse import parse_states
 from monitor.store.db import Store
 from monitor.store.frames import positions_frame

@@ -685,11 +685,11 @@ def test_debug_logging_never_prints_the_webhook_token(alert_env, monkeypatch, ca
 
 
 def test_listing_alerts_works_while_watch_holds_the_lock(alert_env, opensky_env, capsys):
-    import filelock
+    from monitor.pipeline.locking import store_lock
 
     settings = load_settings()
     Store(settings.store_db).close()  # `watch` made the store
-    with filelock.FileLock(str(settings.lock_path)):
+    with store_lock(settings):
         assert main(["alerts"]) == EXIT_OK
         assert main(["alerts", "send", "--dry-run"]) == EXIT_OK
         assert main(["alerts", "send"]) == 73

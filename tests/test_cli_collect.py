@@ -6,7 +6,6 @@ import json
 import sqlite3
 from urllib.parse import quote, quote_plus, urlencode
 
-import filelock
 import pytest
 
 from monitor.cli import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_TEMPFAIL, EXIT_USAGE, main
@@ -121,10 +120,10 @@ def test_collect_exits_2_on_a_bad_settings_file_naming_the_key(opensky_env, tmp_
 
 
 def test_collect_exits_73_when_another_run_holds_the_lock(opensky_env, fake_opensky, capsys):
+    from monitor.pipeline.locking import store_lock
     from monitor.settings import load_settings
 
-    lock = filelock.FileLock(str(load_settings().lock_path))
-    with lock:
+    with store_lock(load_settings()):
         assert main(["collect"]) == EXIT_LOCKED
     err = capsys.readouterr().err
     assert "another vzmon run holds the lock" in err
@@ -354,9 +353,10 @@ def test_two_paths_to_one_store_share_one_lock(opensky_env, fake_opensky, tmp_pa
     assert main(["collect"]) == EXIT_OK
     link = tmp_path / "link.sqlite"
     link.symlink_to(opensky_env)
+    from monitor.pipeline.locking import store_lock
     from monitor.settings import load_settings
 
-    with filelock.FileLock(str(load_settings().lock_path)):
+    with store_lock(load_settings()):
         monkeypatch.setenv("VZMON_DB", str(link))
         assert main(["collect"]) == EXIT_LOCKED
     assert "another vzmon run holds the lock" in capsys.readouterr().err

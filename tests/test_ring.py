@@ -83,3 +83,27 @@ def test_whole_ring_for_a_user_fir_is_one_zone():
     assert ring.geometry.intersection(square).area < 1e-9
     # 60 NM = 111.1 km ≈ 1.0 degree of latitude
     assert shapely.bounds(ring.geometry)[3] == pytest.approx(5 + 111_120 / 110_580, abs=0.02)
+
+
+def test_the_shipped_default_ring_is_the_computed_one():
+    """The ring at the default width ships precomputed (scripts/build_zones.py), so polling never
+    builds it; it must be the ring geo.ring builds, to the centimetre."""
+    from geo.ring import ring_sectors
+    from geo.zones import DEFAULT_RING_NM, builtin_fir, builtin_ring
+
+    shipped = builtin_ring(DEFAULT_RING_NM)
+    computed = ring_sectors(builtin_fir().geometry, DEFAULT_RING_NM)
+    assert shipped is not None
+    assert [z.code for z in shipped] == [z.code for z in computed]
+    for a, b in zip(shipped, computed, strict=True):
+        assert a.geometry.is_valid and a.neighbour == b.neighbour
+        assert a.geometry.symmetric_difference(b.geometry).area < 1e-6  # square degrees: 0.012 km² of 10+ sq°
+        assert a.geometry.hausdorff_distance(b.geometry) < 1e-6  # degrees: ~10 cm
+
+
+def test_other_widths_are_computed(zone_set):
+    from geo.zoneset import load_zone_set
+
+    narrow = load_zone_set(60.0)
+    assert [z.code for z in narrow.ring] == [z.code for z in zone_set.ring]
+    assert all(n.geometry.area < w.geometry.area for n, w in zip(narrow.ring, zone_set.ring, strict=True))

@@ -31,14 +31,24 @@ poll twice never makes a second alert.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.alerts.baseline import Baseline, BaselineRules, ZoneSeries, baseline_at, utc
 from monitor.events import Event
 
-__all__ = ["KINDS", "Alert", "AlertRules", "PastAlert", "Poll", "ZoneRule", "episode_start", "evaluate"]
+__all__ = [
+    "KINDS",
+    "Alert",
+    "AlertRules",
+    "PastAlert",
+    "Poll",
+    "ZoneRule",
+    "episode_start",
+    "evaluate",
+    "with_events",
+]
 
 KINDS = ("drop", "zero", "recovery", "outage", "outage_end", "test")
 
@@ -139,7 +149,6 @@ def _outage(
     last_ok: datetime | None,
     history: _History,
     rules: AlertRules,
-    recent_events: list[str],
 ) -> Alert | None:
     if not polls:
         return None
@@ -162,7 +171,7 @@ def _outage(
         )
         return Alert(f"outage:{int(since.timestamp())}", "outage", None, now, line, {
             "kind": "outage", "reason": reason, "last_successful_poll": _iso(last_ok) if last_ok else None,
-            "poll_time": _iso(now), "rate_limited": rate_limited, "events_last_48h": recent_events,
+            "poll_time": _iso(now), "rate_limited": rate_limited,
         })  # fmt: skip
     if on and latest.status == "ok":
         line = f"vzmon sees again: successful poll at {_iso(latest.time)} after an outage."
@@ -184,7 +193,6 @@ def _traffic(
     history: _History,
     rules: AlertRules,
     coverage: float,
-    recent_events: list[str],
 ) -> Alert | None:
     rule = rules.rule(zone)
     if not rule.enabled or mine is None or len(mine) == 0:
@@ -221,15 +229,13 @@ def _traffic(
                      "low_confidence": base.low_confidence, "samples": base.samples},
         "poll_time": _iso(at), "coverage": {"last_hour": round(coverage, 3)},
         "threshold": round(rule.drop_fraction * base.expected, 2), "consecutive_polls": rule.consecutive,
-        "events_last_48h": recent_events,
     }  # fmt: skip
     describe = (
         f"{zone}: {observed:.0f} aircraft airborne at {at:%H:%M} UTC, expected {base.expected:.0f} ({base.method})"
     )
-    context = f" (events in the last 48 h: {', '.join(recent_events)})" if recent_events else ""
     zero_now = len(zeros) == rules.zero_consecutive and all(zeros)
     if is_fir and zero_now and not zero_on and not history.cooling(["zero"], zone):
-        line = f"{describe}: NO aircraft for {rules.zero_consecutive} polls in a row{context}"
+        line = f"{describe}: NO aircraft for {rules.zero_consecutive} polls in a row"
         return Alert(
             f"zero:{zone}:{snapshot}", "zero", zone, at, line, {"kind": "zero", **payload}, observed, base.expected
         )
@@ -240,7 +246,7 @@ def _traffic(
             "drop",
             zone,
             at,
-            f"{describe}: {pct}{context}",
+            f"{describe}: {pct}",
             {"kind": "drop", **payload},
             observed,
             base.expected,
@@ -248,7 +254,7 @@ def _traffic(
     if dropped and len(above) == rule.consecutive and all(above):
         line = (
             f"{describe}: recovered, at or above {rule.drop_fraction:.0%} of the baseline for "
-            f"{rule.consecutive} polls{context}"
+            f"{rule.consecutive} polls"
         )
         return Alert(
             f"recovery:{zone}:{snapshot}",
@@ -282,10 +288,28 @@ def evaluate(
     successful poll ever stored (None: there was none).
     """
     past = _History(history, now, timedelta(minutes=rules.cooldown_min))
-    recent_events = [e.id for e in events if now - timedelta(hours=48) <= e.time <= now]
-    alerts = [a for a in [_outage(now, polls, last_ok, past, rules, recent_events)] if a is not None]
+    alerts = [a for a in [_outage(now, polls, last_ok, past, rules)] if a is not None]
     for i, zone in enumerate(rules.zones):
-        alert = _traffic(zone, i == 0, counts.get(zone), past, rules, coverage_last_hour, recent_events)
+        alert = _traffic(zone, i == 0, counts.get(zone), past, rules, coverage_last_hour)
         if alert is not None:
             alerts.append(alert)
-    return alerts
+    return with_events(alerts, events, now)
+
+
+TRAFFIC_KINDS = ("drop", "zero", "recovery")
+
+
+def with_events(alerts: Sequence[Alert], events: Sequence[Event], now: datetime) -> list[Alert]:
+    """``alerts`` with the events of the 48 hours before ``now`` quoted: in every payload
+    (``events_last_48h``) and at the end of a traffic alert's line. The events are context, not
+    part of the decision, so a poll that raises nothing never needs to read them."""
+    recent = [e.id for e in events if now - timedelta(hours=48) <= e.time <= now]
+    context = f" (events in the last 48 h: {', '.join(recent)})" if recent else ""
+    return [
+        replace(
+            a,
+            line=a.line + (context if a.kind in TRAFFIC_KINDS else ""),
+            payload={**a.payload, "events_last_48h": recent},
+        )
+        for a in alerts
+    ]

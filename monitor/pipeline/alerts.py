@@ -13,14 +13,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from geo.zoneset import ZoneSet
 from monitor.alerts.baseline import CLOCK_SKEW, count_spans, zone_series
 from monitor.alerts.deliver import deliver_due
 from monitor.alerts.deliver import send_test as send_test_messages
-from monitor.alerts.rules import AlertRules, PastAlert, Poll, ZoneRule, episode_start, evaluate
+from monitor.alerts.rules import AlertRules, PastAlert, Poll, ZoneRule, episode_start, evaluate, with_events
 from monitor.analysis.cadence import infer_interval_s
 from monitor.errors import ConfigError
 from monitor.events import Event, load_events
@@ -29,6 +29,9 @@ from monitor.settings import Settings
 from monitor.store.db import Store, from_epoch
 from monitor.store.outbox import add_alert, alert_history, recent_alerts
 from monitor.store.snapshots import count_rows, latest_snapshot, poll_rows
+
+if TYPE_CHECKING:
+    from geo.zoneset import ZoneSet
 
 __all__ = ["AlertListing", "AlertRun", "alert_rules", "list_alerts", "run_alerts", "send_test"]
 
@@ -92,7 +95,9 @@ def run_alerts(settings: Settings, store: Store, zone_set: ZoneSet, now: datetim
     interval = settings.report_interval_s or infer_interval_s(times)
     last_hour = sum(1 for p in polls if p.status == "ok" and p.time >= now - timedelta(hours=1))
     coverage = min(1.0, last_hour / max(3600.0 / interval, 1.0))
-    alerts = evaluate(now, counts, polls, history, _events(settings), rules, coverage, last_ok=last_ok)
+    alerts = evaluate(now, counts, polls, history, (), rules, coverage, last_ok=last_ok)
+    if alerts:  # the events are only their context: read only when there is an alert to quote them in
+        alerts = with_events(alerts, _events(settings), now)
     channels = tuple(settings.alerts_channels)
     new = []
     for a in alerts:

@@ -17,12 +17,12 @@ from datetime import datetime
 from typing import Any
 
 from geo.zoneset import ZoneSet
+from monitor.counts import ZoneCount
 from monitor.errors import MonitorError, RateLimited, SourceError
 from monitor.ingest import ingest
 from monitor.pipeline.alerts import AlertRun, run_alerts
 from monitor.pipeline.locking import store_lock
 from monitor.pipeline.zones import zone_set_for
-from monitor.schema import ZoneCount
 from monitor.settings import Settings
 from monitor.sources.base import Source
 from monitor.sources.opensky.client import utcnow

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from monitor.schema import SNAPSHOT_STATUSES, ZoneCount
+from monitor.counts import SNAPSHOT_STATUSES, ZoneCount
 from monitor.settings import Settings
 from monitor.sources.opensky import NAME as OPENSKY
 from monitor.store.db import Store, from_epoch

@@ -38,9 +38,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from monitor import __version__
+from monitor.counts import SNAPSHOT_STATUSES
 from monitor.errors import NotAStore, StoreError
 from monitor.outputs import describe_os_error, free_bytes
-from monitor.schema import SNAPSHOT_STATUSES
 
 if TYPE_CHECKING:
     from geo.zoneset import ZoneSet

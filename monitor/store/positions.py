@@ -23,8 +23,8 @@ from datetime import datetime
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from monitor.compute import call
 from monitor.errors import NotAStore
 from monitor.schema import POSITION_SCHEMA
 from monitor.store.db import BLOCK_FORMAT, Store, to_epoch
@@ -48,7 +48,7 @@ _ZSTD = pa.Codec("zstd", compression_level=2)  # level 3 is 25 % slower for 1 % 
 def last_row_per_aircraft(table: pa.Table) -> pa.Table:
     """One row per ``icao24``: an aircraft listed twice in one reply keeps its last row (callers
     dedupe before counting, so counts match what is stored)."""
-    if len(pc.unique(table["icao24"])) == table.num_rows:
+    if len(call("unique", table["icao24"])) == table.num_rows:
         return table
     icao = np.asarray(table["icao24"].to_numpy(zero_copy_only=False))[::-1]
     _, first_from_end = np.unique(icao, return_index=True)
@@ -64,7 +64,9 @@ def encode_block(positions: pa.Table, unique: bool = False) -> tuple[int, bytes]
     small. An ``icao24`` seen twice keeps its last row (``unique``: the caller already made sure
     each appears once, as ``ingest`` does, so the check is skipped). Raises ValueError for no rows.
     """
-    table = positions.select(POSITION_SCHEMA.names).cast(POSITION_SCHEMA)
+    table = positions.select(POSITION_SCHEMA.names)
+    if not table.schema.equals(POSITION_SCHEMA):  # a cast loads pyarrow.compute: only when needed
+        table = table.cast(POSITION_SCHEMA)
     if not unique:
         table = last_row_per_aircraft(table)
     if table.num_rows == 0:

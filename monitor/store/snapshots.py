@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from monitor.schema import SNAPSHOT_STATUSES, ZoneCount
+from monitor.counts import SNAPSHOT_STATUSES, ZoneCount
 from monitor.store.db import BLOCK_FORMAT, Store, from_epoch, to_epoch
 
 __all__ = [
@@ -152,7 +152,10 @@ def zone_order(store: Store, snapshot_id: int) -> list[str]:
     codes = store.scalar(
         "SELECT z.codes FROM snapshots s JOIN zone_sets z ON z.id = s.zone_set_id WHERE s.id = ?", (snapshot_id,)
     )
-    return [str(c) for c in json.loads(codes)] if codes else []
+    try:
+        return [str(c) for c in json.loads(codes)] if codes else []
+    except (ValueError, TypeError):  # not a JSON list: order by name instead
+        return []
 
 
 def latest_credits(store: Store) -> tuple[int, datetime] | None:

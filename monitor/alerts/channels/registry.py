@@ -2,25 +2,25 @@
 
 A new channel is one module in ``monitor/alerts/channels/`` with a notifier class and a
 ``from_settings(settings)`` factory, plus one line in :data:`CHANNELS` (and its name in
-``settings.CHANNELS``, with any settings it needs).
+``settings.CHANNELS``, with any settings it needs). A channel's module is imported only when the
+channel is configured (an SMTP library is no part of a poll that only logs its alerts).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 
-from monitor.alerts.channels import email, jsonl, log, webhook
 from monitor.alerts.channels.base import Notifier
 from monitor.errors import ConfigError
 from monitor.settings import Settings
 
 __all__ = ["CHANNELS", "notifiers_for"]
 
-CHANNELS: dict[str, Callable[[Settings], Notifier]] = {
-    "log": log.from_settings,
-    "jsonl": jsonl.from_settings,
-    "webhook": webhook.from_settings,
-    "email": email.from_settings,
+CHANNELS: dict[str, str] = {  # name -> module with from_settings(settings) -> Notifier
+    "log": "monitor.alerts.channels.log",
+    "jsonl": "monitor.alerts.channels.jsonl",
+    "webhook": "monitor.alerts.channels.webhook",
+    "email": "monitor.alerts.channels.email",
 }
 
 
@@ -32,5 +32,6 @@ def notifiers_for(settings: Settings) -> dict[str, Notifier]:
             raise ConfigError(
                 f"alerts.channels names unknown channel {name!r}; use {', '.join(CHANNELS)}", key="alerts.channels"
             )
-        out[name] = CHANNELS[name](settings)
+        notifier: Notifier = importlib.import_module(CHANNELS[name]).from_settings(settings)
+        out[name] = notifier
     return out

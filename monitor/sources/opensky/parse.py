@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from monitor.compute import call, from_numpy
 from monitor.errors import SourceUnavailable
 from monitor.schema import POSITION_SCHEMA
 
@@ -94,12 +94,16 @@ def _float_column(values: tuple[Any, ...]) -> pa.Array:
         arr = pa.array(values, type=pa.float64())
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
         return pa.array(_floats(values), type=pa.float64(), from_pandas=True)  # NaN -> null
-    if pc.any(pc.is_in(arr, _ZERO_ONE)).as_py() and bool in set(map(type, values)):
+    if _has_zero_or_one(arr) and bool in set(map(type, values)):
         return pa.array(_floats(values), type=pa.float64(), from_pandas=True)
     return arr
 
 
-_ZERO_ONE = pa.array([0.0, 1.0])
+def _has_zero_or_one(arr: pa.Array) -> bool:
+    """Whether a float column holds a 0 or a 1 (the only values a JSON true or false could become)."""
+    return bool(call("any", call("or", call("equal", arr, 0.0), call("equal", arr, 1.0))).as_py())
+
+
 _TRUE_TEXT = frozenset({"true", "1"})
 _FALSE_TEXT = frozenset({"false", "0"})
 
@@ -156,12 +160,12 @@ def _times(seconds: np.ndarray[Any, np.dtype[np.float64]]) -> pa.Array:
     with np.errstate(invalid="ignore"):
         missing = ~((seconds >= 0) & (seconds < MAX_EPOCH_S))
     whole = np.where(missing, 0, seconds).astype(np.int64)
-    return pa.array(whole, type=pa.timestamp("s", tz="UTC"), mask=missing)
+    return from_numpy(whole, pa.timestamp("s", tz="UTC"), valid=~missing)
 
 
 def _trimmed_or_null(arr: pa.Array) -> pa.Array:
-    trimmed = pc.utf8_trim_whitespace(arr)
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    trimmed = call("utf8_trim_whitespace", arr)
+    return call("if_else", call("equal", trimmed, ""), pa.scalar(None, pa.string()), trimmed)
 
 
 def _usable(row: Any) -> bool:
@@ -171,10 +175,10 @@ def _usable(row: Any) -> bool:
 def _icao24(values: tuple[Any, ...]) -> pa.Array | None:
     """The icao24 column trimmed and lower-cased, or None unless every value is a non-blank string."""
     try:
-        arr = pc.utf8_lower(pc.utf8_trim_whitespace(pa.array(values, type=pa.string())))
+        arr = call("utf8_lower", call("utf8_trim_whitespace", pa.array(values, type=pa.string())))
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
-    if arr.null_count or not len(arr) or pc.min(pc.utf8_length(arr)).as_py() == 0:
+    if arr.null_count or not len(arr) or call("min", call("utf8_length", arr)).as_py() == 0:
         return None
     return arr
 
@@ -250,7 +254,7 @@ def _parse_states(doc: Any, stale_after_s: int) -> ParsedStates:
     on_ground = _column(cols[8], pa.bool_(), _flag)
     with np.errstate(invalid="ignore"):
         ahead = time_position - t > POSITION_AHEAD_S  # a position from the future is not a position
-        unsure = np.asarray(on_ground.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        unsure = np.asarray(call("is_null", on_ground).to_numpy(zero_copy_only=False), dtype=bool)
         stale = np.isnan(time_position) | (t - time_position > stale_after_s) | ahead | np.isnan(lon) | np.isnan(lat)
     for n, why in (
         (int(ahead.sum()), "a position time ahead of the reply's"),
@@ -268,7 +272,7 @@ def _parse_states(doc: Any, stale_after_s: int) -> ParsedStates:
     arrays: dict[str, pa.Array] = {
         "icao24": icao24,
         "callsign": _trimmed_or_null(_column(cols[1], pa.string(), _text)),
-        "origin_country": pc.fill_null(_column(cols[2], pa.string(), _text), ""),
+        "origin_country": call("coalesce", _column(cols[2], pa.string(), _text), ""),
         "time_position": _times(time_position),
         "last_contact": _times(last_contact),
         "longitude": floats[5],
@@ -284,7 +288,7 @@ def _parse_states(doc: Any, stale_after_s: int) -> ParsedStates:
         "spi": _column(cols[15], pa.bool_(), _flag),
         "position_source": _column(cols[16], pa.int16(), _smallint),
         "category": _column(cols[17], pa.int16(), _smallint),
-        "stale": pa.array(stale),
+        "stale": from_numpy(stale, pa.bool_()),
     }
     table = pa.table(arrays, schema=_PARSED_SCHEMA)
     return ParsedStates(api_time=api_time, table=table, malformed_rows=malformed, fields_per_row=fields)
