@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import base64
 import functools
+import ipaddress
 import json
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import Field, dataclass, field, fields
@@ -55,6 +57,7 @@ WEBHOOK_FORMATS = ("json", "slack", "discord", "ntfy")
 SMTP_SECURITY = ("starttls", "tls", "none")
 REDACTED = "<redacted>"
 MIN_SECRET_LEN = 4  # shorter values would garble every message they were removed from
+MIN_TOKEN_SEGMENT = 8  # a webhook path segment this long may be a token on its own (Slack's T.../B.../...)
 
 
 class Secret:
@@ -106,9 +109,28 @@ def _url(v: Any) -> str:
         parts.port  # noqa: B018 (raises ValueError for a port that is not a number in 0-65535)
     except ValueError as exc:
         raise ValueError(f"expected an http(s) URL ({exc}), got {s!r}") from None
-    if not parts.hostname or any(c.isspace() for c in s):
-        raise ValueError(f"expected an http(s) URL with a host name, got {s!r}")
+    if not parts.hostname or any(c.isspace() or not c.isprintable() for c in s) or not _valid_host(parts.hostname):
+        raise ValueError(f"expected an http(s) URL with a valid host name, got {s!r}")
     return s
+
+
+_HOST_LABEL = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
+
+
+def _valid_host(host: str) -> bool:
+    """A host name an HTTP client can connect to: an IP address, or dot-separated labels of 1 to 63
+    letters, digits, hyphens (not at the ends) or underscores, 253 characters at most (in IDNA)."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    labels = ascii_host.removesuffix(".").split(".")
+    return len(ascii_host) <= 253 and all(_HOST_LABEL.match(label) for label in labels)
 
 
 def _float_range(lo: float, hi: float, lo_open: bool = False) -> Callable[[Any], float]:
@@ -208,6 +230,11 @@ def _zone_rules(v: Any) -> dict[str, dict[str, Any]]:
             raise ValueError(f"unknown rule(s) {', '.join(sorted(unknown))} for {zone}; known: {', '.join(parsers)}")
         out[str(zone)] = {k: parsers[k](x) for k, x in rules.items()}
     return out
+
+
+def _lower_escapes(text: str) -> str:
+    """``text`` with its %XX escapes in lower-case hex (servers echo either)."""
+    return re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), text)
 
 
 def _level(v: Any) -> str:
@@ -462,7 +489,8 @@ class Settings:
         ]
         if self.alerts_webhook_url is not None:  # Slack, Discord and ntfy put the token in the path
             parts = urlsplit(self.alerts_webhook_url.reveal())
-            values += [parts.path.strip("/"), parts.query, parts.password or ""]
+            segments = [seg for seg in parts.path.split("/") if len(seg) >= MIN_TOKEN_SEGMENT]
+            values += [parts.path.strip("/"), parts.query, parts.password or "", *segments]
         import html  # only when a secret is configured
 
         forms: set[str] = set()
@@ -470,8 +498,12 @@ class Settings:
             if len(value) < MIN_SECRET_LEN:
                 continue
             raw = value.encode("utf-8")
-            forms.update({value, quote(value, safe=""), quote_plus(value), html.escape(value)})
-            forms.update({json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]})
+            encoded = {quote(value, safe=""), quote_plus(value)}
+            encoded |= {e.replace("~", "%7E") for e in encoded}  # older encoders escape ~ too
+            encoded |= {_lower_escapes(e) for e in encoded}  # %2f as well as %2F
+            forms.update({value, html.escape(value), *encoded})
+            for js in (json.dumps(value), json.dumps(value, ensure_ascii=False)):
+                forms.update({js[1:-1], js[1:-1].replace("/", "\\/")})  # JSON may escape slashes
             forms.add(base64.b64encode(raw).decode("ascii"))
         if self.alerts_smtp_password is not None and self.alerts_smtp_user:
             user, password = self.alerts_smtp_user.encode("utf-8"), self.alerts_smtp_password.reveal().encode("utf-8")

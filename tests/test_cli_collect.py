@@ -408,7 +408,19 @@ def test_a_huge_credits_header_does_not_cost_the_poll(opensky_env, fake_opensky,
 
 
 @pytest.mark.parametrize("variable", ["OPENSKY_API_URL", "OPENSKY_TOKEN_URL", "VZMON_WEBHOOK_URL"])
-@pytest.mark.parametrize("url", ["http://[::1/api", "https://", "http://host:99999/api", "http://exa mple.org/api"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1/api",
+        "https://",
+        "http://host:99999/api",
+        "http://exa mple.org/api",
+        "http://a..b/api",
+        "http://ex_ample..com:8080/api",
+        "http://%zz/api",
+        f"http://{'a' * 64}.com/api",
+    ],
+)
 def test_a_malformed_url_is_a_config_error_naming_the_setting(monkeypatch, capsys, variable, url):
     monkeypatch.setenv(variable, url)
     assert main(["plan"]) == EXIT_USAGE
@@ -448,3 +460,36 @@ def test_a_server_echoing_the_secret_never_gets_it_printed_stored_or_exported(
     assert "<redacted>" in stored
     for form in (SECRET, quote(SECRET, safe=""), quote_plus(SECRET), json.dumps(SECRET)[1:-1]):
         assert form not in everything, form
+
+
+def test_a_retry_after_of_digits_that_are_not_ascii_is_a_gap_not_a_crash(opensky_env, fake_opensky, capsys):
+    fake_opensky.faults.extend([Fault(status=503, body="down", headers={"Retry-After": "²"})] * 5)
+    assert main(["collect"]) == EXIT_TEMPFAIL
+    assert "unexpected" not in capsys.readouterr().err
+    assert _snapshots(opensky_env)[0][:2] == ("error", 503)
+
+
+def test_a_secret_echoed_in_a_long_error_body_is_redacted_before_the_body_is_cut(
+    opensky_env, fake_opensky, monkeypatch, capsys
+):
+    secret = "Zq8vT3kLmN0pRs2uWy4Ab6Cd8Ef0Gh2J"
+    with_credentials(monkeypatch, secret=secret)
+    monkeypatch.setenv("VZMON_OPENSKY_RETRIES", "0")
+    fake_opensky.token_faults.append(
+        Fault(status=502, body="x" * 100 + f"&client_secret={secret}", content_type="text/plain")
+    )
+    assert main(["collect"]) == EXIT_TEMPFAIL
+    printed = capsys.readouterr().err + "\n".join(str(r) for r in _snapshots(opensky_env))
+    for n in range(8, len(secret) + 1):  # not even a piece of it
+        assert secret[:n] not in printed
+
+
+def test_no_lock_file_is_left_beside_another_applications_database(opensky_env, fake_opensky, capsys):
+    other = opensky_env.parent / "other.sqlite"
+    other.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(other) as conn:
+        conn.execute("PRAGMA application_id = 1234")  # another application's id, no table yet
+    conn.close()
+    assert main(["--db", str(other), "collect"]) == EXIT_USAGE
+    assert "not a vzmon store" in capsys.readouterr().err
+    assert sorted(p.name for p in other.parent.iterdir()) == ["other.sqlite"]

@@ -24,8 +24,11 @@ import pytest
 
 from monitor.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
 from monitor.errors import ConfigError
-from monitor.outputs import MARKER, atomic_file, staged_folder
+from monitor.outputs import MARKER, Layout, atomic_file, staged_folder
 from monitor.store.frames import read_positions
+
+ANY_TXT = Layout("report", holds=lambda e: e.suffix == ".txt", signed=lambda _: False)
+OTHER = Layout("export", holds=lambda e: True, signed=lambda _: False)
 
 VZMON = Path(sys.executable).parent / "vzmon"
 
@@ -71,7 +74,7 @@ def test_a_folder_of_the_users_is_refused_before_anything_is_written(tmp_path):
     (docs / "thesis.docx").write_text("years of work")
     before = _tree(docs)
     refused = pytest.raises(ConfigError, match=r"holds files vzmon did not write \(e\.g\. thesis\.docx\)")
-    with refused, staged_folder(docs, "report", lambda _: False, flag="--out"):
+    with refused, staged_folder(docs, ANY_TXT, "--out"):
         raise AssertionError("never reached")
     assert _tree(docs) == before
     _no_leftovers(tmp_path)
@@ -79,10 +82,10 @@ def test_a_folder_of_the_users_is_refused_before_anything_is_written(tmp_path):
 
 def test_a_previous_output_is_replaced_whole(tmp_path):
     out = tmp_path / "out"
-    with staged_folder(out, "report", lambda _: False, flag="--out") as stage:
+    with staged_folder(out, ANY_TXT, "--out") as stage:
         (stage / "a.txt").write_text("first")
         (stage / "b.txt").write_text("first")
-    with staged_folder(out, "report", lambda _: False, flag="--out") as stage:
+    with staged_folder(out, ANY_TXT, "--out") as stage:
         (stage / "a.txt").write_text("second")
     assert sorted(p.name for p in out.iterdir()) == [MARKER, "a.txt"]
     assert (out / "a.txt").read_text() == "second"
@@ -92,19 +95,19 @@ def test_a_previous_output_is_replaced_whole(tmp_path):
 
 def test_an_output_of_another_kind_is_refused(tmp_path):
     out = tmp_path / "out"
-    with staged_folder(out, "report", lambda _: False, flag="--out") as stage:
+    with staged_folder(out, ANY_TXT, "--out") as stage:
         (stage / "a.txt").write_text("x")
     refused = pytest.raises(ConfigError, match="holds vzmon's report output")
-    with refused, staged_folder(out, "export", lambda _: False, flag="--out"):
+    with refused, staged_folder(out, OTHER, "--out"):
         pass
 
 
 def test_a_failure_while_filling_leaves_the_previous_folder(tmp_path):
     out = tmp_path / "out"
-    with staged_folder(out, "report", lambda _: False, flag="--out") as stage:
+    with staged_folder(out, ANY_TXT, "--out") as stage:
         (stage / "a.txt").write_text("first")
     before = _tree(out)
-    with pytest.raises(RuntimeError), staged_folder(out, "report", lambda _: False, flag="--out") as stage:
+    with pytest.raises(RuntimeError), staged_folder(out, ANY_TXT, "--out") as stage:
         (stage / "a.txt").write_text("half")
         raise RuntimeError("disk trouble")
     assert _tree(out) == before
@@ -122,7 +125,7 @@ def test_a_folder_caught_between_two_renames_is_put_back(tmp_path):
     partial = tmp_path / f".out.partial-{_dead_pid()}-def456"
     partial.mkdir()
     (partial / "a.txt").write_text("cut")
-    with pytest.raises(RuntimeError), staged_folder(out, "report", lambda _: False, flag="--out"):
+    with pytest.raises(RuntimeError), staged_folder(out, ANY_TXT, "--out"):
         raise RuntimeError("stop before replacing")
     assert (out / "a.txt").read_text() == "previous"
     _no_leftovers(tmp_path)
@@ -366,7 +369,7 @@ def test_a_killed_csv_export_leaves_the_previous_complete_file(filled_store, tmp
     env = _env(tmp_path, filled_store)
     out = tmp_path / "positions.csv"
     argv = ["export", "positions", "--out", str(out)]
-    out.write_text("snapshot_id,time\n1,2025-11-01T00:00:00Z\n")  # a previous export (short, complete)
+    out.write_text("snapshot_id,time,icao24\n1,2025-11-01T00:00:00Z,abc123\n")  # a previous export (short)
     complete = out.read_bytes()
     killed = 0
     for size in (1, 100_000, 1_000_000):
@@ -386,3 +389,148 @@ def test_a_killed_report_leaves_the_previous_complete_report(demo, tmp_path):
     killed = sum(_kill_when(argv, env, ready) for ready in points)
     assert _tree(out) == complete
     assert killed >= 3
+
+
+# ---------------------------------------------------------------------------- what a review found
+
+
+def test_a_folder_with_a_hand_written_report_md_is_not_taken_for_a_report(demo_env, tmp_path, capsys):
+    thesis = tmp_path / "thesis"
+    thesis.mkdir()
+    (thesis / "report.md").write_text("# My thesis\n\nChapter 1.\n")
+    (thesis / "metrics.csv").write_text("chapter,pages\n1,40\n")
+    before = _tree(thesis)
+    assert main(["report", "--event", "trump-post-airspace-closed", "--out", str(thesis)]) == EXIT_USAGE
+    assert "holds files vzmon did not write" in capsys.readouterr().err
+    assert _tree(thesis) == before
+
+
+def test_another_dataset_partitioned_by_date_is_not_taken_for_an_export(demo_env, tmp_path, capsys):
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    sales = tmp_path / "sales"
+    table = pa.table({"amount": [1.0, 2.0], "date": ["2024-01-01", "2024-01-02"]})
+    ds.write_dataset(table, sales, format="parquet", partitioning=["date"], partitioning_flavor="hive")
+    before = _tree(sales)
+    assert main(_export_positions(sales)) == EXIT_USAGE
+    assert "holds files vzmon did not write" in capsys.readouterr().err
+    assert _tree(sales) == before
+
+
+def test_a_file_added_to_vzmon_s_report_folder_is_never_deleted(demo_env, tmp_path, capsys):
+    out = tmp_path / "report"
+    assert main(["report", "--event", "trump-post-airspace-closed", "--out", str(out)]) == EXIT_OK
+    (out / "my-notes.md").write_text("what I saw")
+    assert main(["report", "--event", "trump-post-airspace-closed", "--out", str(out), "--days", "5"]) == EXIT_USAGE
+    assert "my-notes.md" in capsys.readouterr().err
+    assert (out / "my-notes.md").read_text() == "what I saw"
+
+
+def test_an_output_path_that_is_a_link_is_written_where_it_points(demo_env, tmp_path):
+    real = tmp_path / "bigdisk" / "positions"
+    span = ["--from", "2025-11-28", "--to", "2025-11-30"]
+    assert main(_export_positions(real, *span)) == EXIT_OK
+    link = tmp_path / "positions_link"
+    link.symlink_to(real, target_is_directory=True)
+    assert main(_export_positions(link, "--from", "2025-11-20", "--to", "2025-11-21")) == EXIT_OK
+    assert link.is_symlink() and sorted(p.name for p in real.iterdir() if p.is_dir()) == ["date=2025-11-20"]
+    _no_leftovers(tmp_path)
+    csv = tmp_path / "counts.csv"
+    target = tmp_path / "bigdisk" / "counts.csv"
+    csv.symlink_to(target)
+    assert main(["export", "counts", "--out", str(csv), *span]) == EXIT_OK
+    assert csv.is_symlink() and target.read_text().startswith("snapshot_id,time,zone")
+
+
+def test_export_never_overwrites_a_file_it_did_not_write(demo_env, tmp_path, capsys):
+    thesis = tmp_path / "thesis.docx"
+    thesis.write_bytes(b"PK\x03\x04 years of work")
+    assert main(["export", "polls", "--out", str(thesis)]) == EXIT_USAGE
+    assert "exists and vzmon did not write it" in capsys.readouterr().err
+    assert thesis.read_bytes() == b"PK\x03\x04 years of work"
+    previous = tmp_path / "polls.csv"
+    assert main(["export", "polls", "--out", str(previous)]) == EXIT_OK
+    assert main(["export", "polls", "--out", str(previous), "--from", "2025-11-29"]) == EXIT_OK  # its own: replaced
+
+
+def test_zones_map_never_overwrites_an_image_it_did_not_draw(tmp_path, capsys):
+    photo = tmp_path / "holiday.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n a photo")
+    assert main(["zones", "--map", str(photo)]) == EXIT_USAGE
+    assert photo.read_bytes() == b"\x89PNG\r\n\x1a\n a photo"
+    ours = tmp_path / "zones.png"
+    assert main(["zones", "--map", str(ours)]) == EXIT_OK
+    assert main(["zones", "--map", str(ours)]) == EXIT_OK  # a map vzmon drew is redrawn
+
+
+def test_temporary_files_of_a_killed_export_are_cleaned_up(demo_env, tmp_path):
+    out = tmp_path / "counts.csv"
+    stale = tmp_path / f".counts.csv.tmp-{_dead_pid()}-abc123"
+    stale.write_text("half of an export")
+    assert main(["export", "counts", "--out", str(out)]) == EXIT_OK
+    assert not stale.exists()
+    _no_leftovers(tmp_path)
+
+
+def test_a_name_with_pattern_characters_touches_only_its_own_working_copies(tmp_path):
+    other = tmp_path / ".reports.old-1-abc123"  # another output's working copy
+    other.mkdir()
+    (other / MARKER).write_text('{"kind": "report"}')
+    with staged_folder(tmp_path / "r*", ANY_TXT, "--out") as stage:
+        (stage / "a.txt").write_text("x")
+    assert other.exists() and not (tmp_path / "reports").exists()
+
+
+def test_an_empty_range_exports_a_header_not_an_empty_file(demo_env, tmp_path):
+    out = tmp_path / "positions.csv"
+    assert main(["export", "positions", "--out", str(out), "--from", "2030-01-01", "--to", "2030-01-02"]) == EXIT_OK
+    assert out.read_text().startswith("snapshot_id,time,icao24,")
+
+
+def test_out_as_the_current_folder(demo_env, tmp_path, monkeypatch):
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    assert main(_export_positions(Path("."), "--from", "2025-11-29", "--to", "2025-11-30")) == EXIT_OK
+    assert [p.name for p in here.iterdir() if p.is_dir()] == ["date=2025-11-29"]
+
+
+def _without_root_powers() -> list[str]:
+    """A prefix that runs a command as root without the power to ignore file permissions."""
+    import shutil
+
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv is needed to drop root's file-permission override")
+    return ["setpriv", "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["report", "--event", "trump-post-airspace-closed", "--out", "{locked}"],
+        ["export", "positions", "--format", "parquet", "--out", "{locked}"],
+        ["export", "polls", "--out", "{locked}/x.csv"],
+        ["zones", "--map", "{locked}/z.png"],
+        ["--db", "{locked}/m.sqlite", "status"],
+    ],
+    ids=["report", "export-folder", "export-file", "map", "status"],
+)
+def test_a_folder_without_permission_is_one_line_naming_it(demo, tmp_path, argv):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o000)
+    try:
+        env = _env(tmp_path / "outputs", demo / "demo" / "demo.sqlite")
+        args = [a.format(locked=locked) for a in argv]
+        done = subprocess.run(
+            [*_without_root_powers(), str(VZMON), *args], env=env, capture_output=True, text=True, timeout=300
+        )
+    finally:
+        locked.chmod(0o755)
+    err = done.stderr.strip()
+    assert done.returncode in (EXIT_FAILED, EXIT_USAGE), err
+    assert "unexpected error" not in err and err.count("\n") == 0 and str(locked) in err
+    assert "permission denied" in err.lower()

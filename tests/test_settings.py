@@ -183,3 +183,27 @@ def test_shipped_settings_file_documents_every_setting_with_its_default():
         if spec.default is None or spec.is_path:
             continue
         assert spec.parse(shown) == spec.default, spec.key
+
+
+def test_every_form_a_server_may_echo_a_secret_in_is_redacted(tmp_path):
+    secret = "s3cr3t/v@lue+&=~ñ"
+    hook = "https://hooks.slack.com/services/T0000A1B2/B0000C3D4/XXSECRETTOKENXX"
+    env = {"OPENSKY_CLIENT_ID": "me-api-client", "OPENSKY_CLIENT_SECRET": secret, "VZMON_WEBHOOK_URL": hook}
+    s = load_settings(_config(tmp_path, ""), env=env)
+    from urllib.parse import quote, quote_plus
+
+    forms = [
+        secret,
+        quote(secret, safe=""),
+        quote(secret, safe="").lower(),
+        quote(secret, safe="~").replace("~", "%7E"),
+        quote_plus(secret),
+        json.dumps(secret)[1:-1],
+        json.dumps(secret)[1:-1].replace("/", "\\/"),
+        json.dumps(hook)[1:-1].replace("/", "\\/"),
+        "XXSECRETTOKENXX",
+        "B0000C3D4/XXSECRETTOKENXX",
+    ]
+    for form in forms:
+        text = f"server said: {form} (end)"
+        assert s.redact(text) != text and form not in s.redact(text), form

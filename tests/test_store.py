@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -295,3 +296,32 @@ def test_failed_write_rolls_back_the_whole_poll(store, states_payload, zone_set)
         record(store, _ok(), df, bad_counts)
     assert store.query("SELECT COUNT(*) FROM snapshots")[0][0] == 0
     assert store.query("SELECT COUNT(*) FROM position_blocks")[0][0] == 0
+
+
+def test_another_applications_empty_database_is_refused(tmp_path):
+    path = tmp_path / "app.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA application_id = 1234")
+    conn.close()
+    before = _snapshot_of(path)
+    with pytest.raises(NotAStore, match=r"another application's SQLite file \(application id 0x4d2\)"):
+        Store(path)
+    assert _snapshot_of(path) == before
+
+
+def test_a_store_on_read_only_media_is_read_without_writing(tmp_path, states_payload, zone_set):
+    from tests.conftest import _mount_tmpfs
+
+    media = tmp_path / "media"
+    if not _mount_tmpfs(media, "size=8m"):
+        pytest.skip("mounting a tmpfs needs root")
+    try:
+        _, df, counts = _tagged(states_payload, zone_set)
+        with Store(media / "m.sqlite") as s:
+            record(s, _ok(), df, counts)
+        subprocess.run(["mount", "-o", "remount,ro", str(media)], check=True)
+        with Store.open_existing(media / "m.sqlite") as s:
+            assert s.read_only and len(read_positions(s)) == len(df)
+        assert sorted(p.name for p in media.iterdir()) == ["m.sqlite"]
+    finally:
+        subprocess.run(["umount", "-l", str(media)], check=False)

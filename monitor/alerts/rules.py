@@ -253,8 +253,7 @@ def _traffic(
         )
     if dropped and len(above) == rule.consecutive and all(above):
         line = (
-            f"{describe}: recovered, at or above {rule.drop_fraction:.0%} of the baseline for "
-            f"{rule.consecutive} polls"
+            f"{describe}: recovered, at or above {rule.drop_fraction:.0%} of the baseline for {rule.consecutive} polls"
         )
         return Alert(
             f"recovery:{zone}:{snapshot}",

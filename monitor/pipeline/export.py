@@ -36,19 +36,18 @@ from monitor.analysis.cadence import infer_interval_s
 from monitor.analysis.hourly import hourly_airborne, hourly_coverage
 from monitor.analysis.windows import Window
 from monitor.errors import ConfigError
-from monitor.outputs import atomic_file, staged_folder
+from monitor.outputs import Layout, atomic_file, staged_folder
 from monitor.pipeline.zones import zone_set_for
 from monitor.schema import POSITION_SCHEMA
 from monitor.settings import Settings
 from monitor.store.db import Store
 from monitor.store.export import iter_counts, iter_polls
 from monitor.store.frames import count_frame, poll_frame, positions_frame
-from monitor.store.positions import iter_positions
+from monitor.store.positions import iter_positions, positions_schema
 
-__all__ = ["EXPORTS", "POSITIONS_KIND", "ExportResult", "export", "is_positions_export"]
+__all__ = ["EXPORTS", "HEADS", "POSITIONS_LAYOUT", "ExportResult", "export"]
 
 EXPORTS = ("positions", "counts", "polls", "hourly")
-POSITIONS_KIND = "export of positions (Parquet, partitioned by UTC date)"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _END = datetime(2200, 1, 1, tzinfo=UTC)
 _DATE_DIR = re.compile(r"^date=\d{4}-\d{2}-\d{2}$")
@@ -100,8 +99,36 @@ class _FileSink:
             self._parquet.close()
 
 
-def _write_file(target: Path, fmt: str, chunks: Iterator[pd.DataFrame]) -> int:
-    with atomic_file(target, fix="choose another file with --out") as tmp, tmp.open("wb") as fh:
+# The first columns of each export: an existing file is replaced only when it begins with them
+# (a previous export of the same thing), never a file vzmon did not write.
+HEADS = {
+    "positions": ("snapshot_id", "time", "icao24"),
+    "counts": ("snapshot_id", "time", "zone"),
+    "polls": ("id", "source", "requested_at"),
+    "hourly": ("hour", "coverage"),
+}
+
+
+def _is_export(path: Path, what: str, fmt: str) -> bool:
+    """Whether the file at ``path`` is a previous export of ``what`` as ``fmt`` (by its columns)."""
+    head = HEADS[what]
+    try:
+        if fmt == "parquet":
+            names = tuple(pq.read_schema(path).names)
+        else:
+            with path.open(encoding="utf-8") as fh:
+                names = tuple(fh.readline().strip().split(","))
+    except (OSError, ValueError, UnicodeDecodeError, pa.ArrowException):
+        return False
+    return names[: len(head)] == head
+
+
+def _write_file(target: Path, what: str, fmt: str, chunks: Iterator[pd.DataFrame]) -> int:
+    replaceable = lambda path: _is_export(path, what, fmt)  # noqa: E731
+    with (
+        atomic_file(target, fix="choose another file with --out", replaceable=replaceable) as tmp,
+        tmp.open("wb") as fh,
+    ):
         sink = _FileSink(fh, fmt)
         for chunk in chunks:
             sink.write(chunk)
@@ -110,20 +137,17 @@ def _write_file(target: Path, fmt: str, chunks: Iterator[pd.DataFrame]) -> int:
 
 
 def _position_chunks(store: Store, lo: datetime, hi: datetime) -> Iterator[pd.DataFrame]:
+    """Positions in chunks, as pandas; one empty chunk (the header of a CSV) when there are none."""
+    empty = True
     for table in iter_positions(store, lo, hi):
+        empty = False
         df = positions_frame(table)
         df["zone"] = df["zone"].astype(str)
         yield df
-
-
-def is_positions_export(folder: Path) -> bool:
-    """Whether ``folder`` is laid out as a positions export: ``date=YYYY-MM-DD/part-N.parquet`` only."""
-    for entry in list(folder.iterdir()):
-        if not (entry.is_dir() and _DATE_DIR.match(entry.name)):
-            return False
-        if not all(f.is_file() and _PART_FILE.match(f.name) for f in list(entry.iterdir())):
-            return False
-    return True
+    if empty:
+        df = positions_frame(positions_schema().empty_table())
+        df["zone"] = df["zone"].astype(str)
+        yield df
 
 
 _POSITIONS_ARROW = pa.schema(
@@ -131,13 +155,35 @@ _POSITIONS_ARROW = pa.schema(
 )
 
 
+def _is_day_partition(entry: Path) -> bool:
+    """``date=YYYY-MM-DD/`` holding ``part-N.parquet`` files only."""
+    return (
+        entry.is_dir()
+        and bool(_DATE_DIR.match(entry.name))
+        and all(f.is_file() and _PART_FILE.match(f.name) for f in list(entry.iterdir()))
+    )
+
+
+def _signed_positions(folder: Path) -> bool:
+    """An export made before folders were marked: its Parquet files have vzmon's position columns
+    (another dataset partitioned by date has its own)."""
+    parts = sorted(folder.glob("date=*/part-*.parquet"))
+    try:
+        return bool(parts) and all(pq.read_schema(p).names == _POSITIONS_ARROW.names for p in parts)
+    except (OSError, pa.ArrowException):
+        return False
+
+
+POSITIONS_LAYOUT = Layout(
+    kind="export of positions (Parquet, partitioned by UTC date)", holds=_is_day_partition, signed=_signed_positions
+)
+
+
 def _write_partitioned(target: Path, tables: Iterator[pa.Table]) -> tuple[int, int]:
     """Positions into ``target/date=YYYY-MM-DD/part-0.parquet``, one writer open at a time (the
     tables come in time order). Returns (rows, files)."""
     rows = files = 0
-    with staged_folder(
-        target, POSITIONS_KIND, is_positions_export, flag="--out", fix="choose another folder with --out"
-    ) as stage:
+    with staged_folder(target, POSITIONS_LAYOUT, "--out") as stage:
         writer: pq.ParquetWriter | None = None
         current = ""
         for table in tables:
@@ -193,7 +239,7 @@ def export(
             chunks = iter_polls(store, lo, hi, redact=settings.redact)
         else:
             chunks = iter([_hourly(settings, store, lo, hi)])
-        rows = _write_file(target, fmt, chunks)
+        rows = _write_file(target, what, fmt, chunks)
     return ExportResult(what, target, rows, 1)
 
 

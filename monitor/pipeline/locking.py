@@ -17,13 +17,19 @@ from contextlib import contextmanager
 
 from monitor.errors import LockHeld, StoreError
 from monitor.settings import Settings
+from monitor.store.db import Store
 
 __all__ = ["store_lock"]
 
 
 @contextmanager
 def store_lock(settings: Settings) -> Iterator[None]:
-    """Hold the store's lock file, or raise LockHeld at once if another run holds it."""
+    """Hold the store's lock file, or raise LockHeld at once if another run holds it.
+
+    A file at the store's path that is not a vzmon store is refused first (NotAStore), so no lock
+    file is ever left beside another application's database.
+    """
+    Store.check(settings.store_db)
     path = settings.lock_path
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

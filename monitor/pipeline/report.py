@@ -37,7 +37,7 @@ from monitor.analysis.verdict import verdict
 from monitor.analysis.windows import Window, plan_windows
 from monitor.errors import ConfigError
 from monitor.events import find_event, load_events
-from monitor.outputs import check_folder, staged_folder
+from monitor.outputs import Layout, check_folder, staged_folder
 from monitor.pipeline.zones import zone_set_for
 from monitor.report.build import REPORT_FILES, ReportData, write_report
 from monitor.report.charts.base import ChartInputs, DensityGrid
@@ -47,7 +47,7 @@ from monitor.store.db import Store
 from monitor.store.frames import count_frame, poll_frame
 from monitor.store.positions import count_blocks, iter_positions
 
-__all__ = ["REPORT_KIND", "Progress", "ReportResult", "is_report_folder", "no_progress", "report"]
+__all__ = ["REPORT_LAYOUT", "Progress", "ReportResult", "no_progress", "report"]
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +68,23 @@ def no_progress(_label: str, _total: int) -> AbstractContextManager[Bar]:
     return nullcontext(_NoBar())
 
 
-REPORT_KIND = "before/after report"
+_REPORT_NAMES = REPORT_FILES | {f"{chart.stem}.{ext}" for chart in CHARTS for ext in ("png", "svg")}
 
 
-def is_report_folder(folder: Path) -> bool:
-    """Whether ``folder`` holds only the files a report writes (a report made before folders were marked)."""
-    names = REPORT_FILES | {f"{chart.stem}.{ext}" for chart in CHARTS for ext in ("png", "svg")}
-    return all(entry.is_file() and entry.name in names for entry in list(folder.iterdir()))
+def _signed_report(folder: Path) -> bool:
+    """A report folder written before folders were marked: its report.md says vzmon generated it."""
+    try:
+        head = (folder / "report.md").read_text(encoding="utf-8")[:4000]
+    except (OSError, UnicodeDecodeError):
+        return False
+    return head.startswith("# Air traffic before and after") and " by vzmon from " in head
+
+
+REPORT_LAYOUT = Layout(
+    kind="before/after report",
+    holds=lambda entry: entry.is_file() and entry.name in _REPORT_NAMES,
+    signed=_signed_report,
+)
 
 
 @dataclass(frozen=True)
@@ -134,7 +144,7 @@ def report(
     zones = [z.code for z in zone_set.zones]
     path = db or settings.store_db
     out = out_dir or settings.reports_dir / event.id
-    check_folder(out, REPORT_KIND, is_report_folder, flag="--out")  # refuse before the work, not after it
+    check_folder(out, REPORT_LAYOUT, "--out")  # refuse before the work, not after it
     span_start, span_end = before.start, max(after.end, before.end)
     # Positions from FLIGHT_LEAD before and after the windows: an aircraft already airborne when
     # the before window opens is known from before it (not a flight starting in the window's first
@@ -214,7 +224,7 @@ def report(
         days_with_data=(max(hours[0] / 24, 1e-9), max(hours[1] / 24, 1e-9)),
         simulated=simulated,
     )
-    with staged_folder(out, REPORT_KIND, is_report_folder, flag="--out") as stage:
+    with staged_folder(out, REPORT_LAYOUT, "--out") as stage:
         charts: dict[str, list[Path]] = {}
         with progress("drawing charts", len(CHARTS)) as bar:
             for chart in CHARTS:

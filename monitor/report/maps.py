@@ -23,6 +23,7 @@ from geo.airports import MAP_AIRPORTS, airport
 from geo.basemap import countries
 from geo.bounds import BBox
 from geo.zoneset import ZoneSet
+from monitor import __version__
 from monitor.errors import ConfigError
 from monitor.outputs import atomic_file
 
@@ -149,12 +150,31 @@ def save_figure(fig: Figure, path: Path) -> Path:
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in MAP_FORMATS:
         raise ConfigError(f"cannot draw a map as {path.name}: use a .png, .svg or .pdf path", key="--map")
+    mark = {"png": "Software", "svg": "Creator", "pdf": "Creator"}[fmt]
     try:
-        with atomic_file(path, fix="choose another path with --map") as tmp, rc_context({"svg.fonttype": "none"}):
-            fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight", metadata=None)  # SVG text stays text
+        with (
+            atomic_file(path, fix="choose another path with --map", replaceable=_drawn_by_vzmon) as tmp,
+            rc_context({"svg.fonttype": "none"}),  # SVG text stays text: searchable and editable
+        ):
+            fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight", metadata={mark: _CREATOR})
     finally:
         fig.clear()
     return path
+
+
+_CREATOR = f"vzmon {__version__}, the Venezuela airspace monitor (matplotlib)"
+
+
+def _drawn_by_vzmon(path: Path) -> bool:
+    """Whether an existing map file carries vzmon's mark (so replacing it loses nothing of the user's)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(1 << 16)
+            fh.seek(max(0, path.stat().st_size - (1 << 16)))
+            tail = fh.read()
+    except OSError:
+        return False
+    return b"vzmon" in head or b"vzmon" in tail
 
 
 def draw_zones_map(zone_set: ZoneSet, path: Path) -> Path:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -199,37 +200,64 @@ class Store:
         self.redact = redact  # every error text is stored through this (``Settings.redact``)
         self._zone_set_ids: dict[str, int] = {}
         self._create = create
-        if isinstance(self.path, Path):
-            self._check_path(create)
+        self.read_only = False  # opened without write access (a read-only command on read-only media)
         try:
             if isinstance(self.path, Path):
+                self._check_path(create)
                 if create:
                     self.path.parent.mkdir(parents=True, exist_ok=True)
-                mode = "rwc" if create else "rw"
+                self.read_only = not create and not (
+                    os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)
+                )
+                mode = "rwc" if create else "ro" if self.read_only else "rw"
+                if self.read_only and not os.access(self.path.parent, os.W_OK) and not self._has_wal():
+                    # read-only media: SQLite cannot make the WAL index beside the store, and with no
+                    # WAL file every committed poll is in the store itself, which nobody can change
+                    mode += "&immutable=1"
                 self._conn = sqlite3.connect(
                     f"{self.path.absolute().as_uri()}?mode={mode}", timeout=30.0, isolation_level=None, uri=True
                 )
             else:
                 self._conn = sqlite3.connect(":memory:", isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise StoreError(
-                f"cannot open the store {self.path}: {exc}; set VZMON_DB (or store.db) to a writable file",
+                f"cannot open the store {self.path}: {why}; set VZMON_DB (or store.db) to a store you can read and "
+                "write",
                 path=self.path,
             ) from None
         try:
             self._identify()
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._conn.execute("PRAGMA busy_timeout = 30000")
-            if isinstance(self.path, Path):
+            if isinstance(self.path, Path) and not self.read_only:
                 self._conn.execute("PRAGMA journal_mode = WAL")
                 self._conn.execute("PRAGMA synchronous = FULL")
             self._migrate()
         except sqlite3.Error as exc:
             self._conn.close()
+            if self.read_only:
+                raise StoreError(
+                    f"cannot read the store {self.path} without write access ({exc}): SQLite needs to write its "
+                    f"index file ({self.path}-shm) beside a store in WAL mode; copy the store to a folder you can "
+                    "write, or give this user write access",
+                    path=self.path,
+                ) from None
             raise self.error("open", exc) from None
         except BaseException:
             self._conn.close()
             raise
+
+    def _has_wal(self) -> bool:
+        wal = Path(f"{self.path}-wal")
+        return wal.exists() and wal.stat().st_size > 0
+
+    @classmethod
+    def check(cls, path: Path) -> None:
+        """Refuse a file at ``path`` that is not a vzmon store, changing nothing (not even a lock file
+        beside it): callers check before they take the store's lock. No file there is fine."""
+        if path.exists() and not path.is_dir():
+            cls.open_existing(path).close()
 
     @classmethod
     def open_existing(cls, path: str | Path, redact: Callable[[str], str] = str) -> Store:
@@ -272,13 +300,14 @@ class Store:
                 "VZMON_DB (store.db, --db) at an existing store",
                 path=self.path,
             )
-        if app_id == APPLICATION_ID or not tables or (app_id == 0 and tables >= _OWN_TABLES):
+        if app_id == APPLICATION_ID or (app_id == 0 and (not tables or tables >= _OWN_TABLES)):
             return
         shown = ", ".join(sorted(tables)[:6]) + (", ..." if len(tables) > 6 else "")
         owner = f" (application id {app_id:#x})" if app_id else ""
+        holds = f" with tables {shown}" if tables else ""
         raise NotAStore(
-            f"{self.path} is not a vzmon store: it is another application's SQLite file{owner} with tables "
-            f"{shown}; nothing was changed: point VZMON_DB (store.db, --db) at a vzmon store, or at a new file",
+            f"{self.path} is not a vzmon store: it is another application's SQLite file{owner}{holds}; nothing "
+            "was changed: point VZMON_DB (store.db, --db) at a vzmon store, or at a new file",
             path=self.path,
         )
 
@@ -325,10 +354,11 @@ class Store:
             raise self.error("write", exc) from None
 
     def _migrate(self) -> None:
-        self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-            "applied_at INTEGER NOT NULL)"
-        )
+        if not self.read_only:
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                "applied_at INTEGER NOT NULL)"
+            )
         done = {row[0] for row in self._conn.execute("SELECT version FROM schema_migrations")}
         newest = max(done, default=0)
         known = max(v for v, _, _ in MIGRATIONS)
@@ -338,6 +368,12 @@ class Store:
                 f"the store {self.path} has schema version {newest}, written by "
                 f"{f'vzmon {by}' if by else 'a newer vzmon'}; this is vzmon {__version__} (schema {known}): "
                 f"upgrade vzmon{f' to {by} or later' if by else ''}",
+                path=self.path,
+            )
+        if self.read_only and newest < known:
+            raise NotAStore(
+                f"the store {self.path} was written by an older vzmon and needs an upgrade this read-only access "
+                "cannot make; run a command that writes it (vzmon collect) as a user who can write it",
                 path=self.path,
             )
         for version, name, sql in MIGRATIONS:

@@ -113,8 +113,10 @@ class OpenSkyClient:
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], None] = time.sleep,
         should_stop: Callable[[], bool] = lambda: False,
+        redact: Callable[[str], str] = str,
     ) -> None:
         self.api_url = api_url.rstrip("/")
+        self._redact = redact  # every answer quoted in a message passes through this (Settings.redact)
         self.token_url = token_url
         self._credentials = credentials
         self._own_session = session is None
@@ -187,7 +189,7 @@ class OpenSkyClient:
                     continue
                 raise SourceUnavailable(
                     f"OpenSky answered HTTP {reply.status_code} after {attempt} attempts ({_safe(url)}): "
-                    f"{_snippet(reply)}",
+                    f"{_snippet(reply, self._redact)}",
                     url=url,
                     status=reply.status_code,
                 )
@@ -216,7 +218,7 @@ class OpenSkyClient:
     def _delay(self, attempt: int, reply: Reply | None = None) -> float:
         delay = min(MAX_BACKOFF_S, self._backoff_s * 2.0 ** (attempt - 1))
         retry_after = reply.headers.get("Retry-After") if reply is not None else None
-        if retry_after and retry_after[:12].isdigit():  # longer numbers are capped anyway
+        if retry_after and retry_after.isascii() and retry_after[:12].isdigit():  # longer numbers are capped anyway
             delay = min(MAX_BACKOFF_S, max(delay, float(retry_after[:12])))
         return delay
 
@@ -338,7 +340,7 @@ class OpenSkyClient:
         if status != 200:
             hint = "; check OPENSKY_API_URL" if status == 404 else ""
             raise SourceUnavailable(
-                f"OpenSky /states/all answered HTTP {status}: {_snippet(response)}{hint}",
+                f"OpenSky /states/all answered HTTP {status}: {_snippet(response, self._redact)}{hint}",
                 url=response.url,
                 status=status,
             )
@@ -347,7 +349,8 @@ class OpenSkyClient:
         except orjson.JSONDecodeError:  # a ValueError
             kind = response.headers.get("Content-Type", "unknown type")
             raise SourceUnavailable(
-                f"OpenSky answered HTTP 200 with something that is not JSON ({kind}): {_snippet(response)}",
+                f"OpenSky answered HTTP 200 with something that is not JSON ({kind}): "
+                f"{_snippet(response, self._redact)}",
                 url=response.url,
                 status=status,
             ) from None
@@ -385,8 +388,10 @@ def _safe(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
-def _snippet(response: Reply, limit: int = 120) -> str:
-    text = " ".join(response.text.split())
+def _snippet(response: Reply, redact: Callable[[str], str], limit: int = 120) -> str:
+    """The start of an answer's body for a message: redacted first (a server may echo the request,
+    secret included), then cut, so no part of a secret survives the cut."""
+    text = redact(" ".join(response.text.split()))
     return (text[:limit] + "…") if len(text) > limit else (text or "(empty body)")
 
 

@@ -101,5 +101,6 @@ def opensky_source(
         clock=clock,
         sleep=sleep,
         should_stop=should_stop,
+        redact=settings.redact,
     )
     return OpenSkySource(client, settings.opensky_stale_after_s)
