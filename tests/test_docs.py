@@ -62,3 +62,20 @@ def test_readme_settings_table_is_generated_from_the_specs():
 def test_changelog_exists_with_an_unreleased_section():
     text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert "## [Unreleased]" in text or re.search(r"## \[\d+\.\d+\.\d+\]", text)
+
+
+def test_every_dependency_is_explained_in_the_readme():
+    """A library in pyproject.toml (runtime or tests) has a row saying why it is there."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    names = {re.split(r"[<>=!~\[ ;]", req, maxsplit=1)[0].lower() for req in wanted}
+    section = README.split("## Dependencies", 1)[1].split("\n## ", 1)[0]
+    explained = {
+        name.strip().lower()
+        for row in section.splitlines()
+        if row.startswith("| ") and not row.startswith("| library")
+        for name in re.sub(r"\(.*?\)", "", row.split("|")[1]).split(",")
+    }
+    assert names - explained == set(), "add a row to README's Dependencies table"

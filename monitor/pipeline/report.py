@@ -245,6 +245,7 @@ def report(
             n_flights=n_flights,
             rules=rules,
             zone_fingerprint=zone_set.fingerprint,
+            fir=fir,
             unclassed=(_unclassed_share(fl[0], cov[0], fir, rules), _unclassed_share(fl[1], cov[1], fir, rules)),
         )
         files = write_report(data, stage)

@@ -10,43 +10,27 @@ from __future__ import annotations
 
 import base64
 import csv
-import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from monitor.analysis.flights import FlightRules
 from monitor.analysis.stats import AnalysisRules, Change
 from monitor.analysis.windows import Window
 from monitor.events import Event
+from monitor.report.method import method_paragraphs
 
-__all__ = ["METHOD", "REPORT_FILES", "ReportData", "write_report"]
+if TYPE_CHECKING:
+    import jinja2
+
+__all__ = ["REPORT_FILES", "ReportData", "write_report"]
 
 REPORT_FILES = frozenset({"report.md", "report.html", "metrics.csv"})  # besides the charts
 
-METHOD = (
-    "Counts come from OpenSky /states/all snapshots of the box around the Maiquetía FIR (SVZM), classified "
-    "into SVZM, the ring sectors around it and 'outside' by vzmon's zones (geo/data/SOURCES.md).",
-    "Gaps are gaps: hours whose share of expected polls that succeeded (coverage) is below {min_cov:.0%} are left "
-    "out, never counted as zero and never interpolated. Failed, rate-limited, skipped and empty polls are gaps.",
-    "Like with like: only hours present on both sides are compared, matched on hour of the week (EUROCONTROL "
-    "compares a day with the same weekday of earlier weeks), or on hour of the day when the windows share too "
-    "few weekdays; each row of the table says which.",
-    "Changes are after/before - 1 of the means over matched hours. The 95% interval treats days as the units of "
-    "noise: matched on hour of the week, each weekday is a pair (its hours before and after) and the interval is "
-    "the ratio estimator's with Student t on pairs - 1 degrees of freedom; matched on hour of the day, the two "
-    "sides' days are independent samples (Welch t). Both are on the log scale. Short windows give wide intervals "
-    "on purpose: 2-3 days are few samples. Fewer than {min_days:g} days of usable matched hours on a side "
-    "gives 'insufficient data'. The interval column of metrics.csv says which method and how many degrees of "
-    "freedom each row used.",
-    "A flight is one aircraft's continuous presence, split where it went unseen for over 30 minutes of working "
-    "polling (a feed outage does not split it), at a new callsign or at a take-off after a landing. Flights "
-    "with an airborne position in SVZM are classed by their ends (on the ground or below 1,500 m within 40 km "
-    "of an airport with an IATA code, or climbing/descending towards one on a 1:25 gradient): domestic (both "
-    "ends at airports in SVZM), departure, arrival or overflight (neither). A departure first seen at cruise "
-    "(poor low-level coverage) counts as an overflight.",
-    "Ring sectors are named after the FIR across that part of the SVZM border; they do not mean membership of "
-    "that FIR. ADS-B sees only aircraft that transmit; military and state flights often do not.",
-)
+OPENSKY = "The OpenSky Network /states/all"
+SIMULATED = "simulated (vzmon demo, in the format of OpenSky /states/all)"
 
 
 @dataclass(frozen=True)
@@ -66,6 +50,8 @@ class ReportData:
     rules: AnalysisRules
     zone_fingerprint: str
     unclassed: tuple[float, float] = (0.0, 0.0)  # share of FIR flights of unknown class, before and after
+    fir: str = "SVZM"
+    flight_rules: FlightRules = field(default_factory=FlightRules)
 
 
 def _fmt(x: float) -> str:
@@ -125,10 +111,6 @@ def _source(simulated: bool) -> str:
     return "simulated by vzmon demo, in the format of The OpenSky Network" if simulated else "The OpenSky Network"
 
 
-def _method(rules: AnalysisRules) -> list[str]:
-    return [m.format(min_cov=rules.min_coverage, min_days=rules.min_days) for m in METHOD]
-
-
 def _event_line(e: Event) -> str:
     when = f"{e.time:%Y-%m-%d %H:%M} UTC"
     if e.window:
@@ -136,169 +118,94 @@ def _event_line(e: Event) -> str:
     return when
 
 
-def _markdown(data: ReportData, out: Path) -> str:
-    e = data.event
-    lines = [f"# Air traffic before and after: {e.title}", ""]
-    if data.simulated:
-        lines += [
-            "> **SIMULATED DATA.** This report was made from `vzmon demo`'s simulated traffic, not from real "
-            "observations. Do not publish its numbers as facts.",
-            "",
-        ]
-    lines += [
-        f"- Event: `{e.id}` ({e.kind}), {_event_line(e)}",
-        f"- Source: <{e.source}>",
-        f"- Generated {data.generated_at:%Y-%m-%d %H:%M} UTC by vzmon from `{data.store}`",
-        "",
-        "## Verdict",
-        "",
-        data.verdict,
-        "",
-        "## Windows (UTC)",
-        "",
-        "| window | from | to | days | poll coverage | notes |",
-        "|---|---|---|---|---|---|",
-        *(f"| {' | '.join(row)} |" for row in _window_lines(data)),
-        "",
-    ]
-    conf = [(w.label, w.confounders) for w in data.windows if w.confounders]
-    if conf:
-        lines += [
-            "Other events inside the windows (possible confounders): "
-            + "; ".join(f"{label}: {', '.join(ids)}" for label, ids in conf),
-            "",
-        ]
-    lines += [
-        "## Changes",
-        "",
-        "| measure | zone | class | before | after | change | 95% CI | matched on | hours | status |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for c in data.changes:
-        ci = "" if c.ci_low is None or c.ci_high is None else f"{c.ci_low:+.0%} to {c.ci_high:+.0%}"
-        change = "" if c.change is None else f"{c.change:+.0%}"
-        status = c.status if c.status == "ok" else f"{c.status}: {c.reason}"
-        lines.append(
-            f"| {c.measure} ({c.unit}) | {c.zone} | {c.flight_class or ''} | {_fmt(c.before)} | "
-            f"{_fmt(c.after)} | {change} | {ci} | {c.matching} | {c.matched_hours} | {status} |"
-        )
-    lines += ["", "## Charts", ""]
-    for title, paths in data.charts.items():
-        png = paths[0]
-        svg = paths[1] if len(paths) > 1 else None
-        lines.append(
-            f"### {title}\n\n![{title}]({png.relative_to(out)})"
-            + (f"\n\n[SVG]({svg.relative_to(out)})" if svg else "")
-            + "\n"
-        )
-    lines += ["## Method", "", *(f"- {m}" for m in _method(data.rules)), ""]
-    lines += [
-        "## Data",
-        "",
-        f"- Polling cadence {_cadence(data.interval_s)}; {data.n_positions:,} positions and {data.n_flights:,} flights "
-        "in the two windows.",
-        f"- {_unclassed(data.unclassed)}",
-        f"- Zones fingerprint `{data.zone_fingerprint[:16]}`; metrics in `metrics.csv`.",
-        f"- Traffic data: {_source(data.simulated)}, https://opensky-network.org. Borders: Natural Earth.",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-_CSS = """
-body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
-color:#222;line-height:1.45}
-h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
-table{border-collapse:collapse;font-size:.86em;margin:.6em 0}th,td{border:1px solid #ccc;padding:.25em .5em;
-text-align:left;vertical-align:top}th{background:#f3f3f3}
-img{max-width:100%;height:auto;border:1px solid #eee}
-.sim{background:#fdecea;border:2px solid #d62728;color:#8b1a1a;padding:.6em 1em;font-weight:bold}
-.verdict{background:#f5f8fc;border-left:4px solid #4c72b0;padding:.6em 1em}
-.muted{color:#666;font-size:.9em}
-"""
-
-
-def _html(data: ReportData) -> str:
-    e = data.event
-    esc = html.escape
-    parts = [
-        "<!doctype html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{esc(e.id)}: before and after (vzmon)</title><style>{_CSS}</style></head><body>",
-        f"<h1>Air traffic before and after: {esc(e.title)}</h1>",
-    ]
-    if data.simulated:
-        parts.append(
-            '<p class="sim">SIMULATED DATA: this report was made from vzmon demo\'s simulated traffic, not '
-            "from real observations. Do not publish its numbers as facts.</p>"
-        )
-    parts += [
-        "<ul>",
-        f"<li>Event: <code>{esc(e.id)}</code> ({esc(e.kind)}), {esc(_event_line(e))}</li>",
-        f'<li>Source: <a href="{esc(e.source)}">{esc(e.source)}</a></li>',
-        f"<li>Generated {data.generated_at:%Y-%m-%d %H:%M} UTC by vzmon from <code>{esc(data.store)}</code></li>",
-        "</ul>",
-        "<h2>Verdict</h2>",
-        f'<p class="verdict">{esc(data.verdict)}</p>',
-        "<h2>Windows (UTC)</h2>",
-        "<table><tr><th>window</th><th>from</th><th>to</th><th>days</th><th>poll coverage</th><th>notes</th></tr>",
-        *("<tr>" + "".join(f"<td>{esc(x)}</td>" for x in row) + "</tr>" for row in _window_lines(data)),
-        "</table>",
-    ]
-    conf = [(w.label, w.confounders) for w in data.windows if w.confounders]
-    if conf:
-        parts.append(
-            "<p>Other events inside the windows (possible confounders): "
-            + esc("; ".join(f"{label}: {', '.join(ids)}" for label, ids in conf))
-            + "</p>"
-        )
-    parts.append(
-        "<h2>Changes</h2><table><tr><th>measure</th><th>zone</th><th>class</th><th>before</th><th>after</th>"
-        "<th>change</th><th>95% CI</th><th>matched on</th><th>hours</th><th>status</th></tr>"
+def _change_cells(c: Change) -> tuple[str, ...]:
+    ci = "" if c.ci_low is None or c.ci_high is None else f"{c.ci_low:+.0%} to {c.ci_high:+.0%}"
+    change = "" if c.change is None else f"{c.change:+.0%}"
+    status = c.status if c.status == "ok" else f"{c.status}: {c.reason}"
+    return (
+        f"{c.measure} ({c.unit})",
+        c.zone,
+        c.flight_class or "",
+        _fmt(c.before),
+        _fmt(c.after),
+        change,
+        ci,
+        c.matching,
+        str(c.matched_hours),
+        status,
     )
-    for c in data.changes:
-        ci = "" if c.ci_low is None or c.ci_high is None else f"{c.ci_low:+.0%} to {c.ci_high:+.0%}"
-        change = "" if c.change is None else f"{c.change:+.0%}"
-        status = c.status if c.status == "ok" else f"{c.status}: {c.reason}"
-        cells = (
-            f"{c.measure} ({c.unit})",
-            c.zone,
-            c.flight_class or "",
-            _fmt(c.before),
-            _fmt(c.after),
-            change,
-            ci,
-            c.matching,
-            str(c.matched_hours),
-            status,
-        )
-        parts.append("<tr>" + "".join(f"<td>{esc(x)}</td>" for x in cells) + "</tr>")
-    parts.append("</table><h2>Charts</h2>")
-    for title, paths in data.charts.items():
-        encoded = base64.b64encode(paths[0].read_bytes()).decode("ascii")
-        parts.append(
-            f'<h3>{esc(title)}</h3><figure><img alt="{esc(title)}" src="data:image/png;base64,{encoded}"></figure>'
-        )
-    parts += ["<h2>Method</h2><ul>", *(f"<li>{esc(m)}</li>" for m in _method(data.rules)), "</ul>"]
-    parts += [
-        "<h2>Data</h2>",
-        f'<p class="muted">Polling cadence {esc(_cadence(data.interval_s))}; {data.n_positions:,} positions and '
-        f"{data.n_flights:,} flights in the two windows. {esc(_unclassed(data.unclassed))} "
-        f"Zones fingerprint {esc(data.zone_fingerprint[:16])}. "
-        f"Traffic data: {esc(_source(data.simulated))} (opensky-network.org). Borders: Natural Earth.</p>",
-        "</body></html>",
-    ]
-    return "\n".join(parts)
+
+
+def _view(data: ReportData, out: Path) -> dict[str, Any]:
+    """What both templates show, formatted once: the Markdown and the HTML report cannot disagree."""
+    conf = [(w.label, w.confounders) for w in data.windows if w.confounders]
+    source = SIMULATED if data.simulated else OPENSKY
+    return {
+        "event": data.event,
+        "event_line": _event_line(data.event),
+        "simulated": data.simulated,
+        "generated": f"{data.generated_at:%Y-%m-%d %H:%M}",
+        "store": data.store,
+        "verdict": data.verdict,
+        "windows": _window_lines(data),
+        "confounders": "; ".join(f"{label}: {', '.join(ids)}" for label, ids in conf),
+        "changes": [_change_cells(c) for c in data.changes],
+        "charts": [
+            {
+                "title": title,
+                "path": paths[0],
+                "png": paths[0].relative_to(out).as_posix(),
+                "svg": paths[1].relative_to(out).as_posix() if len(paths) > 1 else None,
+            }
+            for title, paths in data.charts.items()
+        ],
+        "method": method_paragraphs(data.rules, data.flight_rules, data.fir, source),
+        "cadence_line": f"Polling cadence {_cadence(data.interval_s)}; {data.n_positions:,} positions and "
+        f"{data.n_flights:,} flights in the two windows.",
+        "unclassed": _unclassed(data.unclassed),
+        "fingerprint": data.zone_fingerprint[:16],
+        "credits": f"Traffic data: {_source(data.simulated)}, https://opensky-network.org. Borders: Natural Earth.",
+    }
+
+
+def _md_cell(value: object) -> str:
+    """A Markdown table cell: a pipe or a line break in the text would end the cell or the row."""
+    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def _data_uri(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+@cache
+def _templates() -> jinja2.Environment:
+    import jinja2  # only ``vzmon report`` renders
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("monitor.report", "templates"),
+        autoescape=jinja2.select_autoescape(["html"], default_for_string=False, default=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["cell"] = _md_cell
+    env.filters["data_uri"] = _data_uri
+    return env
+
+
+def render(name: str, data: ReportData, out: Path) -> str:
+    """``report.md`` or ``report.html`` for ``data``, whose charts sit under ``out``."""
+    return _templates().get_template(name).render(_view(data, out))
 
 
 def write_report(data: ReportData, out: Path) -> dict[str, Path]:
     """Write report.md, report.html and metrics.csv into ``out``; return their paths."""
     out.mkdir(parents=True, exist_ok=True)
     md = out / "report.md"
-    md.write_text(_markdown(data, out), encoding="utf-8")
+    md.write_text(render("report.md", data, out), encoding="utf-8")
     page = out / "report.html"
-    page.write_text(_html(data), encoding="utf-8")
+    page.write_text(render("report.html", data, out), encoding="utf-8")
     metrics = out / "metrics.csv"
     rows = _rows(data)
     with metrics.open("w", newline="", encoding="utf-8") as fh:
