@@ -13,7 +13,9 @@ What it implements (facts from ../shared/reference/opensky.md):
   with ``X-Rate-Limit-Retry-After-Seconds``.
 - Scripted faults, consumed one per ``/states/all`` request: ``Fault(status=503)``,
   ``Fault(body=..., content_type=...)``, ``Fault(delay_s=...)``, ``Fault(drop=True)`` (close
-  the connection without answering), ``Fault(doc=...)`` (a custom reply).
+  the connection without answering), ``Fault(doc=...)`` (a custom reply), ``Fault(hold=event)``
+  (answer only once the test sets ``event``; ``fault.reached`` is set when the request arrives, so
+  a test synchronises on what the server saw, never on a fixed wait).
 
 Every request is recorded in ``server.requests``.
 """
@@ -35,6 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 
 FIXTURE = Path(__file__).parent / "data" / "opensky_states_region.json"
 TOKEN_PATH = "/auth/realms/opensky-network/protocol/openid-connect/token"
+HOLD_LIMIT_S = 120.0  # a held answer is released after this, so a failed test cannot hang the suite
 
 
 def credit_cost(area: float | None) -> int:
@@ -57,6 +60,8 @@ class Fault:
     doc: Any = None
     truncate: bool = False  # announce the whole body, send half of it, close
     drip_s: float = 0.0  # send the body one byte at a time, this long apart
+    hold: threading.Event | None = None  # answer only once this is set (HOLD_LIMIT_S at most)
+    reached: threading.Event = field(default_factory=threading.Event)  # set when the request arrives
 
 
 @dataclass
@@ -198,6 +203,9 @@ class FakeOpenSky:
                     fault = queue.popleft() if queue else None
                 if fault is None:
                     return False
+                fault.reached.set()
+                if fault.hold is not None:
+                    fault.hold.wait(HOLD_LIMIT_S)
                 if fault.delay_s:
                     time.sleep(fault.delay_s)
                 if fault.drop:

@@ -16,9 +16,15 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+HOLD_LIMIT_S = 120.0  # a held answer is released after this, so a failed test cannot hang the suite
+
 
 class Webhook:
-    """Records every POST. ``fail`` is a queue of statuses (or "timeout") answered before success."""
+    """Records every POST. ``fail`` is a queue of statuses (or "timeout") answered before success.
+
+    Set ``hold`` (a cleared ``threading.Event``) to keep successes unanswered until the test sets
+    it; ``arrived`` is set whenever a POST comes in, so tests wait on events, not on the clock.
+    """
 
     def __init__(self, path: str = "/hooks/vzmon") -> None:
         self.path = path
@@ -26,6 +32,8 @@ class Webhook:
         self.fail: deque[int | str] = deque()
         self.attempts = 0
         self.delay_s = 0.0  # answer successes this late (a slow receiver)
+        self.hold: threading.Event | None = None  # answer successes only once this is set
+        self.arrived = threading.Event()
         self.lock = threading.Lock()
         hook = self
 
@@ -40,12 +48,16 @@ class Webhook:
                 with hook.lock:
                     hook.attempts += 1
                     outcome = hook.fail.popleft() if hook.fail else 200
+                    hold = hook.hold
+                hook.arrived.set()
                 if outcome == "timeout":
                     time.sleep(2.0)
                     outcome = 200
                     self.close_connection = True
                     return
                 if outcome == 200:
+                    if hold is not None:
+                        hold.wait(HOLD_LIMIT_S)
                     time.sleep(hook.delay_s)
                     with hook.lock:
                         hook.received.append({"headers": dict(self.headers.items()), "body": body})

@@ -471,7 +471,7 @@ def test_overlapping_runs_deliver_each_alert_once(
     import os
     import subprocess
     import sys
-    import time
+    import threading
     from pathlib import Path
 
     clock = alert_env
@@ -484,7 +484,9 @@ def test_overlapping_runs_deliver_each_alert_once(
         for _ in range(3):
             _poll(clock, fake_opensky, svzm_points, 4)
         assert hook.received == [] and hook.attempts == 1
-        hook.delay_s = 2.0
+        hook.hold = threading.Event()  # the first run's delivery waits, under the lock, until released
+        hook.arrived.clear()
+        monkeypatch.setenv("VZMON_ALERTS_TIMEOUT_S", "300")  # however slow the machine, the held POST does not time out
         exe = Path(sys.executable).parent / "vzmon"
         first = subprocess.Popen(
             [str(exe), "alerts", "send"],
@@ -493,13 +495,13 @@ def test_overlapping_runs_deliver_each_alert_once(
             stderr=subprocess.PIPE,
             text=True,
         )
-        deadline = time.monotonic() + 30
-        while hook.attempts < 2:  # the first run is delivering, under the lock
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-        second = subprocess.run(
-            [str(exe), "alerts", "send"], env=dict(os.environ), capture_output=True, text=True, timeout=60
-        )
+        try:
+            assert hook.arrived.wait(120), "the first run never reached the webhook"
+            second = subprocess.run(
+                [str(exe), "alerts", "send"], env=dict(os.environ), capture_output=True, text=True, timeout=120
+            )  # it returns while the first still holds the lock: it did not wait for it
+        finally:
+            hook.hold.set()
         _out, err = first.communicate(timeout=60)
         assert first.returncode == 0, err
         assert second.returncode == 73 and "another vzmon run holds the lock" in second.stderr

@@ -212,15 +212,13 @@ def test_an_answer_that_breaks_off_is_a_gap_exit_75(opensky_env, fake_opensky, c
 
 
 def test_a_server_that_drips_its_answer_is_given_up_at_the_poll_budget(opensky_env, fake_opensky, monkeypatch, capsys):
-    """200 bytes, one every 0.3 s: a minute of dripping, each byte well inside the read timeout."""
-    import time
-
+    """200 bytes, one every 0.3 s: a minute of dripping, each byte well inside the read timeout.
+    Had the drip run to its end, the answer would be refused as malformed, not timed out."""
     monkeypatch.setenv("VZMON_OPENSKY_MAX_POLL_S", "5")
     fake_opensky.faults.append(Fault(body="x" * 200, drip_s=0.3))
-    started = time.monotonic()
     assert main(["collect"]) == EXIT_TEMPFAIL
-    assert time.monotonic() - started < 30  # the budget, not the drip, decides (generous for a busy machine)
-    assert "timed out" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "timed out" in err and "malformed" not in err
 
 
 @pytest.mark.parametrize(
@@ -295,18 +293,17 @@ def test_a_bad_secret_value_is_never_echoed(monkeypatch, capsys):
 
 def test_a_stop_during_a_retry_backoff_ends_watch_at_once(opensky_env, fake_opensky, monkeypatch):
     import threading
-    import time
 
     from monitor.settings import load_settings
 
     monkeypatch.setenv("VZMON_OPENSKY_BACKOFF_S", "30")
-    fake_opensky.faults.extend([Fault(status=503, body="down")] * 4)
+    faults = [Fault(status=503, body="down") for _ in range(4)]
+    fake_opensky.faults.extend(faults)
     stop = threading.Event()
-    threading.Timer(0.5, stop.set).start()
-    started = time.monotonic()
+    threading.Thread(target=lambda: faults[0].reached.wait(60) and stop.set(), daemon=True).start()
     polls = watch(load_settings(), lambda result: None, stop=stop)
-    assert polls == 1 and time.monotonic() - started < 20  # not 30 + 60 + 60 s of backoff
-    assert len(fake_opensky.states_requests()) == 1
+    assert polls == 1
+    assert len(fake_opensky.states_requests()) == 1  # no retry after 30, 60, 120 s of backoff: stopped during it
     assert _snapshots(opensky_env)[0][0] == "error"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -149,9 +150,17 @@ def test_connection_refused_is_source_unavailable():
 
 
 def test_read_timeout_is_source_unavailable(fake_opensky):
-    fake_opensky.faults.append(Fault(delay_s=1.5))
-    with client(fake_opensky, retries=0, timeout=(2.0, 0.3)) as c, pytest.raises(SourceUnavailable, match="timed out"):
-        c.fetch_states(BOX)
+    held = Fault(hold=threading.Event())  # never answered while the client waits
+    fake_opensky.faults.append(held)
+    try:
+        with (
+            client(fake_opensky, retries=0, timeout=(2.0, 0.3)) as c,
+            pytest.raises(SourceUnavailable, match="timed out"),
+        ):
+            c.fetch_states(BOX)
+    finally:
+        assert held.hold is not None
+        held.hold.set()
 
 
 def test_dropped_connection_is_retried(fake_opensky):
