@@ -1,7 +1,7 @@
 """Bounding boxes and the OpenSky polling box with its credit cost.
 
 Place in the flow: the zones (``geo.zoneset``) give the smallest lon/lat box that covers them;
-``monitor.opensky`` sends that box as the ``/states/all`` area filter and ``monitor.cli plan``
+``monitor.sources.opensky`` sends that box as the ``/states/all`` area filter and ``vzmon plan``
 budgets credits from its cost.
 
 Boxes are (west, south, east, north) in degrees, WGS 84, the order of shapely's ``.bounds``.

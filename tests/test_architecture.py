@@ -67,3 +67,13 @@ ONE_JOB_TABLES = {"monitor/settings.py"}
 def test_no_module_grows_past_500_lines(path):
     lines = len(path.read_text(encoding="utf-8").splitlines())
     assert lines <= 500 or _rel(path) in ONE_JOB_TABLES, f"{_rel(path)} has {lines} lines: split it by job"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_rel)
+def test_no_module_imports_another_modules_internals(path):
+    """``from monitor.x import _y`` reaches into x's internals: use (or add) a public name."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(("monitor", "geo")):
+            private = [a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
+            assert not private, f"{_rel(path)}:{node.lineno} imports {private} from {node.module}"
