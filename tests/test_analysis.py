@@ -15,8 +15,8 @@ from monitor.analysis.windows import Window, plan_windows
 from monitor.events import Event
 from monitor.pipeline.demo import fill_simulated
 from monitor.pipeline.report import report
-from monitor.settings import load_settings
-from monitor.sources.simulated import Effect, Gap, Scenario, default_routes
+from monitor.settings.load import load_settings
+from monitor.sources.simulated.scenario import Effect, Gap, Scenario, default_routes
 from monitor.store.frames import count_frame, poll_frame
 
 EVENT_TIME = datetime(2025, 11, 15, 12, tzinfo=UTC)

@@ -60,13 +60,13 @@ def test_package_inits_do_no_work(path):
 
 
 # Long by nature, with one job: the table of every setting (one declaration each, with its meaning).
-ONE_JOB_TABLES = {"monitor/settings.py"}
+ONE_JOB_TABLES: set[str] = set()
 
 
 @pytest.mark.parametrize("path", MODULES, ids=_rel)
-def test_no_module_grows_past_500_lines(path):
+def test_no_module_grows_past_400_lines(path):
     lines = len(path.read_text(encoding="utf-8").splitlines())
-    assert lines <= 500 or _rel(path) in ONE_JOB_TABLES, f"{_rel(path)} has {lines} lines: split it by job"
+    assert lines <= 400 or _rel(path) in ONE_JOB_TABLES, f"{_rel(path)} has {lines} lines: split it by job"
 
 
 @pytest.mark.parametrize("path", MODULES, ids=_rel)

@@ -121,7 +121,7 @@ def test_collect_exits_2_on_a_bad_settings_file_naming_the_key(opensky_env, tmp_
 
 def test_collect_exits_73_when_another_run_holds_the_lock(opensky_env, fake_opensky, capsys):
     from monitor.pipeline.locking import store_lock
-    from monitor.settings import load_settings
+    from monitor.settings.load import load_settings
 
     with store_lock(load_settings()):
         assert main(["collect"]) == EXIT_LOCKED
@@ -294,7 +294,7 @@ def test_a_bad_secret_value_is_never_echoed(monkeypatch, capsys):
 def test_a_stop_during_a_retry_backoff_ends_watch_at_once(opensky_env, fake_opensky, monkeypatch):
     import threading
 
-    from monitor.settings import load_settings
+    from monitor.settings.load import load_settings
 
     monkeypatch.setenv("VZMON_OPENSKY_BACKOFF_S", "30")
     faults = [Fault(status=503, body="down") for _ in range(4)]
@@ -351,7 +351,7 @@ def test_two_paths_to_one_store_share_one_lock(opensky_env, fake_opensky, tmp_pa
     link = tmp_path / "link.sqlite"
     link.symlink_to(opensky_env)
     from monitor.pipeline.locking import store_lock
-    from monitor.settings import load_settings
+    from monitor.settings.load import load_settings
 
     with store_lock(load_settings()):
         monkeypatch.setenv("VZMON_DB", str(link))

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from monitor import cli
-from monitor.settings import settings_table_markdown
+from monitor.settings.readme import settings_table_markdown
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

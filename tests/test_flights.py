@@ -10,7 +10,8 @@ import pytest
 
 from geo.airports import airport_table
 from monitor.analysis.airlines import airline_of
-from monitor.analysis.flights import Tracks, build_flights
+from monitor.analysis.flights import build_flights
+from monitor.analysis.tracks import Tracks
 
 T0 = datetime(2025, 11, 20, 12, tzinfo=UTC)
 SVMI = (-66.9906, 10.6031)

@@ -6,7 +6,7 @@ import pytest
 
 from geo.zoneset import load_zone_set
 from monitor.errors import RateLimited
-from monitor.settings import DEFAULT_API_URL, DEFAULT_TOKEN_URL
+from monitor.settings.table import DEFAULT_API_URL, DEFAULT_TOKEN_URL
 from monitor.sources.opensky.client import OpenSkyClient
 from monitor.sources.opensky.parse import parse_states
 from monitor.store.frames import positions_frame

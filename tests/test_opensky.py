@@ -14,7 +14,7 @@ import pytest
 from geo.bounds import BBox
 from monitor.errors import AuthError, RateLimited, SourceUnavailable
 from monitor.schema import POSITION_COLUMNS
-from monitor.settings import Secret
+from monitor.settings.secret import Secret
 from monitor.sources.opensky.client import OpenSkyClient
 from monitor.sources.opensky.parse import parse_states
 from monitor.store.frames import positions_frame

@@ -124,10 +124,10 @@ def test_a_report_on_real_data_has_no_simulated_mark_and_credits_opensky(demo, m
     assert main(["report", "--event", "trump-post-airspace-closed", "--out", str(out)]) == EXIT_OK
     capsys.readouterr()
     md = (out / "report.md").read_text(encoding="utf-8")
-    assert "SIMULATED" not in md and "Traffic data: The OpenSky Network, https://opensky-network.org" in md
+    assert "SIMULATED" not in md and "Traffic data: The OpenSky Network (https://opensky-network.org)" in md
     for name in ("timeseries", "changes", "maps", "heatmap", "airlines"):
         svg = (out / f"{name}.svg").read_text(encoding="utf-8")
-        assert "Data: The OpenSky Network (opensky-network.org)" in svg and "SIMULATED" not in svg, name
+        assert "Data: The OpenSky Network (https://opensky-network.org)" in svg and "SIMULATED" not in svg, name
 
 
 def test_report_with_explicit_range_lists_confounders(demo_env, tmp_path, capsys):

@@ -125,12 +125,12 @@ def test_markdown_and_html_show_the_same_facts(tmp_path):
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     for fact in ("-59% to -44%", "12,345 positions and 678 flights", "300 s", "abababababababab", "95%", "e1"):
         assert fact in md and fact in page, fact
-    assert "Traffic data: The OpenSky Network, https://opensky-network.org" in md
-    assert "Traffic data: The OpenSky Network, https://opensky-network.org" in page
+    assert "Traffic data: The OpenSky Network (https://opensky-network.org)" in md
+    assert "Traffic data: The OpenSky Network (https://opensky-network.org)" in page
 
 
 def test_the_method_follows_the_constants_used():
-    default = " ".join(method_paragraphs(AnalysisRules(), FlightRules(), "SVZM", "OpenSky"))
+    default = " ".join(method_paragraphs(AnalysisRules(), FlightRules(), "SVZM", "Maiquetía FIR", "OpenSky"))
     assert "below 50%" in default and "over 30 minutes" in default and "within 40 km" in default
     assert "fewer than 12 matched hours" in default and "below 1,500 m" in default
     tuned = " ".join(
@@ -138,12 +138,13 @@ def test_the_method_follows_the_constants_used():
             AnalysisRules(min_coverage=0.75, min_matched_hours=20),
             FlightRules(gap_s=2700, airport_radius_km=25, low_agl_m=1000),
             "TTZP",
+            "Piarco FIR",
             "adsb.lol",
         )
     )
     assert "below 75%" in tuned and "over 45 minutes" in tuned and "within 25 km" in tuned
     assert "fewer than 20 matched hours" in tuned and "below 1,000 m" in tuned
-    assert "adsb.lol snapshots" in tuned and "TTZP FIR" in tuned and "SVZM" not in tuned
+    assert "adsb.lol snapshots" in tuned and "Piarco FIR (TTZP)" in tuned and "SVZM" not in tuned
 
 
 def test_the_report_method_uses_the_report_rules(tmp_path):

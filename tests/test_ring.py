@@ -97,8 +97,21 @@ def test_the_shipped_default_ring_is_the_computed_one():
     assert [z.code for z in shipped] == [z.code for z in computed]
     for a, b in zip(shipped, computed, strict=True):
         assert a.geometry.is_valid and a.neighbour == b.neighbour
-        assert a.geometry.symmetric_difference(b.geometry).area < 1e-6  # square degrees: 0.012 km² of 10+ sq°
-        assert a.geometry.hausdorff_distance(b.geometry) < 1e-6  # degrees: ~10 cm
+        assert shapely.equals_exact(a.geometry, b.geometry, tolerance=0)  # both snapped to the same 1 cm grid
+
+
+def test_a_computed_default_ring_has_the_shipped_fingerprint(zone_set, monkeypatch):
+    """A store records the zones' fingerprint with every poll: whether the ring came from the file
+    or was computed, the same zones must fingerprint the same (or stores would see two zone sets)."""
+    import geo.zoneset as zs
+
+    monkeypatch.setattr(zs, "builtin_ring", lambda ring_nm: None)  # force the computation
+    zs.load_zone_set.cache_clear()
+    try:
+        computed = zs.load_zone_set()
+        assert computed.fingerprint == zone_set.fingerprint
+    finally:
+        zs.load_zone_set.cache_clear()
 
 
 def test_other_widths_are_computed(zone_set):

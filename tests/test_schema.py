@@ -16,8 +16,8 @@ from monitor.ingest import ingest
 from monitor.schema import POSITION_COLUMNS, POSITION_SCHEMA
 from monitor.sources.base import Reply
 from monitor.sources.opensky.parse import parse_states
-from monitor.store.db import BLOCK_FORMAT
 from monitor.store.frames import read_positions
+from monitor.store.migrations import BLOCK_FORMAT
 from monitor.store.positions import decode_block
 from monitor.store.snapshots import PollRecord
 from tests.conftest import DATA, shared_file

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from monitor.errors import ConfigError
-from monitor.settings import DEFAULT_API_URL, DEFAULT_TOKEN_URL, SPECS, Secret, Settings, load_settings
+from monitor.settings.load import load_settings
+from monitor.settings.secret import Secret
+from monitor.settings.table import DEFAULT_API_URL, DEFAULT_TOKEN_URL, SPECS, Settings
 from tests.conftest import ROOT
 
 

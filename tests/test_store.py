@@ -14,8 +14,9 @@ from geo.fence import fence_for
 from monitor.errors import NotAStore, StoreError
 from monitor.schema import POSITION_COLUMNS
 from monitor.sources.opensky.parse import parse_states
-from monitor.store.db import MIGRATIONS, Store
+from monitor.store.db import Store
 from monitor.store.frames import positions_frame, read_positions
+from monitor.store.migrations import MIGRATIONS
 from monitor.store.snapshots import PollRecord, counts_for, rate_limited_until
 from tests.storekit import count_by_zone, record
 
@@ -98,7 +99,7 @@ def test_opening_an_existing_store_never_creates_one(tmp_path):
 
 
 def test_a_new_store_is_marked_as_vzmon_s(store):
-    from monitor.store.db import APPLICATION_ID
+    from monitor.store.migrations import APPLICATION_ID
 
     assert store.query("PRAGMA application_id")[0][0] == APPLICATION_ID
 

@@ -9,7 +9,7 @@ import pytest
 
 from monitor.errors import AuthError, ConfigError
 from monitor.pipeline.watch import watch
-from monitor.settings import load_settings
+from monitor.settings.load import load_settings
 from monitor.sources.opensky.credits import poll_interval
 from tests.conftest import with_credentials
 

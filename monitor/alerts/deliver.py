@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from monitor.alerts.channels.base import Message, Notifier
 from monitor.alerts.channels.registry import notifiers_for
 from monitor.errors import DeliveryError
-from monitor.settings import Settings
+from monitor.settings.table import Settings
 from monitor.store.db import Store, from_epoch
 from monitor.store.outbox import due_deliveries, record_delivery
 

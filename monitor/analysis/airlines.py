@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["REGION_AIRLINES", "VENEZUELAN", "airline_name", "airline_of"]
+__all__ = ["REGION_AIRLINES", "airline_name", "airline_of"]
 
 # designator: (name, country ISO 3166-1 alpha-2)
 REGION_AIRLINES: dict[str, tuple[str, str]] = {
@@ -59,7 +59,6 @@ REGION_AIRLINES: dict[str, tuple[str, str]] = {
     "DVR": ("Divi Divi Air", "CW"),
     "TGY": ("Trans Guyana Airways", "GY"),
 }
-VENEZUELAN = frozenset(code for code, (_, country) in REGION_AIRLINES.items() if country == "VE")
 
 _DESIGNATOR = re.compile(r"^([A-Z]{3})\d[0-9A-Z]{0,4}$")
 

@@ -10,6 +10,7 @@ minimum coverage has no value (never a zero, never interpolated).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from monitor.analysis.flights import FLIGHT_CLASSES, UNKNOWN
 from monitor.analysis.windows import Window
 
 __all__ = [
+    "DensityGrid",
     "daily_unique_aircraft",
     "density_grid",
     "hourly_airborne",
@@ -141,17 +143,26 @@ def daily_unique_aircraft(
     return table
 
 
+@dataclass(frozen=True)
+class DensityGrid:
+    """Mean aircraft per lon/lat cell at a snapshot (NaN: none seen); edges in degrees."""
+
+    grid: npt.NDArray[np.float64]
+    lon_edges: npt.NDArray[np.float64]
+    lat_edges: npt.NDArray[np.float64]
+    snapshots: int
+
+
 def density_grid(
     lon: npt.NDArray[np.floating[Any]],
     lat: npt.NDArray[np.floating[Any]],
     box: tuple[float, float, float, float],
     cell_deg: float,
     snapshots: int,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+) -> DensityGrid:
     """Mean aircraft present per lon/lat cell at a snapshot: position counts / ``snapshots``.
 
-    ``box`` is (west, south, east, north). Returns (grid[lat, lon], lon edges, lat edges); empty
-    cells are NaN so maps leave them blank.
+    ``box`` is (west, south, east, north); empty cells are NaN so maps leave them blank.
     """
     west, south, east, north = box
     xe = np.arange(west, east + cell_deg, cell_deg)
@@ -159,4 +170,4 @@ def density_grid(
     grid, _, _ = np.histogram2d(np.asarray(lat, dtype=float), np.asarray(lon, dtype=float), bins=(ye, xe))
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(grid > 0, grid / max(snapshots, 1), np.nan)
-    return mean, xe, ye
+    return DensityGrid(mean, xe, ye, snapshots)

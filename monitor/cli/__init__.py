@@ -20,17 +20,17 @@ from typing import Any
 
 from monitor.cli.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_TEMPFAIL, EXIT_USAGE, exit_code
 from monitor.errors import MonitorError
-from monitor.settings import Settings, load_settings
+from monitor.settings.load import load_settings
+from monitor.settings.table import Settings
 
 __all__ = ["COMMANDS", "EXIT_FAILED", "EXIT_LOCKED", "EXIT_OK", "EXIT_TEMPFAIL", "EXIT_USAGE", "main"]
 
 
 log = logging.getLogger("monitor")
-DRAWING_COMMANDS = frozenset({"zones", "report", "demo"})
 # The commands, in the order --help lists them: one module each in monitor/cli/, with
-# register(subparsers) and run(args, settings). A new command is one module plus one name here.
-COMMANDS = ("collect", "watch", "status", "plan", "zones", "alerts", "events", "report", "demo", "export")
-LEAN_COMMANDS = frozenset({"collect", "watch", "status", "plan", "alerts", "events"})  # never need pandas
+# register(subparsers) (setting ``run``, and ``pandas_free`` where the command never loads pandas)
+# and run(args, settings). A new command is one module plus one name here.
+COMMANDS = ("collect", "watch", "status", "plan", "alerts", "events", "report", "demo", "export", "zones")
 
 EPILOG = """\
 examples:
@@ -152,8 +152,10 @@ class _WithoutPandas:
 
 
 def _lean(args: argparse.Namespace) -> bool:
-    """Whether the command never needs pandas (so the process is kept without it)."""
-    return args.command in LEAN_COMMANDS or (args.command == "zones" and not args.map)
+    """Whether the command never needs pandas (so the process is kept without it): its module says
+    so with ``pandas_free``, True or a function of the arguments."""
+    free = getattr(args, "pandas_free", False)
+    return bool(free(args) if callable(free) else free)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -168,8 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     validate_args(parser, args)
     if argv is None and _lean(args) and "pandas" not in sys.modules:
         sys.meta_path.insert(0, _WithoutPandas())
-    if args.command in DRAWING_COMMANDS:  # files only, no display; read by matplotlib when (if) it loads
-        os.environ["MPLBACKEND"] = "Agg"
+    os.environ["MPLBACKEND"] = "Agg"  # files only, never a display; read by matplotlib if it loads
     run: Callable[[argparse.Namespace, Settings], int] = args.run
     redact: Callable[[str], str] = str  # until the settings (and so the secrets) are known
     try:

@@ -11,7 +11,7 @@ from monitor.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from monitor.cli.render import iso
 
 if TYPE_CHECKING:
-    from monitor.settings import Settings
+    from monitor.settings.table import Settings
 
 __all__ = ["register", "run"]
 
@@ -30,11 +30,12 @@ def register(sub: Any) -> None:
     p.add_argument("--dry-run", action="store_true", help="show what would be sent; send nothing")
     p.add_argument("--limit", type=int, default=20, help="how many recent alerts to list")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, pandas_free=True)  # never loads pandas (see cli.main)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from monitor.pipeline.alerts import list_alerts, send_test
+    from monitor.alerts.deliver import send_test
+    from monitor.pipeline.alerts import list_alerts
 
     if args.action == "test":
         results = send_test(settings, datetime.now(UTC), dry_run=args.dry_run)

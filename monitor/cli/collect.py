@@ -10,7 +10,7 @@ from monitor.cli.exits import EXIT_OK, exit_code
 from monitor.cli.render import poll_exit, print_poll
 
 if TYPE_CHECKING:
-    from monitor.settings import Settings
+    from monitor.settings.table import Settings
 
 __all__ = ["register", "run"]
 
@@ -28,7 +28,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the poll as one JSON object")
     p.add_argument("--dry-run", action="store_true", help="poll and classify but store nothing")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, pandas_free=True)  # never loads pandas (see cli.main)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -9,7 +9,7 @@ from monitor.cli.exits import EXIT_OK
 from monitor.cli.render import Bar
 
 if TYPE_CHECKING:
-    from monitor.settings import Settings
+    from monitor.settings.table import Settings
 
 __all__ = ["register", "run"]
 

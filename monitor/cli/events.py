@@ -10,7 +10,7 @@ from monitor.cli.exits import EXIT_OK
 from monitor.cli.render import iso
 
 if TYPE_CHECKING:
-    from monitor.settings import Settings
+    from monitor.settings.table import Settings
 
 __all__ = ["register", "run"]
 
@@ -25,7 +25,7 @@ def register(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, pandas_free=True)  # never loads pandas (see cli.main)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

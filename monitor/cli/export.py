@@ -10,7 +10,7 @@ from monitor.cli.exits import EXIT_OK
 from monitor.cli.render import utc_arg
 
 if TYPE_CHECKING:
-    from monitor.settings import Settings
+    from monitor.settings.table import Settings
 
 __all__ = ["register", "run"]
 

@@ -13,9 +13,20 @@ from monitor.cli.exits import EXIT_OK, exit_code
 
 if TYPE_CHECKING:
     from monitor.pipeline.collect import PollResult
-    from monitor.settings import Settings
+    from monitor.settings.table import Settings
 
-__all__ = ["FIRST_YEAR", "LAST_YEAR", "Bar", "age", "iso", "poll_exit", "print_poll", "utc_arg"]
+__all__ = [
+    "FIRST_YEAR",
+    "LAST_YEAR",
+    "Bar",
+    "age",
+    "iso",
+    "poll_dict",
+    "poll_exit",
+    "poll_line",
+    "print_poll",
+    "utc_arg",
+]
 
 FIRST_YEAR, LAST_YEAR = 1970, 2100  # --from/--to outside these years are typos
 
@@ -46,7 +57,7 @@ def poll_exit(command: str, result: PollResult, settings: Settings) -> int:
 
 
 def print_poll(result: PollResult, as_json: bool) -> None:
-    print(json.dumps(result.as_dict(), ensure_ascii=False) if as_json else result.line(), flush=True)
+    print(json.dumps(poll_dict(result), ensure_ascii=False) if as_json else poll_line(result), flush=True)
 
 
 class Bar:
@@ -79,3 +90,48 @@ def utc_arg(value: str) -> datetime:
     if not FIRST_YEAR <= t.year < LAST_YEAR:  # also keeps later arithmetic (windows, days) in range
         raise argparse.ArgumentTypeError(f"{value!r} is outside {FIRST_YEAR}–{LAST_YEAR - 1}; check the year")
     return t.astimezone(UTC)
+
+
+def _iso_or_none(t: datetime | None) -> str | None:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ") if t else None
+
+
+def poll_dict(result: PollResult) -> dict[str, Any]:
+    """A poll attempt as ``--json`` prints it."""
+    return {
+        "requested_at": _iso_or_none(result.requested_at),
+        "api_time": _iso_or_none(result.api_time),
+        "status": result.status,
+        "snapshot_id": result.snapshot_id,
+        "states": result.n_states,
+        "zones": {c.zone: {"airborne": c.airborne, "on_ground": c.on_ground, "stale": c.stale} for c in result.counts},
+        "credits_charged": result.credits_charged,
+        "credits_remaining": result.credits_remaining,
+        "retry_at": _iso_or_none(result.retry_at),
+        "duplicate_of": result.duplicate_of,
+        "error": result.error,
+        "dry_run": result.dry_run,
+        "alerts": list(result.alerts),
+    }
+
+
+def poll_line(result: PollResult) -> str:
+    """One human line: UTC time, status, SVZM airborne/on ground, ring sectors, credits left."""
+    when = (result.api_time or result.requested_at).strftime("%Y-%m-%dT%H:%M:%SZ")
+    parts = [when, result.status]
+    if result.counts:
+        fir = result.counts[0]
+        parts.append(f"{fir.zone} {fir.airborne} airborne/{fir.on_ground} on ground")
+        parts.extend(f"{c.zone} {c.airborne}/{c.on_ground}" for c in result.counts[1:] if c.zone != "unknown")
+    elif result.status == "duplicate":
+        parts.append(f"same API time as snapshot {result.duplicate_of}; nothing new stored")
+    else:
+        parts.append("no data (a gap, not a zero)")
+    if result.retry_at:
+        parts.append(f"next poll allowed {result.retry_at:%Y-%m-%dT%H:%M:%SZ}")
+    parts.append(f"credits left {result.credits_remaining if result.credits_remaining is not None else '?'}")
+    if result.dry_run:
+        parts.append("(dry run: nothing stored)")
+    if result.alerts:
+        parts.append(f"{len(result.alerts)} new alert{'s' if len(result.alerts) > 1 else ''}")
+    return " · ".join(parts)

@@ -10,7 +10,7 @@ from monitor.cli.exits import EXIT_OK
 from monitor.cli.render import age, iso
 
 if TYPE_CHECKING:
-    from monitor.settings import Settings
+    from monitor.settings.table import Settings
 
 __all__ = ["register", "run"]
 
@@ -26,7 +26,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--check", action="store_true", help="also run SQLite's integrity check")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, pandas_free=True)  # never loads pandas (see cli.main)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

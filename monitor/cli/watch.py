@@ -12,7 +12,7 @@ from monitor.cli.exits import EXIT_OK
 from monitor.cli.render import print_poll
 
 if TYPE_CHECKING:
-    from monitor.settings import Settings
+    from monitor.settings.table import Settings
 
 __all__ = ["register", "run"]
 
@@ -32,7 +32,7 @@ def register(sub: Any) -> None:
     p.add_argument("--interval", type=float, metavar="SECONDS", help="seconds between polls (overrides the budget)")
     p.add_argument("--max-polls", type=int, metavar="N", help="stop after N polls")
     p.add_argument("--json", action="store_true", help="print each poll as one JSON object")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, pandas_free=True)  # never loads pandas (see cli.main)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

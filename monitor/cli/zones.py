@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from monitor.cli.exits import EXIT_OK
 
 if TYPE_CHECKING:
-    from monitor.settings import Settings
+    from monitor.settings.table import Settings
 
 __all__ = ["register", "run"]
 
@@ -26,11 +26,16 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--map", metavar="PATH", help="write a map of the zones (.png, .svg or .pdf)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, pandas_free=_pandas_free)
 
 
 def fmt_bbox(b: Any) -> str:
     return f"lon {b.west:.2f}…{b.east:.2f}, lat {b.south:.2f}…{b.north:.2f}"
+
+
+def _pandas_free(args: argparse.Namespace) -> bool:
+    """Listing the zones never loads pandas; drawing the map does (geopandas)."""
+    return not args.map
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -19,13 +19,12 @@ import numpy as np
 
 from monitor.alerts.baseline import CLOCK_SKEW, count_spans, zone_series
 from monitor.alerts.deliver import deliver_due
-from monitor.alerts.deliver import send_test as send_test_messages
 from monitor.alerts.rules import AlertRules, PastAlert, Poll, ZoneRule, episode_start, evaluate, with_events
 from monitor.analysis.cadence import infer_interval_s
 from monitor.errors import ConfigError
 from monitor.events import Event, load_events
 from monitor.pipeline.locking import store_lock
-from monitor.settings import Settings
+from monitor.settings.table import Settings
 from monitor.store.db import Store, from_epoch
 from monitor.store.outbox import add_alert, alert_history, recent_alerts
 from monitor.store.snapshots import count_rows, latest_snapshot, poll_rows
@@ -33,7 +32,7 @@ from monitor.store.snapshots import count_rows, latest_snapshot, poll_rows
 if TYPE_CHECKING:
     from geo.zoneset import ZoneSet
 
-__all__ = ["AlertListing", "AlertRun", "alert_rules", "list_alerts", "run_alerts", "send_test"]
+__all__ = ["AlertListing", "AlertRun", "alert_rules", "list_alerts", "run_alerts"]
 
 log = logging.getLogger(__name__)
 
@@ -108,14 +107,6 @@ def run_alerts(settings: Settings, store: Store, zone_set: ZoneSet, now: datetim
             new.append(a.line)
     delivered, failed, _ = deliver_due(settings, store, now)
     return AlertRun(tuple(new), delivered, failed)
-
-
-def send_test(settings: Settings, now: datetime, dry_run: bool = False) -> dict[str, str]:
-    """Send a test message to every configured channel directly (not through the outbox).
-
-    Returns channel -> "sent", "would send" or the error text.
-    """
-    return send_test_messages(settings, now, dry_run)
 
 
 @dataclass(frozen=True)

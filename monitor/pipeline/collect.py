@@ -14,31 +14,26 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from geo.zoneset import ZoneSet
+from monitor.clock import utcnow
 from monitor.counts import ZoneCount
 from monitor.errors import MonitorError, RateLimited, SourceError
 from monitor.ingest import ingest
 from monitor.pipeline.alerts import AlertRun, run_alerts
 from monitor.pipeline.locking import store_lock
-from monitor.pipeline.zones import zone_set_for
-from monitor.settings import Settings
+from monitor.pipeline.shared import zone_set_for
+from monitor.settings.table import Settings
 from monitor.sources.base import Source
-from monitor.sources.opensky.client import utcnow
-from monitor.sources.opensky.source import box_params, opensky_source
+from monitor.sources.registry import source_for
 from monitor.store.db import Store
 from monitor.store.snapshots import PollRecord, rate_limited_until, record_poll
 
-__all__ = ["Clock", "PollResult", "collect_once", "poll_once", "source_for", "with_alerts"]
+__all__ = ["Clock", "PollResult", "collect_once", "poll_once", "with_alerts"]
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-
-
-def _iso(t: datetime | None) -> str | None:
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ") if t else None
 
 
 @dataclass(frozen=True)
@@ -61,56 +56,6 @@ class PollResult:
     alerts: tuple[str, ...] = ()  # lines of the alerts this poll raised
     alert_error: MonitorError | None = field(default=None, repr=False, compare=False)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "requested_at": _iso(self.requested_at),
-            "api_time": _iso(self.api_time),
-            "status": self.status,
-            "snapshot_id": self.snapshot_id,
-            "states": self.n_states,
-            "zones": {
-                c.zone: {"airborne": c.airborne, "on_ground": c.on_ground, "stale": c.stale} for c in self.counts
-            },
-            "credits_charged": self.credits_charged,
-            "credits_remaining": self.credits_remaining,
-            "retry_at": _iso(self.retry_at),
-            "duplicate_of": self.duplicate_of,
-            "error": self.error,
-            "dry_run": self.dry_run,
-            "alerts": list(self.alerts),
-        }
-
-    def line(self) -> str:
-        """One human line: UTC time, status, SVZM airborne/on ground, ring sectors, credits left."""
-        when = (self.api_time or self.requested_at).strftime("%Y-%m-%dT%H:%M:%SZ")
-        parts = [when, self.status]
-        if self.counts:
-            fir = self.counts[0]
-            parts.append(f"{fir.zone} {fir.airborne} airborne/{fir.on_ground} on ground")
-            parts.extend(f"{c.zone} {c.airborne}/{c.on_ground}" for c in self.counts[1:] if c.zone != "unknown")
-        elif self.status == "duplicate":
-            parts.append(f"same API time as snapshot {self.duplicate_of}; nothing new stored")
-        else:
-            parts.append("no data (a gap, not a zero)")
-        if self.retry_at:
-            parts.append(f"next poll allowed {self.retry_at:%Y-%m-%dT%H:%M:%SZ}")
-        parts.append(f"credits left {self.credits_remaining if self.credits_remaining is not None else '?'}")
-        if self.dry_run:
-            parts.append("(dry run: nothing stored)")
-        if self.alerts:
-            parts.append(f"{len(self.alerts)} new alert{'s' if len(self.alerts) > 1 else ''}")
-        return " · ".join(parts)
-
-
-def source_for(
-    settings: Settings,
-    clock: Clock = utcnow,
-    sleep: Callable[[float], None] = time.sleep,
-    should_stop: Callable[[], bool] = lambda: False,
-) -> Source:
-    """The source the settings poll (OpenSky today)."""
-    return opensky_source(settings, clock, sleep, should_stop)
-
 
 def poll_once(
     settings: Settings, zone_set: ZoneSet, source: Source, store: Store, clock: Clock, write: bool = True
@@ -122,7 +67,11 @@ def poll_once(
     now = clock()
     box = zone_set.polling_box
     base = PollRecord(
-        source=source.name, requested_at=now, status="error", box=box_params(box), authenticated=source.authenticated
+        source=source.name,
+        requested_at=now,
+        status="error",
+        box=source.describe(box),
+        authenticated=source.authenticated,
     )
     sink = store if write else None
     blocked_until = rate_limited_until(store, source.name, now, authenticated=source.authenticated)
@@ -249,6 +198,6 @@ def collect_once(
     """
     zone_set = zone_set_for(settings)
     with store_lock(settings), Store(settings.store_db, redact=settings.redact) as store:
-        with source or source_for(settings, clock, sleep) as src:
+        with source or source_for(settings, clock=clock, sleep=sleep) as src:
             result = poll_once(settings, zone_set, src, store, clock, write=not dry_run)
         return with_alerts(settings, store, zone_set, result, clock)

@@ -19,11 +19,13 @@ from monitor.errors import ConfigError, NotAStore
 from monitor.ingest import ingest
 from monitor.pipeline.locking import store_lock
 from monitor.pipeline.report import Progress, ReportResult, no_progress, report
-from monitor.pipeline.zones import zone_set_for
-from monitor.settings import Settings
-from monitor.sources.simulated import DEMO, Scenario, november_2025, simulate_replies, simulated_reply
+from monitor.pipeline.shared import zone_set_for
+from monitor.settings.table import Settings
+from monitor.sources.simulated.flights import simulate_replies
+from monitor.sources.simulated.reply import DEMO, simulated_reply
+from monitor.sources.simulated.scenario import Scenario, november_2025
 from monitor.store.db import Store
-from monitor.store.snapshots import PollRecord, record_poll
+from monitor.store.snapshots import PollRecord, real_poll_count, record_poll
 
 __all__ = ["DemoResult", "fill_simulated", "run_demo"]
 
@@ -60,7 +62,7 @@ def _check_demo_store(db: Path) -> None:
     """Refuse to replace ``db`` unless it is a demo store: a vzmon store holding only simulated polls."""
     try:
         with Store.open_existing(db) as store:
-            real = int(store.scalar("SELECT COUNT(*) FROM snapshots WHERE simulated = 0"))
+            real = real_poll_count(store)
     except NotAStore as exc:
         raise ConfigError(
             f"demo.db ({db}) is not a demo store, so the demo will not replace it ({exc}); set VZMON_DEMO_DB to "
@@ -96,7 +98,7 @@ def run_demo(
 ) -> DemoResult:
     """Simulate ``scenario`` into ``settings.demo_db`` and report on ``events``.
 
-    The default scenario is November 2025 (``simulate.november_2025``) polled every ``interval_s``,
+    The default scenario is November 2025 (``sources.simulated.scenario.november_2025``) polled every ``interval_s``,
     with ``overflight_drop`` of the overflights gone after the 29 Nov post.
 
     Every simulated poll goes through ``ingest`` like a real one, recorded with source ``demo``

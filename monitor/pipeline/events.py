@@ -7,7 +7,7 @@ its checks are ``monitor.events``.
 from __future__ import annotations
 
 from monitor.events import Event, load_events
-from monitor.settings import Settings
+from monitor.settings.table import Settings
 
 __all__ = ["list_events"]
 

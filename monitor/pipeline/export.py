@@ -37,9 +37,9 @@ from monitor.analysis.hourly import hourly_airborne, hourly_coverage
 from monitor.analysis.windows import Window
 from monitor.errors import ConfigError
 from monitor.outputs import Layout, atomic_file, staged_folder
-from monitor.pipeline.zones import zone_set_for
+from monitor.pipeline.shared import zone_set_for
 from monitor.schema import POSITION_SCHEMA
-from monitor.settings import Settings
+from monitor.settings.table import Settings
 from monitor.store.db import Store
 from monitor.store.export import iter_counts, iter_polls
 from monitor.store.frames import count_frame, poll_frame, positions_frame

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from monitor.errors import LockHeld, StoreError
-from monitor.settings import Settings
+from monitor.settings.table import Settings
 from monitor.store.db import Store
 
 __all__ = ["store_lock"]

@@ -10,8 +10,8 @@ import math
 from dataclasses import dataclass
 
 from geo.bounds import BBox
-from monitor.pipeline.zones import zone_set_for
-from monitor.settings import Settings
+from monitor.pipeline.shared import zone_set_for
+from monitor.settings.table import Settings
 from monitor.sources.opensky.credits import ACCOUNT_CREDITS, RESOLUTION_S, poll_interval
 
 __all__ = ["PlanReport", "PlanRow", "plan"]

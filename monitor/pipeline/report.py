@@ -16,33 +16,33 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
 from geo.airports import airport_table
-from geo.zoneset import ZoneSet
-from monitor.analysis.cadence import infer_interval_s
-from monitor.analysis.flights import FLIGHT_CLASSES, Tracks, build_flights
-from monitor.analysis.hourly import (
-    daily_unique_aircraft,
-    density_grid,
-    hourly_airborne,
-    hourly_coverage,
-    hourly_flights,
+from monitor.analysis.before_after import (
+    cadence_in,
+    compare_windows,
+    context_series,
+    density_in,
+    fir_flights_in,
+    positions_between,
 )
-from monitor.analysis.stats import AnalysisRules, Change, compare, compare_daily
+from monitor.analysis.flights import FlightRules, build_flights
+from monitor.analysis.stats import AnalysisRules
+from monitor.analysis.tracks import Tracks
 from monitor.analysis.verdict import verdict
 from monitor.analysis.windows import Window, plan_windows
 from monitor.errors import ConfigError
 from monitor.events import find_event, load_events
 from monitor.outputs import Layout, check_folder, staged_folder
-from monitor.pipeline.zones import zone_set_for
+from monitor.pipeline.shared import zone_set_for
 from monitor.report.build import REPORT_FILES, ReportData, write_report
-from monitor.report.charts.base import ChartInputs, DensityGrid
+from monitor.report.charts.base import ChartInputs
 from monitor.report.charts.registry import CHARTS
-from monitor.settings import Settings
+from monitor.settings.table import Settings
 from monitor.store.db import Store
 from monitor.store.frames import count_frame, poll_frame
 from monitor.store.positions import count_blocks, iter_positions
@@ -159,68 +159,44 @@ def report(
             tracks = Tracks.from_tables(
                 iter_positions(store, read_start, read_end, Tracks.COLUMNS, progress=bar.update), zones
             )
-    intervals = tuple(settings.report_interval_s or _cadence(polls, w) for w in windows)
+    intervals = tuple(settings.report_interval_s or cadence_in(polls, w) for w in windows)
     simulated = bool(polls["simulated"].any()) if len(polls) else False
     ok_times = polls.loc[polls["status"] == "ok", "time"].to_numpy(dtype="datetime64[s]").astype(np.int64)
+    flight_rules = FlightRules()
     with progress("building flights", 1) as bar:
-        flights, entries = build_flights(tracks, airport_table(zone_set), fir, ok_times=ok_times)
+        flights, entries = build_flights(tracks, airport_table(zone_set), fir, flight_rules, ok_times=ok_times)
         bar.update(1)
+    compared = compare_windows(
+        windows, polls, counts, flights, entries, zones, fir, (intervals[0], intervals[1]), rules
+    )
+    text = verdict(event, windows, compared.coverage, list(compared.changes), fir)
 
-    cov = [hourly_coverage(polls, w, i) for w, i in zip(windows, intervals, strict=True)]
-    air = [hourly_airborne(counts, w, zones) for w in windows]
-    fl = [hourly_flights(entries, flights, w, zones, fir) for w in windows]
-    uniq = [daily_unique_aircraft(entries, w, zones, c, rules.min_coverage) for w, c in zip(windows, cov, strict=True)]
-
-    def sides(tables: list[pd.DataFrame], column: str, **what: Any) -> Change:
-        return compare(tables[0][column], tables[1][column], cov[0], cov[1], rules=rules, **what)
-
-    per_day: dict[str, Any] = {"unit": "flights per day", "scale": 24.0}
-    first = zones[0]  # the FIR
-    changes: list[Change] = [
-        *(sides(air, z, measure="airborne", zone=z, unit="aircraft airborne") for z in zones),
-        *(sides(fl, z, measure="flights", zone=z, **per_day) for z in zones),
-        *(sides(fl, f"{fir}:{n}", measure="flights", zone=fir, flight_class=n, **per_day) for n in FLIGHT_CLASSES),
-        compare_daily(
-            uniq[0].get(first, pd.Series(dtype=float)),
-            uniq[1].get(first, pd.Series(dtype=float)),
-            measure="unique_aircraft",
-            zone=first,
-            unit="aircraft per day",
-            rules=rules,
-        ),
-    ]
-    coverage = tuple(float(c.mean()) if len(c) else 0.0 for c in cov)
-    text = verdict(event, windows, (coverage[0], coverage[1]), changes, fir)
-
-    lo, hi = int(span_start.timestamp()), int(span_end.timestamp())
-    n_positions = int(((tracks.t >= lo) & (tracks.t < hi)).sum())
+    span = Window("both", span_start, span_end)
+    n_positions = positions_between(tracks, span)
     n_flights = (
         int((pd.to_datetime(flights["last_time"], utc=True) >= pd.Timestamp(span_start)).sum()) if len(flights) else 0
     )
-    context_start = span_start - timedelta(days=2)
-    context_end = span_end + timedelta(days=2)
-    context = Window("context", context_start, context_end)
+    context = Window("context", span_start - timedelta(days=2), span_end + timedelta(days=2))
     with Store.open_existing(path) as store:
-        all_counts = count_frame(store, context_start, context_end)
-        all_polls = poll_frame(store, context_start, context_end)
-    series = hourly_airborne(all_counts, context, zones)
-    split = event.start.replace(minute=0, second=0, microsecond=0)  # each side at its own cadence
-    series_cov = pd.concat([
-        hourly_coverage(all_polls, Window("context", context_start, split), intervals[0]),
-        hourly_coverage(all_polls, Window("context", split, context_end), intervals[1]),
-    ])  # fmt: skip
-    series[series_cov < rules.min_coverage] = float("nan")
-    hours = tuple(float((c >= rules.min_coverage).sum()) for c in cov)
+        all_counts = count_frame(store, context.start, context.end)
+        all_polls = poll_frame(store, context.start, context.end)
+    split = pd.Timestamp(event.start.replace(minute=0, second=0, microsecond=0))  # each side at its own cadence
+    series = context_series(
+        all_counts, all_polls, context, split, zones, (intervals[0], intervals[1]), rules.min_coverage
+    )
+    box = zone_set.polling_box
+    edges = (box.west, box.south, box.east, box.north)
+    hours = compared.hours_with_data
     inputs = ChartInputs(
         event=event,
-        events=tuple(e for e in events if context_start <= e.time < context_end or e.id == event.id),
+        events=tuple(e for e in events if context.start <= e.time < context.end or e.id == event.id),
         windows=windows,
         zone_set=zone_set,
         zones=tuple(zones),
         hourly=series,
-        changes=tuple(changes),
-        density=(_density(tracks, polls, before, zone_set), _density(tracks, polls, after, zone_set)),
-        flights=(_flights_in(flights, before), _flights_in(flights, after)),
+        changes=compared.changes,
+        density=(density_in(tracks, polls, before, edges), density_in(tracks, polls, after, edges)),
+        flights=(fir_flights_in(flights, before), fir_flights_in(flights, after)),
         days_with_data=(max(hours[0] / 24, 1e-9), max(hours[1] / 24, 1e-9)),
         simulated=simulated,
     )
@@ -233,8 +209,8 @@ def report(
         data = ReportData(
             event=event,
             windows=windows,
-            coverage=(coverage[0], coverage[1]),
-            changes=tuple(changes),
+            coverage=compared.coverage,
+            changes=compared.changes,
             verdict=text,
             charts=charts,
             simulated=simulated,
@@ -246,7 +222,9 @@ def report(
             rules=rules,
             zone_fingerprint=zone_set.fingerprint,
             fir=fir,
-            unclassed=(_unclassed_share(fl[0], cov[0], fir, rules), _unclassed_share(fl[1], cov[1], fir, rules)),
+            fir_name=zone_set.fir.name,
+            flight_rules=flight_rules,
+            unclassed=compared.unclassed,
         )
         files = write_report(data, stage)
     # the staged folder is now ``out``: name the files where they are
@@ -257,41 +235,4 @@ def report(
     return ReportResult(out, files, charts, data)
 
 
-def _unclassed_share(table: pd.DataFrame, coverage: pd.Series, fir: str, rules: AnalysisRules) -> float:
-    """Share of the FIR's flights, in the window's covered hours, whose class is unknown."""
-    covered = coverage.reindex(table.index).fillna(0.0) >= rules.min_coverage
-    total = float(table.loc[covered, fir].sum())
-    return float(table.loc[covered, f"{fir}:unknown"].sum()) / total if total > 0 else 0.0
-
-
-def _cadence(polls: pd.DataFrame, window: Window) -> float:
-    """The polling cadence inside ``window`` (falls back to all polls read when the window has few)."""
-    t = polls["time"]
-    inside = t[(t >= pd.Timestamp(window.start)) & (t < pd.Timestamp(window.end))]
-    return infer_interval_s((inside if len(inside) >= 3 else t).to_numpy(dtype="datetime64[s]"))
-
-
-def _flights_in(flights: pd.DataFrame, window: Window) -> pd.DataFrame:
-    """Flights with an airborne position in the FIR that were first seen inside ``window``."""
-    if not len(flights):
-        return flights
-    first = pd.to_datetime(flights["first_time"], utc=True)
-    inside = (first >= pd.Timestamp(window.start)) & (first < pd.Timestamp(window.end))
-    return flights[inside & flights["in_fir"].astype(bool)]
-
-
-MAP_CELL_DEG = 0.25
 FLIGHT_LEAD = timedelta(hours=6)  # positions read before the first window (see report())
-
-
-def _density(tracks: Tracks, polls: pd.DataFrame, window: Window, zone_set: ZoneSet) -> DensityGrid:
-    """Mean airborne aircraft per map cell at a successful snapshot inside ``window``."""
-    lo, hi = int(window.start.timestamp()), int(window.end.timestamp())
-    mask = (tracks.t >= lo) & (tracks.t < hi) & ~tracks.ground
-    t = polls["time"]
-    ok = int(((polls["status"] == "ok") & (t >= pd.Timestamp(window.start)) & (t < pd.Timestamp(window.end))).sum())
-    b = zone_set.polling_box
-    grid, xe, ye = density_grid(
-        tracks.lon[mask], tracks.lat[mask], (b.west, b.south, b.east, b.north), MAP_CELL_DEG, ok
-    )
-    return DensityGrid(grid, xe, ye, ok)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
+from monitor.clock import utcnow
 from monitor.counts import SNAPSHOT_STATUSES, ZoneCount
-from monitor.settings import Settings
+from monitor.settings.table import Settings
 from monitor.sources.opensky import NAME as OPENSKY
 from monitor.store.db import Store, from_epoch
 from monitor.store.outbox import pending_deliveries, recent_alerts
@@ -43,11 +44,7 @@ class StatusReport:
     pending_deliveries: int = 0
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def status(settings: Settings, *, check: bool = False, clock: Callable[[], datetime] = _utcnow) -> StatusReport:
+def status(settings: Settings, *, check: bool = False, clock: Callable[[], datetime] = utcnow) -> StatusReport:
     """Health of the store and the source: last data, its age, counts, credits, rate-limit state."""
     now = clock()
     with Store.open_existing(settings.store_db, redact=settings.redact) as store:

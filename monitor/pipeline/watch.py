@@ -12,14 +12,15 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
+from monitor.clock import utcnow
 from monitor.errors import AuthError, ConfigError
-from monitor.pipeline.collect import Clock, PollResult, poll_once, source_for, with_alerts
+from monitor.pipeline.collect import Clock, PollResult, poll_once, with_alerts
 from monitor.pipeline.locking import store_lock
-from monitor.pipeline.zones import zone_set_for
-from monitor.settings import Settings
+from monitor.pipeline.shared import zone_set_for
+from monitor.settings.table import Settings
 from monitor.sources.base import Source
-from monitor.sources.opensky.client import utcnow
 from monitor.sources.opensky.credits import poll_interval, resolution_floor
+from monitor.sources.registry import source_for
 from monitor.store.db import Store
 
 __all__ = ["watch"]
@@ -63,15 +64,13 @@ def watch(
         zone_set.polling_box.credits,
     )
     polls = 0
+
     # retries sleep through `wait` unless told otherwise, so SIGTERM cuts a backoff short (the poll
     # is then a recorded gap)
-    waiter = wait
+    def retry_sleep(seconds: float) -> None:
+        (sleep or wait)(seconds)
 
-    def interruptible(seconds: float) -> None:
-        waiter(seconds)
-
-    retry_sleep = sleep or interruptible
-    own_source = source or source_for(settings, clock, retry_sleep, stop.is_set)
+    own_source = source or source_for(settings, clock=clock, sleep=retry_sleep, should_stop=stop.is_set)
     with store_lock(settings), Store(settings.store_db, redact=settings.redact) as store, own_source as src:
         while not stop.is_set():
             started = clock()

@@ -1,5 +1,5 @@
 """Report: what a journalist publishes. ``build`` (report.md, report.html, metrics.csv from one model),
-``charts`` (one module per chart, one registry), ``maps`` (the zones over a basemap, shared by the
+``charts`` (one module per chart, one registry), ``basemap`` (the zones over the countries, shared by the
 zones map and the report's density maps).
 """
 

@@ -20,6 +20,7 @@ from monitor.analysis.flights import FlightRules
 from monitor.analysis.stats import AnalysisRules, Change
 from monitor.analysis.windows import Window
 from monitor.events import Event
+from monitor.report.credits import BORDERS, traffic_credit, traffic_method
 from monitor.report.method import method_paragraphs
 
 if TYPE_CHECKING:
@@ -28,9 +29,6 @@ if TYPE_CHECKING:
 __all__ = ["REPORT_FILES", "ReportData", "write_report"]
 
 REPORT_FILES = frozenset({"report.md", "report.html", "metrics.csv"})  # besides the charts
-
-OPENSKY = "The OpenSky Network /states/all"
-SIMULATED = "simulated (vzmon demo, in the format of OpenSky /states/all)"
 
 
 @dataclass(frozen=True)
@@ -51,6 +49,7 @@ class ReportData:
     zone_fingerprint: str
     unclassed: tuple[float, float] = (0.0, 0.0)  # share of FIR flights of unknown class, before and after
     fir: str = "SVZM"
+    fir_name: str = "Maiquetía FIR"
     flight_rules: FlightRules = field(default_factory=FlightRules)
 
 
@@ -107,10 +106,6 @@ def _cadence(intervals: tuple[float, float]) -> str:
     return f"{b:.0f} s" if round(b) == round(a) else f"{b:.0f} s before, {a:.0f} s after"
 
 
-def _source(simulated: bool) -> str:
-    return "simulated by vzmon demo, in the format of The OpenSky Network" if simulated else "The OpenSky Network"
-
-
 def _event_line(e: Event) -> str:
     when = f"{e.time:%Y-%m-%d %H:%M} UTC"
     if e.window:
@@ -139,7 +134,6 @@ def _change_cells(c: Change) -> tuple[str, ...]:
 def _view(data: ReportData, out: Path) -> dict[str, Any]:
     """What both templates show, formatted once: the Markdown and the HTML report cannot disagree."""
     conf = [(w.label, w.confounders) for w in data.windows if w.confounders]
-    source = SIMULATED if data.simulated else OPENSKY
     return {
         "event": data.event,
         "event_line": _event_line(data.event),
@@ -159,12 +153,14 @@ def _view(data: ReportData, out: Path) -> dict[str, Any]:
             }
             for title, paths in data.charts.items()
         ],
-        "method": method_paragraphs(data.rules, data.flight_rules, data.fir, source),
+        "method": method_paragraphs(
+            data.rules, data.flight_rules, data.fir, data.fir_name, traffic_method(data.simulated)
+        ),
         "cadence_line": f"Polling cadence {_cadence(data.interval_s)}; {data.n_positions:,} positions and "
         f"{data.n_flights:,} flights in the two windows.",
         "unclassed": _unclassed(data.unclassed),
         "fingerprint": data.zone_fingerprint[:16],
-        "credits": f"Traffic data: {_source(data.simulated)}, https://opensky-network.org. Borders: Natural Earth.",
+        "credits": f"Traffic data: {traffic_credit(data.simulated)}. Borders: {BORDERS}.",
     }
 
 

@@ -12,12 +12,12 @@ from monitor.analysis.stats import AnalysisRules
 __all__ = ["method_paragraphs"]
 
 
-def method_paragraphs(rules: AnalysisRules, flights: FlightRules, fir: str, source: str) -> list[str]:
+def method_paragraphs(rules: AnalysisRules, flights: FlightRules, fir: str, fir_name: str, source: str) -> list[str]:
     """The method, one paragraph per step: data, gaps, matching, intervals, flights, zones."""
     gap_min = flights.gap_s / 60
     return [
-        f"Counts come from {source} snapshots of the box around the {fir} FIR, classified into {fir}, the ring "
-        "sectors around it and 'outside' by vzmon's zones (geo/data/SOURCES.md).",
+        f"Counts come from {source} snapshots of the box around the {fir_name} ({fir}), classified into {fir}, "
+        "the ring sectors around it and 'outside' by vzmon's zones (geo/data/SOURCES.md).",
         f"Gaps are gaps: hours whose share of expected polls that succeeded (coverage) is below "
         f"{rules.min_coverage:.0%} are left out, never counted as zero and never interpolated. Failed, "
         "rate-limited, skipped and empty polls are gaps.",

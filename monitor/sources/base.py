@@ -49,6 +49,10 @@ class Source(Protocol):
         """Whether calls use credentials (rate limits are kept per credit budget)."""
         ...
 
+    def describe(self, box: BBox) -> str:
+        """What a fetch of ``box`` asks the source for, as stored with each poll (``snapshots.box``)."""
+        ...
+
     def fetch(self, box: BBox) -> Reply:
         """The positions in ``box`` now. Raises ``SourceError`` subclasses."""
         ...

@@ -39,14 +39,14 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from monitor import __version__
-from monitor.counts import SNAPSHOT_STATUSES
 from monitor.errors import NotAStore, StoreError
 from monitor.outputs import describe_os_error, free_bytes
+from monitor.store.migrations import APPLICATION_ID, MIGRATIONS
 
 if TYPE_CHECKING:
     from geo.zoneset import ZoneSet
 
-__all__ = ["APPLICATION_ID", "BLOCK_FORMAT", "MIGRATIONS", "Store", "from_epoch", "to_epoch"]
+__all__ = ["Store", "from_epoch", "to_epoch"]
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +65,8 @@ def from_epoch(s: int | float | None) -> datetime | None:
     return None if s is None else datetime.fromtimestamp(s, UTC)
 
 
-BLOCK_FORMAT = "arrow-batch+zstd/1"  # see store.positions.encode_block
-# SQLite's application_id header field (PRAGMA application_id): "VZMN". A file with another id is
-# another application's; stores made before it was set have 0 and are recognised by their tables.
-APPLICATION_ID = 0x565A4D4E
+# A file with another application_id (store.migrations) is another application's; stores made
+# before it was set have 0 and are recognised by their tables.
 _OWN_TABLES = frozenset({"schema_migrations", "zone_sets", "snapshots", "position_blocks", "zone_counts"})
 _SQLITE_IOERR, _SQLITE_FULL, _SQLITE_NOTADB = 10, 13, 26  # primary result codes
 
@@ -77,110 +75,6 @@ def _primary(exc: sqlite3.Error) -> int | None:
     """SQLite's primary result code of ``exc`` (the low byte of the extended code)."""
     code = getattr(exc, "sqlite_errorcode", None)
     return code & 0xFF if isinstance(code, int) else None
-
-
-_STATUS_LIST = ", ".join(f"'{s}'" for s in SNAPSHOT_STATUSES)
-
-# (version, name, SQL). Append only: a released migration is never edited.
-MIGRATIONS: tuple[tuple[int, str, str], ...] = (
-    (
-        1,
-        "snapshots, positions, zone counts",
-        f"""
-CREATE TABLE zone_sets (
-    id INTEGER PRIMARY KEY,
-    fingerprint TEXT NOT NULL UNIQUE,
-    ring_nm REAL NOT NULL,
-    codes TEXT NOT NULL,
-    created_at INTEGER NOT NULL
-);
-CREATE TABLE snapshots (
-    id INTEGER PRIMARY KEY,
-    source TEXT NOT NULL,
-    requested_at INTEGER NOT NULL,
-    api_time INTEGER,
-    status TEXT NOT NULL CHECK (status IN ({_STATUS_LIST})),
-    http_status INTEGER,
-    credits_charged INTEGER NOT NULL DEFAULT 0,
-    credits_remaining INTEGER,
-    n_states INTEGER,
-    n_malformed INTEGER,
-    duration_ms INTEGER,
-    attempts INTEGER,
-    authenticated INTEGER,
-    retry_at INTEGER,
-    box TEXT,
-    zone_set_id INTEGER REFERENCES zone_sets(id),
-    duplicate_of INTEGER REFERENCES snapshots(id),
-    simulated INTEGER NOT NULL DEFAULT 0,
-    error TEXT
-);
-CREATE UNIQUE INDEX snapshots_one_per_api_time ON snapshots(source, api_time) WHERE status IN ('ok', 'empty');
-CREATE INDEX snapshots_by_requested_at ON snapshots(requested_at);
-CREATE INDEX snapshots_by_api_time ON snapshots(api_time);
-CREATE TABLE position_blocks (
-    snapshot_id INTEGER PRIMARY KEY REFERENCES snapshots(id),
-    n_positions INTEGER NOT NULL,
-    format TEXT NOT NULL,
-    data BLOB NOT NULL
-);
-CREATE TABLE zone_counts (
-    snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),
-    zone TEXT NOT NULL,
-    airborne INTEGER NOT NULL,
-    on_ground INTEGER NOT NULL,
-    stale INTEGER NOT NULL,
-    PRIMARY KEY (snapshot_id, zone)
-) WITHOUT ROWID;
-""",
-    ),
-    (
-        2,
-        "alerts outbox and deliveries",
-        """
-CREATE TABLE alerts (
-    id INTEGER PRIMARY KEY,
-    key TEXT NOT NULL UNIQUE,
-    kind TEXT NOT NULL CHECK (kind IN ('drop', 'zero', 'recovery', 'outage', 'outage_end', 'test')),
-    zone TEXT,
-    created_at INTEGER NOT NULL,
-    poll_time INTEGER,
-    observed REAL,
-    expected REAL,
-    line TEXT NOT NULL,
-    payload TEXT NOT NULL
-);
-CREATE INDEX alerts_by_created_at ON alerts(created_at);
-CREATE TABLE deliveries (
-    alert_id INTEGER NOT NULL REFERENCES alerts(id),
-    channel TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at INTEGER NOT NULL,
-    last_error TEXT,
-    sent_at INTEGER,
-    PRIMARY KEY (alert_id, channel)
-) WITHOUT ROWID;
-CREATE INDEX deliveries_due ON deliveries(status, next_attempt_at);
-""",
-    ),
-    (
-        3,
-        "store identity, block formats and the vzmon that wrote each schema version",
-        f"""
-CREATE TABLE store_meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE block_formats (
-    format TEXT PRIMARY KEY,
-    since_version TEXT NOT NULL
-);
-INSERT INTO block_formats (format, since_version) VALUES ('{BLOCK_FORMAT}', '0.1.0');
-PRAGMA application_id = {APPLICATION_ID}
-""",
-    ),
-)
 
 
 class Store:

@@ -27,7 +27,8 @@ import pyarrow as pa
 from monitor.compute import call
 from monitor.errors import NotAStore
 from monitor.schema import POSITION_SCHEMA
-from monitor.store.db import BLOCK_FORMAT, Store, to_epoch
+from monitor.store.db import Store, to_epoch
+from monitor.store.migrations import BLOCK_FORMAT
 
 __all__ = [
     "BLOCK_FORMAT",

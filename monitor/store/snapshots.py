@@ -17,7 +17,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from monitor.counts import SNAPSHOT_STATUSES, ZoneCount
-from monitor.store.db import BLOCK_FORMAT, Store, from_epoch, to_epoch
+from monitor.store.db import Store, from_epoch, to_epoch
+from monitor.store.migrations import BLOCK_FORMAT
 
 __all__ = [
     "PollRecord",
@@ -28,6 +29,7 @@ __all__ = [
     "latest_snapshot",
     "poll_rows",
     "rate_limited_until",
+    "real_poll_count",
     "record_poll",
     "snapshot_totals",
     "zone_order",
@@ -204,3 +206,8 @@ def count_rows(store: Store, start: datetime, end: datetime) -> list[tuple[int, 
             (to_epoch(start), to_epoch(end)),
         )
     ]
+
+
+def real_poll_count(store: Store) -> int:
+    """How many poll attempts the store holds that were not simulated (a demo store has none)."""
+    return int(store.scalar("SELECT COUNT(*) FROM snapshots WHERE simulated = 0"))

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from monitor.alerts.channels.base import Message
 from monitor.errors import DeliveryError
-from monitor.settings import Secret, Settings
+from monitor.settings.secret import Secret
+from monitor.settings.table import Settings
 
 __all__ = ["EmailNotifier", "from_settings"]
 

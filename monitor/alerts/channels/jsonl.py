@@ -7,7 +7,7 @@ from pathlib import Path
 
 from monitor.alerts.channels.base import Message
 from monitor.errors import DeliveryError
-from monitor.settings import Settings
+from monitor.settings.table import Settings
 
 __all__ = ["JsonlNotifier", "from_settings"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from monitor.alerts.channels.base import Message
-from monitor.settings import Settings
+from monitor.settings.table import Settings
 
 __all__ = ["LogNotifier", "from_settings"]
 

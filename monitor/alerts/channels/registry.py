@@ -12,7 +12,7 @@ import importlib
 
 from monitor.alerts.channels.base import Notifier
 from monitor.errors import ConfigError
-from monitor.settings import Settings
+from monitor.settings.table import Settings
 
 __all__ = ["CHANNELS", "notifiers_for"]
 

@@ -12,7 +12,8 @@ import requests
 
 from monitor.alerts.channels.base import URGENT, Message
 from monitor.errors import ConfigError, DeliveryError
-from monitor.settings import Secret, Settings
+from monitor.settings.secret import Secret
+from monitor.settings.table import Settings
 
 __all__ = ["WebhookNotifier", "from_settings"]
 

@@ -14,10 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import matplotlib.dates as mdates
-import numpy as np
 import pandas as pd
 from matplotlib import rc_context
 from matplotlib.axes import Axes
@@ -25,36 +23,23 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from geo.zoneset import ZoneSet
+from monitor.analysis.hourly import DensityGrid
 from monitor.analysis.stats import Change
 from monitor.analysis.windows import Window
 from monitor.events import Event
+from monitor.report.credits import traffic_credit
 
 __all__ = [
     "AFTER",
     "BEFORE",
-    "CREDIT",
-    "SIMULATED_CREDIT",
     "Chart",
     "ChartInputs",
-    "DensityGrid",
     "event_marks",
     "save",
     "utc_axis",
 ]
 
-CREDIT = "Data: The OpenSky Network (opensky-network.org)"
-SIMULATED_CREDIT = "Data: simulated by vzmon demo, in the format of The OpenSky Network (opensky-network.org)"
 BEFORE, AFTER = "#4c72b0", "#dd8452"
-
-
-@dataclass(frozen=True)
-class DensityGrid:
-    """Mean aircraft per lon/lat cell at a snapshot (NaN: none seen); edges in degrees."""
-
-    grid: np.ndarray[Any, np.dtype[np.float64]]
-    lon_edges: np.ndarray[Any, np.dtype[np.float64]]
-    lat_edges: np.ndarray[Any, np.dtype[np.float64]]
-    snapshots: int
 
 
 @dataclass(frozen=True)
@@ -92,7 +77,7 @@ def save(fig: Figure, stem: Path, simulated: bool, note: str = "") -> list[Path]
     engine = fig.get_layout_engine()
     if isinstance(engine, ConstrainedLayoutEngine):  # keep a strip at the bottom and top for the notes
         engine.set(rect=(0.0, 0.03, 1.0, 0.95 if simulated else 0.97))
-    credit = (SIMULATED_CREDIT if simulated else CREDIT) + (f". {note}" if note else "")
+    credit = f"Data: {traffic_credit(simulated)}" + (f". {note}" if note else "")
     fig.text(0.01, 0.005, credit, fontsize=7.5, color="#555555", ha="left", va="bottom")
     if simulated:
         fig.text(

@@ -10,9 +10,10 @@ from matplotlib.figure import Figure
 
 from geo.bounds import BBox
 from geo.zoneset import ZoneSet
+from monitor.analysis.hourly import DensityGrid
 from monitor.analysis.windows import Window
-from monitor.report.charts.base import Chart, DensityGrid, save
-from monitor.report.maps import base_axes, draw_zones
+from monitor.report.basemap import base_axes, draw_zones
+from monitor.report.charts.base import Chart, save
 
 __all__ = ["CHART", "chart_maps"]
 

@@ -12,8 +12,8 @@ from matplotlib.patches import Patch
 
 from monitor.analysis.windows import Window
 from monitor.events import Event
+from monitor.report.basemap import FIR_COLOUR, RING_COLOURS
 from monitor.report.charts.base import AFTER, BEFORE, Chart, event_marks, save, utc_axis
-from monitor.report.maps import FIR_COLOUR, RING_COLOURS
 
 __all__ = ["CHART", "chart_timeseries"]
 

@@ -22,60 +22,35 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
 
 import orjson
 import requests
-import urllib3
 
 from geo.bounds import BBox
-from monitor import __version__
+from monitor.clock import utcnow
 from monitor.errors import AuthError, RateLimited, SourceUnavailable
-from monitor.settings import Secret
+from monitor.settings.secret import Secret
+from monitor.sources.http import DeadlineHttp, HttpAnswer, int_header, safe_url, snippet
 from monitor.sources.opensky import NAME
 from monitor.sources.opensky.parse import decode_json
 
-__all__ = ["SOURCE", "USER_AGENT", "OpenSkyClient", "StatesReply", "utcnow"]
+__all__ = ["SOURCE", "OpenSkyClient", "StatesReply"]
 
 log = logging.getLogger(__name__)
 
 SOURCE = NAME
-USER_AGENT = f"vzmon/{__version__} (Venezuela airspace monitor; https://github.com/vzmon/vzmon)"
 TOKEN_REFRESH_MARGIN_S = 60.0
 DEFAULT_TOKEN_LIFETIME_S = 1800.0  # OpenSky: "tokens expire after 30 minutes"
 DEFAULT_RETRY_AFTER_S = 300.0  # a 429 without a usable X-Rate-Limit-Retry-After-Seconds
 MAX_RETRY_AFTER_S = 2 * 86_400.0  # credits reset daily: a longer (or infinite) retry-after is a broken header
-MAX_BACKOFF_S = 60.0
 MAX_TOKEN_LIFETIME_S = 86_400.0
 MAX_CREDITS_HEADER = 10**7  # X-Rate-Limit-Remaining above this (no account has so many) is a broken header
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class Reply:
-    """An HTTP answer whose body was read in full within the poll's deadline."""
-
-    status_code: int
-    headers: Mapping[str, str]
-    url: str
-    redirected: bool
-    content: bytes
-
-    @property
-    def text(self) -> str:
-        return self.content.decode("utf-8", errors="replace")
-
-    def json(self) -> Any:
-        """The body decoded (orjson). Raises ValueError (orjson.JSONDecodeError) if it is not JSON."""
-        return orjson.loads(self.content)
 
 
 @dataclass(frozen=True)
@@ -116,20 +91,21 @@ class OpenSkyClient:
         redact: Callable[[str], str] = str,
     ) -> None:
         self.api_url = api_url.rstrip("/")
-        self._redact = redact  # every answer quoted in a message passes through this (Settings.redact)
         self.token_url = token_url
         self._credentials = credentials
-        self._own_session = session is None
-        self._session = session or requests.Session()
-        self._session.headers.setdefault("User-Agent", USER_AGENT)
-        self._timeout = timeout
-        self._retries = retries
-        self._backoff_s = backoff_s
-        self._max_poll_s = max_poll_s
-        self._deadline = float("inf")  # monotonic time the current poll must be done by
+        self._http = DeadlineHttp(
+            "OpenSky",
+            session=session,
+            timeout=timeout,
+            retries=retries,
+            backoff_s=backoff_s,
+            max_poll_s=max_poll_s,
+            sleep=sleep,
+            should_stop=should_stop,
+            redact=redact,  # every answer quoted in a message passes through this (Settings.redact)
+        )
+        self._redact = redact
         self._clock = clock
-        self._sleep = sleep
-        self._should_stop = should_stop
         self._token: str | None = None
         self._token_expires: datetime | None = None
         self.token_fetches = 0
@@ -143,95 +119,11 @@ class OpenSkyClient:
         self.close()
 
     def close(self) -> None:
-        if self._own_session:
-            self._session.close()
+        self._http.close()
 
     @property
     def authenticated(self) -> bool:
         return self._credentials is not None
-
-    # -- the one place that sends requests and retries them
-
-    def _request(self, method: str, url: str, **kwargs: Any) -> tuple[Reply, int]:
-        """Send with bounded retries on network errors, timeouts and 5xx. Returns (reply, attempts).
-
-        Every attempt, body included, must finish by the poll's deadline (``max_poll_s`` from the
-        start of :meth:`fetch_states`): a server that drips its answer cannot hold a run, or the
-        store's lock, past the next cron tick. Any ``requests`` failure is a source failure, never
-        a crash.
-        """
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                reply = self._send(method, url, **kwargs)
-            except requests.TooManyRedirects:
-                raise SourceUnavailable(f"OpenSky redirected too many times ({_safe(url)})", url=url) from None
-            except requests.RequestException as exc:
-                kind = (
-                    "timed out"
-                    if isinstance(exc, requests.Timeout)
-                    else "connection failed"
-                    if isinstance(exc, requests.ConnectionError)
-                    else "answer broke off"
-                )
-                if attempt <= self._retries and self._can_wait(attempt):
-                    self._wait(attempt, f"{method} {_safe(url)} {kind} ({exc.__class__.__name__})")
-                    continue
-                raise SourceUnavailable(
-                    f"OpenSky {kind} after {attempt} attempt{'s' * (attempt > 1)} ({_safe(url)}): "
-                    f"{exc.__class__.__name__}",
-                    url=url,
-                ) from None
-            if reply.status_code >= 500:
-                if attempt <= self._retries and self._can_wait(attempt, reply):
-                    self._wait(attempt, f"{method} {_safe(url)} answered HTTP {reply.status_code}", reply)
-                    continue
-                raise SourceUnavailable(
-                    f"OpenSky answered HTTP {reply.status_code} after {attempt} attempts ({_safe(url)}): "
-                    f"{_snippet(reply, self._redact)}",
-                    url=url,
-                    status=reply.status_code,
-                )
-            return reply, attempt
-
-    def _send(self, method: str, url: str, **kwargs: Any) -> Reply:
-        """One request, its body read in chunks until the poll's deadline (then requests.Timeout)."""
-        if time.monotonic() >= self._deadline:
-            raise requests.Timeout("the poll's time budget is spent")
-        with self._session.request(method, url, timeout=self._timeout, stream=True, **kwargs) as response:
-            # read1 returns what has arrived (iter_content would wait for whole 64 KiB chunks, so a
-            # server dripping bytes could hold the run for hours within the per-read timeout)
-            chunks = []
-            while chunk := _read1(response.raw):
-                chunks.append(chunk)
-                if time.monotonic() > self._deadline:
-                    raise requests.Timeout("the answer did not arrive within the poll's time budget")
-            return Reply(
-                response.status_code,
-                response.headers,
-                response.url,
-                bool(response.history),
-                b"".join(chunks),
-            )
-
-    def _delay(self, attempt: int, reply: Reply | None = None) -> float:
-        delay = min(MAX_BACKOFF_S, self._backoff_s * 2.0 ** (attempt - 1))
-        retry_after = reply.headers.get("Retry-After") if reply is not None else None
-        if retry_after and retry_after.isascii() and retry_after[:12].isdigit():  # longer numbers are capped anyway
-            delay = min(MAX_BACKOFF_S, max(delay, float(retry_after[:12])))
-        return delay
-
-    def _can_wait(self, attempt: int, reply: Reply | None = None) -> bool:
-        """Whether a retry after the backoff still fits in the poll's time budget (and no stop was asked)."""
-        return not self._should_stop() and time.monotonic() + self._delay(attempt, reply) < self._deadline
-
-    def _wait(self, attempt: int, why: str, reply: Reply | None = None) -> None:
-        delay = self._delay(attempt, reply)
-        log.warning("%s; retry %d/%d in %.0f s", why, attempt, self._retries, delay)
-        self._sleep(delay)
-        if self._should_stop():  # SIGTERM/SIGINT during the backoff: give up now, as a recorded gap
-            raise SourceUnavailable(f"stopped while waiting to retry ({why})")
 
     # -- OAuth2 client credentials
 
@@ -244,7 +136,7 @@ class OpenSkyClient:
 
     def _fetch_token(self, client_id: str, secret: Secret) -> str:
         """POST the client credentials to the token URL; set the refresh time; return the token."""
-        response, _ = self._request(
+        response, _ = self._http.request(
             "POST",
             self.token_url,
             data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret.reveal()},
@@ -253,7 +145,7 @@ class OpenSkyClient:
         if 300 <= response.status_code < 400:
             raise SourceUnavailable(
                 f"OpenSky token URL redirects (HTTP {response.status_code} to "
-                f"{_safe(response.headers.get('Location', '?'))}); set OPENSKY_TOKEN_URL to the final URL",
+                f"{safe_url(response.headers.get('Location', '?'))}); set OPENSKY_TOKEN_URL to the final URL",
                 url=self.token_url,
                 status=response.status_code,
             )
@@ -277,7 +169,7 @@ class OpenSkyClient:
         except (ValueError, KeyError, TypeError):
             raise SourceUnavailable(
                 f"OpenSky token URL answered HTTP {response.status_code} without an access_token "
-                f"({_safe(self.token_url)}); check OPENSKY_TOKEN_URL",
+                f"({safe_url(self.token_url)}); check OPENSKY_TOKEN_URL",
                 url=self.token_url,
                 status=response.status_code,
             ) from None
@@ -292,26 +184,22 @@ class OpenSkyClient:
         """``GET /states/all`` for ``box`` with ``extended=1``. The reply is decoded, not yet parsed."""
         url = f"{self.api_url}/states/all"
         params = {**{k: f"{v:.4f}".rstrip("0").rstrip(".") for k, v in box.opensky_params().items()}, "extended": "1"}
-        started = time.monotonic()
-        self._deadline = started + self._max_poll_s
-        try:
+        with self._http.poll() as started:
             return self._fetch_states(url, params, started)
-        finally:
-            self._deadline = float("inf")
 
     def _fetch_states(self, url: str, params: dict[str, str], started: float) -> StatesReply:
-        response, attempts = self._request("GET", url, params=params, headers=self._bearer())
+        response, attempts = self._http.request("GET", url, params=params, headers=self._bearer())
         if response.status_code == 401 and self.authenticated:
             log.info("OpenSky answered 401: refreshing the token and retrying once")
             self._token = None
-            response, more = self._request("GET", url, params=params, headers=self._bearer())
+            response, more = self._http.request("GET", url, params=params, headers=self._bearer())
             attempts += more
         duration = time.monotonic() - started
         self._check_redirect(url, response)
-        remaining = _int_header(response, "X-Rate-Limit-Remaining", MAX_CREDITS_HEADER)
+        remaining = int_header(response, "X-Rate-Limit-Remaining", MAX_CREDITS_HEADER, "OpenSky")
         status = response.status_code
         if status == 429:
-            retry_after = _int_header(response, "X-Rate-Limit-Retry-After-Seconds", MAX_RETRY_AFTER_S)
+            retry_after = int_header(response, "X-Rate-Limit-Retry-After-Seconds", MAX_RETRY_AFTER_S, "OpenSky")
             if retry_after is None or retry_after <= 0:
                 log.warning("OpenSky sent no usable retry-after; waiting %.0f s", DEFAULT_RETRY_AFTER_S)
                 retry_after = None
@@ -340,7 +228,7 @@ class OpenSkyClient:
         if status != 200:
             hint = "; check OPENSKY_API_URL" if status == 404 else ""
             raise SourceUnavailable(
-                f"OpenSky /states/all answered HTTP {status}: {_snippet(response, self._redact)}{hint}",
+                f"OpenSky /states/all answered HTTP {status}: {snippet(response, self._redact)}{hint}",
                 url=response.url,
                 status=status,
             )
@@ -350,17 +238,17 @@ class OpenSkyClient:
             kind = response.headers.get("Content-Type", "unknown type")
             raise SourceUnavailable(
                 f"OpenSky answered HTTP 200 with something that is not JSON ({kind}): "
-                f"{_snippet(response, self._redact)}",
+                f"{snippet(response, self._redact)}",
                 url=response.url,
                 status=status,
             ) from None
         return StatesReply(doc, status, remaining, response.url, duration, attempts, self.authenticated)
 
-    def _check_redirect(self, url: str, response: Reply) -> None:
+    def _check_redirect(self, url: str, response: HttpAnswer) -> None:
         if not response.redirected:
             return
         before, after = urlsplit(url).netloc, urlsplit(response.url).netloc
-        log.info("OpenSky redirected %s to %s", _safe(url), _safe(response.url))
+        log.info("OpenSky redirected %s to %s", safe_url(url), safe_url(response.url))
         if self.authenticated and before != after:
             log.warning(
                 "OpenSky redirected to another host (%s -> %s): requests drops the Authorization header there, "
@@ -368,44 +256,3 @@ class OpenSkyClient:
                 before,
                 after,
             )
-
-
-def _read1(raw: urllib3.BaseHTTPResponse) -> bytes:
-    """The next bytes of a streamed body (decoded), b"" at its end; urllib3 errors as requests' own."""
-    try:
-        return raw.read1(1 << 16, decode_content=True)
-    except urllib3.exceptions.ReadTimeoutError as exc:
-        raise requests.Timeout(str(exc)) from exc
-    except urllib3.exceptions.DecodeError as exc:
-        raise requests.exceptions.ContentDecodingError(str(exc)) from exc
-    except (urllib3.exceptions.HTTPError, OSError) as exc:  # the answer broke off (IncompleteRead, reset)
-        raise requests.exceptions.ChunkedEncodingError(str(exc)) from exc
-
-
-def _safe(url: str) -> str:
-    """URL without its query string, for messages."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"
-
-
-def _snippet(response: Reply, redact: Callable[[str], str], limit: int = 120) -> str:
-    """The start of an answer's body for a message: redacted first (a server may echo the request,
-    secret included), then cut, so no part of a secret survives the cut."""
-    text = redact(" ".join(response.text.split()))
-    return (text[:limit] + "…") if len(text) > limit else (text or "(empty body)")
-
-
-def _int_header(response: Reply, name: str, limit: float) -> int | None:
-    """A whole-number header within ``[0, limit]``; None (with a warning) when it is anything else:
-    missing, not a number, "inf", "nan", negative or absurdly large (1e30, 2**63)."""
-    value = response.headers.get(name)
-    if value is None:
-        return None
-    try:
-        number = float(value[:64])
-    except ValueError:
-        number = float("nan")
-    if not 0 <= number <= limit:  # NaN fails too
-        log.warning("OpenSky sent an unusable %s header (%.40r); ignored", name, value)
-        return None
-    return int(number)

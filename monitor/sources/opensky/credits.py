@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from monitor.settings import Settings
+from monitor.settings.table import Settings
 
 __all__ = ["ACCOUNT_CREDITS", "RESOLUTION_S", "daily_budget", "poll_interval", "resolution_floor"]
 

@@ -1,7 +1,7 @@
 """OpenSky as a :class:`~monitor.sources.base.Source`: the client's answer, parsed, as one Reply.
 
-Place in the flow: ``pipeline`` builds it from the settings (:func:`opensky_source`) and calls
-:meth:`OpenSkySource.fetch` once per poll. A reply that came but cannot be read is a
+Place in the flow: ``pipeline`` builds it from the settings (:func:`from_settings`, found through
+``sources.registry``) and calls :meth:`OpenSkySource.fetch` once per poll. A reply that came but cannot be read is a
 ``SourceUnavailable`` that still names the credits it cost.
 """
 
@@ -15,18 +15,14 @@ from types import TracebackType
 from typing import Self
 
 from geo.bounds import BBox
+from monitor.clock import utcnow
 from monitor.errors import SourceError, SourceUnavailable
-from monitor.settings import Settings
+from monitor.settings.table import Settings
 from monitor.sources.base import Reply
-from monitor.sources.opensky.client import SOURCE, OpenSkyClient, utcnow
+from monitor.sources.opensky.client import SOURCE, OpenSkyClient
 from monitor.sources.opensky.parse import parse_states
 
-__all__ = ["OpenSkySource", "box_params", "opensky_source"]
-
-
-def box_params(box: BBox) -> str:
-    """The polling box as stored with each poll (JSON of OpenSky's query parameters)."""
-    return json.dumps(box.opensky_params())
+__all__ = ["OpenSkySource", "from_settings"]
 
 
 class OpenSkySource:
@@ -41,6 +37,10 @@ class OpenSkySource:
     @property
     def authenticated(self) -> bool:
         return self.client.authenticated
+
+    def describe(self, box: BBox) -> str:
+        """The polling box as stored with each poll: JSON of OpenSky's query parameters."""
+        return json.dumps(box.opensky_params())
 
     def fetch(self, box: BBox) -> Reply:
         reply = self.client.fetch_states(box)
@@ -80,7 +80,7 @@ class OpenSkySource:
         self.close()
 
 
-def opensky_source(
+def from_settings(
     settings: Settings,
     clock: Callable[[], datetime] = utcnow,
     sleep: Callable[[float], None] = time.sleep,

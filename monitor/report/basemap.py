@@ -1,4 +1,5 @@
-"""Maps: the zones over a country basemap, fit to publish. One function per map; each writes a file.
+"""The basemap: the zones over the countries, fit to publish; drawn alone by ``vzmon zones --map`` and
+under the report's density maps (``report.charts.maps``).
 
 Place in the flow: ``vzmon zones --map`` draws :func:`draw_zones_map`; the report's before/after
 maps reuse :func:`base_axes` and :func:`draw_zones`. Maps are plate carrée (lon/lat) with the
@@ -26,10 +27,10 @@ from geo.zoneset import ZoneSet
 from monitor import __version__
 from monitor.errors import ConfigError
 from monitor.outputs import atomic_file
+from monitor.report.credits import BORDERS
 
-__all__ = ["BASEMAP_CREDIT", "MAP_FORMATS", "base_axes", "draw_zones", "draw_zones_map", "save_figure"]
+__all__ = ["MAP_FORMATS", "base_axes", "draw_zones", "draw_zones_map", "save_figure"]
 
-BASEMAP_CREDIT = "Borders: Natural Earth (public domain)"
 FIR_COLOUR = "#c0392b"
 RING_COLOURS = {
     "ring:SKED": "#e9c46a",
@@ -227,7 +228,7 @@ def draw_zones_map(zone_set: ZoneSet, path: Path) -> Path:
     ax.annotate(
         "Ring sectors are named after the FIR across that part of the\nSVZM border; they do not mean membership "
         "of that FIR.\n\nFIR: published maritime corner points and\nNatural Earth land borders (vzmon geo/data)."
-        f"\n{BASEMAP_CREDIT}.\nAirports: airportsdata (MIT).\nWGS 84 longitude/latitude.",
+        f"\nBorders: {BORDERS}.\nAirports: airportsdata (MIT).\nWGS 84 longitude/latitude.",
         xy=(1.01, 0.0),
         xycoords="axes fraction",
         ha="left",

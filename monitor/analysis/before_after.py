@@ -1,0 +1,157 @@
+"""The before/after comparison of one event's two windows: every measure, its change and interval,
+the coverage, and what the charts draw. Pure; no I/O.
+
+Place in the flow: ``pipeline.report`` reads the windows' polls, counts and positions from the
+store, builds flights (``analysis.flights``) and hands them here; the result goes to the verdict
+(``analysis.verdict``), the charts and the report files (``report``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from monitor.analysis.cadence import infer_interval_s
+from monitor.analysis.flights import FLIGHT_CLASSES
+from monitor.analysis.hourly import (
+    DensityGrid,
+    daily_unique_aircraft,
+    density_grid,
+    hourly_airborne,
+    hourly_coverage,
+    hourly_flights,
+)
+from monitor.analysis.stats import AnalysisRules, Change, compare, compare_daily
+from monitor.analysis.tracks import Tracks
+from monitor.analysis.windows import Window
+
+__all__ = [
+    "MAP_CELL_DEG",
+    "BeforeAfter",
+    "cadence_in",
+    "compare_windows",
+    "context_series",
+    "density_in",
+    "fir_flights_in",
+]
+
+MAP_CELL_DEG = 0.25
+
+
+@dataclass(frozen=True)
+class BeforeAfter:
+    """Every measure compared between the two windows, and what it rests on."""
+
+    changes: tuple[Change, ...]
+    coverage: tuple[float, float]  # mean share of expected polls that succeeded, before and after
+    hours_with_data: tuple[float, float]  # hours at or above the coverage threshold
+    unclassed: tuple[float, float]  # share of FIR flights of unknown class, before and after
+
+
+def cadence_in(polls: pd.DataFrame, window: Window) -> float:
+    """The polling cadence inside ``window`` (falls back to all polls read when the window has few)."""
+    t = polls["time"]
+    inside = t[(t >= pd.Timestamp(window.start)) & (t < pd.Timestamp(window.end))]
+    return infer_interval_s((inside if len(inside) >= 3 else t).to_numpy(dtype="datetime64[s]"))
+
+
+def _unclassed_share(table: pd.DataFrame, coverage: pd.Series, fir: str, rules: AnalysisRules) -> float:
+    """Share of the FIR's flights, in the window's covered hours, whose class is unknown."""
+    covered = coverage.reindex(table.index).fillna(0.0) >= rules.min_coverage
+    total = float(table.loc[covered, fir].sum())
+    return float(table.loc[covered, f"{fir}:unknown"].sum()) / total if total > 0 else 0.0
+
+
+def compare_windows(
+    windows: tuple[Window, Window],
+    polls: pd.DataFrame,
+    counts: pd.DataFrame,
+    flights: pd.DataFrame,
+    entries: pd.DataFrame,
+    zones: list[str],
+    fir: str,
+    intervals: tuple[float, float],
+    rules: AnalysisRules,
+) -> BeforeAfter:
+    """Aircraft airborne and flights per zone, flights per class in the FIR and the FIR's unique
+    aircraft per day, each compared between ``windows`` (see ``analysis.stats`` for the method)."""
+    cov = [hourly_coverage(polls, w, i) for w, i in zip(windows, intervals, strict=True)]
+    air = [hourly_airborne(counts, w, zones) for w in windows]
+    fl = [hourly_flights(entries, flights, w, zones, fir) for w in windows]
+    uniq = [daily_unique_aircraft(entries, w, zones, c, rules.min_coverage) for w, c in zip(windows, cov, strict=True)]
+
+    def sides(tables: list[pd.DataFrame], column: str, **what: Any) -> Change:
+        return compare(tables[0][column], tables[1][column], cov[0], cov[1], rules=rules, **what)
+
+    per_day: dict[str, Any] = {"unit": "flights per day", "scale": 24.0}
+    changes: list[Change] = [
+        *(sides(air, z, measure="airborne", zone=z, unit="aircraft airborne") for z in zones),
+        *(sides(fl, z, measure="flights", zone=z, **per_day) for z in zones),
+        *(sides(fl, f"{fir}:{n}", measure="flights", zone=fir, flight_class=n, **per_day) for n in FLIGHT_CLASSES),
+        compare_daily(
+            uniq[0].get(fir, pd.Series(dtype=float)),
+            uniq[1].get(fir, pd.Series(dtype=float)),
+            measure="unique_aircraft",
+            zone=fir,
+            unit="aircraft per day",
+            rules=rules,
+        ),
+    ]
+    coverage = tuple(float(c.mean()) if len(c) else 0.0 for c in cov)
+    hours = tuple(float((c >= rules.min_coverage).sum()) for c in cov)
+    unclassed = tuple(_unclassed_share(f, c, fir, rules) for f, c in zip(fl, cov, strict=True))
+    return BeforeAfter(
+        changes=tuple(changes),
+        coverage=(coverage[0], coverage[1]),
+        hours_with_data=(hours[0], hours[1]),
+        unclassed=(unclassed[0], unclassed[1]),
+    )
+
+
+def context_series(
+    counts: pd.DataFrame,
+    polls: pd.DataFrame,
+    context: Window,
+    split: pd.Timestamp,
+    zones: list[str],
+    intervals: tuple[float, float],
+    min_coverage: float,
+) -> pd.DataFrame:
+    """Hourly aircraft airborne per zone over ``context``, blank where coverage is below
+    ``min_coverage`` (each side of ``split`` judged at its own polling cadence)."""
+    series = hourly_airborne(counts, context, zones)
+    coverage = pd.concat([
+        hourly_coverage(polls, Window("context", context.start, split), intervals[0]),
+        hourly_coverage(polls, Window("context", split, context.end), intervals[1]),
+    ])  # fmt: skip
+    series[coverage < min_coverage] = float("nan")
+    return series
+
+
+def fir_flights_in(flights: pd.DataFrame, window: Window) -> pd.DataFrame:
+    """Flights with an airborne position in the FIR that were first seen inside ``window``."""
+    if not len(flights):
+        return flights
+    first = pd.to_datetime(flights["first_time"], utc=True)
+    inside = (first >= pd.Timestamp(window.start)) & (first < pd.Timestamp(window.end))
+    return flights[inside & flights["in_fir"].astype(bool)]
+
+
+def density_in(
+    tracks: Tracks, polls: pd.DataFrame, window: Window, box: tuple[float, float, float, float]
+) -> DensityGrid:
+    """Mean airborne aircraft per map cell of ``box`` at a successful snapshot inside ``window``."""
+    lo, hi = int(window.start.timestamp()), int(window.end.timestamp())
+    mask = (tracks.t >= lo) & (tracks.t < hi) & ~tracks.ground
+    t = polls["time"]
+    ok = int(((polls["status"] == "ok") & (t >= pd.Timestamp(window.start)) & (t < pd.Timestamp(window.end))).sum())
+    return density_grid(tracks.lon[mask], tracks.lat[mask], box, MAP_CELL_DEG, ok)
+
+
+def positions_between(tracks: Tracks, window: Window) -> int:
+    """Positions of ``tracks`` inside ``window``."""
+    lo, hi = int(window.start.timestamp()), int(window.end.timestamp())
+    return int(np.count_nonzero((tracks.t >= lo) & (tracks.t < hi)))

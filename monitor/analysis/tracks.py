@@ -1,0 +1,161 @@
+"""Tracks: a time span's positions in compact per-aircraft arrays, sorted by aircraft, then time.
+
+Place in the flow: ``pipeline.report`` fills :class:`Tracks` from the store's position blocks, one
+decoded block at a time (``store.positions.iter_positions``), so months of positions fit in memory;
+``analysis.flights`` cuts them into flights and the density maps count them per cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["Tracks"]
+
+
+def _f32(table: pa.Table, name: str) -> npt.NDArray[np.float32]:
+    """A float column as float32, nulls as NaN."""
+    return np.asarray(table[name].to_numpy(), dtype=np.float32)
+
+
+class _Codes:
+    """Grows one integer code per distinct string across batches (aircraft, callsigns)."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+
+    def encode(self, column: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.int32]:
+        encoded = pc.dictionary_encode(column)
+        chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+        parts = []
+        for chunk in chunks:
+            lut = np.array(
+                [self.index.setdefault(v, len(self.index)) for v in chunk.dictionary.to_pylist()] or [0], dtype=np.int32
+            )
+            idx = chunk.indices.to_numpy(zero_copy_only=False)
+            codes = lut[np.nan_to_num(idx, nan=0).astype(np.int64)] if len(lut) else np.zeros(len(idx), np.int32)
+            if chunk.indices.null_count:
+                codes[np.asarray(chunk.indices.is_null())] = -1
+            parts.append(codes.astype(np.int32))
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+
+    def names(self) -> npt.NDArray[np.object_]:
+        out = np.empty(len(self.index), dtype=object)
+        for name, code in self.index.items():
+            out[code] = name
+        return out
+
+
+@dataclass(frozen=True)
+class Tracks:
+    """Fresh airborne-or-ground positions in compact arrays, sorted by aircraft, then time.
+
+    ``t`` is Unix seconds (UTC); ``aircraft``/``callsign`` index ``aircraft_names``/``callsign_names``
+    (-1: no callsign); ``zone`` indexes ``zones`` (-1: none of them). Altitudes in metres (baro, else
+    geometric), vertical rate in m/s, coordinates WGS 84 degrees, stored as float32.
+    """
+
+    t: npt.NDArray[np.int64]
+    aircraft: npt.NDArray[np.int32]
+    callsign: npt.NDArray[np.int32]
+    lon: npt.NDArray[np.float32]
+    lat: npt.NDArray[np.float32]
+    alt: npt.NDArray[np.float32]
+    vrate: npt.NDArray[np.float32]
+    ground: npt.NDArray[np.bool_]
+    zone: npt.NDArray[np.int8]
+    aircraft_names: npt.NDArray[np.object_]
+    callsign_names: npt.NDArray[np.object_]
+    zones: tuple[str, ...]
+
+    COLUMNS: ClassVar[tuple[str, ...]] = (
+        "icao24",
+        "callsign",
+        "longitude",
+        "latitude",
+        "baro_altitude_m",
+        "geo_altitude_m",
+        "vertical_rate_mps",
+        "on_ground",
+        "stale",
+        "zone",
+    )
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    @classmethod
+    def from_tables(cls, tables: Iterable[pa.Table], zones: Sequence[str]) -> Tracks:
+        """Build from Arrow tables with ``time`` and :attr:`COLUMNS` (``store.iter_positions``).
+
+        Batches are reduced to compact arrays as they arrive, so memory stays near the final size.
+        """
+        aircraft, callsigns = _Codes(), _Codes()
+        zone_lut = {z: i for i, z in enumerate(zones)}
+        parts: dict[str, list[npt.NDArray[Any]]] = {
+            k: [] for k in ("t", "aircraft", "callsign", "lon", "lat", "alt", "vrate", "ground", "zone")
+        }
+        for table in tables:
+            fresh = pc.and_(
+                pc.invert(pc.fill_null(table["stale"], True)),
+                pc.and_(pc.is_valid(table["longitude"]), pc.is_valid(table["latitude"])),
+            )
+            table = table.filter(fresh).combine_chunks()  # one dictionary per batch, not per block
+            if table.num_rows == 0:
+                continue
+            baro, geo = _f32(table, "baro_altitude_m"), _f32(table, "geo_altitude_m")
+            zone_enc = pc.dictionary_encode(table["zone"]).combine_chunks()
+            zlut = np.array([zone_lut.get(z, -1) for z in zone_enc.dictionary.to_pylist()] or [-1], dtype=np.int8)
+            parts["t"].append(table["time"].cast(pa.timestamp("s", tz="UTC")).cast(pa.int64()).to_numpy())
+            parts["aircraft"].append(aircraft.encode(table["icao24"]))
+            parts["callsign"].append(callsigns.encode(table["callsign"]))
+            parts["lon"].append(_f32(table, "longitude"))
+            parts["lat"].append(_f32(table, "latitude"))
+            parts["alt"].append(np.where(np.isnan(baro), geo, baro))
+            parts["vrate"].append(_f32(table, "vertical_rate_mps"))
+            parts["ground"].append(pc.fill_null(table["on_ground"], False).to_numpy())
+            parts["zone"].append(zlut[zone_enc.indices.to_numpy(zero_copy_only=False)])
+        dtypes = {
+            "t": np.int64,
+            "aircraft": np.int32,
+            "callsign": np.int32,
+            "lon": np.float32,
+            "lat": np.float32,
+            "alt": np.float32,
+            "vrate": np.float32,
+            "ground": np.bool_,
+            "zone": np.int8,
+        }
+        aircraft_all = np.concatenate(parts.pop("aircraft")) if parts["t"] else np.zeros(0, np.int32)
+        order = np.argsort(aircraft_all, kind="stable")  # batches come in time order: stays sorted by time
+        sorted_: dict[str, Any] = {"aircraft": aircraft_all[order]}
+        del aircraft_all
+        for name in list(parts):  # one column at a time, so only one unsorted copy exists at once
+            column: npt.NDArray[Any] = (
+                np.concatenate(parts.pop(name)).astype(dtypes[name], copy=False)
+                if order.size
+                else np.zeros(0, dtypes[name])
+            )
+            sorted_[name] = column[order]
+            del column
+        return cls(
+            **sorted_,
+            aircraft_names=aircraft.names(),
+            callsign_names=callsigns.names(),
+            zones=tuple(zones),
+        )
+
+    @classmethod
+    def from_frame(cls, positions: pd.DataFrame, zones: Sequence[str] | None = None) -> Tracks:
+        """Build from a positions DataFrame with ``time`` and :attr:`COLUMNS` (tests, small data)."""
+        df = positions.sort_values("time", kind="stable")
+        table = pa.Table.from_pandas(df[["time", *cls.COLUMNS]].astype({"zone": str}), preserve_index=False)
+        zones = list(zones) if zones is not None else list(pd.Categorical(positions["zone"]).categories)
+        return cls.from_tables([table], zones)

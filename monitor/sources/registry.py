@@ -1,0 +1,35 @@
+"""The sources vzmon can poll, by the name stored with each poll: one line per source.
+
+A new source is one module (or package) in ``monitor/sources/`` with a ``from_settings(settings,
+clock, sleep, should_stop)`` factory returning a :class:`~monitor.sources.base.Source`, plus one
+line in :data:`SOURCES`. A source's module is imported only when it is polled.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from monitor.clock import utcnow
+from monitor.settings.table import Settings
+from monitor.sources.base import Source
+
+__all__ = ["SOURCES", "source_for"]
+
+SOURCES: dict[str, str] = {  # name -> module with from_settings(...) -> Source
+    "opensky": "monitor.sources.opensky.source",
+}
+
+
+def source_for(
+    settings: Settings,
+    name: str = "opensky",
+    clock: Callable[[], datetime] = utcnow,
+    sleep: Callable[[float], None] = time.sleep,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Source:
+    """The source ``name`` as the settings describe it (URLs, credentials, timeouts, retries)."""
+    source: Source = importlib.import_module(SOURCES[name]).from_settings(settings, clock, sleep, should_stop)
+    return source
