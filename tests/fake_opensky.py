@@ -17,7 +17,8 @@ What it implements (facts from ../shared/reference/opensky.md):
   (answer only once the test sets ``event``; ``fault.reached`` is set when the request arrives, so
   a test synchronises on what the server saw, never on a fixed wait).
 
-Every request is recorded in ``server.requests``.
+Every request is recorded in ``server.requests``; ``server.answered`` is set each time a
+``/states/all`` answer has been sent in full.
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ class FakeOpenSky:
         self.faults: deque[Fault] = deque()
         self.token_faults: deque[Fault] = deque()
         self.requests: list[Recorded] = []
+        self.answered = threading.Event()  # set when a /states/all answer has been sent in full
         self.lock = threading.Lock()
         self._server = _QuietServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -308,5 +310,6 @@ class FakeOpenSky:
                     server.credits[identity] = left - cost
                     left -= cost
                 self._send(200, json.dumps(doc), headers={"X-Rate-Limit-Remaining": str(left)})
+                server.answered.set()
 
         return Handler

@@ -34,6 +34,7 @@ class Webhook:
         self.delay_s = 0.0  # answer successes this late (a slow receiver)
         self.hold: threading.Event | None = None  # answer successes only once this is set
         self.arrived = threading.Event()
+        self.released = threading.Event()  # set on exit: unanswered ("timeout") requests end then
         self.lock = threading.Lock()
         hook = self
 
@@ -50,8 +51,8 @@ class Webhook:
                     outcome = hook.fail.popleft() if hook.fail else 200
                     hold = hook.hold
                 hook.arrived.set()
-                if outcome == "timeout":
-                    time.sleep(2.0)
+                if outcome == "timeout":  # never answered while the client waits: it times out
+                    hook.released.wait(HOLD_LIMIT_S)
                     outcome = 200
                     self.close_connection = True
                     return
@@ -74,6 +75,9 @@ class Webhook:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.released.set()
+        if self.hold is not None:
+            self.hold.set()
         self._server.shutdown()
         self._server.server_close()
 

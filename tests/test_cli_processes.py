@@ -142,7 +142,9 @@ def _check_store(db: Path) -> int:
 
 @pytest.mark.slow
 def test_sigkill_at_any_moment_leaves_a_sound_store_and_the_next_run_succeeds(exe, tmp_path):
-    """Kill collect at spread-out moments, and again the instant it starts writing its transaction."""
+    """Kill collect in start-up, while it waits for its answer, while it reads it, and the instant it
+    starts writing its transaction (each moment known from what the server or the file saw); until
+    at least two kills rolled back a transaction in progress."""
     db = tmp_path / "m.sqlite"
     wal = Path(f"{db}-wal")
     ticks = itertools.count(int(time.time()) - 1800, 10)  # every request a new API time, all within the hour
@@ -152,29 +154,44 @@ def test_sigkill_at_any_moment_leaves_a_sound_store_and_the_next_run_succeeds(ex
         assert first.returncode == 0, first.stderr
         kept = _check_store(db)
         rolled_back_mid_write = 0
-        for attempt in range(10):
+        moments = itertools.cycle(("start-up", "fetch", "parse", "write", "write"))
+        attempts = 0
+        while attempts < 10 or (rolled_back_mid_write < 2 and attempts < 40):
+            attempts += 1
+            moment = next(moments)
             stamp = _wal_stamp(wal)
+            held = Fault(hold=threading.Event())
+            if moment == "fetch":
+                server.faults.append(held)  # the answer waits until the kill
+            server.answered.clear()
             proc = subprocess.Popen(
                 [str(exe), "collect"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
             wrote = False
-            if attempt % 3 == 0:
-                time.sleep(0.15 * attempt)  # somewhere in start-up, fetch or parse
-            else:
-                deadline = time.monotonic() + 60
-                while proc.poll() is None and time.monotonic() < deadline:
-                    if _wal_stamp(wal) != stamp:  # the poll's transaction has begun writing pages
-                        wrote = True
-                        break
-                    time.sleep(0.0005)
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=30)
+            try:
+                if moment == "fetch":
+                    assert held.reached.wait(60), "collect never asked for the states"
+                elif moment == "parse":
+                    assert server.answered.wait(60), "collect never got its answer"  # killed decoding/classifying
+                elif moment == "write":
+                    deadline = time.monotonic() + 60
+                    while proc.poll() is None and time.monotonic() < deadline:
+                        if _wal_stamp(wal) != stamp:  # the poll's transaction has begun writing pages
+                            wrote = True
+                            break
+                        time.sleep(0.0005)
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(timeout=30)
+            finally:
+                assert held.hold is not None
+                held.hold.set()
+                server.faults.clear()
             now = _check_store(db)
             assert now >= kept  # every earlier snapshot is still there
             if wrote and now == kept:
                 rolled_back_mid_write += 1
             kept = now
-        print(f"kills that rolled back a transaction in progress: {rolled_back_mid_write} of 10")
+        print(f"kills that rolled back a transaction in progress: {rolled_back_mid_write} of {attempts}")
         assert rolled_back_mid_write >= 2, "no kill landed inside a write transaction; the test lost its point"
         result = subprocess.run([str(exe), "collect"], env=env, capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stderr

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from monitor.ingest import ingest
-from monitor.schema import POSITION_COLUMNS, POSITION_SCHEMA
+from monitor.schema import POSITION_COLUMNS
 from monitor.sources.base import Reply
 from monitor.sources.opensky.parse import parse_states
 from monitor.store.frames import read_positions
@@ -144,4 +144,3 @@ def test_units_are_in_the_names_where_ambiguous():
             assert c.name.endswith(("_m", "_mps")), c.name
         if c.kind == "time":
             assert c.unit == "UTC"
-    assert POSITION_SCHEMA.names == [c.name for c in POSITION_COLUMNS]

@@ -92,3 +92,90 @@ def test_the_commands_that_draw_do_load_them(tmp_path, env):
     """The probe is not blind: a command that needs matplotlib shows it."""
     code, loaded = _loaded(tmp_path, env, "zones", "--map", str(tmp_path / "z.png"))
     assert code == 0 and "matplotlib" in loaded
+
+
+# Every path of the commands that keep pandas out, run in one process as the vzmon script runs them:
+# a path that reaches for pandas (through pyarrow's shim, say) fails here, not in a user's cron.
+SCENARIOS = (
+    "import json, os, sys\n"
+    "out = sys.argv.pop(1)\n"
+    "from monitor.cli import main\n"
+    "runs = json.loads(sys.argv.pop(1))\n"
+    "codes = []\n"
+    "for args in runs:\n"
+    "    sys.argv = ['vzmon', *args]\n"
+    "    try:\n"
+    "        codes.append(main())\n"
+    "    except SystemExit as exc:  # argparse's usage errors\n"
+    "        codes.append(exc.code)\n"
+    "json.dump({'codes': codes, 'pandas': 'pandas' in sys.modules}, open(out, 'w'))\n"
+)
+
+
+@pytest.mark.slow
+def test_every_path_of_the_lean_commands_runs_without_pandas(tmp_path, env, server):
+    from tests.fake_opensky import Fault
+
+    not_a_store = tmp_path / "notes.sqlite"
+    not_a_store.write_text("my notes", encoding="utf-8")
+    runs = [
+        (["collect"], 0),
+        (["collect", "--json"], 0),
+        (["collect", "--dry-run"], 0),
+        (["collect"], 75),  # not JSON
+        (["collect"], 75),  # broke off
+        (["collect"], 75),  # 503
+        (["collect"], 75),  # a reply from the far future
+        (["watch", "--max-polls", "1"], 0),
+        (["status"], 0),
+        (["status", "--json", "--check"], 0),
+        (["plan"], 0),
+        (["plan", "--json"], 0),
+        (["events"], 0),
+        (["events", "--json"], 0),
+        (["alerts"], 0),
+        (["alerts", "send"], 0),
+        (["alerts", "test"], 0),
+        (["zones"], 0),
+        (["zones", "--json"], 0),
+        (["--db", str(not_a_store), "status"], 2),
+        (["--config", str(tmp_path / "missing.toml"), "status"], 2),
+        (["collect", "--interval", "-1"], 2),
+        (["collect"], 75),  # 429
+        (["collect"], 75),  # still rate-limited: skipped
+        (["status"], 0),
+    ]
+    server.faults.clear()
+    server.faults.extend(
+        [
+            Fault(),  # answered normally: the first three polls
+            Fault(),
+            Fault(),
+            Fault(body="<html>busy</html>", content_type="text/html"),
+            Fault(body='{"time": 1764424800, "states": []}' * 50, truncate=True),
+            Fault(status=503, body="down"),
+            Fault(doc={"time": 4_102_444_800, "states": []}),
+        ]
+    )
+    out = tmp_path / "scenarios.json"
+    env = {**env, "VZMON_OPENSKY_RETRIES": "0", "VZMON_OPENSKY_BACKOFF_S": "0"}
+    script = SCENARIOS
+
+    def run(batch: list[tuple[list[str], int]]) -> tuple[dict[str, object], str]:
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(out), json.dumps([args for args, _ in batch])],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(out.read_text()), done.stderr
+
+    first, err = run(runs[:-3])
+    server.faults.append(Fault(status=429, headers={"X-Rate-Limit-Retry-After-Seconds": "3600"}, body=""))
+    second, err2 = run(runs[-3:])
+    codes = [*first["codes"], *second["codes"]]  # type: ignore[misc]
+    assert codes == [code for _, code in runs], list(zip([a for a, _ in runs], codes, strict=True))
+    assert first["pandas"] is False and second["pandas"] is False
+    assert "unexpected error" not in err + err2
