@@ -9,7 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from monitor.alerts.baseline import BaselineRules, ZoneSeries, baseline_at, count_spans, zone_series
+from monitor.alerts.baseline import (
+    HISTORY,
+    RECENT,
+    BaselineRules,
+    HourTable,
+    ZoneSeries,
+    baseline_for,
+    hour_tables,
+    zone_series,
+)
 from monitor.alerts.deliver import deliver_due
 from monitor.alerts.rules import AlertRules, PastAlert, evaluate
 from monitor.cli import EXIT_FAILED, EXIT_OK, main
@@ -156,9 +165,10 @@ def test_drop_alerts_once_after_k_polls_then_recovery_once(
         assert "trump-post-airspace-closed" in line  # events of the last 48 h are quoted
         for _ in range(4):  # still low: no repeat
             assert _poll(clock, fake_opensky, svzm_points, 3).alerts == ()
-        back = [_poll(clock, fake_opensky, svzm_points, 38).alerts for _ in range(4)]
-        assert back[:2] == [(), ()] and len(back[2]) == 1 and back[3] == ()
-        assert "recovered" in back[2][0]
+        back = [_poll(clock, fake_opensky, svzm_points, 38).alerts for _ in range(8)]
+        # a return must last half an hour (7 polls 5 minutes apart), then it is one recovery
+        assert back[:6] == [()] * 6 and len(back[6]) == 1 and back[7] == ()
+        assert "recovered" in back[6][0]
         payloads = hook.json()
         assert [p["kind"] for p in payloads] == ["drop", "recovery"]
         drop = payloads[0]
@@ -263,66 +273,87 @@ def _series(frame: pd.DataFrame) -> dict[str, ZoneSeries]:
     return zone_series(zip(sid, t, frame["zone"], frame["airborne"], strict=True))
 
 
-def test_low_confidence_baseline_from_yesterday_and_none_without_24_hours(zone_set):
+def _tables(frame: pd.DataFrame) -> dict[str, HourTable]:
+    """The hourly means the store keeps (zone_hours) of the same counts."""
+    t = frame["time"].to_numpy(dtype="datetime64[s]").astype(np.int64)
+    grouped = frame.assign(hour=t // 3600).groupby(["hour", "zone"])["airborne"].agg(["count", "sum"])
+    return hour_tables((h, z, n, total) for (h, z), (n, total) in grouped.iterrows())
+
+
+def _judge(frame: pd.DataFrame, now: datetime, history=(), rules=None):
+    """What run_alerts would raise at ``now``: the last RECENT of counts and the HISTORY of hourly
+    means before the reference time (now, or the start of a drop under way)."""
+    rules = rules or AlertRules(zones=("SVZM",))
+    began = [a.began or a.created_at for a in history]
+    reference = min([now, *began])
+    recent = frame[(frame["time"] >= now - RECENT) & (frame["time"] <= now)]
+    hours = frame[(frame["time"] >= reference - HISTORY - timedelta(days=1)) & (frame["time"] <= now)]
+    return evaluate(now, _series(recent), _tables(hours), [], list(history), [], rules, 1.0)
+
+
+def test_low_confidence_baseline_from_yesterday_and_none_without_24_hours():
     rules = BaselineRules()
     hours = pd.date_range(NOW - timedelta(hours=30), NOW, freq="h", inclusive="left", tz="UTC")
     counts = pd.DataFrame({"time": hours, "zone": "SVZM", "airborne": np.where(hours.hour >= 12, 30.0, 5.0)})
-    svzm = _series(counts)["SVZM"]
-    base = baseline_at(svzm.before(NOW), NOW, rules)
-    assert base is not None and base.low_confidence and base.expected == 30.0  # the same hour yesterday
-    night_at = NOW.replace(hour=3) + timedelta(days=1)
-    night = baseline_at(svzm.before(night_at), night_at, rules)
-    assert night is not None and night.expected == 5.0  # the daily cycle is respected: no false alarm at night
-    recent = _series(counts[counts["time"] > NOW - timedelta(hours=20)])["SVZM"]
-    assert baseline_at(recent, NOW, rules) is None
+    table = _tables(counts)["SVZM"]
+    at = np.array([int(NOW.timestamp())])
+    base = baseline_for(table, at, rules)
+    assert base is not None and base.low_confidence and base.expected[-1] == 30.0  # the same hour yesterday
+    night_at = np.array([int((NOW.replace(hour=3) + timedelta(days=1)).timestamp())])
+    night = baseline_for(table, night_at, rules)
+    assert night is not None and night.expected[-1] == 5.0  # the daily cycle is respected: no false alarm at night
+    recent = _tables(counts[counts["time"] > NOW - timedelta(hours=20)])["SVZM"]
+    assert baseline_for(recent, at, rules) is None
 
 
-def test_reading_only_the_baseline_hours_gives_the_same_alerts_as_four_weeks():
-    """run_alerts reads count_spans, not four weeks; the rules must not see the difference."""
+def test_the_four_week_baseline_is_the_median_of_the_same_hour():
+    times = pd.date_range(NOW - timedelta(weeks=4), NOW, freq="10min", inclusive="left", tz="UTC")
+    week = np.minimum((NOW - times).days // 7, 3)  # 0 = last week
+    airborne = np.choose(np.asarray(week), [30.0, 10.0, 20.0, 40.0])
+    table = _tables(pd.DataFrame({"time": times, "zone": "SVZM", "airborne": airborne}))["SVZM"]
+    base = baseline_for(table, np.array([int(NOW.timestamp())]), BaselineRules())
+    assert base is not None and not base.low_confidence and base.samples == 4
+    assert base.expected[-1] == 25.0 and base.method == "median, same hour, last 4 weeks"
+
+
+def test_reading_30_hours_and_5_weeks_gives_the_same_alerts_as_everything():
+    """run_alerts reads the last 30 hours of counts and 5 weeks of hourly means; the rules must not
+    see the difference from the whole history."""
     rules = AlertRules(zones=("SVZM",))
-    times = pd.date_range(NOW - timedelta(weeks=5), NOW, freq="10min", inclusive="right", tz="UTC")
+    times = pd.date_range(NOW - timedelta(weeks=8), NOW, freq="10min", inclusive="right", tz="UTC")
     rng = np.random.default_rng(3)
     cycle = 20 + 15 * np.sin((times.hour.to_numpy() - 6) / 24 * 2 * np.pi) + 3 * (times.day_of_week.to_numpy() < 5)
-    airborne = np.round(cycle + rng.normal(0, 2, len(times))).clip(0)
-    airborne[-3:] = 3.0  # a drop at the end: the three polls judged straddle the hour
+    airborne = rng.poisson(cycle).astype(float)
+    airborne[-3:] = 2.0  # a drop at the end
     full = pd.DataFrame(
         {"snapshot_id": np.arange(len(times)), "time": times, "zone": "SVZM", "airborne": airborne}
     ).astype({"time": "datetime64[s, UTC]"})
-    for end in (len(times) - 4, len(times) - 1, len(times)):  # before, during, after the drop starts
+    for end in (len(times) - 4, len(times)):  # before the drop, and when it is established
         now = times[end - 1].to_pydatetime()
         upto = full.iloc[:end]
-        first = upto["time"].iloc[-rules.polls_judged].to_pydatetime()
-        spans_read = count_spans(first, now, rules.baseline)
-        parts = [upto[(upto["time"] >= a) & (upto["time"] < b)] for a, b in spans_read]
-        spans = pd.concat(parts).drop_duplicates(["snapshot_id", "zone"]).sort_values("time")
-        assert len(spans) < len(upto) / 50
-        ours = evaluate(now, _series(spans), [], [], [], rules, 1.0)
-        assert ours == evaluate(now, _series(upto), [], [], [], rules, 1.0)
+        ours = _judge(upto, now, rules=rules)
+        assert ours == evaluate(now, _series(upto), _tables(upto), [], [], [], rules, 1.0)
     assert [a.kind for a in ours] == ["drop"]
+    assert ours[0].payload["method"]["test"].startswith("negative binomial")
 
 
 @pytest.mark.parametrize("closed_days", [2.3, 10.6, 25.2])
-def test_reading_only_the_baseline_hours_during_a_long_drop_gives_the_same_alerts(closed_days):
-    """While a drop is under way the baseline comes from before it; count_spans must read those hours."""
+def test_during_a_long_drop_the_baseline_is_from_before_it_and_the_return_is_seen(closed_days):
+    """While a drop is under way the baseline comes from before it; the reads must cover those hours."""
     rules = AlertRules(zones=("SVZM",))
     times = pd.date_range(NOW - timedelta(weeks=9), NOW, freq="20min", inclusive="right", tz="UTC")
     began = NOW - timedelta(days=closed_days)
     cycle = np.where((times.hour >= 10) & (times.hour < 22), 40.0, 8.0)
     closed = np.asarray(times >= began)
     airborne = np.where(closed, cycle / 5, cycle)
-    airborne[-3:] = cycle[-3:]  # the last three polls: traffic is back
+    airborne[-4:] = cycle[-4:]  # the last four polls: traffic is back
     full = pd.DataFrame(
         {"snapshot_id": np.arange(len(times)), "time": times, "zone": "SVZM", "airborne": airborne}
     ).astype({"time": "datetime64[s, UTC]"})
-    history = [PastAlert("drop", "SVZM", began + timedelta(hours=1))]
+    history = [PastAlert("drop", "SVZM", began + timedelta(hours=1), began)]
     now = times[-1].to_pydatetime()
-    first = full["time"].iloc[-rules.polls_judged].to_pydatetime()
-    spans_read = count_spans(first, now, rules.baseline, before=history[0].created_at)
-    parts = [full[(full["time"] >= a) & (full["time"] < b)] for a, b in spans_read]
-    spans = pd.concat(parts).drop_duplicates(["snapshot_id", "zone"]).sort_values("time")
-    assert len(spans) < len(full) / 50
-    ours = evaluate(now, _series(spans), [], history, [], rules, 1.0)
-    assert ours == evaluate(now, _series(full), [], history, [], rules, 1.0)
+    ours = _judge(full, now, history, rules)
+    assert ours == evaluate(now, _series(full), _tables(full), [], history, [], rules, 1.0)
     assert [a.kind for a in ours] == ["recovery"]
     # a week back is already before a 2-day drop; for longer ones the weeks of the drop are skipped
     assert ("before the drop began" in ours[0].payload["baseline"]["method"]) == (closed_days > 7)

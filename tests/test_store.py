@@ -124,7 +124,7 @@ def test_a_store_made_before_the_mark_still_opens(tmp_path, states_payload, zone
                 s,
             )
         ) == len(df)
-        assert [r[0] for r in s.query("SELECT version FROM schema_migrations")] == [1, 2, 3]
+        assert [r[0] for r in s.query("SELECT version FROM schema_migrations")] == [1, 2, 3, 4]
 
 
 @pytest.mark.parametrize(("known", "expected"), [(True, r"vzmon 9\.9\.0 or later reads it"), (False, "a newer vzmon")])
@@ -326,3 +326,48 @@ def test_a_store_on_read_only_media_is_read_without_writing(tmp_path, states_pay
         assert sorted(p.name for p in media.iterdir()) == ["m.sqlite"]
     finally:
         subprocess.run(["umount", "-l", str(media)], check=False)
+
+
+def _hour_totals(s: Store) -> dict[tuple[str, int, str], tuple[int, float]]:
+    return {(r[0], r[1], r[2]): (r[3], r[4]) for r in s.query("SELECT source, hour, zone, n, airborne FROM zone_hours")}
+
+
+def test_hourly_totals_follow_every_successful_poll_and_nothing_else(store, states_payload, zone_set):
+    """zone_hours (what the alert baselines read) holds, per source, hour and zone, the number of
+    ok polls and the sum of their airborne counts: gaps, empty polls and duplicates add nothing."""
+    from monitor.store.snapshots import hour_rows
+
+    _, df, counts = _tagged(states_payload, zone_set)
+    svzm = int(counts.set_index("zone").loc["SVZM", "airborne"])
+    record(store, _ok(T0), df, counts)
+    record(store, _ok(T0 + timedelta(minutes=10)), df, counts)
+    record(store, _ok(T0 + timedelta(minutes=10)), df, counts)  # the same API time: a duplicate
+    record(store, PollRecord("opensky", T0 + timedelta(minutes=20), "error"))
+    record(store, PollRecord("opensky", T0 + timedelta(minutes=30), "empty", api_time=T0 + timedelta(minutes=30)))
+    record(store, _ok(T0 + timedelta(hours=1)), df, counts)
+    other = PollRecord("other", T0 + timedelta(hours=1), "ok", api_time=T0 + timedelta(hours=1, minutes=5))
+    record(store, other, df, counts)
+    totals = _hour_totals(store)
+    hour = int(T0.timestamp()) // 3600
+    assert totals[("opensky", hour, "SVZM")] == (2, 2.0 * svzm)
+    assert totals[("opensky", hour + 1, "SVZM")] == (1, 1.0 * svzm)
+    assert totals[("other", hour + 1, "SVZM")] == (1, 1.0 * svzm)
+    rows = hour_rows(store, "opensky", T0, T0 + timedelta(hours=2))
+    assert {(h, z) for h, z, _, _ in rows} == {(hour, z) for z in zone_set.codes} | {
+        (hour + 1, z) for z in zone_set.codes
+    }
+
+
+def test_migration_4_backfills_the_hourly_totals_of_an_older_store(tmp_path, states_payload, zone_set):
+    """A store made before zone_hours gets it filled from the counts it already holds, on opening."""
+    path = tmp_path / "v3.sqlite"
+    _, df, counts = _tagged(states_payload, zone_set)
+    with Store(path) as s:
+        for minutes in (0, 10, 20, 70):
+            record(s, _ok(T0 + timedelta(minutes=minutes)), df, counts)
+        expected = _hour_totals(s)
+        s.execute("DROP TABLE zone_hours")
+        s.execute("DELETE FROM schema_migrations WHERE version = 4")
+    with Store(path) as s:
+        assert _hour_totals(s) == expected
+        assert len(expected) == 2 * len(zone_set.codes)

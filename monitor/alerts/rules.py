@@ -6,13 +6,18 @@ counts (:class:`~monitor.alerts.baseline.ZoneSeries`), polls and alert history f
 calls :func:`evaluate`; new alerts go to the store's outbox, and ``alerts.deliver`` delivers them.
 
 Rules (thresholds in :class:`AlertRules`, per zone where it makes sense):
-- **drop**: a zone's airborne count stays below ``drop_fraction`` (50 %) of its baseline for
-  ``consecutive`` (3) successful polls in a row, where the baseline expects at least
-  ``min_expected`` aircraft. **zero**: no airborne aircraft in the FIR for ``zero_consecutive``
-  polls where the baseline expects at least ``zero_min_expected``. One alert per episode.
-- **recovery**: after a drop or zero, back at or above the threshold for ``consecutive`` polls,
-  judged only where the baseline expects at least the rule's minimum (so the night's few
-  aircraft never look like a recovery); once.
+- **drop**: a window of a zone's recent polls (15 minutes to 6 hours, at least ``consecutive``
+  polls) where the baseline expects at least ``min_expected`` aircraft saw at most
+  ``drop_fraction`` (50 %) of them, and that is less likely under normal traffic than its share of
+  the false-alarm budget (``budget_per_30d`` false alarms per zone per 30 days): a statistical test
+  whose method is named in the alert (``alerts.detect``). Few aircraft at night need a longer
+  window to be sure, many by day a short one. **zero**: the FIR's last ``zero_consecutive`` or
+  more polls saw no aircraft where the baseline expects at least ``zero_min_expected``, judged the
+  same way. One alert per episode.
+- **recovery**: after a drop or zero, a window after the drop began averaging at least
+  ``recovery_fraction`` (80 %) of the pre-drop baseline and very unlikely had traffic stayed at
+  ``drop_fraction`` of it: sustained evidence of return, so one busy poll in a closure is not a
+  recovery. One per episode.
 - **outage**: no successful poll for ``outage_min`` minutes (counted from the last successful
   poll ever stored, or from the first attempt on a fresh store), or the account is rate-limited.
   Never reported as a traffic drop; **outage_end** when data flows again. No cooldown: the
@@ -35,7 +40,28 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from monitor.alerts.baseline import Baseline, BaselineRules, ZoneSeries, baseline_at, utc
+import numpy as np
+import numpy.typing as npt
+
+from monitor.alerts.baseline import (
+    BaselineRules,
+    HourTable,
+    ZoneSeries,
+    baseline_for,
+    level_variation,
+    occupancy,
+    utc,
+)
+from monitor.alerts.detect import (
+    DROP_TESTS,
+    Evidence,
+    Noise,
+    drop_evidence,
+    lower_tail,
+    recovery_evidence,
+    window_factor,
+)
+from monitor.alerts.detect import alpha as alpha_for
 from monitor.events import Event
 
 __all__ = [
@@ -56,8 +82,8 @@ KINDS = ("drop", "zero", "recovery", "outage", "outage_end", "test")
 @dataclass(frozen=True)
 class ZoneRule:
     drop_fraction: float = 0.5
-    consecutive: int = 3
-    min_expected: float = 5.0
+    consecutive: int = 3  # polls a window needs at least
+    min_expected: float = 2.0
     enabled: bool = True
 
 
@@ -70,15 +96,12 @@ class AlertRules:
     zero_min_expected: float = 3.0
     outage_min: float = 30.0
     cooldown_min: float = 360.0
+    budget_per_30d: float = 0.5  # false drop and zero alerts per zone per 30 days of normal traffic, by the model
+    recovery_fraction: float = 0.8
     baseline: BaselineRules = field(default_factory=BaselineRules)
 
     def rule(self, zone: str) -> ZoneRule:
         return self.per_zone.get(zone, self.default)
-
-    @property
-    def polls_judged(self) -> int:
-        """How many recent successful polls a check looks at (the longest run any rule needs)."""
-        return max([self.default.consecutive, self.zero_consecutive, *(r.consecutive for r in self.per_zone.values())])
 
 
 @dataclass(frozen=True)
@@ -98,6 +121,7 @@ class PastAlert:
     kind: str
     zone: str | None
     created_at: datetime
+    began: datetime | None = None  # a drop's or zero's: when the window that established it began
 
 
 @dataclass(frozen=True)
@@ -113,10 +137,11 @@ def _iso(t: datetime) -> str:
 
 
 def episode_start(past: Sequence[PastAlert], zone: str) -> datetime | None:
-    """When the drop (or zero) under way in ``zone`` was first alerted; None if none is."""
+    """When the drop (or zero) under way in ``zone`` began (the start of the window that established
+    it, else when it was alerted); None if none is under way."""
     ended = max((a.created_at for a in past if a.kind == "recovery" and a.zone == zone), default=None)
     starts = [
-        a.created_at
+        a.began or a.created_at
         for a in past
         if a.kind in ("drop", "zero") and a.zone == zone and (ended is None or a.created_at > ended)
     ]
@@ -186,91 +211,139 @@ def _outage(
     return None
 
 
+def _method(evidence: Evidence, noise: Noise) -> dict[str, Any]:
+    """The test behind an alert, as its payload states it."""
+    return {
+        "test": "negative binomial (gamma-Poisson) tail, mid-p; alerts.detect",
+        "compared": evidence.test,
+        "window": [_iso(utc(evidence.start)), _iso(utc(evidence.end))],
+        "polls": evidence.polls,
+        "mean_observed": round(evidence.observed, 2),
+        "mean_expected": round(evidence.expected, 2),
+        "p": float(f"{evidence.p:.3g}"),
+        "alpha": float(f"{evidence.alpha:.3g}"),
+        "occupancy_tau_min": round(noise.tau_s / 60, 1),
+        "tau_from_data": noise.tau_from_data,
+        "level_cv": round(noise.phi**0.5, 3),
+        "level_cv_from_data": noise.phi_from_data,
+    }
+
+
+def _zero_run(
+    times: npt.NDArray[np.int64],
+    counts: npt.NDArray[np.float64],
+    expected: npt.NDArray[np.float64],
+    noise: Noise,
+    rules: AlertRules,
+    low_confidence: bool,
+) -> Evidence | None:
+    """The trailing run of polls with no aircraft, when it is long and unlikely enough for a zero alert."""
+    nonzero = np.flatnonzero(counts != 0)
+    lo = int(nonzero[-1]) + 1 if len(nonzero) else 0
+    n = len(counts) - lo
+    if n < rules.zero_consecutive:
+        return None
+    due = float(expected[lo:].mean())
+    if due < rules.zero_min_expected:
+        return None
+    step = float(np.median(np.diff(times))) if len(times) > 1 else 300.0
+    q = window_factor(n, step, noise.tau_s)
+    phi = noise.phi * (2.0 if low_confidence else 1.0)
+    p = lower_tail(0.0, due / q, 1.0 / phi, 1.0 / phi)
+    span = max(int(times[-1] - times[lo]), int(step))
+    limit = alpha_for(rules.budget_per_30d, span, noise.tau_s, DROP_TESTS)
+    return Evidence(int(times[lo]), int(times[-1]), n, 0.0, due, p, limit, "baseline") if p < limit else None
+
+
 def _traffic(
     zone: str,
     is_fir: bool,
     mine: ZoneSeries | None,
+    table: HourTable | None,
+    noise: Noise,
     history: _History,
     rules: AlertRules,
     coverage: float,
 ) -> Alert | None:
     rule = rules.rule(zone)
-    if not rule.enabled or mine is None or len(mine) == 0:
+    if not rule.enabled or mine is None or len(mine) == 0 or table is None:
         return None
-    need = max(rule.consecutive, rules.zero_consecutive if is_fir else 0)
-    recent = range(max(0, len(mine) - need), len(mine))
     episode = episode_start(history.past, zone)
-    judged: list[tuple[float, Baseline | None]] = []
-    for k in recent:
-        t = utc(mine.time[k])
-        judged.append((float(mine.airborne[k]), baseline_at(mine.before(t), t, rules.baseline, before=episode)))
-    observed, base = judged[-1]
+    began = int(episode.timestamp()) if episode is not None else None
+    base = baseline_for(table, mine.time, rules.baseline, before=began)
     if base is None:
         return None  # under 24 hours of history: never an alert, never a false alarm
+    known = ~np.isnan(base.expected)
+    times, counts, expected = mine.time[known], mine.airborne[known], base.expected[known]
+    if len(times) == 0 or times[-1] != mine.time[-1]:
+        return None
     snapshot = int(mine.snapshot_id[-1])
-    at = utc(mine.time[-1])
-    below = [
-        b is not None and b.expected >= rule.min_expected and o < rule.drop_fraction * b.expected for o, b in judged
-    ][-rule.consecutive :]
-    zeros = [b is not None and b.expected >= rules.zero_min_expected and o == 0 for o, b in judged][
-        -rules.zero_consecutive :
-    ]
+    at = utc(int(times[-1]))
+    observed, due = float(counts[-1]), float(expected[-1])
     zero_on = history.active(["zero"], "recovery", zone)
-    floor = rules.zero_min_expected if zero_on else rule.min_expected  # judge recovery where the alert was judged
-    above = [b is not None and b.expected >= floor and o >= rule.drop_fraction * b.expected for o, b in judged][
-        -rule.consecutive :
-    ]
     dropped = episode is not None
-    change = observed / base.expected - 1 if base.expected > 0 else None
-    payload: dict[str, Any] = {
-        "zone": zone, "observed": observed, "expected": round(base.expected, 2),
-        "change": None if change is None else round(change, 4),
-        "baseline": {"method": base.method, "window": [_iso(base.window[0]), _iso(base.window[1])],
-                     "low_confidence": base.low_confidence, "samples": base.samples},
-        "poll_time": _iso(at), "coverage": {"last_hour": round(coverage, 3)},
-        "threshold": round(rule.drop_fraction * base.expected, 2), "consecutive_polls": rule.consecutive,
-    }  # fmt: skip
-    describe = (
-        f"{zone}: {observed:.0f} aircraft airborne at {at:%H:%M} UTC, expected {base.expected:.0f} ({base.method})"
-    )
-    zero_now = len(zeros) == rules.zero_consecutive and all(zeros)
-    if is_fir and zero_now and not zero_on and not history.cooling(["zero"], zone):
-        line = f"{describe}: NO aircraft for {rules.zero_consecutive} polls in a row"
-        return Alert(
-            f"zero:{zone}:{snapshot}", "zero", zone, at, line, {"kind": "zero", **payload}, observed, base.expected
-        )
-    if len(below) == rule.consecutive and all(below) and not dropped and not history.cooling(["drop"], zone):
-        pct = f"down {abs(change) * 100:.0f}%" if change is not None else "down"
-        return Alert(
-            f"drop:{zone}:{snapshot}",
-            "drop",
-            zone,
-            at,
-            f"{describe}: {pct}",
-            {"kind": "drop", **payload},
-            observed,
-            base.expected,
-        )
-    if dropped and len(above) == rule.consecutive and all(above):
-        line = (
-            f"{describe}: recovered, at or above {rule.drop_fraction:.0%} of the baseline for {rule.consecutive} polls"
-        )
-        return Alert(
-            f"recovery:{zone}:{snapshot}",
-            "recovery",
-            zone,
-            at,
-            line,
-            {"kind": "recovery", **payload},
-            observed,
-            base.expected,
-        )
+
+    def alert(kind: str, evidence: Evidence, line: str) -> Alert:
+        change = evidence.observed / evidence.expected - 1 if evidence.expected > 0 else None
+        payload: dict[str, Any] = {
+            "kind": kind, "zone": zone, "observed": observed, "expected": round(due, 2),
+            "change": None if change is None else round(change, 4),
+            "baseline": {"method": base.method, "window": [_iso(base.window[0]), _iso(base.window[1])],
+                         "low_confidence": base.low_confidence, "samples": base.samples},
+            "method": _method(evidence, noise), "began": _iso(utc(evidence.start)),
+            "poll_time": _iso(at), "coverage": {"last_hour": round(coverage, 3)},
+            "threshold": round(rule.drop_fraction * due, 2), "consecutive_polls": rule.consecutive,
+        }  # fmt: skip
+        return Alert(f"{kind}:{zone}:{snapshot}", kind, zone, at, line, payload, observed, due)
+
+    describe = f"{zone}: {observed:.0f} aircraft airborne at {at:%H:%M} UTC, expected {due:.0f} ({base.method})"
+    if is_fir and not zero_on and not history.cooling(["zero"], zone):
+        zero = _zero_run(times, counts, expected, noise, rules, base.low_confidence)
+        if zero is not None:
+            line = f"{describe}: NO aircraft for {zero.polls} polls in a row ({_evidence_text(zero)})"
+            return alert("zero", zero, line)
+    ended = history.last(["recovery"], zone)
+    fresh = times > int(ended.created_at.timestamp()) if ended is not None else np.ones(len(times), dtype=bool)
+    if not dropped and not history.cooling(["drop"], zone) and np.any(fresh):
+        # a new drop is judged on the polls since the last episode ended, never on the closure itself
+        drop = drop_evidence(
+            times[fresh], counts[fresh], expected[fresh], noise, drop_fraction=rule.drop_fraction,
+            min_polls=rule.consecutive, min_expected=rule.min_expected, budget_per_30d=rules.budget_per_30d,
+            low_confidence=base.low_confidence,
+        )  # fmt: skip
+        if drop is not None:
+            pct = f"down {(1 - drop.observed / drop.expected) * 100:.0f}%"
+            return alert("drop", drop, f"{describe}: {pct} ({_evidence_text(drop)})")
+    if dropped and began is not None:
+        back = recovery_evidence(
+            times, counts, expected, noise, began=began, drop_fraction=rule.drop_fraction,
+            recovery_fraction=rules.recovery_fraction, min_polls=rule.consecutive,
+        )  # fmt: skip
+        if back is not None:
+            line = (
+                f"{describe}: recovered, {back.observed / back.expected:.0%} of the baseline over the last "
+                f"{_span(back)} ({back.polls} polls), above {rules.recovery_fraction:.0%}"
+            )
+            return alert("recovery", back, line)
     return None
+
+
+def _span(e: Evidence) -> str:
+    minutes = max(1, round(e.window_s / 60))
+    return f"{minutes} min" if minutes < 120 else f"{minutes / 60:.0f} h"
+
+
+def _evidence_text(e: Evidence) -> str:
+    return (
+        f"mean {e.observed:.1f} against {e.expected:.1f} over {_span(e)}, {e.polls} polls; "
+        f"p = {e.p:.1g} {'vs ' + e.test if e.test != 'baseline' else ''}".rstrip()
+    )
 
 
 def evaluate(
     now: datetime,
     counts: Mapping[str, ZoneSeries],
+    hours: Mapping[str, HourTable],
     polls: Sequence[Poll],
     history: Sequence[PastAlert],
     events: Sequence[Event],
@@ -281,15 +354,24 @@ def evaluate(
     """New alerts at ``now``.
 
     ``counts``: per zone, the ok snapshots' airborne counts up to ``now``, covering at least
-    ``alerts.baseline.count_spans`` for the polls judged. ``polls``: recent attempts in time
-    order. ``history``: earlier alerts (at least the latest of each kind and zone).
+    ``alerts.baseline.RECENT``. ``hours``: per zone, the hourly means of ``alerts.baseline.HISTORY``
+    before the reference time (now, or when a drop under way began) and up to now. ``polls``:
+    recent attempts in time order. ``history``: earlier alerts (at least the latest of each kind
+    and zone).
     ``coverage_last_hour``: share of expected polls that succeeded. ``last_ok``: time of the last
     successful poll ever stored (None: there was none).
     """
     past = _History(history, now, timedelta(minutes=rules.cooldown_min))
     alerts = [a for a in [_outage(now, polls, last_ok, past, rules)] if a is not None]
+    taus = {z: occupancy(series) for z, series in counts.items() if z in rules.zones and len(series)}
+    starts = [e for e in (episode_start(past.past, z) for z in rules.zones) if e is not None]
+    reference = int(min([now, *starts]).timestamp())
+    watched = {z: t for z, t in hours.items() if z in rules.zones}
+    phi, phi_from_data = level_variation(watched, {z: t for z, (t, _) in taus.items()}, reference, rules.baseline)
     for i, zone in enumerate(rules.zones):
-        alert = _traffic(zone, i == 0, counts.get(zone), past, rules, coverage_last_hour)
+        tau, tau_from_data = taus.get(zone, (Noise().tau_s, False))
+        noise = Noise(tau, phi, tau_from_data, phi_from_data)
+        alert = _traffic(zone, i == 0, counts.get(zone), hours.get(zone), noise, past, rules, coverage_last_hour)
         if alert is not None:
             alerts.append(alert)
     return with_events(alerts, events, now)

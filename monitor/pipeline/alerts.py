@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from monitor.alerts.baseline import CLOCK_SKEW, count_spans, zone_series
+from monitor.alerts.baseline import CLOCK_SKEW, HISTORY, RECENT, hour_tables, zone_series
 from monitor.alerts.deliver import deliver_due
 from monitor.alerts.rules import AlertRules, PastAlert, Poll, ZoneRule, episode_start, evaluate, with_events
 from monitor.analysis.cadence import infer_interval_s
@@ -25,9 +25,10 @@ from monitor.errors import ConfigError
 from monitor.events import Event, load_events
 from monitor.pipeline.locking import store_lock
 from monitor.settings.table import Settings
+from monitor.sources.opensky import NAME as OPENSKY
 from monitor.store.db import Store, from_epoch
 from monitor.store.outbox import add_alert, alert_history, recent_alerts
-from monitor.store.snapshots import count_rows, latest_snapshot, poll_rows
+from monitor.store.snapshots import count_rows, hour_rows, latest_snapshot, poll_rows
 
 if TYPE_CHECKING:
     from geo.zoneset import ZoneSet
@@ -61,7 +62,8 @@ def alert_rules(settings: Settings, zone_set: ZoneSet) -> AlertRules:
     return AlertRules(
         zones=ordered, default=default, per_zone=per_zone, zero_consecutive=settings.alerts_zero_consecutive,
         zero_min_expected=settings.alerts_zero_min_expected, outage_min=settings.alerts_outage_min,
-        cooldown_min=settings.alerts_cooldown_min,
+        cooldown_min=settings.alerts_cooldown_min, budget_per_30d=settings.alerts_false_alarms_per_30d,
+        recovery_fraction=settings.alerts_recovery_fraction,
     )  # fmt: skip
 
 
@@ -80,21 +82,20 @@ def run_alerts(settings: Settings, store: Store, zone_set: ZoneSet, now: datetim
         Poll(sid, t, status, retry)
         for sid, t, status, retry in poll_rows(store, now - timedelta(days=2), now + CLOCK_SKEW)
     ]
-    history = [PastAlert(kind, zone, t) for kind, zone, t in alert_history(store)]
-    ok_times = [p.time for p in polls if p.status == "ok"][-rules.polls_judged :]
-    rows: list[tuple[int, int, str, int]] = []
-    if ok_times:
-        episode = min(filter(None, (episode_start(history, z) for z in rules.zones)), default=None)
-        for span_start, span_end in count_spans(ok_times[0], now, rules.baseline, before=episode):
-            rows += count_rows(store, span_start, span_end)
-    counts = zone_series(rows)  # no successful poll in two days: only the outage rule has anything to judge
+    history = [PastAlert(kind, zone, t, began) for kind, zone, t, began in alert_history(store)]
+    source = OPENSKY  # the source polled (the next sources will each have their counts)
+    rows = count_rows(store, now - RECENT, now + CLOCK_SKEW, source)
+    counts = zone_series(rows)  # no successful poll in 30 hours: only the outage rule has anything to judge
+    episodes = [e for e in (episode_start(history, z) for z in rules.zones) if e is not None]
+    reference = min([now, *episodes])
+    hours = hour_tables(hour_rows(store, source, reference - HISTORY - timedelta(days=1), now + CLOCK_SKEW))
     last = latest_snapshot(store, ("ok",))
     last_ok = from_epoch(last["api_time"]) if last is not None else None
     times = np.array([int(p.time.timestamp()) for p in polls], dtype=np.int64)
     interval = settings.report_interval_s or infer_interval_s(times)
     last_hour = sum(1 for p in polls if p.status == "ok" and p.time >= now - timedelta(hours=1))
     coverage = min(1.0, last_hour / max(3600.0 / interval, 1.0))
-    alerts = evaluate(now, counts, polls, history, (), rules, coverage, last_ok=last_ok)
+    alerts = evaluate(now, counts, hours, polls, history, (), rules, coverage, last_ok=last_ok)
     if alerts:  # the events are only their context: read only when there is an alert to quote them in
         alerts = with_events(alerts, _events(settings), now)
     channels = tuple(settings.alerts_channels)

@@ -208,11 +208,25 @@ class Settings:
         ("log",), v.channels, "Where alerts go: log, jsonl, webhook, email (comma list in env)."
     )
     alerts_drop_fraction: float = setting(
-        0.5, v.float_range(0.0, 1.0, lo_open=True), "Drop: airborne count below this share of the baseline ..."
+        0.5,
+        v.float_range(0.0, 1.0, lo_open=True),
+        "Drop: a window of polls (15 min to 6 h) saw at most this share of the baseline ...",
     )
-    alerts_consecutive: int = setting(3, v.int_range(1, 100), "... for this many successful polls in a row.")
+    alerts_consecutive: int = setting(3, v.int_range(1, 100), "... over at least this many successful polls ...")
+    alerts_false_alarms_per_30d: float = setting(
+        0.5,
+        v.float_range(0.001, 100),
+        "... and is less likely than this many false alarms per zone per 30 days of normal traffic allow "
+        "(the statistical test's budget; lower is stricter and slower).",
+    )
     alerts_min_expected: float = setting(
-        5.0, v.float_range(0.0, 10_000), "No drop alert for a zone whose baseline expects fewer aircraft than this."
+        2.0, v.float_range(0.0, 10_000), "No drop alert over a window whose baseline expects fewer aircraft than this."
+    )
+    alerts_recovery_fraction: float = setting(
+        0.8,
+        v.float_range(0.0, 1.0, lo_open=True),
+        "Recovery: a window after the drop began back at this share of the pre-drop baseline, and surely above "
+        "the drop threshold.",
     )
     alerts_zero_consecutive: int = setting(
         2, v.int_range(1, 100), "Zero: no aircraft in the FIR for this many polls ..."

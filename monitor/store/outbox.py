@@ -112,16 +112,30 @@ def record_delivery(
             )
 
 
-def alert_history(store: Store) -> list[tuple[str, str | None, datetime]]:
-    """The latest alert of each kind and zone, however old: (kind, zone, created_at UTC).
+def alert_history(store: Store) -> list[tuple[str, str | None, datetime, datetime | None]]:
+    """The latest alert of each kind and zone, however old: (kind, zone, created_at UTC, and when
+    the window that established it began, for a drop or zero that says so).
 
     That is all the rules need (is an episode under way, since when, is a rule cooling down),
     and it stays small however long the store runs.
     """
     rows = store.query(
-        "SELECT kind, zone, MAX(created_at) AS created_at FROM alerts GROUP BY kind, zone ORDER BY created_at"
-    )
-    return [(str(r["kind"]), r["zone"], datetime.fromtimestamp(r["created_at"], UTC)) for r in rows]
+        "SELECT kind, zone, MAX(created_at) AS created_at, json_extract(payload, '$.began') AS began "
+        "FROM alerts GROUP BY kind, zone ORDER BY created_at"
+    )  # SQLite takes the bare column (payload) from the row with the MAX
+    return [
+        (str(r["kind"]), r["zone"], datetime.fromtimestamp(r["created_at"], UTC), _parse_time(r["began"])) for r in rows
+    ]
+
+
+def _parse_time(text: object) -> datetime | None:
+    """An ISO time with a Z as written in payloads; None for anything else (alerts before ``began``)."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def recent_alerts(store: Store, limit: int = 20) -> list[sqlite3.Row]:

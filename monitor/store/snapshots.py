@@ -25,6 +25,7 @@ __all__ = [
     "RecordedPoll",
     "count_rows",
     "counts_for",
+    "hour_rows",
     "latest_credits",
     "latest_snapshot",
     "poll_rows",
@@ -112,6 +113,13 @@ def record_poll(
                 "INSERT INTO zone_counts (snapshot_id, zone, airborne, on_ground, stale) VALUES (?, ?, ?, ?, ?)",
                 [(snapshot_id, c.zone, int(c.airborne), int(c.on_ground), int(c.stale)) for c in counts],
             )
+            if row["status"] == "ok" and row["api_time"] is not None:
+                hour = int(row["api_time"]) // 3600
+                conn.executemany(
+                    "INSERT INTO zone_hours (source, hour, zone, n, airborne) VALUES (?, ?, ?, 1, ?) "
+                    "ON CONFLICT (source, hour, zone) DO UPDATE SET n = n + 1, airborne = airborne + excluded.airborne",
+                    [(poll.source, hour, c.zone, int(c.airborne)) for c in counts],
+                )
     return RecordedPoll(snapshot_id, row["status"], duplicate_of)
 
 
@@ -195,15 +203,18 @@ def poll_rows(store: Store, start: datetime, end: datetime) -> list[tuple[int, d
     ]
 
 
-def count_rows(store: Store, start: datetime, end: datetime) -> list[tuple[int, int, str, int]]:
-    """Airborne counts of ``ok`` snapshots with API time in ``[start, end)``: (snapshot id, API time
-    in Unix seconds, zone, airborne), in time order."""
+def count_rows(
+    store: Store, start: datetime, end: datetime, source: str | None = None
+) -> list[tuple[int, int, str, int]]:
+    """Airborne counts of ``ok`` snapshots (of ``source``, or any) with API time in ``[start, end)``:
+    (snapshot id, API time in Unix seconds, zone, airborne), in time order."""
+    which = "" if source is None else " AND s.source = ?"
     return [
         (int(r[0]), int(r[1]), str(r[2]), int(r[3]))
         for r in store.query(
             "SELECT s.id, s.api_time, z.zone, z.airborne FROM zone_counts z JOIN snapshots s ON s.id = z.snapshot_id "
-            "WHERE s.status = 'ok' AND s.api_time >= ? AND s.api_time < ? ORDER BY s.api_time",
-            (to_epoch(start), to_epoch(end)),
+            f"WHERE s.status = 'ok' AND s.api_time >= ? AND s.api_time < ?{which} ORDER BY s.api_time",
+            (to_epoch(start), to_epoch(end), *(() if source is None else (source,))),
         )
     ]
 
@@ -211,3 +222,17 @@ def count_rows(store: Store, start: datetime, end: datetime) -> list[tuple[int, 
 def real_poll_count(store: Store) -> int:
     """How many poll attempts the store holds that were not simulated (a demo store has none)."""
     return int(store.scalar("SELECT COUNT(*) FROM snapshots WHERE simulated = 0"))
+
+
+def hour_rows(store: Store, source: str, start: datetime, end: datetime) -> list[tuple[int, str, int, float]]:
+    """Hourly totals of ``source``'s successful polls for the UTC hours starting in ``[start, end)``:
+    (hour as Unix seconds // 3600, zone, polls, sum of airborne counts), as SQLite gives them
+    (weeks of hours for every zone are thousands of rows: converting each would cost more than
+    reading them)."""
+    lo, hi = to_epoch(start), to_epoch(end)
+    assert lo is not None and hi is not None
+    rows: list[tuple[int, str, int, float]] = store.execute(
+        "SELECT hour, zone, n, airborne FROM zone_hours WHERE source = ? AND hour >= ? AND hour < ? ORDER BY hour",
+        (source, lo // 3600, -(-hi // 3600)),
+    ).fetchall()
+    return rows

@@ -1,0 +1,275 @@
+"""How unlikely a window of airborne counts is under a zone's baseline: the statistics behind the
+drop, zero and recovery alerts. numpy and math only (the check runs after every cron poll).
+
+Place in the flow: ``alerts.rules`` hands this module a zone's recent counts, the baseline's
+expected count at each of those polls (``alerts.baseline``) and the zone's noise
+(:class:`Noise`); it answers whether a drop (or a return) is established, and with what evidence.
+
+The model. An airborne count is the number of aircraft present at a poll. Aircraft come and go
+independently, so at one instant the count is Poisson around its mean; successive polls share
+most of their aircraft (each stays ``tau`` on average), so the mean over a window of ``n`` polls
+varies less than one poll, but not ``n`` times less (:func:`window_factor`). On top of that the
+whole day's traffic is up or down by some percent (weather, schedules, weekdays the baseline does
+not match): a gamma-distributed level with squared coefficient of variation ``phi``, estimated
+from the zone's own history (``alerts.baseline.fit_noise``). Together: the window's count, in
+units of independent aircraft, is negative binomial (gamma-Poisson), and its tail is summed
+exactly (:func:`lower_tail`, mid-p).
+
+Two tests per window. Against the baseline alone (the level as uncertain as day-to-day
+variation), and, for windows up to an hour, given the level of the six hours before the window
+(the posterior of the gamma level after those hours, never surer than :data:`LEVEL_CV_FLOOR`, ±15 %), so a
+sudden drop by day is seen within minutes while a gradual one is still caught by the long
+windows. A drop is declared when a window is both below ``drop_fraction`` of the baseline and
+less likely than its share of the false-alarm budget (:func:`alpha`): the budget, in false alarms
+per zone per 30 days under normal traffic, is spread over the windows in proportion to how many
+independent chances each has.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "DEFAULT_PHI",
+    "DEFAULT_TAU_S",
+    "DROP_TESTS",
+    "DROP_WINDOWS_S",
+    "LEVEL_CV_FLOOR",
+    "RECOVERY_WINDOWS_S",
+    "Evidence",
+    "Noise",
+    "alpha",
+    "drop_evidence",
+    "lower_tail",
+    "occupancy_tau",
+    "recovery_evidence",
+    "upper_tail",
+    "window_factor",
+]
+
+DROP_WINDOWS_S = (900, 1800, 3600, 7200, 10800, 21600)  # 15 min to 6 h: short by day, long at night
+# the drop tests share the false-alarm budget with the zero test: each window against the baseline,
+# the short ones also given the hours before, and the FIR's run of zeros
+DROP_TESTS = len(DROP_WINDOWS_S) + sum(1 for w in DROP_WINDOWS_S if w <= 3600) + 1
+RECOVERY_WINDOWS_S = (1800, 3600, 7200, 10800, 21600)  # long ones for sparse polling
+RECOVERY_MIN_SPAN_S = 1800  # a return must last half an hour: a busy moment in a closure is not one
+CONDITIONED_UP_TO_S = 3600  # windows this short are also tested given the hours before them
+LEVEL_SPAN_S = 6 * 3600  # the hours before a window that tell today's level
+LEVEL_CV_FLOOR = 0.15  # today's level is never known better than ±15 % (it drifts, and days change)
+DEFAULT_TAU_S = 2400.0  # an aircraft's stay in a zone, before the zone's own counts tell it
+DEFAULT_PHI = 0.05  # day-to-day variation of the level (CV ~22 %) before the history tells it
+CONSISTENT = 0.05  # a return is not refuted at this level: traffic may be back at the recovery share
+RECOVERY_BUDGET = 0.05  # false recoveries per 48 hours of a real closure, over all recovery windows
+DAY_S = 86_400.0
+
+
+@dataclass(frozen=True)
+class Noise:
+    """How a zone's counts vary under normal traffic: ``tau_s``, the time an aircraft stays (the
+    counts' correlation time); ``phi``, the squared coefficient of variation of the day's level;
+    whether each came from the zone's own data (else from the defaults above)."""
+
+    tau_s: float = DEFAULT_TAU_S
+    phi: float = DEFAULT_PHI
+    tau_from_data: bool = False
+    phi_from_data: bool = False
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One window's test: its span, the mean count observed and expected there, the tail
+    probability and the level it had to beat, and which test it was."""
+
+    start: int  # Unix seconds of the window's first poll
+    end: int  # ... and of its last
+    polls: int
+    observed: float
+    expected: float
+    p: float
+    alpha: float
+    test: str  # "baseline" | "given the 6 h before" | "above the drop threshold"
+
+    @property
+    def window_s(self) -> int:
+        return self.end - self.start
+
+
+def occupancy_tau(times: npt.NDArray[np.int64], counts: npt.NDArray[np.float64]) -> float | None:
+    """The counts' correlation time from successive polls at the usual spacing ``d``: for Poisson
+    aircraft staying ``tau`` on average, E[(y(t+d) - y(t))^2] = 2 mean (1 - exp(-d / tau)).
+    None when there are too few pairs or too few aircraft to tell."""
+    if len(times) < 24:
+        return None
+    dt = np.diff(times)
+    d = float(np.median(dt))
+    same = dt == d
+    diffs = np.diff(counts)[same]
+    mean = float(np.mean(counts))
+    if len(diffs) < 20 or mean < 0.5 or d <= 0:
+        return None
+    rho = 1.0 - float(np.mean(diffs * diffs)) / (2.0 * mean)
+    rho = min(max(rho, 0.01), 0.999)
+    return float(np.clip(-d / math.log(rho), 300.0, 4 * 3600.0))
+
+
+def window_factor(n: int, step_s: float, tau_s: float) -> float:
+    """Var(mean of ``n`` polls ``step_s`` apart) / Var(one poll), for counts whose correlation
+    decays as exp(-lag / tau): 1 for one poll, about 2 tau / (n step) for long windows."""
+    if n <= 1:
+        return 1.0
+    r = math.exp(-step_s / tau_s)
+    if r < 1e-12:
+        return 1.0 / n
+    return (1 + r) / (n * (1 - r)) - 2 * r * (1 - r**n) / (n * n * (1 - r) ** 2)
+
+
+def _pmf(k: int, r: float, p: float) -> npt.NDArray[np.float64]:
+    """Negative binomial probabilities of 0..k (``r`` successes, success probability ``p``)."""
+    j = np.arange(k + 1, dtype=np.float64)
+    log = np.empty(k + 1)
+    log[0] = r * math.log(p)
+    if k:
+        log[1:] = log[0] + np.cumsum(np.log((j[:-1] + r) / j[1:])) + j[1:] * math.log1p(-p)
+    return np.exp(log)
+
+
+def lower_tail(x: float, m: float, a: float, b: float) -> float:
+    """Mid-p P(X <= x) for X Poisson with mean ``rho m``, the level ``rho`` gamma with shape ``a``
+    and rate ``b`` (mean a/b): X is negative binomial with r = a, p = b / (b + m). ``x`` and ``m``
+    are in units of independent aircraft; ``x`` is rounded to a whole count."""
+    k = max(0, math.floor(x + 0.5))
+    pm = _pmf(k, a, b / (b + m))
+    return float(pm[:-1].sum() + 0.5 * pm[-1])
+
+
+def upper_tail(x: float, m: float, a: float, b: float) -> float:
+    """Mid-p P(X >= x) under the same model as :func:`lower_tail`."""
+    return max(0.0, 1.0 - lower_tail(x, m, a, b))
+
+
+def alpha(budget_per_30d: float, window_s: float, tau_s: float, tests: int) -> float:
+    """The tail probability a window must beat: ``budget_per_30d`` false alarms per 30 days shared
+    by ``tests`` tests, each window having about 30 days / max(window, tau) independent chances."""
+    return budget_per_30d * max(window_s, tau_s) / (30 * DAY_S) / tests
+
+
+def _level(
+    a0: float, counts: npt.NDArray[np.float64], expected: npt.NDArray[np.float64], q: float
+) -> tuple[float, float]:
+    """The gamma level's (shape, rate) after seeing ``counts`` where ``expected`` was due (both
+    per poll), capped so the level is never surer than ``LEVEL_CV_FLOOR``."""
+    a = a0 + float(counts.mean()) / q
+    b = a0 + float(expected.mean()) / q
+    cap = 1.0 / LEVEL_CV_FLOOR**2
+    if a > cap:
+        b *= cap / a
+        a = cap
+    return a, b
+
+
+def drop_evidence(
+    times: npt.NDArray[np.int64],
+    counts: npt.NDArray[np.float64],
+    expected: npt.NDArray[np.float64],
+    noise: Noise,
+    *,
+    drop_fraction: float,
+    min_polls: int,
+    min_expected: float,
+    budget_per_30d: float,
+    low_confidence: bool = False,
+) -> Evidence | None:
+    """The first window ending at the last poll that establishes a drop, or None.
+
+    ``times``, ``counts`` and ``expected``: the zone's recent successful polls (sorted; at least
+    the longest window and the six hours before a short one), and the baseline at each. A window
+    starts at its first poll at or below ``drop_fraction`` of the baseline (polls before the drop
+    would only dilute it), and counts when it holds ``min_polls`` polls, expects at least
+    ``min_expected`` aircraft, saw at most ``drop_fraction`` of that, and is less likely than its
+    share of the budget.
+    ``low_confidence``: the baseline is one day's hour (under 4 weeks of history), itself as noisy
+    as the window, so the level's variation counts twice.
+    """
+    if len(times) == 0:
+        return None
+    step = float(np.median(np.diff(times))) if len(times) > 1 else 300.0
+    phi = noise.phi * (2.0 if low_confidence else 1.0)
+    a0 = 1.0 / phi
+    n_tests = DROP_TESTS
+    end = int(times[-1])
+    low = counts <= drop_fraction * expected
+    for w in DROP_WINDOWS_S:
+        lo = int(np.searchsorted(times, end - w, side="right"))
+        while lo < len(times) and not low[lo]:  # the window starts at its first low poll: the drop's start
+            lo += 1
+        n = len(times) - lo
+        if n < min_polls:
+            continue
+        observed, due = float(counts[lo:].mean()), float(expected[lo:].mean())
+        if not (due >= min_expected and observed <= drop_fraction * due):
+            continue
+        q = window_factor(n, step, noise.tau_s)
+        limit = alpha(budget_per_30d, w, noise.tau_s, n_tests)
+        p = lower_tail(observed / q, due / q, a0, a0)
+        test = "baseline"
+        if w <= CONDITIONED_UP_TO_S:
+            before = int(np.searchsorted(times, end - w - LEVEL_SPAN_S, side="right"))
+            if lo - before >= min_polls:
+                a, b = _level(a0, counts[before:lo], expected[before:lo], window_factor(lo - before, step, noise.tau_s))
+                p_given = lower_tail(observed / q, due / q, a, b)
+                if p_given < p:
+                    p, test = p_given, "given the 6 h before"
+        if p < limit:
+            return Evidence(int(times[lo]), end, n, observed, due, p, limit, test)
+    return None
+
+
+def recovery_evidence(
+    times: npt.NDArray[np.int64],
+    counts: npt.NDArray[np.float64],
+    expected: npt.NDArray[np.float64],
+    noise: Noise,
+    *,
+    began: int,
+    drop_fraction: float,
+    recovery_fraction: float,
+    min_polls: int,
+) -> Evidence | None:
+    """The first window ending at the last poll that establishes a return, or None.
+
+    A window after the drop ``began`` starts at its first poll back at ``recovery_fraction`` of the
+    (pre-drop) baseline, and counts when it spans half an hour, holds ``min_polls`` polls, is
+    consistent with traffic back at that share (not surely below it) and is unlikely had traffic
+    still been at ``drop_fraction`` of the baseline: sustained evidence, so one busy poll in a
+    closure is not a recovery, while a return to a quiet day's level still is one.
+    """
+    if len(times) == 0:
+        return None
+    step = float(np.median(np.diff(times))) if len(times) > 1 else 300.0
+    down = 1.0 / LEVEL_CV_FLOOR**2  # the drop level, known to ±10 %
+    end = int(times[-1])
+    back = counts >= recovery_fraction * expected
+    for w in RECOVERY_WINDOWS_S:
+        lo = int(np.searchsorted(times, end - w, side="right"))
+        while lo < len(times) and not back[lo]:  # the window starts at its first poll back up: the return
+            lo += 1
+        n = len(times) - lo
+        if n < min_polls or times[lo] <= began or end - int(times[lo]) < RECOVERY_MIN_SPAN_S:
+            continue
+        observed, due = float(counts[lo:].mean()), float(expected[lo:].mean())
+        if due <= 0:
+            continue
+        q = window_factor(n, step, noise.tau_s)
+        # consistent with traffic back at recovery_fraction of the baseline (not surely below it) ...
+        if lower_tail(observed / q, recovery_fraction * due / q, down, down) < CONSISTENT:
+            continue
+        # ... and surely above the drop threshold
+        p = upper_tail(observed / q, due / q, down, down / drop_fraction)
+        limit = RECOVERY_BUDGET * max(w, noise.tau_s) / (2 * DAY_S) / len(RECOVERY_WINDOWS_S)
+        if p < limit:
+            return Evidence(int(times[lo]), end, n, observed, due, p, limit, "above the drop threshold")
+    return None
