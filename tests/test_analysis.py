@@ -295,7 +295,7 @@ def test_the_event_a_window_was_cut_at_is_not_a_confounder_and_from_alone_keeps_
 
 
 def test_the_verdict_names_flight_classes_properly(overflight_drop):
-    assert "Domestic flights " in overflight_drop.data.verdict and "Domestics" not in overflight_drop.data.verdict
+    assert "Domestic flights" in overflight_drop.data.verdict and "Domestics" not in overflight_drop.data.verdict
 
 
 def test_short_polling_holes_do_not_invent_flight_class_changes(tmp_path):

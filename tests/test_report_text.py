@@ -96,7 +96,8 @@ def test_user_text_cannot_break_markdown_tables(tmp_path):
     assert len(windows) == 2 and all(len(_cells(r)) == 6 for r in windows)
     assert _cells(windows[0])[5] == "cut | at x"
     changes = _table_rows(
-        md, "| measure | zone | class | before | after | change | 95% CI | matched on | hours | status |"
+        md,
+        "| measure | zone | class | before | after | change | 95% CI | Holm-adjusted p | matched on | hours | status |",
     )
     assert len(changes) == 1 and _cells(changes[0])[:6] == [
         "airborne (aircraft airborne)",

@@ -8,7 +8,7 @@ store, builds flights (``analysis.flights``) and hands them here; the result goe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,7 @@ from monitor.analysis.hourly import (
     hourly_coverage,
     hourly_flights,
 )
-from monitor.analysis.stats import AnalysisRules, Change, compare, compare_daily
+from monitor.analysis.stats import AnalysisRules, Change, compare, compare_daily, holm
 from monitor.analysis.tracks import Tracks
 from monitor.analysis.windows import Window
 
@@ -36,6 +36,8 @@ __all__ = [
     "context_series",
     "density_in",
     "fir_flights_in",
+    "in_family",
+    "with_family_adjustment",
 ]
 
 MAP_CELL_DEG = 0.25
@@ -100,6 +102,7 @@ def compare_windows(
             rules=rules,
         ),
     ]
+    changes = with_family_adjustment(changes, fir)
     coverage = tuple(float(c.mean()) if len(c) else 0.0 for c in cov)
     hours = tuple(float((c >= rules.min_coverage).sum()) for c in cov)
     unclassed = tuple(_unclassed_share(f, c, fir, rules) for f, c in zip(fl, cov, strict=True))
@@ -109,6 +112,24 @@ def compare_windows(
         hours_with_data=(hours[0], hours[1]),
         unclassed=(unclassed[0], unclassed[1]),
     )
+
+
+def in_family(c: Change, fir: str) -> bool:
+    """Whether the verdict reports ``c`` (and so holds it to the family's error): aircraft airborne
+    in the FIR and in each ring sector, and the FIR's flights per class."""
+    airborne = c.measure == "airborne" and (c.zone == fir or c.zone.startswith("ring"))
+    return airborne or (c.measure == "flights" and c.zone == fir and c.flight_class is not None)
+
+
+def with_family_adjustment(changes: list[Change], fir: str) -> list[Change]:
+    """``changes`` with Holm-adjusted p-values on the verdict's family (see ``analysis.verdict``);
+    the other measures keep only their own p."""
+    members = [i for i, c in enumerate(changes) if in_family(c, fir) and c.p_value is not None]
+    adjusted = holm([changes[i].p_value or 0.0 for i in members])
+    out = list(changes)
+    for i, p in zip(members, adjusted, strict=True):
+        out[i] = replace(out[i], adjusted_p=p)
+    return out
 
 
 def context_series(

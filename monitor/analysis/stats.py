@@ -34,7 +34,10 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-__all__ = ["AnalysisRules", "Change", "compare", "compare_daily"]
+__all__ = ["FAMILY_ALPHA", "AnalysisRules", "Change", "compare", "compare_daily", "holm"]
+
+FAMILY_ALPHA = 0.05  # the familywise error the verdict's claims are held to (Holm)
+MIN_WHOLE_DAYS = 4  # a per-day measure (unique aircraft) needs this many whole days a side (3+ df)
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,13 @@ class Change:
     status: str  # ok | insufficient
     reason: str = ""
     interval: str = ""  # how the 95 % interval was computed (units, distribution, degrees of freedom)
+    p_value: float | None = None  # two-sided, of no change, from the same t as the interval
+    adjusted_p: float | None = None  # Holm-adjusted over the verdict's family of measures (None: not in it)
+
+    @property
+    def established(self) -> bool:
+        """Whether the verdict may call this a change: in the family and Holm-adjusted p below 5 %."""
+        return self.adjusted_p is not None and self.adjusted_p < FAMILY_ALPHA
 
     @property
     def label(self) -> str:
@@ -97,6 +107,31 @@ def _day_key_table(
     return sums, counts
 
 
+def _p_value(ratio: float, var_log: float, var_lin: float, df: float) -> float:
+    """Two-sided p of no change, from the same t (log scale when possible) as :func:`_interval`."""
+    if ratio > 0 and np.isfinite(var_log) and var_log > 0:
+        t = abs(np.log(ratio)) / np.sqrt(var_log)
+    elif var_lin > 0:
+        t = abs(ratio - 1.0) / np.sqrt(var_lin)
+    else:
+        return 0.0 if ratio != 1.0 else 1.0
+    return float(2 * stats.t.sf(t, max(df, 1.0)))
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm's step-down adjustment: the adjusted p-values, in the order given. A measure is a change
+    at familywise error ``alpha`` when its adjusted p is below ``alpha``, whatever the dependence
+    between the measures."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
 def _interval(ratio: float, var_log: float, var_lin: float, df: float, level: float = 0.95) -> tuple[float, float]:
     """A ``level`` interval for ``ratio - 1`` from Student's t with ``df`` degrees of freedom: on the
     log scale (``var_log`` = variance of log ratio) when the ratio is positive, else linear."""
@@ -116,21 +151,28 @@ def _welch_df(v_a: float, n_a: int, v_b: float, n_b: int) -> float:
 
 def _independent_samples(
     level_b: float, var_b: float, n_b: int, level_a: float, var_a: float, n_a: int
-) -> tuple[tuple[float, float], str]:
+) -> tuple[tuple[float, float], str, float]:
     """The interval for ``level_a / level_b - 1`` when each side's days are independent samples
-    (``var_*``: the variance of each level), Welch t on the log scale; and how it was computed."""
+    (``var_*``: the variance of each level), Welch t on the log scale; how it was computed; and p."""
     rel_b = var_b / level_b**2
     rel_a = var_a / level_a**2 if level_a > 0 else float("inf")
     var_lin = var_a / level_b**2 + level_a**2 * var_b / level_b**4
     df = _welch_df(rel_a, n_a, rel_b, n_b) if np.isfinite(rel_a) else float(n_b - 1)
     method = f"days as independent samples ({n_b} before, {n_a} after), Welch t with {df:.1f} df"
-    return _interval(level_a / level_b, rel_a + rel_b, var_lin, df), method
+    ratio = level_a / level_b
+    return _interval(ratio, rel_a + rel_b, var_lin, df), method, _p_value(ratio, rel_a + rel_b, var_lin, df)
 
 
-def _ok(base: Change, ci: tuple[float, float], method: str) -> Change:
-    """``base`` (an insufficient result) completed with the change, its interval and the method."""
+def _ok(base: Change, ci: tuple[float, float], method: str, p: float) -> Change:
+    """``base`` (an insufficient result) completed with the change, its interval, p and the method."""
     return replace(
-        base, status="ok", change=base.after / base.before - 1.0, ci_low=ci[0], ci_high=ci[1], interval=method
+        base,
+        status="ok",
+        change=base.after / base.before - 1.0,
+        ci_low=ci[0],
+        ci_high=ci[1],
+        interval=method,
+        p_value=p,
     )
 
 
@@ -238,14 +280,15 @@ def compare(
         if pairs < 2:
             return replace(base, reason="the windows share only one weekday; an interval needs two")
         ci = _interval(mean_a / mean_b, var_log, var_lin, df)
+        p = _p_value(mean_a / mean_b, var_log, var_lin, df)
         method = f"weekday pairs ({pairs}), Student t with {df:.0f} df"
     else:
         level_b, v_b, n_b = _level_variance(sums_b, counts_b)
         level_a, v_a, n_a = _level_variance(sums_a, counts_a)
         if min(n_b, n_a) < 2:
             return replace(base, reason="an interval needs at least two days on each side")
-        ci, method = _independent_samples(level_b, v_b, n_b, level_a, v_a, n_a)
-    return _ok(base, ci, method)
+        ci, method, p = _independent_samples(level_b, v_b, n_b, level_a, v_a, n_a)
+    return _ok(base, ci, method, p)
 
 
 def compare_daily(
@@ -273,8 +316,12 @@ def compare_daily(
         days_after=float(len(va)),
         status="insufficient",
     )
-    if min(len(vb), len(va)) < max(2.0, rules.min_days):
-        return replace(base, reason=f"too little data: {len(vb)} whole covered day(s) before and {len(va)} after")
+    if min(len(vb), len(va)) < max(MIN_WHOLE_DAYS, rules.min_days):
+        return replace(
+            base,
+            reason=f"too little data: {len(vb)} whole covered day(s) before and {len(va)} after (need "
+            f"{max(MIN_WHOLE_DAYS, rules.min_days):g} on each side: with fewer, one day's luck makes the interval)",
+        )
     if not mean_b > 0:
         return replace(base, reason="nothing was seen before, so a relative change is undefined")
     var_b, var_a = float(vb.var(ddof=1)) / len(vb), float(va.var(ddof=1)) / len(va)

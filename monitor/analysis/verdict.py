@@ -1,20 +1,33 @@
 """The verdict: one paragraph that says what changed and how sure we are, or that the data do not tell.
 
 Place in the flow: ``pipeline.report`` calls :func:`verdict` with the event, the windows, their
-coverage and the changes (``analysis.stats``); the report opens with it.
+coverage and the changes (``analysis.stats``, Holm-adjusted by ``analysis.before_after``); the
+report opens with it.
+
+What it may claim. The paragraph reports a family of measures: aircraft airborne in the FIR (the
+primary measure, always first), the FIR's flights per class, and aircraft airborne in each ring
+sector. A measure is called a change only when its Holm-adjusted p over that family is below 5 %,
+so with no event at all the paragraph claims a change in at most 5 % of reports (the familywise
+error), however many measures it lists; the rest are "no change established", with their
+interval. Every count is of aircraft visible to the source: the paragraph says so, and says how
+large a change in the primary measure the windows could have told from day-to-day variation.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from monitor.analysis.flights import FLIGHT_CLASSES
-from monitor.analysis.stats import Change
+from monitor.analysis.stats import FAMILY_ALPHA, Change
 from monitor.analysis.windows import Window
 from monitor.events import Event
 
-__all__ = ["verdict"]
+__all__ = ["POWER_FACTOR", "detectable_change", "verdict"]
 
+# A change detected 80 % of the time at 5 % two-sided sits (z 0.975 + z 0.80) / z 0.975 = 1.43
+# interval half-widths from no change (1.34 with 4 degrees of freedom); 1.4 is used.
+POWER_FACTOR = 1.4
 
 _CLASS_NAMES = {
     "domestic": "Domestic flights",
@@ -28,20 +41,37 @@ def _pct(x: float) -> str:
     return f"{abs(x) * 100:.0f}%"
 
 
+def _p(c: Change) -> str:
+    p = c.adjusted_p if c.adjusted_p is not None else c.p_value
+    if p is None:
+        return ""
+    shown = "< 0.001" if p < 0.001 else f"= {p:.3f}"
+    return f"Holm-adjusted p {shown}" if c.adjusted_p is not None else f"p {shown}"
+
+
 def _sentence(c: Change, subject: str) -> str:
     if c.status != "ok" or c.change is None or c.ci_low is None or c.ci_high is None:
         return f"{subject}: not enough data to compare ({c.reason})."
-    if c.ci_low <= 0 <= c.ci_high:
+    if not c.established:
         return (
-            f"{subject} changed by {c.change:+.0%}, within the noise (95% CI {c.ci_low:+.0%} to "
-            f"{c.ci_high:+.0%}), from {c.before:.1f} to {c.after:.1f} {c.unit}."
+            f"{subject}: no change established ({c.change:+.0%}, 95% CI {c.ci_low:+.0%} to {c.ci_high:+.0%}; "
+            f"{_p(c)}), from {c.before:.1f} to {c.after:.1f} {c.unit}."
         )
     low, high = sorted((abs(c.ci_low), abs(c.ci_high)))
     direction = "fell" if c.change < 0 else "rose"
     return (
-        f"{subject} {direction} {_pct(c.change)} (95% CI {_pct(low)}–{_pct(high)}), from {c.before:.1f} to "
-        f"{c.after:.1f} {c.unit}."
+        f"{subject} {direction} {_pct(c.change)} (95% CI {_pct(low)}–{_pct(high)}; {_p(c)}), from {c.before:.1f} "
+        f"to {c.after:.1f} {c.unit}."
     )
+
+
+def detectable_change(c: Change) -> float | None:
+    """The smallest relative change in ``c``'s measure the windows would have shown 80 % of the time
+    (from its 95 % interval's half-width on the log scale), or None without an interval."""
+    if c.status != "ok" or c.ci_low is None or c.ci_high is None or c.ci_low <= -1:
+        return None
+    half = (math.log1p(c.ci_high) - math.log1p(c.ci_low)) / 2
+    return math.exp(POWER_FACTOR * half) - 1
 
 
 def verdict(
@@ -50,8 +80,10 @@ def verdict(
     coverage: tuple[float, float],
     changes: Sequence[Change],
     fir_code: str,
+    sources: str = "OpenSky",
 ) -> str:
-    """One paragraph with the numbers, or a plain statement that the data do not allow one."""
+    """One paragraph with the numbers, or a plain statement that the data do not allow one.
+    ``sources``: who saw the aircraft counted (every count is of aircraft visible to them)."""
     before, after = windows
     by = {(c.measure, c.zone, c.flight_class): c for c in changes}
     head = by.get(("airborne", fir_code, None))
@@ -62,18 +94,35 @@ def verdict(
     if head is None or head.status != "ok":
         why = head.reason if head is not None else "no data"
         return f"{intro}: there is not enough data to say whether traffic changed ({why})."
-    parts = [f"{intro}, matched on {head.matching}: " + _sentence(head, f"aircraft airborne in {fir_code}")]
+    subject = f"aircraft airborne in {fir_code} visible to {sources}"
+    parts = [f"{intro}, matched on {head.matching}: " + _sentence(head, subject)]
     cls = [by.get(("flights", fir_code, name)) for name in FLIGHT_CLASSES]
     cls_ok = [c for c in cls if c is not None and c.status == "ok"]
     if cls_ok:
         parts.append(" ".join(_sentence(c, _CLASS_NAMES.get(c.flight_class or "", c.zone)) for c in cls_ok))
     ring = [c for c in changes if c.measure == "airborne" and c.zone != fir_code and c.zone.startswith("ring")]
-    moved = [c for c in ring if c.status == "ok" and c.ci_low is not None and c.ci_low > 0]
-    if moved:
+    rose = [c for c in ring if c.established and c.change is not None and c.change > 0]
+    fell = [c for c in ring if c.established and c.change is not None and c.change < 0]
+    if rose:
         parts.append(
             "Traffic rose around the FIR in "
-            + ", ".join(f"{c.zone} ({c.change:+.0%})" for c in moved)
+            + ", ".join(f"{c.zone} ({c.change:+.0%}, {_p(c)})" for c in rose)
             + ", consistent with flights routed around it."
+        )
+    if fell:
+        parts.append(
+            "Traffic fell around the FIR in " + ", ".join(f"{c.zone} ({c.change:+.0%}, {_p(c)})" for c in fell) + "."
+        )
+    family = [c for c in changes if c.adjusted_p is not None]
+    parts.append(
+        f"A change is claimed only where its Holm-adjusted p over the {len(family)} measures named here is below "
+        f"{FAMILY_ALPHA:.0%}."
+    )
+    smallest = detectable_change(head)
+    if smallest is not None:
+        parts.append(
+            f"With these windows a change in aircraft airborne smaller than about ±{smallest:.0%} could not "
+            "reliably be told from day-to-day variation."
         )
     conf = sorted(set(before.confounders) | set(after.confounders))
     if conf:

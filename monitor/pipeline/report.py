@@ -169,7 +169,8 @@ def report(
     compared = compare_windows(
         windows, polls, counts, flights, entries, zones, fir, (intervals[0], intervals[1]), rules
     )
-    text = verdict(event, windows, compared.coverage, list(compared.changes), fir)
+    sources = "the vzmon demo's simulated feed" if simulated else "OpenSky"
+    text = verdict(event, windows, compared.coverage, list(compared.changes), fir, sources)
 
     span = Window("both", span_start, span_end)
     n_positions = positions_between(tracks, span)
@@ -223,6 +224,7 @@ def report(
             zone_fingerprint=zone_set.fingerprint,
             fir=fir,
             fir_name=zone_set.fir.name,
+            sources=sources,
             flight_rules=flight_rules,
             unclassed=compared.unclassed,
         )

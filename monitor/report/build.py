@@ -50,6 +50,7 @@ class ReportData:
     unclassed: tuple[float, float] = (0.0, 0.0)  # share of FIR flights of unknown class, before and after
     fir: str = "SVZM"
     fir_name: str = "Maiquetía FIR"
+    sources: str = "OpenSky"  # who saw the aircraft counted: every count is of aircraft visible to them
     flight_rules: FlightRules = field(default_factory=FlightRules)
 
 
@@ -78,6 +79,10 @@ def _rows(data: ReportData) -> list[dict[str, str]]:
                 "status": c.status,
                 "reason": c.reason,
                 "interval": c.interval,
+                "p_value": "" if c.p_value is None else f"{c.p_value:.4g}",
+                "holm_adjusted_p": "" if c.adjusted_p is None else f"{c.adjusted_p:.4g}",
+                "verdict": "" if c.adjusted_p is None else ("change" if c.established else "no change established"),
+                "visible_to": data.sources,
             }
         )
     return rows
@@ -113,10 +118,18 @@ def _event_line(e: Event) -> str:
     return when
 
 
+def _adjusted(c: Change) -> str:
+    if c.adjusted_p is None:
+        return "-"
+    p = "< 0.001" if c.adjusted_p < 0.001 else f"{c.adjusted_p:.3f}"
+    return f"{p} ({'change' if c.established else 'not established'})"
+
+
 def _change_cells(c: Change) -> tuple[str, ...]:
     ci = "" if c.ci_low is None or c.ci_high is None else f"{c.ci_low:+.0%} to {c.ci_high:+.0%}"
     change = "" if c.change is None else f"{c.change:+.0%}"
     status = c.status if c.status == "ok" else f"{c.status}: {c.reason}"
+    days = f"{c.days_before:g} + {c.days_after:g} days" if c.matching == "whole days" else str(c.matched_hours)
     return (
         f"{c.measure} ({c.unit})",
         c.zone,
@@ -125,8 +138,9 @@ def _change_cells(c: Change) -> tuple[str, ...]:
         _fmt(c.after),
         change,
         ci,
+        _adjusted(c),
         c.matching,
-        str(c.matched_hours),
+        days,
         status,
     )
 
@@ -144,6 +158,7 @@ def _view(data: ReportData, out: Path) -> dict[str, Any]:
         "windows": _window_lines(data),
         "confounders": "; ".join(f"{label}: {', '.join(ids)}" for label, ids in conf),
         "changes": [_change_cells(c) for c in data.changes],
+        "sources": data.sources,
         "charts": [
             {
                 "title": title,

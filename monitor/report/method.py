@@ -7,7 +7,7 @@ Place in the flow: ``report.build`` puts these paragraphs in ``report.md`` and `
 from __future__ import annotations
 
 from monitor.analysis.flights import FlightRules
-from monitor.analysis.stats import AnalysisRules
+from monitor.analysis.stats import FAMILY_ALPHA, AnalysisRules
 
 __all__ = ["method_paragraphs"]
 
@@ -32,6 +32,12 @@ def method_paragraphs(rules: AnalysisRules, flights: FlightRules, fir: str, fir_
         f"matched hours on a side, or fewer than {rules.min_matched_hours} matched hours, gives 'insufficient "
         "data'. The interval column of metrics.csv says which method and how many degrees of freedom each row "
         "used.",
+        f"What the verdict may claim: it reports aircraft airborne in {fir} (the primary measure) and in each "
+        f"ring sector, and {fir}'s flights per class; a change is claimed only where its p-value, adjusted by "
+        f"Holm's method over that family, is below {FAMILY_ALPHA:.0%}, so with no event at all at most "
+        f"{FAMILY_ALPHA:.0%} of reports claim any change (the familywise error). Other rows show their own "
+        "interval only. The smallest change the windows could detect is stated for the primary measure "
+        "(80% power, from its interval).",
         f"A flight is one aircraft's continuous presence, split where it went unseen for over {gap_min:g} minutes "
         "of working polling (a feed outage does not split it), at a new callsign or at a take-off after a "
         f"landing. Flights with an airborne position in {fir} are classed by their ends (on the ground or below "
@@ -41,5 +47,7 @@ def method_paragraphs(rules: AnalysisRules, flights: FlightRules, fir: str, fir_
         f"airports in {fir}), departure, arrival or overflight (neither). A departure first seen at cruise (poor "
         "low-level coverage) counts as an overflight.",
         f"Ring sectors are named after the FIR across that part of the {fir} border; they do not mean membership "
-        "of that FIR. ADS-B sees only aircraft that transmit; military and state flights often do not.",
+        "of that FIR. Every count is of aircraft visible to the source: ADS-B sees only aircraft that transmit "
+        "(military and state flights often do not) within reach of a receiver, so where an event moves traffic "
+        "between well and poorly covered areas the visible change differs from the real one.",
     ]
