@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from monitor.cli import EXIT_OK, EXIT_USAGE, main
+from monitor.report.charts.registry import CHARTS
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 REQUIRE_CHROMIUM = os.environ.get("CI_REQUIRE_CHROMIUM") == "1"  # .ci/run sets it: never skip there
@@ -52,6 +53,7 @@ def test_demo_report_files_are_written_and_marked_simulated(demo):
         ("timeseries", 1400, 900),
         ("changes", 1400, 600),
         ("maps", 1600, 800),
+        ("coverage", 1100, 1100),
         ("heatmap", 1200, 450),
         ("airlines", 1200, 450),
     ],
@@ -67,7 +69,7 @@ def test_charts_render_to_images_of_the_expected_size(demo, name, min_w, min_h):
 
 def test_report_html_is_self_contained(demo):
     html = (_report_dir(demo) / "report.html").read_text(encoding="utf-8")
-    assert html.count('src="data:image/png;base64,') == 5
+    assert html.count('src="data:image/png;base64,') == len(CHARTS)
     assert 'src="http' not in html and "<link" not in html and "<script" not in html
 
 
@@ -99,7 +101,7 @@ def test_report_html_loads_in_headless_chromium_without_errors(demo):
         title = page.title()
         browser.close()
     assert errors == [] and failed == []
-    assert len(images) == 5
+    assert len(images) == len(CHARTS)
     assert all(done and width > 0 for done, width, _ in images), images
     assert "trump-post-airspace-closed" in title
 
@@ -125,7 +127,7 @@ def test_a_report_on_real_data_has_no_simulated_mark_and_credits_opensky(demo, m
     capsys.readouterr()
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "SIMULATED" not in md and "Traffic data: The OpenSky Network (https://opensky-network.org)" in md
-    for name in ("timeseries", "changes", "maps", "heatmap", "airlines"):
+    for name in (chart.stem for chart in CHARTS):
         svg = (out / f"{name}.svg").read_text(encoding="utf-8")
         assert "Data: The OpenSky Network (https://opensky-network.org)" in svg and "SIMULATED" not in svg, name
 

@@ -61,7 +61,7 @@ def _report(rng: np.random.Generator, days: int) -> list[Change]:
                 flight_class=name,
                 unit="flights per day",
                 scale=24.0,
-            )  # fmt: skip
+            )
         )
     return with_family_adjustment(changes, FIR)
 

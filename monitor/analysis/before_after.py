@@ -12,8 +12,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
+from geo.fence import fence_for
+from geo.zoneset import ZoneSet
 from monitor.analysis.cadence import infer_interval_s
 from monitor.analysis.flights import FLIGHT_CLASSES
 from monitor.analysis.hourly import (
@@ -29,13 +32,16 @@ from monitor.analysis.tracks import Tracks
 from monitor.analysis.windows import Window
 
 __all__ = [
+    "FOOTPRINT_WARNING",
     "MAP_CELL_DEG",
     "BeforeAfter",
+    "Footprint",
     "cadence_in",
     "compare_windows",
     "context_series",
     "density_in",
     "fir_flights_in",
+    "footprint",
     "in_family",
     "with_family_adjustment",
 ]
@@ -159,6 +165,64 @@ def fir_flights_in(flights: pd.DataFrame, window: Window) -> pd.DataFrame:
     first = pd.to_datetime(flights["first_time"], utc=True)
     inside = (first >= pd.Timestamp(window.start)) & (first < pd.Timestamp(window.end))
     return flights[inside & flights["in_fir"].astype(bool)]
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """Where aircraft were seen, before and after: cells of the FIR and its ring (of the density
+    grids) with at least one airborne position in each of two equally long windows (a longer window
+    would see more cells from its length alone)."""
+
+    windows: tuple[Window, Window]  # the equal stretches compared: the end of before, the start of after
+    seen_before: npt.NDArray[np.bool_]  # [lat, lon] of the grid
+    seen_after: npt.NDArray[np.bool_]
+    inside: npt.NDArray[np.bool_]  # the cells whose centre lies in the FIR or its ring
+
+    @property
+    def lost(self) -> int:
+        """Cells seen before and not after."""
+        return int(np.count_nonzero(self.seen_before & ~self.seen_after & self.inside))
+
+    @property
+    def gained(self) -> int:
+        return int(np.count_nonzero(~self.seen_before & self.seen_after & self.inside))
+
+    @property
+    def kept(self) -> int:
+        return int(np.count_nonzero(self.seen_before & self.seen_after & self.inside))
+
+    @property
+    def seen(self) -> int:
+        """Cells seen in either window."""
+        return self.lost + self.gained + self.kept
+
+    @property
+    def changed_share(self) -> float:
+        """Share of the cells seen in either window that were seen in only one."""
+        return (self.lost + self.gained) / self.seen if self.seen else 0.0
+
+
+FOOTPRINT_WARNING = 0.10  # the verdict warns when more than this share of the seen cells changed
+
+
+def footprint(
+    tracks: Tracks, polls: pd.DataFrame, windows: tuple[Window, Window], zone_set: ZoneSet
+) -> tuple[Footprint, DensityGrid]:
+    """The footprints of the last stretch before and the first stretch after, each as long as the
+    shorter window, over the cells of the FIR and its ring; and the grid they are drawn on."""
+    before, after = windows
+    span = min(before.end - before.start, after.end - after.start)
+    equal = (Window(before.label, before.end - span, before.end), Window(after.label, after.start, after.start + span))
+    box = zone_set.polling_box
+    edges = (box.west, box.south, box.east, box.north)
+    grid_b, grid_a = (density_in(tracks, polls, w, edges) for w in equal)
+    xc = (grid_b.lon_edges[:-1] + grid_b.lon_edges[1:]) / 2
+    yc = (grid_b.lat_edges[:-1] + grid_b.lat_edges[1:]) / 2
+    lon, lat = np.meshgrid(xc, yc)
+    codes = fence_for(zone_set).classify(lon.ravel(), lat.ravel()).reshape(lon.shape)
+    watched = {z.code for z in zone_set.zones if z.kind in ("fir", "ring")}
+    inside = np.isin(codes, list(watched))
+    return Footprint(equal, ~np.isnan(grid_b.grid), ~np.isnan(grid_a.grid), inside), grid_b
 
 
 def density_in(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from monitor.analysis.before_after import FOOTPRINT_WARNING, Footprint
 from monitor.analysis.flights import FLIGHT_CLASSES
 from monitor.analysis.stats import FAMILY_ALPHA, Change
 from monitor.analysis.windows import Window
@@ -81,9 +82,11 @@ def verdict(
     changes: Sequence[Change],
     fir_code: str,
     sources: str = "OpenSky",
+    seen: Footprint | None = None,
 ) -> str:
     """One paragraph with the numbers, or a plain statement that the data do not allow one.
-    ``sources``: who saw the aircraft counted (every count is of aircraft visible to them)."""
+    ``sources``: who saw the aircraft counted (every count is of aircraft visible to them);
+    ``seen``: where aircraft were seen in each window (a warning when that area changed)."""
     before, after = windows
     by = {(c.measure, c.zone, c.flight_class): c for c in changes}
     head = by.get(("airborne", fir_code, None))
@@ -123,6 +126,13 @@ def verdict(
         parts.append(
             f"With these windows a change in aircraft airborne smaller than about ±{smallest:.0%} could not "
             "reliably be told from day-to-day variation."
+        )
+    if seen is not None and seen.changed_share > FOOTPRINT_WARNING:
+        parts.append(
+            f"Where aircraft were seen changed: of the {seen.seen} cells of the FIR and its ring with any aircraft "
+            f"in the last and first {seen.windows[0].days:.1f} days around the event, {seen.lost} had some only "
+            f"before and {seen.gained} only after (the coverage map); where traffic "
+            f"moved between areas {sources} covers well and poorly, the visible change differs from the real one."
         )
     conf = sorted(set(before.confounders) | set(after.confounders))
     if conf:

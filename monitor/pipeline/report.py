@@ -28,6 +28,7 @@ from monitor.analysis.before_after import (
     context_series,
     density_in,
     fir_flights_in,
+    footprint,
     positions_between,
 )
 from monitor.analysis.flights import FlightRules, build_flights
@@ -169,8 +170,12 @@ def report(
     compared = compare_windows(
         windows, polls, counts, flights, entries, zones, fir, (intervals[0], intervals[1]), rules
     )
+    box = zone_set.polling_box
+    edges = (box.west, box.south, box.east, box.north)
+    density = (density_in(tracks, polls, before, edges), density_in(tracks, polls, after, edges))
+    seen, _ = footprint(tracks, polls, windows, zone_set)
     sources = "the vzmon demo's simulated feed" if simulated else "OpenSky"
-    text = verdict(event, windows, compared.coverage, list(compared.changes), fir, sources)
+    text = verdict(event, windows, compared.coverage, list(compared.changes), fir, sources, seen)
 
     span = Window("both", span_start, span_end)
     n_positions = positions_between(tracks, span)
@@ -185,8 +190,6 @@ def report(
     series = context_series(
         all_counts, all_polls, context, split, zones, (intervals[0], intervals[1]), rules.min_coverage
     )
-    box = zone_set.polling_box
-    edges = (box.west, box.south, box.east, box.north)
     hours = compared.hours_with_data
     inputs = ChartInputs(
         event=event,
@@ -196,7 +199,8 @@ def report(
         zones=tuple(zones),
         hourly=series,
         changes=compared.changes,
-        density=(density_in(tracks, polls, before, edges), density_in(tracks, polls, after, edges)),
+        density=density,
+        footprint=seen,
         flights=(fir_flights_in(flights, before), fir_flights_in(flights, after)),
         days_with_data=(max(hours[0] / 24, 1e-9), max(hours[1] / 24, 1e-9)),
         simulated=simulated,

@@ -6,6 +6,7 @@ Place in the flow: ``report.build`` puts these paragraphs in ``report.md`` and `
 
 from __future__ import annotations
 
+from monitor.analysis.before_after import FOOTPRINT_WARNING
 from monitor.analysis.flights import FlightRules
 from monitor.analysis.stats import FAMILY_ALPHA, AnalysisRules
 
@@ -49,5 +50,8 @@ def method_paragraphs(rules: AnalysisRules, flights: FlightRules, fir: str, fir_
         f"Ring sectors are named after the FIR across that part of the {fir} border; they do not mean membership "
         "of that FIR. Every count is of aircraft visible to the source: ADS-B sees only aircraft that transmit "
         "(military and state flights often do not) within reach of a receiver, so where an event moves traffic "
-        "between well and poorly covered areas the visible change differs from the real one.",
+        "between well and poorly covered areas the visible change differs from the real one. The coverage map "
+        "compares where any aircraft was seen in the last and the first stretch of equal length around the "
+        f"event; the verdict warns when more than {FOOTPRINT_WARNING:.0%} of the FIR's and ring's cells seen "
+        "at all were seen on one side only.",
     ]

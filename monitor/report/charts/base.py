@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from geo.zoneset import ZoneSet
+from monitor.analysis.before_after import Footprint
 from monitor.analysis.hourly import DensityGrid
 from monitor.analysis.stats import Change
 from monitor.analysis.windows import Window
@@ -54,6 +55,7 @@ class ChartInputs:
     hourly: pd.DataFrame  # aircraft airborne per hour and zone around the windows (NaN: gaps)
     changes: tuple[Change, ...]
     density: tuple[DensityGrid, DensityGrid]  # before, after
+    footprint: Footprint  # where aircraft were seen at all in each window
     flights: tuple[pd.DataFrame, pd.DataFrame]  # the FIR's flights first seen in each window
     days_with_data: tuple[float, float]  # covered hours / 24, before and after
     simulated: bool

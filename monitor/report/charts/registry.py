@@ -7,7 +7,7 @@ one line here.
 
 from __future__ import annotations
 
-from monitor.report.charts import airlines, changes, heatmap, maps, timeseries
+from monitor.report.charts import airlines, changes, coverage, heatmap, maps, timeseries
 from monitor.report.charts.base import Chart
 
 __all__ = ["CHARTS"]
@@ -16,6 +16,7 @@ CHARTS: tuple[Chart, ...] = (
     timeseries.CHART,
     changes.CHART,
     maps.CHART,
+    coverage.CHART,
     heatmap.CHART,
     airlines.CHART,
 )
