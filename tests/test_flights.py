@@ -10,7 +10,7 @@ import pytest
 
 from geo.airports import airport_table
 from monitor.analysis.airlines import airline_of
-from monitor.analysis.flights import build_flights
+from monitor.analysis.flights import FlightRules, build_flights
 from monitor.analysis.tracks import Tracks
 
 T0 = datetime(2025, 11, 20, 12, tzinfo=UTC)
@@ -104,6 +104,7 @@ def test_altitude_profile_places_an_end_sparse_polls_missed(fence, airports):
 
 
 def test_gap_over_30_minutes_starts_a_new_flight(fence, airports):
+    """Unseen for 31 minutes and reappearing where its speed (about 300 m/s) does not take it: a new flight."""
     rows = line("ddd001", "AAL930", 0, (-66.0, 14.0), (-65.0, 9.0), 4, 11000.0, step=10)
     rows += line("ddd001", "AAL930", 31 + 30, (-64.0, 6.0), (-63.0, 3.0), 3, 11000.0, step=10)
     flights, _ = build_flights(Tracks.from_frame(positions(rows, fence)), airports, "SVZM")
@@ -116,7 +117,8 @@ def _epoch(minutes):
 
 def test_a_feed_outage_does_not_split_a_flight_but_a_real_absence_does(fence, airports):
     """Polls every 10 min; 40 min of failed polls while the aircraft flew on is one flight. The same
-    40 min without the aircraft while polls kept succeeding is two."""
+    40 min without the aircraft while polls kept succeeding (and a reappearance its speed does not
+    explain) is two."""
     rows = line("ddd002", "AAL931", 0, (-66.0, 14.0), (-65.0, 9.0), 4, 11000.0, step=10)  # 0..30
     rows += line("ddd002", "AAL931", 70, (-64.0, 6.0), (-63.0, 3.0), 3, 11000.0, step=10)  # 70..90
     tracks = Tracks.from_frame(positions(rows, fence))
@@ -139,6 +141,66 @@ def test_an_end_in_a_polling_hole_is_unknown_not_guessed(fence, airports):
     holed, _ = build_flights(tracks, airports, "SVZM", ok_times=_epoch([0, 40, 50, 60, 70, 80]))
     steady, _ = build_flights(tracks, airports, "SVZM", ok_times=_epoch(range(0, 90, 10)))
     assert holed["flight_class"].tolist() == ["unknown"] and steady["flight_class"].tolist() == ["arrival"]
+
+
+def _crossing(callsign_after="AAL932", hole=(30, 75)):
+    """An overflight at a steady ~250 m/s (every 10 min), unseen over a coverage hole from ``hole[0]``
+    to ``hole[1]`` minutes while polls kept succeeding."""
+    start, end = (-66.0, 15.0), (-66.0, 1.5)  # due south through SVZM, 1,500 km in 100 minutes
+    rows = []
+    for m in range(0, 101, 10):
+        if hole[0] < m < hole[1]:
+            continue
+        lat = start[1] + (end[1] - start[1]) * m / 100
+        rows.append((m, "ggg001", "AAL932" if m <= hole[0] else callsign_after, start[0], lat, 11000.0, False, 0.0))
+    return rows
+
+
+def test_a_crossing_of_a_coverage_hole_consistent_with_its_speed_is_one_flight(fence, airports):
+    tracks = Tracks.from_frame(positions(_crossing(), fence))
+    working = _epoch(range(-10, 120, 10))
+    joined, entries = build_flights(tracks, airports, "SVZM", ok_times=working)
+    assert len(joined) == 1 and joined["flight_class"].tolist() == ["overflight"]
+    assert (entries["zone"].astype(str) == "SVZM").sum() == 1  # entered the FIR once, not twice
+    split, _ = build_flights(tracks, airports, "SVZM", FlightRules(join_unseen=False), ok_times=working)
+    assert len(split) == 2  # the old rule: two overflights
+
+
+def test_an_unseen_stretch_is_not_joined_across_a_new_leg_or_beyond_the_longest_join(fence, airports):
+    new_leg, _ = build_flights(
+        Tracks.from_frame(positions(_crossing(callsign_after="AAL933"), fence)), airports, "SVZM"
+    )
+    tracks = Tracks.from_frame(positions(_crossing(), fence))
+    too_long, _ = build_flights(tracks, airports, "SVZM", FlightRules(join_max_s=40 * 60))  # the hole is 50 min
+    assert (len(new_leg), len(too_long)) == (2, 2)
+
+
+def test_a_landing_and_new_take_off_unseen_in_a_hole_stays_two_flights(fence, airports):
+    """Same callsign on both sides, but 50 minutes for 60 km: it stopped somewhere, it did not fly on."""
+    rows = line("hhh001", "VCV100", 0, (-66.0, 10.8), (-64.5, 10.9), 4, 3000.0, step=5)  # ~220 m/s
+    rows += line("hhh001", "VCV100", 65, (-64.0, 10.9), (-62.5, 10.5), 4, 3000.0, step=5)
+    flights, _ = build_flights(Tracks.from_frame(positions(rows, fence)), airports, "SVZM")
+    assert len(flights) == 2
+
+
+def test_flights_entering_during_a_feed_outage_are_spread_over_it_not_piled_after_it(fence, airports):
+    """Polls fail from minute 10 to 250; twenty overflights first seen in SVZM at the first poll after
+    the outage entered at unknown moments during it. A departure seen climbing out of Maiquetía at that
+    poll took off just before it: its entry stays."""
+    rows = []
+    for k in range(20):
+        rows += line(f"iii{k:03d}", f"TAM{k}", 250, (-64.0 - 0.1 * k, 9.0), (-64.0 - 0.1 * k, 7.0), 3, 11000.0, step=10)
+    rows += line("jjj001", "VCV200", 250, (-67.0, 10.7), (-66.0, 10.2), 3, 1200.0, vr=8.0, step=10)
+    ok = _epoch([0, 10, *range(250, 300, 10)])
+    _, entries = build_flights(Tracks.from_frame(positions(rows, fence)), airports, "SVZM", ok_times=ok)
+    fir = entries[entries["zone"].astype(str) == "SVZM"].set_index("aircraft")
+    outage = (pd.Timestamp(T0 + timedelta(minutes=10)), pd.Timestamp(T0 + timedelta(minutes=250)))
+    over = fir[fir["time_estimated"]]
+    assert len(over) == 20 and over["time"].between(*outage).all()
+    hours = over["time"].dt.floor("h").value_counts()
+    assert len(hours) >= 4 and hours.max() <= 7  # spread over the outage's four hours, none piled in one
+    departure = fir[~fir["time_estimated"]]
+    assert departure["time"].tolist() == [pd.Timestamp(T0 + timedelta(minutes=250))]
 
 
 def test_new_callsign_splits_but_a_missing_one_does_not(fence, airports):

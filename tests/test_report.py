@@ -151,11 +151,31 @@ def test_report_with_explicit_range_lists_confounders(demo_env, tmp_path, capsys
     assert "| before | 2025-11-15 00:00 | 2025-11-29 12:00 |" in md
 
 
+def test_report_against_a_long_baseline_compares_week_by_week(demo_env, tmp_path, capsys):
+    out = tmp_path / "weeks"
+    args = ["report", "--event", "trump-post-airspace-closed", "--baseline-weeks", "3", "--out", str(out)]
+    assert main(args) == EXIT_OK
+    text = capsys.readouterr().out
+    assert "matched on hour of the week over 3 baseline week(s)" in text
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "| before | 2025-11-08 12:00 | 2025-11-29 12:00 |" in md  # three weeks, not cut at earlier events
+    assert "Long baseline: the before window is the 3 weeks before the event" in md
+    metrics = pd.read_csv(out / "metrics.csv")
+    svzm = metrics[(metrics["measure"] == "airborne") & (metrics["zone"] == "SVZM")].iloc[0]
+    assert svzm["interval"].startswith("weeks as units (3 baseline weeks)") and svzm["change_pct"] < -30
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["report", "--event", "no-such-event"], "no event 'no-such-event'"),
         (["report", "--event", "trump-post-airspace-closed", "--from", "2025-12-01T00:00Z"], "--from"),
+        (["report", "--event", "trump-post-airspace-closed", "--baseline-weeks", "1"], "0 (off) or 2 to 52"),
+        (["report", "--event", "trump-post-airspace-closed", "--baseline-weeks", "53"], "0 (off) or 2 to 52"),
+        (
+            ["report", "--event", "trump-post-airspace-closed", "--baseline-weeks", "3", "--from", "2025-11-01"],
+            "--from and --baseline-weeks both set the before window",
+        ),
     ],
 )
 def test_report_usage_errors_exit_2(demo_env, capsys, args, message):

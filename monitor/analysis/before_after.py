@@ -29,6 +29,7 @@ from monitor.analysis.hourly import (
 )
 from monitor.analysis.stats import AnalysisRules, Change, compare, compare_daily, holm
 from monitor.analysis.tracks import Tracks
+from monitor.analysis.weekly import compare_weeks
 from monitor.analysis.windows import Window
 
 __all__ = [
@@ -92,7 +93,8 @@ def compare_windows(
     uniq = [daily_unique_aircraft(entries, w, zones, c, rules.min_coverage) for w, c in zip(windows, cov, strict=True)]
 
     def sides(tables: list[pd.DataFrame], column: str, **what: Any) -> Change:
-        return compare(tables[0][column], tables[1][column], cov[0], cov[1], rules=rules, **what)
+        how = compare_weeks if rules.baseline_weeks else compare
+        return how(tables[0][column], tables[1][column], cov[0], cov[1], rules=rules, **what)
 
     per_day: dict[str, Any] = {"unit": "flights per day", "scale": 24.0}
     changes: list[Change] = [

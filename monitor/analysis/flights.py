@@ -11,6 +11,14 @@ Method (stated in every report):
   landing. Time while polls failed does not count towards the gap: an outage of the feed is not
   the aircraft's absence, and counting it would cut one flight into two (and class both halves
   wrongly). Each spacing between successful polls counts up to twice the usual cadence.
+- A coverage hole is not the aircraft's absence either: where an aircraft went unseen longer than
+  that while polls kept working, the two sides are one flight when it plainly flew on: airborne on
+  both sides, the same callsign before and after, unseen at most ``join_max_s`` (4 h), and the
+  straight-line speed across the stretch within 35 % of its own speed just before and after (a
+  landing and a new take-off inside the stretch makes it far too slow).
+- A flight first seen in a zone at the first poll after a feed outage entered it at an unknown
+  moment during the outage (unless it was just climbing out of an airport): such entries are
+  spread evenly over the outage instead of piling into the first hour after it.
 - A flight's first and last positions are its ends. An end is *at* an airport when it is on the
   ground or at most ``low_agl_m`` (1,500 m) above the airport within ``airport_radius_km`` (40 km)
   of it, or when the altitude profile says so: a first position that is climbing (a last one that
@@ -61,6 +69,77 @@ class FlightRules:
     profile_agl_m: float = 7500.0  # a climbing/descending end up to this height ...
     km_per_1000m: float = 25.0  # ... within this many km per 1000 m above the airport is at it (1:25)
     min_vrate_mps: float = 1.0  # climbing/descending means at least this vertical rate
+    join_unseen: bool = True  # join the two sides of an unseen stretch when the flight plainly went on
+    join_max_s: float = 4 * 3600.0  # ... if the stretch lasted at most this long (wall clock)
+    join_speed_tolerance: float = 0.35  # ... and the speed across it is within 35 % of the aircraft's own
+    join_cruise_mps: tuple[float, float] = (100.0, 330.0)  # ... or, its own speed unknown, in this band
+
+
+_EARTH_M = 6_371_008.8
+
+
+def _distance_m(
+    lon0: npt.NDArray[np.floating[Any]],
+    lat0: npt.NDArray[np.floating[Any]],
+    lon1: npt.NDArray[np.floating[Any]],
+    lat1: npt.NDArray[np.floating[Any]],
+) -> npt.NDArray[np.float64]:
+    """Great-circle distance (haversine, metres) between WGS 84 points."""
+    p0, p1 = np.radians(lat0.astype(np.float64)), np.radians(lat1.astype(np.float64))
+    dl = np.radians(lon1.astype(np.float64) - lon0.astype(np.float64))
+    a = np.sin((p1 - p0) / 2) ** 2 + np.cos(p0) * np.cos(p1) * np.sin(dl / 2) ** 2
+    out: npt.NDArray[np.float64] = 2 * _EARTH_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    return out
+
+
+@dataclass(frozen=True)
+class _Positions:
+    """The arrays :func:`_segment` reads, sorted by aircraft, then time."""
+
+    aircraft: npt.NDArray[np.integer[Any]]
+    t: npt.NDArray[np.int64]
+    callsign: npt.NDArray[np.integer[Any]]
+    ground: npt.NDArray[np.bool_]
+    lon: npt.NDArray[np.float32]
+    lat: npt.NDArray[np.float32]
+
+
+def _went_on(
+    p: _Positions, at: npt.NDArray[np.intp], callsign_before: npt.NDArray[np.integer[Any]], rules: FlightRules
+) -> npt.NDArray[np.bool_]:
+    """Whether the aircraft plainly flew on across the unseen stretch between positions ``at`` and
+    ``at + 1`` (same aircraft): airborne on both sides, the callsign last received before the
+    stretch (``callsign_before``) received again at its end,
+    the stretch at most ``join_max_s`` long, and the straight-line speed across it within
+    ``join_speed_tolerance`` of the aircraft's own speed just before and just after (measured
+    between neighbouring positions), or in the cruise band when that is unknown. A landing and a
+    new take-off inside the stretch makes the speed across it far too low; a new leg gets a new
+    callsign."""
+    n = len(p.t)
+    a, b = at, at + 1
+    dt = (p.t[b] - p.t[a]).astype(np.float64)
+    ok = (p.aircraft[a] == p.aircraft[b]) & ~p.ground[a] & ~p.ground[b] & (dt > 0) & (dt <= rules.join_max_s)
+    ok &= (callsign_before >= 0) & (p.callsign[b] == callsign_before)
+    speed = _distance_m(p.lon[a], p.lat[a], p.lon[b], p.lat[b]) / np.maximum(dt, 1.0)
+
+    def own(i: npt.NDArray[np.intp], j: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
+        """Speed between positions i and j where both are the same aircraft's, airborne, and close in time."""
+        i, j = np.clip(i, 0, n - 1), np.clip(j, 0, n - 1)
+        step = (p.t[j] - p.t[i]).astype(np.float64)
+        usable = (p.aircraft[i] == p.aircraft[j]) & ~p.ground[i] & ~p.ground[j] & (step > 0) & (step <= 1200)
+        v = _distance_m(p.lon[i], p.lat[i], p.lon[j], p.lat[j]) / np.maximum(step, 1.0)
+        return np.where(usable, v, np.nan)
+
+    before, after = own(a - 1, a), own(b, b + 1)
+    known = ~np.isnan(before) | ~np.isnan(after)
+    ref = np.where(np.isnan(before), after, np.where(np.isnan(after), before, (before + after) / 2))
+    tol = rules.join_speed_tolerance
+    lo, hi = rules.join_cruise_mps
+    fits = np.where(
+        known, np.abs(speed / np.where(known & (ref > 0), ref, 1.0) - 1) <= tol, (speed >= lo) & (speed <= hi)
+    )
+    out: npt.NDArray[np.bool_] = ok & fits & (speed >= lo * (1 - tol))
+    return out
 
 
 @dataclass(frozen=True)
@@ -111,12 +190,7 @@ def observed_clock(ok_times: npt.NDArray[np.int64]) -> PollClock:
 
 
 def _segment(
-    aircraft: npt.NDArray[np.integer[Any]],
-    t: npt.NDArray[np.int64],
-    callsign: npt.NDArray[np.integer[Any]],
-    ground: npt.NDArray[np.bool_],
-    rules: FlightRules,
-    clock: PollClock | None = None,
+    p: _Positions, rules: FlightRules, clock: PollClock | None = None
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Where positions start a new flight, and which of those starts are take-offs after a landing.
 
@@ -124,6 +198,7 @@ def _segment(
     received. ``clock`` (from :func:`observed_clock`) measures gaps in working polling; without
     it, in wall-clock time.
     """
+    aircraft, t, callsign, ground = p.aircraft, p.t, p.callsign, p.ground
     n = len(aircraft)
     new = np.ones(n, dtype=bool)
     if n < 2:
@@ -136,11 +211,14 @@ def _segment(
     known = np.where(last_known >= start_of_aircraft, callsign[np.clip(last_known, 0, None)], -1)
     del last_known, start_of_aircraft
     changed = (callsign[1:] >= 0) & (known[:-1] >= 0) & (callsign[1:] != known[:-1])
-    del known
     gap = np.diff(t) > rules.gap_s
     if clock is not None and len(clock.times) > 1 and gap.any():
         at = np.flatnonzero(gap)  # few: only these need the polling clock
         gap[at] = clock.elapsed(t[at], t[at + 1]) > rules.gap_s
+    if rules.join_unseen and gap.any():
+        at = np.flatnonzero(gap)  # an unseen stretch the flight plainly flew on across is no split
+        gap[at] = ~_went_on(p, at, known[at], rules)
+    del known
     new[1:] = first_of_aircraft[1:] | gap | changed
     del gap
     del changed, first_of_aircraft
@@ -152,6 +230,34 @@ def _segment(
     stretch_start = np.maximum.accumulate(np.where(new, idx, 0))
     relaunch: npt.NDArray[np.bool_] = takeoff & (landings > landings[stretch_start])
     return new | relaunch, relaunch
+
+
+_GOLDEN = 0.6180339887498949
+
+
+def _entry_times(
+    first_seen: npt.NDArray[np.int64],
+    flight: npt.NDArray[Any],
+    at_start: npt.NDArray[np.bool_],
+    from_airport: npt.NDArray[np.bool_],
+    clock: PollClock | None,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """When each flight entered each zone: first seen there, unless that was the first poll after
+    a hole in the polling (a feed outage) and the flight did not just take off from an airport
+    (``at_start & from_airport``): then it entered at an unknown moment between the last poll
+    before the hole and the first one after. Such entries are spread evenly over that stretch
+    (each flight at its own fraction of it, a low-discrepancy sequence), so each hour of an outage
+    gets its share instead of the first hour after the outage getting them all. Returns the
+    times and whether each was estimated so."""
+    if clock is None or len(clock.times) < 2 or not len(first_seen):
+        return first_seen, np.zeros(len(first_seen), dtype=bool)
+    i = np.searchsorted(clock.times, first_seen)
+    prev_ok = clock.times[np.clip(i - 1, 0, None)]
+    unseen = clock.hole(first_seen, before=True) & (i > 0) & ~(at_start & from_airport)
+    frac = (flight.astype(np.float64) * _GOLDEN) % 1.0
+    offset = np.maximum(np.ceil(frac * (first_seen - prev_ok)), 1).astype(np.int64)
+    entered: npt.NDArray[np.int64] = np.where(unseen, prev_ok + offset, first_seen)
+    return entered, unseen
 
 
 def build_flights(
@@ -175,7 +281,7 @@ def build_flights(
     aircraft, callsign, t = tracks.aircraft, tracks.callsign, tracks.t
     lon, lat, alt, vrate, ground, zone = tracks.lon, tracks.lat, tracks.alt, tracks.vrate, tracks.ground, tracks.zone
     clock = observed_clock(ok_times) if ok_times is not None else None
-    new, relaunch = _segment(aircraft, t, callsign, ground, rules, clock)
+    new, relaunch = _segment(_Positions(aircraft, t, callsign, ground, lon, lat), rules, clock)
     flight = np.cumsum(new, dtype=np.int32 if len(new) < 2**31 else np.int64) - 1
     starts = np.flatnonzero(new)
     ends = np.r_[starts[1:] - 1, len(flight) - 1].astype(np.intp) if len(starts) else starts
@@ -262,12 +368,15 @@ def build_flights(
         pick_last = air[run_end[order[group_end]]]
     else:
         pick_first = pick_last = air
+    entered, estimated = _entry_times(t[pick_first], flight[pick_first], pick_first == starts[flight[pick_first]],
+                                      start_ap[flight[pick_first]] != None, clock)  # noqa: E711  # fmt: skip
     entries = pd.DataFrame(
         {
             "flight": flight[pick_first],
             "aircraft": aircraft[pick_first],
             "zone": pd.Categorical.from_codes(zone[pick_first].astype(np.int64), categories=pd.Index(tracks.zones)),
-            "time": pd.to_datetime(t[pick_first], unit="s", utc=True),
+            "time": pd.to_datetime(entered, unit="s", utc=True),
+            "time_estimated": estimated,
             "last_time": pd.to_datetime(t[pick_last], unit="s", utc=True),
         }
     )

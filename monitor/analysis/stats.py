@@ -34,7 +34,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-__all__ = ["FAMILY_ALPHA", "AnalysisRules", "Change", "compare", "compare_daily", "holm"]
+__all__ = ["FAMILY_ALPHA", "AnalysisRules", "Change", "compare", "compare_daily", "holm", "t_interval", "t_p_value"]
 
 FAMILY_ALPHA = 0.05  # the familywise error the verdict's claims are held to (Holm)
 MIN_WHOLE_DAYS = 4  # a per-day measure (unique aircraft) needs this many whole days a side (3+ df)
@@ -46,6 +46,7 @@ class AnalysisRules:
     min_coverage: float = 0.5
     min_days: float = 2.0
     min_matched_hours: int = 12
+    baseline_weeks: int = 0  # > 0: the before window is this many weeks, compared week by week (analysis.weekly)
 
 
 @dataclass(frozen=True)
@@ -107,8 +108,8 @@ def _day_key_table(
     return sums, counts
 
 
-def _p_value(ratio: float, var_log: float, var_lin: float, df: float) -> float:
-    """Two-sided p of no change, from the same t (log scale when possible) as :func:`_interval`."""
+def t_p_value(ratio: float, var_log: float, var_lin: float, df: float) -> float:
+    """Two-sided p of no change, from the same t (log scale when possible) as :func:`t_interval`."""
     if ratio > 0 and np.isfinite(var_log) and var_log > 0:
         t = abs(np.log(ratio)) / np.sqrt(var_log)
     elif var_lin > 0:
@@ -132,7 +133,7 @@ def holm(p_values: list[float]) -> list[float]:
     return adjusted
 
 
-def _interval(ratio: float, var_log: float, var_lin: float, df: float, level: float = 0.95) -> tuple[float, float]:
+def t_interval(ratio: float, var_log: float, var_lin: float, df: float, level: float = 0.95) -> tuple[float, float]:
     """A ``level`` interval for ``ratio - 1`` from Student's t with ``df`` degrees of freedom: on the
     log scale (``var_log`` = variance of log ratio) when the ratio is positive, else linear."""
     t = float(stats.t.ppf(0.5 + level / 2, max(df, 1.0)))
@@ -160,7 +161,7 @@ def _independent_samples(
     df = _welch_df(rel_a, n_a, rel_b, n_b) if np.isfinite(rel_a) else float(n_b - 1)
     method = f"days as independent samples ({n_b} before, {n_a} after), Welch t with {df:.1f} df"
     ratio = level_a / level_b
-    return _interval(ratio, rel_a + rel_b, var_lin, df), method, _p_value(ratio, rel_a + rel_b, var_lin, df)
+    return t_interval(ratio, rel_a + rel_b, var_lin, df), method, t_p_value(ratio, rel_a + rel_b, var_lin, df)
 
 
 def _ok(base: Change, ci: tuple[float, float], method: str, p: float) -> Change:
@@ -279,8 +280,8 @@ def compare(
         var_log, var_lin, df, pairs = _paired_by_weekday(means_b, means_a, shared)
         if pairs < 2:
             return replace(base, reason="the windows share only one weekday; an interval needs two")
-        ci = _interval(mean_a / mean_b, var_log, var_lin, df)
-        p = _p_value(mean_a / mean_b, var_log, var_lin, df)
+        ci = t_interval(mean_a / mean_b, var_log, var_lin, df)
+        p = t_p_value(mean_a / mean_b, var_log, var_lin, df)
         method = f"weekday pairs ({pairs}), Student t with {df:.0f} df"
     else:
         level_b, v_b, n_b = _level_variance(sums_b, counts_b)

@@ -25,6 +25,7 @@ def register(sub: Any) -> None:
         "metrics.csv and the charts (PNG and SVG).",
         epilog="examples:\n  vzmon report --event trump-post-airspace-closed\n"
         "  vzmon report --event faa-kicz-a0012-25-svzm --days 14\n"
+        "  vzmon report --event trump-post-airspace-closed --baseline-weeks 4\n"
         "  vzmon report --event us-strikes-caracas --from 2025-12-20 --to 2026-01-20",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -37,6 +38,13 @@ def register(sub: Any) -> None:
         metavar="TIME",
         help="start of the before window (ISO 8601 UTC); nothing is cut when given",
     )
+    p.add_argument(
+        "--baseline-weeks",
+        type=int,
+        metavar="N",
+        help="compare with the same hours of the week over the N weeks before the event, weeks as the units of "
+        "noise (2-52; 0 = off; default report.baseline_weeks)",
+    )
     p.add_argument("--to", dest="end", type=utc_arg, metavar="TIME", help="end of the after window")
     p.add_argument("--out", metavar="DIR", help="folder for the report (default outputs/reports/<event-id>)")
     p.set_defaults(run=run)
@@ -46,7 +54,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.pipeline.report import report
 
     result = report(
-        settings, args.event, start=args.start, end=args.end, days=args.days,
+        settings, args.event, start=args.start, end=args.end, days=args.days, baseline_weeks=args.baseline_weeks,
         out_dir=Path(args.out) if args.out else None, progress=Bar,
     )  # fmt: skip
     for line in result.headline:

@@ -111,6 +111,7 @@ def _rules(settings: Settings) -> AnalysisRules:
         window_days=settings.report_window_days,
         min_coverage=settings.report_min_coverage,
         min_days=settings.report_min_days,
+        baseline_weeks=settings.report_baseline_weeks,
     )
 
 
@@ -122,14 +123,25 @@ def report(
     start: datetime | None = None,
     end: datetime | None = None,
     days: float | None = None,
+    baseline_weeks: int | None = None,
     out_dir: Path | None = None,
     progress: Progress = no_progress,
     now: datetime | None = None,
 ) -> ReportResult:
     """Compare traffic before and after ``event_id`` and write the report; see ``analysis`` for the method."""
     rules = _rules(settings)
+    if baseline_weeks is not None:
+        rules = dataclasses.replace(rules, baseline_weeks=baseline_weeks)
     events = load_events(settings.events_file)
     event = find_event(events, event_id)
+    if rules.baseline_weeks:
+        key = "--baseline-weeks" if baseline_weeks is not None else "report.baseline_weeks"
+        if not 2 <= rules.baseline_weeks <= 52:
+            raise ConfigError(f"{key} must be 0 (off) or 2 to 52: a week-to-week interval needs 2 weeks", key=key)
+        if start is not None:
+            off = "" if baseline_weeks is not None else " (--baseline-weeks 0 turns the setting off)"
+            raise ConfigError(f"--from and {key} both set the before window: give one{off}", key="--from")
+        start = event.start - timedelta(weeks=rules.baseline_weeks)
     windows = plan_windows(event, events, days or rules.window_days, start, end)
     before, after = windows
     if start is not None and start >= event.start:

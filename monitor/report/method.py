@@ -33,6 +33,19 @@ def method_paragraphs(rules: AnalysisRules, flights: FlightRules, fir: str, fir_
         f"matched hours on a side, or fewer than {rules.min_matched_hours} matched hours, gives 'insufficient "
         "data'. The interval column of metrics.csv says which method and how many degrees of freedom each row "
         "used.",
+        *(
+            [
+                f"Long baseline: the before window is the {rules.baseline_weeks} weeks before the event. For each "
+                "baseline week with enough usable hours matched to the after window on hour of the week, "
+                "d = log(after mean / week mean) over the same hours; the change is exp(mean d) - 1, and its 95% "
+                f"interval treats weeks as the units of noise: a prediction interval, variance s^2 (1 + 1/N) over "
+                f"the N weeks, Student t with N - 1 degrees of freedom. Events inside the baseline weeks are "
+                "not cut out: they are listed as possible confounders. Per-day measures (unique aircraft) compare "
+                "days as above."
+            ]
+            if rules.baseline_weeks
+            else []
+        ),
         f"What the verdict may claim: it reports aircraft airborne in {fir} (the primary measure) and in each "
         f"ring sector, and {fir}'s flights per class; a change is claimed only where its p-value, adjusted by "
         f"Holm's method over that family, is below {FAMILY_ALPHA:.0%}, so with no event at all at most "
@@ -41,7 +54,11 @@ def method_paragraphs(rules: AnalysisRules, flights: FlightRules, fir: str, fir_
         "(80% power, from its interval).",
         f"A flight is one aircraft's continuous presence, split where it went unseen for over {gap_min:g} minutes "
         "of working polling (a feed outage does not split it), at a new callsign or at a take-off after a "
-        f"landing. Flights with an airborne position in {fir} are classed by their ends (on the ground or below "
+        "landing. Across a coverage hole the two sides are one flight when it plainly flew on: airborne on "
+        f"both sides, the same callsign, unseen at most {flights.join_max_s / 3600:g} h, at a speed across the "
+        f"hole within {flights.join_speed_tolerance:.0%} of its own. A flight first seen in a zone right after a "
+        "feed outage entered it at an unknown moment during the outage: such entries are spread evenly over "
+        "it. Flights with an airborne position in {fir} are classed by their ends (on the ground or below "
         f"{flights.low_agl_m:,.0f} m within {flights.airport_radius_km:g} km of an airport with an IATA code, or "
         f"climbing/descending at {flights.min_vrate_mps:g} m/s or more towards one on a "
         f"1:{flights.km_per_1000m:g} gradient, up to {flights.profile_agl_m:,.0f} m): domestic (both ends at "
