@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHES = ["bench_startup", "bench_fence", "bench_ingest", "bench_alerts", "bench_report"]
+BENCHES = ["bench_startup", "bench_fence", "bench_ingest", "bench_alerts", "bench_flights", "bench_report"]
 
 
 def main() -> int:

@@ -77,18 +77,30 @@ class AirportTable:
         self, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]
     ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
         """Index of the nearest airport to each point and its great-circle distance (km); -1/inf if none."""
+        best, dist = self.nearest_k(lon, lat, 1)
+        return best[:, 0], dist[:, 0]
+
+    def nearest_k(
+        self, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64], k: int
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+        """The ``k`` nearest airports to each point, nearest first: indices and great-circle
+        distances (km), each ``(points, k)``; -1/inf where there are fewer than ``k`` airports."""
         n = len(lon)
-        best = np.full(n, -1, dtype=np.intp)
-        dist = np.full(n, np.inf)
+        best = np.full((n, k), -1, dtype=np.intp)
+        dist = np.full((n, k), np.inf)
         if n == 0 or len(self.icao) == 0:
             return best, dist
+        m = min(k, len(self.icao))
         alon, alat = np.radians(self.lon), np.radians(self.lat)
         for s in range(0, n, 4096):  # chunks keep the distance matrix small
             plon, plat = np.radians(lon[s : s + 4096])[:, None], np.radians(lat[s : s + 4096])[:, None]
             a = np.sin((alat - plat) / 2) ** 2 + np.cos(plat) * np.cos(alat) * np.sin((alon - plon) / 2) ** 2
             d = 2 * _EARTH_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
-            best[s : s + 4096] = np.argmin(d, axis=1)
-            dist[s : s + 4096] = d[np.arange(d.shape[0]), best[s : s + 4096]]
+            part = np.argpartition(d, m - 1, axis=1)[:, :m] if m < d.shape[1] else np.tile(np.arange(m), (len(d), 1))
+            pd_ = np.take_along_axis(d, part, axis=1)
+            order = np.argsort(pd_, axis=1, kind="stable")
+            best[s : s + 4096, :m] = np.take_along_axis(part, order, axis=1)
+            dist[s : s + 4096, :m] = np.take_along_axis(pd_, order, axis=1)
         return best, dist
 
 

@@ -103,6 +103,20 @@ def test_altitude_profile_places_an_end_sparse_polls_missed(fence, airports):
     assert pd.isna(by.loc["RUC700", "end_airport"]) and by.loc["RUC700", "flight_class"] == "overflight"
 
 
+def test_an_approach_last_heard_nearer_another_airport_ends_where_it_was_heading(fence, airports):
+    """Puerto Ayacucho (SVPA) from the north, last heard descending through 2,800 m 7 km from Puerto
+    Carreño (SKPC, Colombia) and 59 km short of SVPA: both fit the height, the track points at SVPA."""
+    rows = [
+        (0, "kkk001", "VCV300", *SVMI, None, True, None),
+        *line("kkk001", "VCV300", 10, (-66.9, 10.0), (-67.56, 7.0), 8, 9000.0, step=5),
+        (50, "kkk001", "VCV300", -67.56, 6.6, 5000.0, False, -8.0),
+        (55, "kkk001", "VCV300", -67.56, 6.15, 2800.0, False, -8.0),
+    ]
+    flights, _ = build_flights(Tracks.from_frame(positions(rows, fence)), airports, "SVZM")
+    (f,) = flights.itertuples()
+    assert (f.start_airport, f.end_airport, f.flight_class) == ("SVMI", "SVPA", "domestic")
+
+
 def test_gap_over_30_minutes_starts_a_new_flight(fence, airports):
     """Unseen for 31 minutes and reappearing where its speed (about 300 m/s) does not take it: a new flight."""
     rows = line("ddd001", "AAL930", 0, (-66.0, 14.0), (-65.0, 9.0), 4, 11000.0, step=10)

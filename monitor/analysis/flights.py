@@ -26,7 +26,10 @@ Method (stated in every report):
   nearest airport and no farther from it than 25 km per 1,000 m of height (a 1:25 gradient,
   shallower than real climbs and 3-degree approaches). This keeps sparse polls (one every 12
   minutes for anonymous users) from turning arrivals into overflights; cruising ends never
-  count. Otherwise the flight was seen entering or leaving at altitude.
+  count. Otherwise the flight was seen entering or leaving at altitude. Of the four nearest
+  airports, an airborne end is placed at the one that fits and lies most nearly along its track
+  (ahead of a last position, behind a first one), not simply the nearest: an approach to Puerto
+  Ayacucho last heard nearer Puerto Carreño ends at Puerto Ayacucho.
 - Every flight with an airborne position in the FIR is classed, as EUROCONTROL classes traffic in a
   volume: **domestic** (both ends at airports inside the FIR), **departure** (starts at one, does
   not end at one), **arrival** (the reverse) or **overflight** (neither end at an airport inside
@@ -57,6 +60,7 @@ __all__ = ["FLIGHT_CLASSES", "UNKNOWN", "FlightRules", "PollClock", "build_fligh
 
 FLIGHT_CLASSES = ("domestic", "departure", "arrival", "overflight")
 UNKNOWN = "unknown"  # an end fell in a hole in the polling: the class is not guessed
+CANDIDATE_AIRPORTS = 4  # an end is placed at the best of this many nearest airports
 
 
 @dataclass(frozen=True)
@@ -292,21 +296,40 @@ def build_flights(
     in_fir = np.bincount(flight[airborne & (zone == fir_index)], minlength=n) > 0
 
     def place(idx: npt.NDArray[np.intp], climbing: bool) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.bool_]]:
-        near, dist = airports.nearest(lon[idx].astype(np.float64), lat[idx].astype(np.float64))
-        found = near >= 0
+        px, py = lon[idx].astype(np.float64), lat[idx].astype(np.float64)
+        near, dist = airports.nearest_k(px, py, CANDIDATE_AIRPORTS)
         safe = np.clip(near, 0, None)
-        elev = airports.elevation_m[safe] if len(airports.icao) else np.zeros(len(idx))
-        agl = np.nan_to_num(alt[idx].astype(np.float64), nan=np.inf) - elev
-        low = (ground[idx] | (agl <= rules.low_agl_m)) & (dist <= rules.airport_radius_km)
+        elev = airports.elevation_m[safe] if len(airports.icao) else np.zeros(near.shape)
+        agl = np.nan_to_num(alt[idx].astype(np.float64), nan=np.inf)[:, None] - elev
+        low = (ground[idx][:, None] | (agl <= rules.low_agl_m)) & (dist <= rules.airport_radius_km)
         vr = vrate[idx]
         heading = vr >= rules.min_vrate_mps if climbing else vr <= -rules.min_vrate_mps  # unknown never passes
-        profile = heading & (agl <= rules.profile_agl_m) & (dist <= np.maximum(agl, 0) / 1000 * rules.km_per_1000m)
-        at = found & (low | profile)
+        profile = (
+            heading[:, None] & (agl <= rules.profile_agl_m) & (dist <= np.maximum(agl, 0) / 1000 * rules.km_per_1000m)
+        )
+        at = (near >= 0) & (low | profile)
+        # Of the airports an end may be at, the one the flight was heading for (a last position) or
+        # coming from (a first one): the smallest angle between its track and the airport, so an
+        # approach to Puerto Ayacucho last heard nearer Puerto Carreño is placed at Puerto Ayacucho.
+        # On the ground, or with no track (a single position), the nearest.
+        nb = np.clip(idx + (1 if climbing else -1), 0, max(len(t) - 1, 0))
+        track = (flight[nb] == flight[idx]) & (nb != idx) & ~ground[idx]
+        cos_lat = np.cos(np.radians(py))
+        tx, ty = (px - lon[nb]) * cos_lat, py - lat[nb]  # along the track, towards the end
+        ax, ay = (airports.lon[safe] - px[:, None]) * cos_lat[:, None], airports.lat[safe] - py[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ahead = (tx[:, None] * ax + ty[:, None] * ay) / (np.hypot(tx, ty)[:, None] * np.hypot(ax, ay))
+        track &= np.hypot(tx, ty) > 0
+        score = np.where(track[:, None], np.nan_to_num(ahead, nan=-1.0), -dist / 1e4)
+        pick = np.argmax(np.where(at, score, -np.inf), axis=1)
+        rows = np.arange(len(idx))
+        chosen = safe[rows, pick] if len(idx) else np.zeros(0, dtype=np.intp)
+        found = at[rows, pick] if len(idx) else np.zeros(0, dtype=bool)
         codes = np.full(len(idx), None, dtype=object)
         fir = np.zeros(len(idx), dtype=bool)
         if len(airports.icao):
-            codes[at] = airports.icao[safe][at]
-            fir[at] = airports.in_fir[safe][at]
+            codes[found] = airports.icao[chosen][found]
+            fir[found] = airports.in_fir[chosen][found]
         return codes, fir
 
     # a flight that took off again after a landing starts where it last stood on the ground

@@ -61,7 +61,8 @@ def method_paragraphs(rules: AnalysisRules, flights: FlightRules, fir: str, fir_
         "it. Flights with an airborne position in {fir} are classed by their ends (on the ground or below "
         f"{flights.low_agl_m:,.0f} m within {flights.airport_radius_km:g} km of an airport with an IATA code, or "
         f"climbing/descending at {flights.min_vrate_mps:g} m/s or more towards one on a "
-        f"1:{flights.km_per_1000m:g} gradient, up to {flights.profile_agl_m:,.0f} m): domestic (both ends at "
+        f"1:{flights.km_per_1000m:g} gradient, up to {flights.profile_agl_m:,.0f} m; of the airports that fit, the one "
+        "its track points to or from): domestic (both ends at "
         f"airports in {fir}), departure, arrival or overflight (neither). A departure first seen at cruise (poor "
         "low-level coverage) counts as an overflight.",
         f"Ring sectors are named after the FIR across that part of the {fir} border; they do not mean membership "
