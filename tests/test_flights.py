@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.airports import airport_table
+from geo.airports import AirportTable, airport_table
 from monitor.analysis.airlines import airline_of
 from monitor.analysis.flights import FlightRules, build_flights
 from monitor.analysis.tracks import Tracks
@@ -117,6 +117,34 @@ def test_an_approach_last_heard_nearer_another_airport_ends_where_it_was_heading
     assert (f.start_airport, f.end_airport, f.flight_class) == ("SVMI", "SVPA", "domestic")
 
 
+@pytest.mark.parametrize("past_km", [0.0, 0.5, 1.5])
+def test_a_low_end_just_past_an_airport_stays_there_whatever_lies_ahead(fence, airports, past_km):
+    """San Antonio del Táchira (SVSA) and Cúcuta (SKCC, Colombia) are 12.5 km apart. An arrival last
+    heard 150 m above SVSA, just past it on the line to SKCC, landed at SVSA: SKCC is ahead but
+    farther than 150 m of height reaches."""
+    ix = {c: i for i, c in enumerate(airports.icao)}
+    sa = np.array([airports.lon[ix["SVSA"]], airports.lat[ix["SVSA"]]])
+    cc = np.array([airports.lon[ix["SKCC"]], airports.lat[ix["SKCC"]]])
+    u = (cc - sa) / np.linalg.norm(cc - sa)
+    elev = float(airports.elevation_m[ix["SVSA"]])
+    rows = [
+        (0, "lll001", "VCV500", *SVMI, None, True, None),
+        *line("lll001", "VCV500", 10, (-67.5, 9.5), (-71.0, 8.2), 6, 9000.0, step=8),
+        (60, "lll001", "VCV500", *(sa - u * 0.03), elev + 300, False, -4.0),
+        (61, "lll001", "VCV500", *(sa + u * past_km / 111.0), elev + 150, False, -4.0),
+    ]
+    flights, _ = build_flights(Tracks.from_frame(positions(rows, fence)), airports, "SVZM")
+    assert flights[["end_airport", "flight_class"]].values.tolist() == [["SVSA", "domestic"]]
+
+
+def test_without_airports_every_end_is_at_none(fence, airports):
+    empty = AirportTable(*(np.zeros(0, dtype=a.dtype) for a in (airports.icao, airports.lon, airports.lat,
+                                                                airports.elevation_m, airports.in_fir)))  # fmt: skip
+    rows = line("mmm001", "TAM8064", 0, (-70.0, 16.5), (-62.0, 2.0), 20, 11000.0)
+    flights, _ = build_flights(Tracks.from_frame(positions(rows, fence)), empty, "SVZM")
+    assert flights[["start_airport", "end_airport", "flight_class"]].values.tolist() == [[None, None, "overflight"]]
+
+
 def test_gap_over_30_minutes_starts_a_new_flight(fence, airports):
     """Unseen for 31 minutes and reappearing where its speed (about 300 m/s) does not take it: a new flight."""
     rows = line("ddd001", "AAL930", 0, (-66.0, 14.0), (-65.0, 9.0), 4, 11000.0, step=10)
@@ -180,13 +208,15 @@ def test_a_crossing_of_a_coverage_hole_consistent_with_its_speed_is_one_flight(f
     assert len(split) == 2  # the old rule: two overflights
 
 
-def test_an_unseen_stretch_is_not_joined_across_a_new_leg_or_beyond_the_longest_join(fence, airports):
-    new_leg, _ = build_flights(
-        Tracks.from_frame(positions(_crossing(callsign_after="AAL933"), fence)), airports, "SVZM"
-    )
+def test_an_unseen_stretch_is_not_joined_without_the_callsign_or_beyond_the_longest_join(fence, airports):
+    """The callsign is the evidence it is the same leg: reappearing without one (not yet received)
+    is not joined; nor is a stretch longer than ``join_max_s``."""
+    rows = _crossing()
+    rows = [(m, icao, None if m > 75 and m < 90 else cs, *rest) for m, icao, cs, *rest in rows]
+    unnamed, _ = build_flights(Tracks.from_frame(positions(rows, fence)), airports, "SVZM")
     tracks = Tracks.from_frame(positions(_crossing(), fence))
     too_long, _ = build_flights(tracks, airports, "SVZM", FlightRules(join_max_s=40 * 60))  # the hole is 50 min
-    assert (len(new_leg), len(too_long)) == (2, 2)
+    assert (len(unnamed), len(too_long)) == (2, 2)
 
 
 def test_a_landing_and_new_take_off_unseen_in_a_hole_stays_two_flights(fence, airports):

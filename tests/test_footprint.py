@@ -86,20 +86,26 @@ def _change(before: Window, after: Window) -> Change:
                    unit="aircraft")  # fmt: skip
 
 
-def test_the_verdict_warns_only_when_the_footprint_moved(zone_set):
+def test_the_verdict_warns_only_when_the_footprint_moved_beyond_sampling(zone_set):
     before = Window("before", EVENT - timedelta(days=3), EVENT)
     after = Window("after", EVENT, EVENT + timedelta(days=3))
     polls = _polls(before.start, after.end)
     coverage = (1.0, 1.0)
     event = Event("closure", EVENT, "announcement", "closure", "https://example.org")
     changes = [_change(before, after)]
-    stable = [(EVENT - timedelta(hours=1), CARACAS), (EVENT + timedelta(hours=1), CARACAS)]
-    moved = [*stable, (EVENT - timedelta(hours=2), INTERIOR)]
-    quiet, _ = footprint(_tracks(stable), polls, (before, after), zone_set)
+    hourly = [EVENT + timedelta(hours=h) for h in range(-72, 72)]
+    steady = [(t, CARACAS) for t in hourly]  # seen every hour on both sides
+    moved = [*steady, *((t, INTERIOR) for t in hourly if t < EVENT)]  # the interior seen before only
+    # the interior seen once on each side, at an even hour before and an odd one after: a sparse cell
+    flicker = [*steady, (EVENT - timedelta(hours=10), INTERIOR), (EVENT + timedelta(hours=11), INTERIOR)]
+    quiet, _ = footprint(_tracks(steady), polls, (before, after), zone_set)
     loud, _ = footprint(_tracks(moved), polls, (before, after), zone_set)
-    assert quiet.changed_share <= FOOTPRINT_WARNING < loud.changed_share
-    text_quiet = verdict(event, (before, after), coverage, changes, "SVZM", "OpenSky", quiet)
-    text_loud = verdict(event, (before, after), coverage, changes, "SVZM", "OpenSky", loud)
-    assert "Where aircraft were seen changed" not in text_quiet
-    assert "Where aircraft were seen changed" in text_loud and "1 had some only before and 0 only after" in text_loud
-    assert "areas OpenSky covers well and poorly" in text_loud
+    noisy, _ = footprint(_tracks(flicker), polls, (before, after), zone_set)
+    assert (quiet.within, quiet.between) == (0.0, 0.0)
+    assert (loud.within, loud.between) == (0.0, 0.5) and loud.excess > FOOTPRINT_WARNING
+    assert (noisy.within, noisy.between) == (0.5, 0.5)  # it flips between halves of a side as much as between sides
+    text = {name: verdict(event, (before, after), coverage, changes, "SVZM", "OpenSky", fp)
+            for name, fp in (("quiet", quiet), ("loud", loud), ("noisy", noisy))}  # fmt: skip
+    assert "Where aircraft were seen changed" not in text["quiet"] + text["noisy"]
+    assert "1 had some only before and 0 only after" in text["loud"] and "50% more of them than" in text["loud"]
+    assert "areas OpenSky covers well and poorly" in text["loud"]

@@ -82,6 +82,7 @@ def test_missing_config_file_names_the_variable(tmp_path):
         ("[zones]\nringnm = 100\n", "zones.ringnm"),
         ("[opensky]\nclient_secret = 'x'\n", "opensky.client_secret"),
         ("zones = 3\n", "zones"),
+        ("[report]\nbaseline_weeks = 1\n", "report.baseline_weeks"),
     ],
     ids=[
         "not-a-number",
@@ -92,6 +93,7 @@ def test_missing_config_file_names_the_variable(tmp_path):
         "unknown-key",
         "secret-in-file",
         "not-a-table",
+        "one-baseline-week",
     ],
 )
 def test_bad_settings_file_error_names_the_key(tmp_path, text, key):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from monitor.analysis.stats import AnalysisRules
+from monitor.analysis.stats import AnalysisRules, Change
 from monitor.analysis.weekly import compare_weeks
 
 EVENT = datetime(2025, 11, 29, 14, tzinfo=UTC)  # a Saturday, mid-afternoon: weeks need not start at midnight
@@ -90,3 +90,35 @@ def test_only_the_named_weeks_are_read():
     doubled = before.where(~old, before * 2)  # weeks 3 to 6 at twice the traffic
     assert _compare(doubled, after, 2).change == pytest.approx(_compare(before, after, 2).change)
     assert _compare(doubled, after, 6).change < _compare(before, after, 6).change - 0.2
+
+
+def test_weeks_are_counted_back_from_the_before_windows_end_not_from_the_after_window():
+    """An event known only to the day: a day between the windows. Every hour of the 4 baseline
+    weeks counts, the oldest day included (counted from the after window, it fell out)."""
+    rng = np.random.default_rng(4)
+    hours = pd.date_range(EVENT - timedelta(weeks=4), EVENT + timedelta(days=8), freq="h", inclusive="left")
+    s = pd.Series(rng.poisson(20, len(hours)).astype(float), index=hours)
+    before, after = s[s.index < EVENT], s[s.index >= EVENT + timedelta(days=1)]
+    oldest = before.index < before.index[0] + timedelta(days=1)
+    loud = before.where(~oldest, before * 10)
+    rules = AnalysisRules(baseline_weeks=4)
+    full = lambda x: pd.Series(1.0, index=x.index)  # noqa: E731
+    end = pd.Timestamp(EVENT)
+
+    def change(b: pd.Series) -> Change:
+        return compare_weeks(b, after, full(b), full(after), measure="airborne", zone="SVZM", unit="aircraft",
+                             rules=rules, baseline_end=end)  # fmt: skip
+
+    quiet_c, loud_c = change(before), change(loud)
+    assert quiet_c.days_before == 28.0 and loud_c.change < quiet_c.change - 0.05
+
+
+def test_nothing_after_on_some_weeks_hours_only_is_insufficient_not_minus_100_percent():
+    rng = np.random.default_rng(5)
+    before, after = _traffic(rng, weeks=3, after_days=7, effect=0.0)
+    cov_before = pd.Series(1.0, index=before.index)
+    week1 = before.index >= EVENT - timedelta(weeks=1)
+    cov_before[week1 & (before.index.hour < 12)] = 0.0  # week 1 matches only the afternoons ...
+    after = after.where(after.index.hour < 12, 0.0)  # ... and after, afternoons saw nothing
+    c = _compare(before, after, 3, cov_before=cov_before)
+    assert c.status == "insufficient" and "some baseline weeks but not others" in c.reason

@@ -93,8 +93,11 @@ def compare_windows(
     uniq = [daily_unique_aircraft(entries, w, zones, c, rules.min_coverage) for w, c in zip(windows, cov, strict=True)]
 
     def sides(tables: list[pd.DataFrame], column: str, **what: Any) -> Change:
-        how = compare_weeks if rules.baseline_weeks else compare
-        return how(tables[0][column], tables[1][column], cov[0], cov[1], rules=rules, **what)
+        if rules.baseline_weeks:
+            end = pd.Timestamp(windows[0].end)
+            return compare_weeks(tables[0][column], tables[1][column], cov[0], cov[1], rules=rules, baseline_end=end,
+                                 **what)  # fmt: skip
+        return compare(tables[0][column], tables[1][column], cov[0], cov[1], rules=rules, **what)
 
     per_day: dict[str, Any] = {"unit": "flights per day", "scale": 24.0}
     changes: list[Change] = [
@@ -172,13 +175,20 @@ def fir_flights_in(flights: pd.DataFrame, window: Window) -> pd.DataFrame:
 @dataclass(frozen=True)
 class Footprint:
     """Where aircraft were seen, before and after: cells of the FIR and its ring (of the density
-    grids) with at least one airborne position in each of two equally long windows (a longer window
-    would see more cells from its length alone)."""
+    grids) with at least one airborne position in each of two equally long stretches (a longer
+    one would see more cells from its length alone).
+
+    Sparse cells flip between any two samples, so the change is judged against sampling: each
+    stretch's positions are split into alternate hours (even and odd UTC hours, half the data
+    each); ``within`` is the share of cells seen in only one half of the same side, ``between`` the
+    share seen on only one side when like halves are compared (even with even, odd with odd)."""
 
     windows: tuple[Window, Window]  # the equal stretches compared: the end of before, the start of after
     seen_before: npt.NDArray[np.bool_]  # [lat, lon] of the grid
     seen_after: npt.NDArray[np.bool_]
     inside: npt.NDArray[np.bool_]  # the cells whose centre lies in the FIR or its ring
+    within: float = 0.0
+    between: float = 0.0
 
     @property
     def lost(self) -> int:
@@ -203,8 +213,19 @@ class Footprint:
         """Share of the cells seen in either window that were seen in only one."""
         return (self.lost + self.gained) / self.seen if self.seen else 0.0
 
+    @property
+    def excess(self) -> float:
+        """How much more the footprint changed between the sides than within each: the change
+        that sampling does not explain."""
+        return self.between - self.within
 
-FOOTPRINT_WARNING = 0.10  # the verdict warns when more than this share of the seen cells changed
+
+FOOTPRINT_WARNING = 0.10  # the verdict warns when the footprint changed this much more than sampling explains
+
+
+def _one_side_only(a: npt.NDArray[np.bool_], b: npt.NDArray[np.bool_], inside: npt.NDArray[np.bool_]) -> float:
+    either = np.count_nonzero((a | b) & inside)
+    return float(np.count_nonzero((a ^ b) & inside)) / either if either else 0.0
 
 
 def footprint(
@@ -224,7 +245,22 @@ def footprint(
     codes = fence_for(zone_set).classify(lon.ravel(), lat.ravel()).reshape(lon.shape)
     watched = {z.code for z in zone_set.zones if z.kind in ("fir", "ring")}
     inside = np.isin(codes, list(watched))
-    return Footprint(equal, ~np.isnan(grid_b.grid), ~np.isnan(grid_a.grid), inside), grid_b
+
+    def halves(w: Window) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        lo, hi = int(w.start.timestamp()), int(w.end.timestamp())
+        mask = (tracks.t >= lo) & (tracks.t < hi) & ~tracks.ground
+        odd = (tracks.t[mask] // 3600) % 2 == 1
+        x, y = tracks.lon[mask].astype(float), tracks.lat[mask].astype(float)
+        seen = [
+            np.histogram2d(y[part], x[part], bins=(grid_b.lat_edges, grid_b.lon_edges))[0] > 0 for part in (~odd, odd)
+        ]
+        return seen[0], seen[1]
+
+    (be, bo), (ae, ao) = halves(equal[0]), halves(equal[1])
+    within = (_one_side_only(be, bo, inside) + _one_side_only(ae, ao, inside)) / 2
+    between = (_one_side_only(be, ae, inside) + _one_side_only(bo, ao, inside)) / 2
+    seen = Footprint(equal, ~np.isnan(grid_b.grid), ~np.isnan(grid_a.grid), inside, within, between)
+    return seen, grid_b
 
 
 def density_in(

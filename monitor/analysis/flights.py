@@ -55,6 +55,7 @@ import pandas as pd
 from geo.airports import AirportTable
 from monitor.analysis.airlines import airline_of
 from monitor.analysis.tracks import Tracks
+from monitor.analysis.unseen import Positions, entry_times, went_on
 
 __all__ = ["FLIGHT_CLASSES", "UNKNOWN", "FlightRules", "PollClock", "build_flights", "observed_clock"]
 
@@ -77,73 +78,6 @@ class FlightRules:
     join_max_s: float = 4 * 3600.0  # ... if the stretch lasted at most this long (wall clock)
     join_speed_tolerance: float = 0.35  # ... and the speed across it is within 35 % of the aircraft's own
     join_cruise_mps: tuple[float, float] = (100.0, 330.0)  # ... or, its own speed unknown, in this band
-
-
-_EARTH_M = 6_371_008.8
-
-
-def _distance_m(
-    lon0: npt.NDArray[np.floating[Any]],
-    lat0: npt.NDArray[np.floating[Any]],
-    lon1: npt.NDArray[np.floating[Any]],
-    lat1: npt.NDArray[np.floating[Any]],
-) -> npt.NDArray[np.float64]:
-    """Great-circle distance (haversine, metres) between WGS 84 points."""
-    p0, p1 = np.radians(lat0.astype(np.float64)), np.radians(lat1.astype(np.float64))
-    dl = np.radians(lon1.astype(np.float64) - lon0.astype(np.float64))
-    a = np.sin((p1 - p0) / 2) ** 2 + np.cos(p0) * np.cos(p1) * np.sin(dl / 2) ** 2
-    out: npt.NDArray[np.float64] = 2 * _EARTH_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-    return out
-
-
-@dataclass(frozen=True)
-class _Positions:
-    """The arrays :func:`_segment` reads, sorted by aircraft, then time."""
-
-    aircraft: npt.NDArray[np.integer[Any]]
-    t: npt.NDArray[np.int64]
-    callsign: npt.NDArray[np.integer[Any]]
-    ground: npt.NDArray[np.bool_]
-    lon: npt.NDArray[np.float32]
-    lat: npt.NDArray[np.float32]
-
-
-def _went_on(
-    p: _Positions, at: npt.NDArray[np.intp], callsign_before: npt.NDArray[np.integer[Any]], rules: FlightRules
-) -> npt.NDArray[np.bool_]:
-    """Whether the aircraft plainly flew on across the unseen stretch between positions ``at`` and
-    ``at + 1`` (same aircraft): airborne on both sides, the callsign last received before the
-    stretch (``callsign_before``) received again at its end,
-    the stretch at most ``join_max_s`` long, and the straight-line speed across it within
-    ``join_speed_tolerance`` of the aircraft's own speed just before and just after (measured
-    between neighbouring positions), or in the cruise band when that is unknown. A landing and a
-    new take-off inside the stretch makes the speed across it far too low; a new leg gets a new
-    callsign."""
-    n = len(p.t)
-    a, b = at, at + 1
-    dt = (p.t[b] - p.t[a]).astype(np.float64)
-    ok = (p.aircraft[a] == p.aircraft[b]) & ~p.ground[a] & ~p.ground[b] & (dt > 0) & (dt <= rules.join_max_s)
-    ok &= (callsign_before >= 0) & (p.callsign[b] == callsign_before)
-    speed = _distance_m(p.lon[a], p.lat[a], p.lon[b], p.lat[b]) / np.maximum(dt, 1.0)
-
-    def own(i: npt.NDArray[np.intp], j: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
-        """Speed between positions i and j where both are the same aircraft's, airborne, and close in time."""
-        i, j = np.clip(i, 0, n - 1), np.clip(j, 0, n - 1)
-        step = (p.t[j] - p.t[i]).astype(np.float64)
-        usable = (p.aircraft[i] == p.aircraft[j]) & ~p.ground[i] & ~p.ground[j] & (step > 0) & (step <= 1200)
-        v = _distance_m(p.lon[i], p.lat[i], p.lon[j], p.lat[j]) / np.maximum(step, 1.0)
-        return np.where(usable, v, np.nan)
-
-    before, after = own(a - 1, a), own(b, b + 1)
-    known = ~np.isnan(before) | ~np.isnan(after)
-    ref = np.where(np.isnan(before), after, np.where(np.isnan(after), before, (before + after) / 2))
-    tol = rules.join_speed_tolerance
-    lo, hi = rules.join_cruise_mps
-    fits = np.where(
-        known, np.abs(speed / np.where(known & (ref > 0), ref, 1.0) - 1) <= tol, (speed >= lo) & (speed <= hi)
-    )
-    out: npt.NDArray[np.bool_] = ok & fits & (speed >= lo * (1 - tol))
-    return out
 
 
 @dataclass(frozen=True)
@@ -194,7 +128,7 @@ def observed_clock(ok_times: npt.NDArray[np.int64]) -> PollClock:
 
 
 def _segment(
-    p: _Positions, rules: FlightRules, clock: PollClock | None = None
+    p: Positions, rules: FlightRules, clock: PollClock | None = None
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Where positions start a new flight, and which of those starts are take-offs after a landing.
 
@@ -221,7 +155,14 @@ def _segment(
         gap[at] = clock.elapsed(t[at], t[at + 1]) > rules.gap_s
     if rules.join_unseen and gap.any():
         at = np.flatnonzero(gap)  # an unseen stretch the flight plainly flew on across is no split
-        gap[at] = ~_went_on(p, at, known[at], rules)
+        gap[at] = ~went_on(
+            p,
+            at,
+            known[at],
+            max_s=rules.join_max_s,
+            tolerance=rules.join_speed_tolerance,
+            cruise_mps=rules.join_cruise_mps,
+        )
     del known
     new[1:] = first_of_aircraft[1:] | gap | changed
     del gap
@@ -234,34 +175,6 @@ def _segment(
     stretch_start = np.maximum.accumulate(np.where(new, idx, 0))
     relaunch: npt.NDArray[np.bool_] = takeoff & (landings > landings[stretch_start])
     return new | relaunch, relaunch
-
-
-_GOLDEN = 0.6180339887498949
-
-
-def _entry_times(
-    first_seen: npt.NDArray[np.int64],
-    flight: npt.NDArray[Any],
-    at_start: npt.NDArray[np.bool_],
-    from_airport: npt.NDArray[np.bool_],
-    clock: PollClock | None,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
-    """When each flight entered each zone: first seen there, unless that was the first poll after
-    a hole in the polling (a feed outage) and the flight did not just take off from an airport
-    (``at_start & from_airport``): then it entered at an unknown moment between the last poll
-    before the hole and the first one after. Such entries are spread evenly over that stretch
-    (each flight at its own fraction of it, a low-discrepancy sequence), so each hour of an outage
-    gets its share instead of the first hour after the outage getting them all. Returns the
-    times and whether each was estimated so."""
-    if clock is None or len(clock.times) < 2 or not len(first_seen):
-        return first_seen, np.zeros(len(first_seen), dtype=bool)
-    i = np.searchsorted(clock.times, first_seen)
-    prev_ok = clock.times[np.clip(i - 1, 0, None)]
-    unseen = clock.hole(first_seen, before=True) & (i > 0) & ~(at_start & from_airport)
-    frac = (flight.astype(np.float64) * _GOLDEN) % 1.0
-    offset = np.maximum(np.ceil(frac * (first_seen - prev_ok)), 1).astype(np.int64)
-    entered: npt.NDArray[np.int64] = np.where(unseen, prev_ok + offset, first_seen)
-    return entered, unseen
 
 
 def build_flights(
@@ -285,7 +198,7 @@ def build_flights(
     aircraft, callsign, t = tracks.aircraft, tracks.callsign, tracks.t
     lon, lat, alt, vrate, ground, zone = tracks.lon, tracks.lat, tracks.alt, tracks.vrate, tracks.ground, tracks.zone
     clock = observed_clock(ok_times) if ok_times is not None else None
-    new, relaunch = _segment(_Positions(aircraft, t, callsign, ground, lon, lat), rules, clock)
+    new, relaunch = _segment(Positions(aircraft, t, callsign, ground, lon, lat), rules, clock)
     flight = np.cumsum(new, dtype=np.int32 if len(new) < 2**31 else np.int64) - 1
     starts = np.flatnonzero(new)
     ends = np.r_[starts[1:] - 1, len(flight) - 1].astype(np.intp) if len(starts) else starts
@@ -296,11 +209,14 @@ def build_flights(
     in_fir = np.bincount(flight[airborne & (zone == fir_index)], minlength=n) > 0
 
     def place(idx: npt.NDArray[np.intp], climbing: bool) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.bool_]]:
+        codes = np.full(len(idx), None, dtype=object)
+        fir = np.zeros(len(idx), dtype=bool)
+        if not len(airports.icao) or not len(idx):
+            return codes, fir
         px, py = lon[idx].astype(np.float64), lat[idx].astype(np.float64)
         near, dist = airports.nearest_k(px, py, CANDIDATE_AIRPORTS)
         safe = np.clip(near, 0, None)
-        elev = airports.elevation_m[safe] if len(airports.icao) else np.zeros(near.shape)
-        agl = np.nan_to_num(alt[idx].astype(np.float64), nan=np.inf)[:, None] - elev
+        agl = np.nan_to_num(alt[idx].astype(np.float64), nan=np.inf)[:, None] - airports.elevation_m[safe]
         low = (ground[idx][:, None] | (agl <= rules.low_agl_m)) & (dist <= rules.airport_radius_km)
         vr = vrate[idx]
         heading = vr >= rules.min_vrate_mps if climbing else vr <= -rules.min_vrate_mps  # unknown never passes
@@ -308,28 +224,30 @@ def build_flights(
             heading[:, None] & (agl <= rules.profile_agl_m) & (dist <= np.maximum(agl, 0) / 1000 * rules.km_per_1000m)
         )
         at = (near >= 0) & (low | profile)
-        # Of the airports an end may be at, the one the flight was heading for (a last position) or
-        # coming from (a first one): the smallest angle between its track and the airport, so an
-        # approach to Puerto Ayacucho last heard nearer Puerto Carreño is placed at Puerto Ayacucho.
-        # On the ground, or with no track (a single position), the nearest.
-        nb = np.clip(idx + (1 if climbing else -1), 0, max(len(t) - 1, 0))
-        track = (flight[nb] == flight[idx]) & (nb != idx) & ~ground[idx]
+        # Of the airports an end may be at, the one its track leads to (a last position) or comes
+        # from (a first one): the airport's distance off the track line when it lies ahead (plus how
+        # much farther ahead it is than the height allows on the 1:25 gradient), its full distance
+        # when it lies behind; the smallest wins. An approach to Puerto Ayacucho last heard nearer
+        # Puerto Carreño ends at Puerto Ayacucho; a low end just past an airport stays there. On the
+        # ground, or with no track (a single position), the nearest.
+        nb = np.clip(idx + (1 if climbing else -1), 0, len(t) - 1)
         cos_lat = np.cos(np.radians(py))
-        tx, ty = (px - lon[nb]) * cos_lat, py - lat[nb]  # along the track, towards the end
+        tx, ty = (px - lon[nb]) * cos_lat, py - lat[nb]  # along the track, towards the end (degrees)
+        norm = np.hypot(tx, ty)
+        track = (flight[nb] == flight[idx]) & (nb != idx) & ~ground[idx] & (norm > 0)
+        ux, uy = tx / np.where(norm > 0, norm, 1.0), ty / np.where(norm > 0, norm, 1.0)
         ax, ay = (airports.lon[safe] - px[:, None]) * cos_lat[:, None], airports.lat[safe] - py[:, None]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ahead = (tx[:, None] * ax + ty[:, None] * ay) / (np.hypot(tx, ty)[:, None] * np.hypot(ax, ay))
-        track &= np.hypot(tx, ty) > 0
-        score = np.where(track[:, None], np.nan_to_num(ahead, nan=-1.0), -dist / 1e4)
-        pick = np.argmax(np.where(at, score, -np.inf), axis=1)
+        along = (ax * ux[:, None] + ay * uy[:, None]) * 111.2  # km ahead
+        off = np.abs(ax * uy[:, None] - ay * ux[:, None]) * 111.2  # km off the track line
+        beyond = np.maximum(
+            along - np.maximum(agl, 0) / 1000 * rules.km_per_1000m, 0
+        )  # farther than the height reaches
+        score = np.where(track[:, None], np.where(along >= 0, off + beyond, dist), dist)
+        pick = np.argmin(np.where(at, score, np.inf), axis=1)
         rows = np.arange(len(idx))
-        chosen = safe[rows, pick] if len(idx) else np.zeros(0, dtype=np.intp)
-        found = at[rows, pick] if len(idx) else np.zeros(0, dtype=bool)
-        codes = np.full(len(idx), None, dtype=object)
-        fir = np.zeros(len(idx), dtype=bool)
-        if len(airports.icao):
-            codes[found] = airports.icao[chosen][found]
-            fir[found] = airports.in_fir[chosen][found]
+        chosen, found = safe[rows, pick], at[rows, pick]
+        codes[found] = airports.icao[chosen][found]
+        fir[found] = airports.in_fir[chosen][found]
         return codes, fir
 
     # a flight that took off again after a landing starts where it last stood on the ground
@@ -391,8 +309,12 @@ def build_flights(
         pick_last = air[run_end[order[group_end]]]
     else:
         pick_first = pick_last = air
-    entered, estimated = _entry_times(t[pick_first], flight[pick_first], pick_first == starts[flight[pick_first]],
-                                      start_ap[flight[pick_first]] != None, clock)  # noqa: E711  # fmt: skip
+    first_seen, first_flight = t[pick_first], flight[pick_first]
+    exempt = (pick_first == starts[first_flight]) & (start_ap[first_flight] != None)  # noqa: E711
+    after_hole = clock.hole(first_seen, before=True) if clock is not None else None
+    entered, estimated = entry_times(
+        first_seen, first_flight, exempt, clock.times if clock is not None else None, after_hole
+    )
     entries = pd.DataFrame(
         {
             "flight": flight[pick_first],

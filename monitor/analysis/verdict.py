@@ -125,13 +125,15 @@ def verdict(
     if smallest is not None:
         parts.append(
             f"With these windows a change in aircraft airborne smaller than about ±{smallest:.0%} could not "
-            "reliably be told from day-to-day variation."
+            f"reliably be told from {'week-to-week' if head.interval.startswith('weeks') else 'day-to-day'} "
+            "variation."
         )
-    if seen is not None and seen.changed_share > FOOTPRINT_WARNING:
+    if seen is not None and seen.excess > FOOTPRINT_WARNING:
         parts.append(
             f"Where aircraft were seen changed: of the {seen.seen} cells of the FIR and its ring with any aircraft "
             f"in the last and first {seen.windows[0].days:.1f} days around the event, {seen.lost} had some only "
-            f"before and {seen.gained} only after (the coverage map); where traffic "
+            f"before and {seen.gained} only after (the coverage map), {seen.excess:.0%} more of them than "
+            f"sampling alone moves (alternate hours of one side differ by {seen.within:.0%}); where traffic "
             f"moved between areas {sources} covers well and poorly, the visible change differs from the real one."
         )
     conf = sorted(set(before.confounders) | set(after.confounders))

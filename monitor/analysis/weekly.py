@@ -46,18 +46,24 @@ def compare_weeks(
     flight_class: str | None = None,
     scale: float = 1.0,
     rules: AnalysisRules,
+    baseline_end: pd.Timestamp | None = None,
 ) -> Change:
-    """Compare hourly values of the after window with the same hours of each baseline week."""
+    """Compare hourly values of the after window with the same hours of each baseline week; the
+    weeks are counted back from ``baseline_end`` (the before window's end; default: the hour after
+    the last hour of ``before``)."""
     good_b = before[(cov_before.reindex(before.index) >= rules.min_coverage) & before.notna()] * scale
     good_a = after[(cov_after.reindex(after.index) >= rules.min_coverage) & after.notna()] * scale
     ib, ia = pd.DatetimeIndex(good_b.index), pd.DatetimeIndex(good_a.index)
     # each hour of the week's mean over the after window (a window over 7 days meets a key twice)
     after_by_key = pd.Series(good_a.to_numpy(dtype=float)).groupby(key(ia)).mean()
-    opens = pd.Timestamp(after.index.min()) if len(after) else pd.Timestamp(0, tz="UTC")
-    week = ((opens - ib) / pd.Timedelta(hours=1)).to_numpy()
-    week_no = np.ceil(week / _WEEK_H).astype(np.int64)  # 1: the 7 days before the after window opens
+    if baseline_end is None:
+        baseline_end = (
+            pd.Timestamp(before.index.max()) + pd.Timedelta(hours=1) if len(before) else pd.Timestamp(0, tz="UTC")
+        )
+    week = ((baseline_end - ib) / pd.Timedelta(hours=1)).to_numpy()
+    week_no = np.ceil(week / _WEEK_H).astype(np.int64)  # 1: the 7 days before the baseline's end
     rows = pd.DataFrame({"week": week_no, "key": key(ib), "value": good_b.to_numpy(dtype=float)})
-    rows = rows[rows["key"].isin(after_by_key.index)]
+    rows = rows[rows["key"].isin(after_by_key.index) & (rows["week"] >= 1) & (rows["week"] <= rules.baseline_weeks)]
     weeks = sorted(int(w) for w in rows["week"].unique() if 1 <= w <= rules.baseline_weeks)
     levels: list[tuple[float, float]] = []  # (B_i, A_i) per usable week
     matched: set[int] = set()
@@ -104,6 +110,12 @@ def compare_weeks(
         d = np.log(a / b)
         ratio = float(np.exp(d.mean()))
         var_log = float(d.var(ddof=1)) * (1 + 1 / n)
+    elif (a > 0).any():
+        return replace(
+            base,
+            reason="nothing was seen after on the hours matched to some baseline weeks but not others; "
+            "the week-by-week ratio is undefined",
+        )
     else:  # nothing at all after: -100 %, with the baseline weeks' own spread
         ratio = 0.0
         var_log = float(np.log(b).var(ddof=1)) * (1 + 1 / n)

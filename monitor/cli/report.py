@@ -30,7 +30,12 @@ def register(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--event", required=True, metavar="ID", help="event id (see `vzmon events`)")
-    p.add_argument("--days", type=float, metavar="N", help="days on each side (default report.window_days)")
+    p.add_argument(
+        "--days",
+        type=float,
+        metavar="N",
+        help="days on each side (default report.window_days); with --baseline-weeks, days after only",
+    )
     p.add_argument(
         "--from",
         dest="start",

@@ -58,7 +58,7 @@ def method_paragraphs(rules: AnalysisRules, flights: FlightRules, fir: str, fir_
         f"both sides, the same callsign, unseen at most {flights.join_max_s / 3600:g} h, at a speed across the "
         f"hole within {flights.join_speed_tolerance:.0%} of its own. A flight first seen in a zone right after a "
         "feed outage entered it at an unknown moment during the outage: such entries are spread evenly over "
-        "it. Flights with an airborne position in {fir} are classed by their ends (on the ground or below "
+        f"it. Flights with an airborne position in {fir} are classed by their ends (on the ground or below "
         f"{flights.low_agl_m:,.0f} m within {flights.airport_radius_km:g} km of an airport with an IATA code, or "
         f"climbing/descending at {flights.min_vrate_mps:g} m/s or more towards one on a "
         f"1:{flights.km_per_1000m:g} gradient, up to {flights.profile_agl_m:,.0f} m; of the airports that fit, the one "
@@ -70,6 +70,8 @@ def method_paragraphs(rules: AnalysisRules, flights: FlightRules, fir: str, fir_
         "(military and state flights often do not) within reach of a receiver, so where an event moves traffic "
         "between well and poorly covered areas the visible change differs from the real one. The coverage map "
         "compares where any aircraft was seen in the last and the first stretch of equal length around the "
-        f"event; the verdict warns when more than {FOOTPRINT_WARNING:.0%} of the FIR's and ring's cells seen "
-        "at all were seen on one side only.",
+        "event. Sparse cells flip between any two samples, so the verdict warns only when the share of the "
+        "FIR's and ring's cells seen on one side only exceeds, by more than "
+        f"{FOOTPRINT_WARNING:.0%}, the share that differs between alternate hours of the same side (like "
+        "halves compared: even hours with even, odd with odd).",
     ]

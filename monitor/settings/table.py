@@ -185,7 +185,7 @@ class Settings:
     report_window_days: float = setting(7.0, v.float_range(0.25, 120), "Days on each side of an event, before cuts.")
     report_baseline_weeks: int = setting(
         0,
-        v.int_range(0, 52),
+        v.off_or_range(2, 52),
         "Compare with the same hours of the week over this many weeks before the event (weeks as the "
         "units of noise; at least 2); 0 = the window before the event, matched day by day.",
     )

@@ -25,6 +25,7 @@ __all__ = [
     "float_range",
     "int_range",
     "level",
+    "off_or_range",
     "path",
     "str_list",
     "text",
@@ -90,6 +91,21 @@ def float_range(lo: float, hi: float, lo_open: bool = False) -> Callable[[Any], 
             bracket = "(" if lo_open else "["
             raise ValueError(f"{x:g} is outside {bracket}{lo:g}, {hi:g}]")
         return x
+
+    return parse
+
+
+def off_or_range(lo: int, hi: int) -> Callable[[Any], int]:
+    """0 (off), or a whole number in [lo, hi]."""
+    inner = int_range(lo, hi)
+
+    def parse(v: Any) -> int:
+        if int_range(0, hi)(v) == 0:
+            return 0
+        try:
+            return inner(v)
+        except ValueError:
+            raise ValueError(f"{v!r} is neither 0 (off) nor in [{lo}, {hi}]") from None
 
     return parse
 

@@ -66,7 +66,8 @@ def chart_coverage(seen: Footprint, grid: DensityGrid, zone_set: ZoneSet, stem: 
     fig.suptitle("Where aircraft were seen at all, before and after", x=0.01, ha="left", fontsize=12, weight="bold")
     ax.set_title(
         f"{cell:g}° cells of the FIR and its ring with any airborne aircraft in the last and first "
-        f"{before.days:.1f} days around the event;\n{seen.changed_share:.0%} of them seen on one side only. "
+        f"{before.days:.1f} days around the event:\n{seen.changed_share:.0%} of them seen on one side only. "
+        f"Alternate hours differ by {seen.between:.0%} between the sides, {seen.within:.0%} within one (sampling).\n"
         "Counts are of aircraft the source could see.",
         fontsize=9,
         loc="left",
