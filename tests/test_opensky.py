@@ -53,6 +53,7 @@ def test_anonymous_call_sends_box_and_extended_and_no_auth_header(fake_opensky):
         "lamin": "-1.36", "lomin": "-75.42", "lamax": "17.7", "lomax": "-57.8", "extended": "1",
     }  # fmt: skip
     assert "Authorization" not in req.headers
+    assert req.headers["User-Agent"].startswith("vzmon/")  # names vzmon and its URL, not python-requests
     assert reply.http_status == 200 and not reply.authenticated
     assert reply.credits_remaining == 400 - 3
     assert len(reply.doc["states"]) == 42  # the box filter drops 2 aircraft outside it and 1 without a position

@@ -77,7 +77,8 @@ class DeadlineHttp:
         self.retries = retries
         self._own_session = session is None
         self._session = session or requests.Session()
-        self._session.headers.setdefault("User-Agent", USER_AGENT)
+        if not str(self._session.headers.get("User-Agent", "")).startswith("vzmon/"):  # requests sets its own
+            self._session.headers["User-Agent"] = USER_AGENT
         self._timeout = timeout
         self._backoff_s = backoff_s
         self._max_poll_s = max_poll_s
