@@ -743,3 +743,31 @@ def test_an_events_file_that_is_not_utf8_does_not_stop_the_alerts(
             _record(store, zone_set, NOW + timedelta(minutes=5 * i), 4)
             raised = _check(settings, store, zone_set, NOW + timedelta(minutes=5 * i))
     assert len(raised) == 1 and "down 90%" in raised[0]
+
+
+def test_another_sources_polls_never_move_the_alerts(alert_env, opensky_env, monkeypatch, zone_set):
+    """A second network polled into the same store, seeing nothing and failing half its polls,
+    changes neither OpenSky's baseline nor its drop judgement; and while it keeps answering, an
+    OpenSky outage is still an OpenSky outage."""
+    monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "jsonl")
+    monkeypatch.setenv("VZMON_REPORT_INTERVAL_S", "3600")
+    settings = load_settings()
+
+    def other(store, t, status="ok"):
+        counts = pd.DataFrame({"zone": list(zone_set.codes), "airborne": 0, "on_ground": 0, "stale": 0})
+        api = t + timedelta(seconds=28) if status == "ok" else None
+        poll = PollRecord("adsblol", t + timedelta(seconds=30), status, api_time=api)
+        record(store, poll, None, counts if status == "ok" else [], zone_set_id=store.zone_set_id(zone_set))
+
+    with Store(settings.store_db) as store:
+        t = NOW - timedelta(weeks=4)
+        while t < NOW:
+            _record(store, zone_set, t, _cycle(t, 40, 8))
+            other(store, t)
+            other(store, t + timedelta(minutes=30), "error")
+            t += timedelta(hours=1)
+        assert _check(settings, store, zone_set, t - timedelta(hours=1)) == []  # the zeros are not OpenSky's
+        for minutes in range(0, 120, 10):  # OpenSky goes silent; adsb.lol keeps answering
+            other(store, t + timedelta(minutes=minutes))
+        lines = _check(settings, store, zone_set, t + timedelta(minutes=110))
+    assert len(lines) == 1 and "no successful poll since" in lines[0]

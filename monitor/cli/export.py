@@ -31,6 +31,11 @@ def register(sub: Any) -> None:
     p.add_argument("--from", dest="start", type=utc_arg, metavar="TIME")
     p.add_argument("--to", dest="end", type=utc_arg, metavar="TIME")
     p.add_argument("--out", metavar="PATH", help="file (or folder for partitioned Parquet)")
+    p.add_argument(
+        "--source",
+        metavar="NAME",
+        help="one source's data only (needed for positions and hourly when the store holds several)",
+    )
     p.set_defaults(run=run)
 
 
@@ -38,7 +43,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.pipeline.export import export
 
     result = export(
-        settings, args.what, args.format, out=Path(args.out) if args.out else None, start=args.start, end=args.end
+        settings,
+        args.what,
+        args.format,
+        out=Path(args.out) if args.out else None,
+        start=args.start,
+        end=args.end,
+        source=args.source,
     )
     print(
         f"exported {result.rows:,} rows of {result.what} to {result.path}"

@@ -50,6 +50,11 @@ def register(sub: Any) -> None:
         help="compare with the same hours of the week over the N weeks before the event, weeks as the units of "
         "noise (2-52; 0 = off; default report.baseline_weeks)",
     )
+    p.add_argument(
+        "--source",
+        metavar="NAME",
+        help="the source to read (as `vzmon status` names it); needed when the store holds several in the windows",
+    )
     p.add_argument("--to", dest="end", type=utc_arg, metavar="TIME", help="end of the after window")
     p.add_argument("--out", metavar="DIR", help="folder for the report (default outputs/reports/<event-id>)")
     p.set_defaults(run=run)
@@ -60,7 +65,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     result = report(
         settings, args.event, start=args.start, end=args.end, days=args.days, baseline_weeks=args.baseline_weeks,
-        out_dir=Path(args.out) if args.out else None, progress=Bar,
+        source=args.source, out_dir=Path(args.out) if args.out else None, progress=Bar,
     )  # fmt: skip
     for line in result.headline:
         print(line)

@@ -78,18 +78,18 @@ def _events(settings: Settings) -> list[Event]:
 def run_alerts(settings: Settings, store: Store, zone_set: ZoneSet, now: datetime) -> AlertRun:
     """Evaluate the rules at ``now`` on the store's recent data, record new alerts, deliver what is due."""
     rules = alert_rules(settings, zone_set)
+    source = OPENSKY  # the source polled (the next sources will each have their counts)
     polls = [
         Poll(sid, t, status, retry)
-        for sid, t, status, retry in poll_rows(store, now - timedelta(days=2), now + CLOCK_SKEW)
+        for sid, t, status, retry in poll_rows(store, now - timedelta(days=2), now + CLOCK_SKEW, [source])
     ]
     history = [PastAlert(kind, zone, t, began) for kind, zone, t, began in alert_history(store)]
-    source = OPENSKY  # the source polled (the next sources will each have their counts)
     rows = count_rows(store, now - RECENT, now + CLOCK_SKEW, source)
     counts = zone_series(rows)  # no successful poll in 30 hours: only the outage rule has anything to judge
     episodes = [e for e in (episode_start(history, z) for z in rules.zones) if e is not None]
     reference = min([now, *episodes])
     hours = hour_tables(hour_rows(store, source, reference - HISTORY - timedelta(days=1), now + CLOCK_SKEW))
-    last = latest_snapshot(store, ("ok",))
+    last = latest_snapshot(store, ("ok",), [source])
     last_ok = from_epoch(last["api_time"]) if last is not None else None
     times = np.array([int(p.time.timestamp()) for p in polls], dtype=np.int64)
     interval = settings.report_interval_s or infer_interval_s(times)

@@ -31,12 +31,12 @@ __all__ = ["DemoResult", "fill_simulated", "run_demo"]
 
 
 def fill_simulated(
-    settings: Settings, db: Path, scenario: Scenario, progress: Progress = no_progress
+    settings: Settings, db: Path, scenario: Scenario, progress: Progress = no_progress, source: str = DEMO
 ) -> tuple[int, int, int]:
     """Feed every simulated poll of ``scenario`` through the real ingest path into the store ``db``.
 
-    Polls are recorded with source ``demo`` and ``simulated = 1``; a scenario gap is recorded as a
-    failed poll. Returns (polls, failed polls, positions).
+    Polls are recorded with ``source`` (``demo``; tests name others) and ``simulated = 1``; a
+    scenario gap is recorded as a failed poll. Returns (polls, failed polls, positions).
     """
     zone_set = zone_set_for(settings)
     box = zone_set.polling_box
@@ -47,11 +47,11 @@ def fill_simulated(
             requested = poll.time + timedelta(seconds=2)
             if poll.doc is None:
                 error = f"simulated {poll.status.replace('_', ' ')}"
-                record_poll(store, PollRecord(DEMO, requested, poll.status, error=error, simulated=True))
+                record_poll(store, PollRecord(source, requested, poll.status, error=error, simulated=True))
                 gaps += 1
             else:
                 reply = simulated_reply(poll.doc, box, settings.opensky_stale_after_s)
-                done = ingest(store, zone_set, reply, PollRecord(DEMO, requested, "ok", simulated=True))
+                done = ingest(store, zone_set, reply, PollRecord(source, requested, "ok", simulated=True))
                 positions += int(done.record.n_states or 0)
             polls += 1
             bar.update(1)

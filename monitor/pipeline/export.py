@@ -37,7 +37,7 @@ from monitor.analysis.hourly import hourly_airborne, hourly_coverage
 from monitor.analysis.windows import Window
 from monitor.errors import ConfigError
 from monitor.outputs import Layout, atomic_file, staged_folder
-from monitor.pipeline.shared import zone_set_for
+from monitor.pipeline.shared import one_source, zone_set_for
 from monitor.schema import POSITION_SCHEMA
 from monitor.settings.table import Settings
 from monitor.store.db import Store
@@ -136,10 +136,10 @@ def _write_file(target: Path, what: str, fmt: str, chunks: Iterator[pd.DataFrame
     return sink.rows
 
 
-def _position_chunks(store: Store, lo: datetime, hi: datetime) -> Iterator[pd.DataFrame]:
+def _position_chunks(store: Store, lo: datetime, hi: datetime, sources: list[str] | None) -> Iterator[pd.DataFrame]:
     """Positions in chunks, as pandas; one empty chunk (the header of a CSV) when there are none."""
     empty = True
-    for table in iter_positions(store, lo, hi):
+    for table in iter_positions(store, lo, hi, sources=sources):
         empty = False
         df = positions_frame(table)
         df["zone"] = df["zone"].astype(str)
@@ -215,8 +215,13 @@ def export(
     start: datetime | None = None,
     end: datetime | None = None,
     db: Path | None = None,
+    source: str | None = None,
 ) -> ExportResult:
     """Write ``what`` (one of ``EXPORTS``) as ``fmt`` (csv or parquet); returns where and how much.
+
+    ``source`` keeps one source's data. Counts and polls name their source in a column, so without
+    it they hold every source; positions and hourly metrics do not, so they need it when the range
+    holds several (two networks' views of one sky are never added up).
 
     Raises NotAStore (no store, or not a vzmon store), ConfigError (a path of the wrong kind, a
     folder that is not a previous export) and OutputError (the disk refused the write).
@@ -227,24 +232,26 @@ def export(
     suffix = "" if (what == "positions" and fmt == "parquet") else f".{fmt}"
     target = out or settings.store_outputs_dir / "exports" / f"{what}{suffix}"
     with Store.open_existing(db or settings.store_db, redact=settings.redact) as store:
+        tagged = [source] if source is not None else None  # counts and polls carry their source
+        one = one_source(store, lo, hi, source) if what in ("positions", "hourly") else tagged
         if what == "positions" and fmt == "parquet":
-            rows, files = _write_partitioned(target, iter_positions(store, lo, hi))
+            rows, files = _write_partitioned(target, iter_positions(store, lo, hi, sources=one))
             return ExportResult(what, target, rows, files)
         chunks: Iterator[pd.DataFrame]
         if what == "positions":
-            chunks = _position_chunks(store, lo, hi)
+            chunks = _position_chunks(store, lo, hi, one)
         elif what == "counts":
-            chunks = iter_counts(store, lo, hi)
+            chunks = iter_counts(store, lo, hi, tagged)
         elif what == "polls":
-            chunks = iter_polls(store, lo, hi, redact=settings.redact)
+            chunks = iter_polls(store, lo, hi, redact=settings.redact, sources=tagged)
         else:
-            chunks = iter([_hourly(settings, store, lo, hi)])
+            chunks = iter([_hourly(settings, store, lo, hi, one)])
         rows = _write_file(target, what, fmt, chunks)
     return ExportResult(what, target, rows, 1)
 
 
-def _hourly(settings: Settings, store: Store, lo: datetime, hi: datetime) -> pd.DataFrame:
-    polls = poll_frame(store, lo, hi)
+def _hourly(settings: Settings, store: Store, lo: datetime, hi: datetime, sources: list[str] | None) -> pd.DataFrame:
+    polls = poll_frame(store, lo, hi, sources)
     if polls.empty:
         return pd.DataFrame({"hour": pd.Series(dtype="datetime64[s, UTC]"), "coverage": pd.Series(dtype=float)})
     start = polls["time"].min().floor("h").to_pydatetime()
@@ -253,7 +260,7 @@ def _hourly(settings: Settings, store: Store, lo: datetime, hi: datetime) -> pd.
     interval = settings.report_interval_s or infer_interval_s(polls["time"].to_numpy(dtype="datetime64[s]"))
     zones = list(zone_set_for(settings).codes[:-1])
     cov = hourly_coverage(polls, window, interval)
-    air = hourly_airborne(count_frame(store, window.start, window.end), window, zones)
+    air = hourly_airborne(count_frame(store, window.start, window.end, sources), window, zones)
     air[cov < settings.report_min_coverage] = float("nan")
     out = air.add_prefix("airborne_")
     out.insert(0, "coverage", cov)

@@ -39,7 +39,7 @@ from monitor.analysis.windows import Window, plan_windows
 from monitor.errors import ConfigError
 from monitor.events import find_event, load_events
 from monitor.outputs import Layout, check_folder, staged_folder
-from monitor.pipeline.shared import zone_set_for
+from monitor.pipeline.shared import one_source, zone_set_for
 from monitor.report.build import REPORT_FILES, ReportData, write_report
 from monitor.report.charts.base import ChartInputs
 from monitor.report.charts.registry import CHARTS
@@ -124,6 +124,7 @@ def report(
     end: datetime | None = None,
     days: float | None = None,
     baseline_weeks: int | None = None,
+    source: str | None = None,
     out_dir: Path | None = None,
     progress: Progress = no_progress,
     now: datetime | None = None,
@@ -165,13 +166,13 @@ def report(
     # window closes is followed to its landing.
     read_start, read_end = span_start - FLIGHT_LEAD, span_end + FLIGHT_LEAD
     with Store.open_existing(path) as store:
-        polls = poll_frame(store, span_start - timedelta(days=1), span_end + timedelta(days=1))
-        counts = count_frame(store, span_start, span_end)
-        n_blocks = count_blocks(store, read_start, read_end)
+        chosen = one_source(store, span_start, span_end, source)  # one network's view, never two added up
+        polls = poll_frame(store, span_start - timedelta(days=1), span_end + timedelta(days=1), chosen)
+        counts = count_frame(store, span_start, span_end, chosen)
+        n_blocks = count_blocks(store, read_start, read_end, chosen)
         with progress("reading positions", n_blocks) as bar:
-            tracks = Tracks.from_tables(
-                iter_positions(store, read_start, read_end, Tracks.COLUMNS, progress=bar.update), zones
-            )
+            positions = iter_positions(store, read_start, read_end, Tracks.COLUMNS, progress=bar.update, sources=chosen)
+            tracks = Tracks.from_tables(positions, zones)
     intervals = tuple(settings.report_interval_s or cadence_in(polls, w) for w in windows)
     simulated = bool(polls["simulated"].any()) if len(polls) else False
     ok_times = polls.loc[polls["status"] == "ok", "time"].to_numpy(dtype="datetime64[s]").astype(np.int64)
@@ -196,8 +197,8 @@ def report(
     )
     context = Window("context", span_start - timedelta(days=2), span_end + timedelta(days=2))
     with Store.open_existing(path) as store:
-        all_counts = count_frame(store, context.start, context.end)
-        all_polls = poll_frame(store, context.start, context.end)
+        all_counts = count_frame(store, context.start, context.end, chosen)
+        all_polls = poll_frame(store, context.start, context.end, chosen)
     split = pd.Timestamp(event.start.replace(minute=0, second=0, microsecond=0))  # each side at its own cadence
     series = context_series(
         all_counts, all_polls, context, split, zones, (intervals[0], intervals[1]), rules.min_coverage

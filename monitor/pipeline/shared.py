@@ -1,4 +1,4 @@
-"""What the commands share: the zones the settings describe.
+"""What the commands share: the zones the settings describe, and which source a command reads.
 
 Part of ``monitor.pipeline`` (flow drawn in ``monitor/pipeline/__init__.py``). Every command that
 classifies positions or orders zones asks :func:`zone_set_for`; the zone files are read once per
@@ -7,12 +7,36 @@ process.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from geo.zones import ZoneFileError, ZoneSource
 from geo.zoneset import ZoneSet, load_zone_set
 from monitor.errors import ConfigError
 from monitor.settings.table import Settings
+from monitor.store.db import Store
+from monitor.store.snapshots import sources_between
 
-__all__ = ["zone_set_for"]
+__all__ = ["one_source", "zone_set_for"]
+
+
+def one_source(store: Store, start: datetime, end: datetime, asked: str | None) -> list[str] | None:
+    """The source a command reads over ``[start, end)``: the one ``asked`` (``--source``), else the
+    only one with data there. Two networks' counts of the same sky are never added up: with several
+    and none asked, ConfigError names them. None when the range holds no data at all."""
+    present = sources_between(store, start, end)
+    span = f"between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} UTC"
+    if asked is not None:
+        if asked not in present:
+            held = f"it holds {', '.join(present)}" if present else "it holds no successful poll there"
+            raise ConfigError(f"the store has no polls of source {asked!r} {span} ({held})", key="--source")
+        return [asked]
+    if len(present) > 1:
+        raise ConfigError(
+            f"the store holds polls of {', '.join(present)} {span}: choose one with --source "
+            "(their counts are never added up)",
+            key="--source",
+        )
+    return present or None
 
 
 def zone_set_for(settings: Settings) -> ZoneSet:

@@ -46,9 +46,19 @@ from monitor.store.migrations import APPLICATION_ID, MIGRATIONS
 if TYPE_CHECKING:
     from geo.zoneset import ZoneSet
 
-__all__ = ["Store", "from_epoch", "to_epoch"]
+__all__ = ["Store", "from_epoch", "source_filter", "to_epoch"]
 
 log = logging.getLogger(__name__)
+
+
+def source_filter(sources: Sequence[str] | None, column: str = "s.source") -> tuple[str, list[object]]:
+    """An ``AND column IN (...)`` clause and its parameters; every source when ``sources`` is None.
+    A read that mixed sources would add up different networks' views of the same aircraft."""
+    if sources is None:
+        return "", []
+    if not sources:
+        return " AND 0", []
+    return f" AND {column} IN ({', '.join('?' * len(sources))})", list(sources)
 
 
 def to_epoch(t: datetime | None) -> int | None:

@@ -8,19 +8,19 @@ file has the same schema: whole numbers that may be missing are nullable integer
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
-from monitor.store.db import Store, to_epoch
+from monitor.store.db import Store, source_filter, to_epoch
 from monitor.store.frames import iter_frames
 
 __all__ = ["iter_counts", "iter_polls"]
 
 _COUNTS_SQL = (
-    "SELECT s.id AS snapshot_id, s.api_time AS time, z.zone, z.airborne, z.on_ground, z.stale "
+    "SELECT s.id AS snapshot_id, s.api_time AS time, z.zone, z.airborne, z.on_ground, z.stale, s.source "
     "FROM zone_counts z JOIN snapshots s ON s.id = z.snapshot_id "
     "WHERE s.status = 'ok' AND s.api_time >= ? AND s.api_time < ? ORDER BY s.api_time, z.zone"
 )
@@ -37,6 +37,7 @@ _COUNTS_TYPES: dict[str, Any] = {
     "airborne": "int64",
     "on_ground": "int64",
     "stale": "int64",
+    "source": "string",  # last: exports made before it still begin with the same columns
 }
 _POLLS_TYPES: dict[str, Any] = {
     "id": "int64",
@@ -73,18 +74,29 @@ def _typed(chunk: pd.DataFrame, types: dict[str, Any]) -> pd.DataFrame:
     return out
 
 
-def iter_counts(store: Store, start: datetime, end: datetime) -> Iterator[pd.DataFrame]:
-    """Zone counts of successful snapshots with API time in ``[start, end)``, in chunks."""
-    for chunk in iter_frames(store, _COUNTS_SQL, (to_epoch(start), to_epoch(end))):
+def iter_counts(
+    store: Store, start: datetime, end: datetime, sources: Sequence[str] | None = None
+) -> Iterator[pd.DataFrame]:
+    """Zone counts of ``sources``' (None: all) successful snapshots with API time in ``[start, end)``,
+    in chunks."""
+    which, params = source_filter(sources)
+    sql = _COUNTS_SQL.replace(" ORDER BY", f"{which} ORDER BY")
+    for chunk in iter_frames(store, sql, (to_epoch(start), to_epoch(end), *params)):
         yield _typed(chunk, _COUNTS_TYPES)
 
 
 def iter_polls(
-    store: Store, start: datetime, end: datetime, redact: Callable[[str], str] = str
+    store: Store,
+    start: datetime,
+    end: datetime,
+    redact: Callable[[str], str] = str,
+    sources: Sequence[str] | None = None,
 ) -> Iterator[pd.DataFrame]:
-    """Every poll attempt requested in ``[start, end)``, in chunks; error texts through ``redact``
-    (errors stored before redaction existed are redacted on the way out)."""
-    for chunk in iter_frames(store, _POLLS_SQL, (to_epoch(start), to_epoch(end))):
+    """Every poll attempt of ``sources`` (None: all) requested in ``[start, end)``, in chunks; error
+    texts through ``redact`` (errors stored before redaction existed are redacted on the way out)."""
+    which, params = source_filter(sources, "source")
+    sql = _POLLS_SQL.replace(" ORDER BY", f"{which} ORDER BY")
+    for chunk in iter_frames(store, sql, (to_epoch(start), to_epoch(end), *params)):
         typed = _typed(chunk, _POLLS_TYPES)
         typed["error"] = typed["error"].map(redact, na_action="ignore").astype("string")
         yield typed

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from monitor.errors import StoreError
-from monitor.store.db import Store, to_epoch
+from monitor.store.db import Store, source_filter, to_epoch
 from monitor.store.positions import iter_positions, positions_schema
 
 __all__ = ["count_frame", "iter_frames", "poll_frame", "positions_frame", "read_frame", "read_positions"]
@@ -67,10 +67,13 @@ def read_positions(
     end: datetime | None = None,
     columns: Sequence[str] | None = None,
     statuses: Sequence[str] = ("ok",),
+    sources: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """The positions of ``store.positions.iter_positions`` as one DataFrame (schema dtypes, ``zone``
     categorical). For months of data use ``iter_positions``: this holds them all in memory."""
-    tables = list(iter_positions(store, start, end, columns, statuses)) or [positions_schema(columns).empty_table()]
+    tables = list(iter_positions(store, start, end, columns, statuses, sources=sources)) or [
+        positions_schema(columns).empty_table()
+    ]
     return positions_frame(pa.concat_tables(tables))
 
 
@@ -78,15 +81,16 @@ def _utc_seconds(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values, unit="s", utc=True).astype("datetime64[s, UTC]")
 
 
-def poll_frame(store: Store, start: datetime, end: datetime) -> pd.DataFrame:
-    """Poll attempts in ``[start, end)``: ``snapshot_id``, ``time`` (API time, else request time;
-    UTC), ``status``, ``simulated``, ``retry_at``."""
+def poll_frame(store: Store, start: datetime, end: datetime, sources: Sequence[str] | None = None) -> pd.DataFrame:
+    """Poll attempts of ``sources`` (None: all) in ``[start, end)``: ``snapshot_id``, ``time`` (API
+    time, else request time; UTC), ``status``, ``simulated``, ``retry_at``, ``source``."""
+    which, params = source_filter(sources, "source")
     df = read_frame(
         store,
-        "SELECT id AS snapshot_id, COALESCE(api_time, requested_at) AS time, status, simulated, retry_at "
+        "SELECT id AS snapshot_id, COALESCE(api_time, requested_at) AS time, status, simulated, retry_at, source "
         "FROM snapshots "
-        "WHERE COALESCE(api_time, requested_at) >= ? AND COALESCE(api_time, requested_at) < ? ORDER BY time",
-        (to_epoch(start), to_epoch(end)),
+        f"WHERE COALESCE(api_time, requested_at) >= ? AND COALESCE(api_time, requested_at) < ?{which} ORDER BY time",
+        (to_epoch(start), to_epoch(end), *params),
     )
     df["time"] = _utc_seconds(df["time"])
     df["retry_at"] = pd.to_datetime(df["retry_at"], unit="s", utc=True)
@@ -94,16 +98,17 @@ def poll_frame(store: Store, start: datetime, end: datetime) -> pd.DataFrame:
     return df
 
 
-def count_frame(store: Store, start: datetime, end: datetime) -> pd.DataFrame:
-    """Zone counts of ``ok`` snapshots with API time in ``[start, end)``: ``snapshot_id``, ``time``
-    (UTC), ``zone``, ``airborne``, ``on_ground``, ``stale``."""
+def count_frame(store: Store, start: datetime, end: datetime, sources: Sequence[str] | None = None) -> pd.DataFrame:
+    """Zone counts of ``sources``' (None: all) ``ok`` snapshots with API time in ``[start, end)``:
+    ``snapshot_id``, ``time`` (UTC), ``zone``, ``airborne``, ``on_ground``, ``stale``."""
+    which, params = source_filter(sources)
     df = read_frame(
         store,
         "SELECT s.id AS snapshot_id, s.api_time AS time, z.zone, z.airborne, z.on_ground, z.stale "
         "FROM zone_counts z "
-        "JOIN snapshots s ON s.id = z.snapshot_id WHERE s.status = 'ok' AND s.api_time >= ? AND s.api_time < ? "
-        "ORDER BY s.api_time",
-        (to_epoch(start), to_epoch(end)),
+        "JOIN snapshots s ON s.id = z.snapshot_id WHERE s.status = 'ok' AND s.api_time >= ? AND s.api_time < ?"
+        f"{which} ORDER BY s.api_time",
+        (to_epoch(start), to_epoch(end), *params),
     )
     df["time"] = _utc_seconds(df["time"])
     return df

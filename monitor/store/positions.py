@@ -27,7 +27,7 @@ import pyarrow as pa
 from monitor.compute import call
 from monitor.errors import NotAStore
 from monitor.schema import POSITION_SCHEMA
-from monitor.store.db import Store, to_epoch
+from monitor.store.db import Store, source_filter, to_epoch
 from monitor.store.migrations import BLOCK_FORMAT
 
 __all__ = [
@@ -106,14 +106,19 @@ def _check_format(store: Store, fmt: str, snapshot_id: int) -> None:
 
 
 def _block_rows(
-    store: Store, start: datetime | None, end: datetime | None, statuses: Sequence[str]
+    store: Store,
+    start: datetime | None,
+    end: datetime | None,
+    statuses: Sequence[str],
+    sources: Sequence[str] | None = None,
 ) -> Iterator[tuple[int, int, str, bytes]]:
     """(snapshot id, API time, block format, block) in time order; rows are fetched lazily."""
+    which, of_sources = source_filter(sources)
     sql = (
         "SELECT s.id, s.api_time, b.format, b.data FROM snapshots s JOIN position_blocks b ON b.snapshot_id = s.id "
-        f"WHERE s.status IN ({', '.join('?' * len(statuses))})"
+        f"WHERE s.status IN ({', '.join('?' * len(statuses))}){which}"
     )
-    params: list[object] = list(statuses)
+    params: list[object] = [*statuses, *of_sources]
     if start is not None:
         sql += " AND s.api_time >= ?"
         params.append(to_epoch(start))
@@ -131,9 +136,10 @@ def iter_positions(
     statuses: Sequence[str] = ("ok",),
     batch_blocks: int = 2048,
     progress: Callable[[int], object] | None = None,
+    sources: Sequence[str] | None = None,
 ) -> Iterator[pa.Table]:
-    """Positions of snapshots whose API time is in ``[start, end)``, oldest first, as Arrow tables
-    of up to ``batch_blocks`` snapshots each (bounded memory for months of data).
+    """Positions of ``sources``' (None: all) snapshots whose API time is in ``[start, end)``, oldest
+    first, as Arrow tables of up to ``batch_blocks`` snapshots each (bounded memory for months).
 
     Columns: ``snapshot_id``, ``time`` (the snapshot's API time, UTC), then ``columns`` (default:
     all of ``schema.POSITION_SCHEMA``). ``progress(n)`` is called after each batch of n blocks.
@@ -143,7 +149,7 @@ def iter_positions(
     if unknown:
         raise ValueError(f"unknown position columns: {sorted(unknown)}")
     batch: list[pa.Table] = []
-    for sid, t, fmt, data in _block_rows(store, start, end, statuses):
+    for sid, t, fmt, data in _block_rows(store, start, end, statuses, sources):
         _check_format(store, fmt, sid)
         batch.append(with_snapshot_columns(decode_block(data).select(wanted), sid, t))
         if len(batch) >= batch_blocks:
@@ -157,13 +163,16 @@ def iter_positions(
             progress(len(batch))
 
 
-def count_blocks(store: Store, start: datetime | None = None, end: datetime | None = None) -> int:
-    """How many position blocks (snapshots with data) lie in ``[start, end)``."""
+def count_blocks(
+    store: Store, start: datetime | None = None, end: datetime | None = None, sources: Sequence[str] | None = None
+) -> int:
+    """How many position blocks (snapshots with data) of ``sources`` (None: all) lie in ``[start, end)``."""
+    which, params = source_filter(sources)
     return int(
         store.scalar(
             "SELECT COUNT(*) FROM snapshots s JOIN position_blocks b ON b.snapshot_id = s.id "
-            "WHERE s.api_time >= ? AND s.api_time < ?",
-            (to_epoch(start) if start else -(2**62), to_epoch(end) if end else 2**62),
+            f"WHERE s.api_time >= ? AND s.api_time < ?{which}",
+            (to_epoch(start) if start else -(2**62), to_epoch(end) if end else 2**62, *params),
         )
     )
 

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from monitor.counts import SNAPSHOT_STATUSES, ZoneCount
-from monitor.store.db import Store, from_epoch, to_epoch
+from monitor.store.db import Store, from_epoch, source_filter, to_epoch
 from monitor.store.migrations import BLOCK_FORMAT
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "real_poll_count",
     "record_poll",
     "snapshot_totals",
+    "sources_between",
     "zone_order",
 ]
 
@@ -139,12 +140,15 @@ def rate_limited_until(store: Store, source: str, now: datetime, authenticated: 
     return retry_at if retry_at is not None and retry_at > now else None
 
 
-def latest_snapshot(store: Store, statuses: Sequence[str] = ("ok", "empty")) -> sqlite3.Row | None:
-    """The newest poll attempt (by request time) with one of ``statuses``."""
+def latest_snapshot(
+    store: Store, statuses: Sequence[str] = ("ok", "empty"), sources: Sequence[str] | None = None
+) -> sqlite3.Row | None:
+    """The newest poll attempt (by request time) of ``sources`` (None: any) with one of ``statuses``."""
     marks = ", ".join("?" * len(statuses))
+    which, params = source_filter(sources, "source")
     rows = store.query(
-        f"SELECT * FROM snapshots WHERE status IN ({marks}) ORDER BY requested_at DESC, id DESC LIMIT 1",
-        list(statuses),
+        f"SELECT * FROM snapshots WHERE status IN ({marks}){which} ORDER BY requested_at DESC, id DESC LIMIT 1",
+        [*statuses, *params],
     )
     return rows[0] if rows else None
 
@@ -190,13 +194,16 @@ def snapshot_totals(store: Store) -> dict[str, int]:
     return rows
 
 
-def poll_rows(store: Store, start: datetime, end: datetime) -> list[tuple[int, datetime, str, datetime | None]]:
-    """Poll attempts in ``[start, end)`` in time order: (snapshot id, API time else request time,
-    status, retry-after time), UTC."""
+def poll_rows(
+    store: Store, start: datetime, end: datetime, sources: Sequence[str] | None = None
+) -> list[tuple[int, datetime, str, datetime | None]]:
+    """Poll attempts of ``sources`` (None: all) in ``[start, end)`` in time order: (snapshot id, API
+    time else request time, status, retry-after time), UTC."""
+    which, params = source_filter(sources, "source")
     rows = store.query(
         "SELECT id, COALESCE(api_time, requested_at) AS t, status, retry_at FROM snapshots "
-        "WHERE COALESCE(api_time, requested_at) >= ? AND COALESCE(api_time, requested_at) < ? ORDER BY t, id",
-        (to_epoch(start), to_epoch(end)),
+        f"WHERE COALESCE(api_time, requested_at) >= ? AND COALESCE(api_time, requested_at) < ?{which} ORDER BY t, id",
+        (to_epoch(start), to_epoch(end), *params),
     )
     return [
         (int(r["id"]), datetime.fromtimestamp(r["t"], UTC), str(r["status"]), from_epoch(r["retry_at"])) for r in rows
@@ -217,6 +224,15 @@ def count_rows(
             (to_epoch(start), to_epoch(end), *(() if source is None else (source,))),
         )
     ]
+
+
+def sources_between(store: Store, start: datetime, end: datetime) -> list[str]:
+    """The sources with a successful poll whose API time lies in ``[start, end)``, by name."""
+    rows = store.query(
+        "SELECT DISTINCT source FROM snapshots WHERE status = 'ok' AND api_time >= ? AND api_time < ? ORDER BY source",
+        (to_epoch(start), to_epoch(end)),
+    )
+    return [str(r["source"]) for r in rows]
 
 
 def real_poll_count(store: Store) -> int:
