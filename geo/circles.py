@@ -2,7 +2,7 @@
 
 Place in the flow: adsb.lol and adsb.fi answer "aircraft within R nautical miles of a point"
 (R ≤ 250 NM). ``vzmon collect`` asks :func:`covering_circles` which circles to poll for a
-:class:`~geo.zoneset.ZoneSet` and ``vzmon plan`` prints them with :func:`describe_circle`.
+:class:`~geo.zoneset.ZoneSet` and stores them with each poll, as :func:`describe_circle` writes them.
 ``geo`` imports nothing from ``monitor``; this module needs only numpy and shapely (no pyproj).
 
 Distances are great-circle distances on a sphere of radius 6371.0088 km (the IUGG mean radius):

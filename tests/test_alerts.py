@@ -141,7 +141,7 @@ def alert_env(opensky_env, fake_opensky, monkeypatch, tmp_path):
 
 def _poll(clock, fake_opensky, points, n):
     fake_opensky.doc = doc_with(points, n, int(clock.epoch()))
-    result = collect_once(load_settings(), clock=clock, sleep=lambda s: None)
+    (result,) = collect_once(load_settings(), clock=clock, sleep=lambda s: None)
     clock.advance(5)
     return result
 

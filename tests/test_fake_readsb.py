@@ -70,4 +70,3 @@ def test_requests_are_recorded_with_their_connection_and_faults_are_served_in_or
         second = _get(f"{server.url}/v2/point/10/-66/10")
     assert (first.status_code, second.status_code) == (429, 200)
     assert len(server.seen) == 2 and server.seen[0].connection != server.seen[1].connection  # two sessions
-    assert server.max_in_flight == 1

@@ -1,12 +1,11 @@
 """The readsb "jv2" parser (adsb.lol, adsb.fi): a real adsb.lol capture in SI units with every row
-accounted for, the readsb oddities ("ground", "~" addresses, missing keys, ``now`` in seconds), the
-stale rule, and each unreadable reply refused with a one-line reason."""
+accounted for, the readsb oddities ("ground", "~" addresses, missing keys), the
+stale rule, and each unreadable reply (``now`` in seconds too) refused with a one-line reason."""
 
 from __future__ import annotations
 
 import copy
 import json
-import logging
 import math
 import sqlite3
 import subprocess
@@ -228,13 +227,10 @@ def test_an_empty_or_null_aircraft_list_is_an_empty_reply():
         assert got.table.num_rows == 0 and got.malformed_rows == 0
 
 
-def test_now_in_seconds_is_read_as_seconds_with_a_warning(caplog):
-    with caplog.at_level(logging.WARNING):
-        seconds = parse_aircraft(_ac(_plane(), now=NOW_MS / 1000))
-    assert "looked like seconds" in caplog.text
-    millis = parse_aircraft(_ac(_plane()))
-    assert seconds.api_time == millis.api_time
-    assert seconds.table.equals(millis.table)
+def test_now_in_seconds_is_refused_as_not_the_apis_reply():
+    with pytest.raises(SourceUnavailable, match=r"'now' in seconds .*check the source's api_url"):
+        parse_aircraft(_ac(_plane(), now=NOW_MS / 1000))
+    assert parse_aircraft(_ac(_plane())).table.num_rows == 1
 
 
 # ---- replies that cannot be read ---------------------------------------------------------------

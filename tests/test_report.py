@@ -115,21 +115,33 @@ def test_report_command_prints_headline_numbers(demo_env, tmp_path, capsys):
     assert (out / "report.html").is_file() and (out / "timeseries.svg").is_file()
 
 
-def test_a_report_on_real_data_has_no_simulated_mark_and_credits_opensky(demo, monkeypatch, tmp_path, capsys):
+@pytest.mark.parametrize(
+    ("source", "credit", "seen_by"),
+    [
+        ("opensky", "The OpenSky Network (https://opensky-network.org)", "OpenSky"),
+        ("adsblol", "adsb.lol (https://adsb.lol), under the ODbL 1.0", "adsb.lol"),
+        ("adsbfi", "adsb.fi (https://adsb.fi)", "adsb.fi"),
+    ],
+)
+def test_a_report_on_real_data_credits_the_source_it_read_and_no_other(
+    demo, monkeypatch, tmp_path, capsys, source, credit, seen_by
+):
     db = tmp_path / "real.sqlite"
     shutil.copyfile(demo / "demo" / "demo.sqlite", db)
-    with sqlite3.connect(db) as conn:  # the same rows as if collected: only the provenance flag differs
-        conn.execute("UPDATE snapshots SET simulated = 0, source = 'opensky'")
+    with sqlite3.connect(db) as conn:  # the same rows as if collected: only the provenance differs
+        conn.execute("UPDATE snapshots SET simulated = 0, source = ?", (source,))
     monkeypatch.setenv("VZMON_OUTPUTS", str(demo))
     monkeypatch.setenv("VZMON_DB", str(db))
     out = tmp_path / "rep"
     assert main(["report", "--event", "trump-post-airspace-closed", "--out", str(out)]) == EXIT_OK
     capsys.readouterr()
     md = (out / "report.md").read_text(encoding="utf-8")
-    assert "SIMULATED" not in md and "Traffic data: The OpenSky Network (https://opensky-network.org)" in md
+    assert "SIMULATED" not in md and f"Traffic data: {credit}" in md and f"visible to {seen_by}" in md
+    others = {"opensky": "OpenSky Network", "adsblol": "adsb.lol", "adsbfi": "adsb.fi"}
+    assert not any(name in md for key, name in others.items() if key != source)
     for name in (chart.stem for chart in CHARTS):
         svg = (out / f"{name}.svg").read_text(encoding="utf-8")
-        assert "Data: The OpenSky Network (https://opensky-network.org)" in svg and "SIMULATED" not in svg, name
+        assert f"Data: {credit}" in svg and "SIMULATED" not in svg, name
 
 
 def test_report_with_explicit_range_lists_confounders(demo_env, tmp_path, capsys):

@@ -98,6 +98,7 @@ class AlertRules:
     cooldown_min: float = 360.0
     budget_per_30d: float = 0.5  # false drop and zero alerts per zone per 30 days of normal traffic, by the model
     recovery_fraction: float = 0.8
+    source_label: str = "OpenSky"  # the source judged, as the outage alert names it
     baseline: BaselineRules = field(default_factory=BaselineRules)
 
     def rule(self, zone: str) -> ZoneRule:
@@ -185,7 +186,7 @@ def _outage(
     if (rate_limited or blind) and not on:
         if rate_limited:
             until = f" until {_iso(latest.retry_at)}" if latest.retry_at else ""
-            reason = f"OpenSky rate limit{until}"
+            reason = f"{rules.source_label} rate limit{until}"
         elif last_ok is None:
             reason = f"no successful poll yet, trying since {_iso(since)}"
         else:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from monitor.cli.exits import EXIT_OK, exit_code
+from monitor.cli.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_TEMPFAIL, EXIT_USAGE, exit_code
 from monitor.cli.render import poll_exit, print_poll
 
 if TYPE_CHECKING:
@@ -31,14 +31,23 @@ def register(sub: Any) -> None:
     p.set_defaults(run=run, pandas_free=True)  # never loads pandas (see cli.main)
 
 
+# most serious first: a refusal to fix (bad settings, credentials) before a failure before a wait
+SEVERITY = (EXIT_USAGE, EXIT_FAILED, EXIT_LOCKED, EXIT_TEMPFAIL, EXIT_OK)
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.pipeline.collect import collect_once
 
-    result = collect_once(settings, dry_run=args.dry_run)
-    print_poll(result, args.json)
-    code = poll_exit(args.command, result, settings)
-    if code == EXIT_OK and result.alert_error is not None:
-        error = settings.redact(str(result.alert_error))
+    results = collect_once(settings, dry_run=args.dry_run)
+    several = len(results) > 1
+    codes = []
+    for result in results:  # one line per source; the exit code is the most serious failure's
+        print_poll(result, args.json, named=several)
+        codes.append(poll_exit(args.command, result, settings))
+    code = min(codes, key=SEVERITY.index)
+    alert_error = results[0].alert_error
+    if code == EXIT_OK and alert_error is not None:
+        error = settings.redact(str(alert_error))
         print(f"vzmon {args.command}: error in alerts (the poll is stored): {error}", file=sys.stderr)
-        return exit_code(result.alert_error)
+        return exit_code(alert_error)
     return code

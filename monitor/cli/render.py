@@ -56,8 +56,12 @@ def poll_exit(command: str, result: PollResult, settings: Settings) -> int:
     return exit_code(result.failure)
 
 
-def print_poll(result: PollResult, as_json: bool) -> None:
-    print(json.dumps(poll_dict(result), ensure_ascii=False) if as_json else poll_line(result), flush=True)
+def print_poll(result: PollResult, as_json: bool, named: bool = False) -> None:
+    """One poll as a line (prefixed by its source when ``named``: several sources polled) or JSON."""
+    if as_json:
+        print(json.dumps(poll_dict(result), ensure_ascii=False), flush=True)
+    else:
+        print(f"{result.source} · {poll_line(result)}" if named else poll_line(result), flush=True)
 
 
 class Bar:
@@ -99,6 +103,7 @@ def _iso_or_none(t: datetime | None) -> str | None:
 def poll_dict(result: PollResult) -> dict[str, Any]:
     """A poll attempt as ``--json`` prints it."""
     return {
+        "source": result.source,
         "requested_at": _iso_or_none(result.requested_at),
         "api_time": _iso_or_none(result.api_time),
         "status": result.status,
@@ -129,7 +134,8 @@ def poll_line(result: PollResult) -> str:
         parts.append("no data (a gap, not a zero)")
     if result.retry_at:
         parts.append(f"next poll allowed {result.retry_at:%Y-%m-%dT%H:%M:%SZ}")
-    parts.append(f"credits left {result.credits_remaining if result.credits_remaining is not None else '?'}")
+    if result.source == "opensky":  # the keyless sources have no credits, only their spacing and cooldowns
+        parts.append(f"credits left {result.credits_remaining if result.credits_remaining is not None else '?'}")
     if result.dry_run:
         parts.append("(dry run: nothing stored)")
     if result.alerts:

@@ -53,7 +53,8 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--source",
         metavar="NAME",
-        help="the source to read (as `vzmon status` names it); needed when the store holds several in the windows",
+        help="the source to read: opensky, adsblol, adsbfi (demo for the demo's store); needed when the store "
+        "holds several in the windows",
     )
     p.add_argument("--to", dest="end", type=utc_arg, metavar="TIME", help="end of the after window")
     p.add_argument("--out", metavar="DIR", help="folder for the report (default outputs/reports/<event-id>)")

@@ -25,7 +25,7 @@ from monitor.errors import ConfigError
 from monitor.events import Event, load_events
 from monitor.pipeline.locking import store_lock
 from monitor.settings.table import Settings
-from monitor.sources.opensky import NAME as OPENSKY
+from monitor.sources.registry import LABELS
 from monitor.store.db import Store, from_epoch
 from monitor.store.outbox import add_alert, alert_history, recent_alerts
 from monitor.store.snapshots import count_rows, hour_rows, latest_snapshot, poll_rows
@@ -64,6 +64,7 @@ def alert_rules(settings: Settings, zone_set: ZoneSet) -> AlertRules:
         zero_min_expected=settings.alerts_zero_min_expected, outage_min=settings.alerts_outage_min,
         cooldown_min=settings.alerts_cooldown_min, budget_per_30d=settings.alerts_false_alarms_per_30d,
         recovery_fraction=settings.alerts_recovery_fraction,
+        source_label=LABELS.get(settings.collect_sources[0], settings.collect_sources[0]),
     )  # fmt: skip
 
 
@@ -78,7 +79,7 @@ def _events(settings: Settings) -> list[Event]:
 def run_alerts(settings: Settings, store: Store, zone_set: ZoneSet, now: datetime) -> AlertRun:
     """Evaluate the rules at ``now`` on the store's recent data, record new alerts, deliver what is due."""
     rules = alert_rules(settings, zone_set)
-    source = OPENSKY  # the source polled (the next sources will each have their counts)
+    source = settings.collect_sources[0]  # the first source polled (the combined view comes later)
     polls = [
         Poll(sid, t, status, retry)
         for sid, t, status, retry in poll_rows(store, now - timedelta(days=2), now + CLOCK_SKEW, [source])

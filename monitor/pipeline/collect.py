@@ -44,6 +44,7 @@ class PollResult:
     status: str
     snapshot_id: int | None
     api_time: datetime | None = None
+    source: str = "opensky"
     counts: tuple[ZoneCount, ...] = ()
     n_states: int | None = None
     credits_charged: int = 0
@@ -65,12 +66,11 @@ def poll_once(
     With ``write`` False (dry run) the retry-after window is still honoured but nothing is stored.
     """
     now = clock()
-    box = zone_set.polling_box
     base = PollRecord(
         source=source.name,
         requested_at=now,
         status="error",
-        box=source.describe(box),
+        box=source.describe(zone_set),
         authenticated=source.authenticated,
     )
     sink = store if write else None
@@ -87,13 +87,14 @@ def poll_once(
             now,
             "skipped",
             recorded.snapshot_id if recorded else None,
+            source=source.name,
             retry_at=blocked_until,
             error=msg,
             failure=RateLimited(msg, wait, blocked_until),
         )
     reply = None
     try:
-        reply = source.fetch(box)
+        reply = source.fetch(zone_set)
         done = ingest(sink, zone_set, reply, base, now=clock())
     except SourceError as exc:
         status = "rate_limited" if isinstance(exc, RateLimited) else "error"
@@ -125,6 +126,7 @@ def poll_once(
             now,
             status,
             saved.snapshot_id if saved else None,
+            source=source.name,
             retry_at=retry_at,
             error=settings.redact(str(exc)),
             failure=exc,
@@ -135,6 +137,7 @@ def poll_once(
         status=recorded.status if recorded else record.status,
         snapshot_id=recorded.snapshot_id if recorded else None,
         api_time=record.api_time,
+        source=source.name,
         counts=done.counts if (recorded is None or recorded.status != "duplicate") else (),
         n_states=record.n_states,
         credits_charged=record.credits_charged,
@@ -190,14 +193,24 @@ def collect_once(
     clock: Clock = utcnow,
     sleep: Callable[[float], None] = time.sleep,
     source: Source | None = None,
-) -> PollResult:
-    """One poll for cron: lock, check the retry-after window, fetch, classify, store.
+) -> list[PollResult]:
+    """One poll of each configured source (``collect.sources``, or just ``source``), in order,
+    under one lock: check each one's retry-after window, fetch, classify, store. Then the alert
+    rules, once, on the first source's counts (their result carries the alerts).
 
     Raises LockHeld if another run holds the store; StoreError if the store is unusable. Source
-    failures are recorded and returned in ``PollResult.failure``.
+    failures are recorded and returned in each ``PollResult.failure``: one source failing or
+    rate-limited never stops the next.
     """
     zone_set = zone_set_for(settings)
+    results: list[PollResult] = []
     with store_lock(settings), Store(settings.store_db, redact=settings.redact) as store:
-        with source or source_for(settings, clock=clock, sleep=sleep) as src:
-            result = poll_once(settings, zone_set, src, store, clock, write=not dry_run)
-        return with_alerts(settings, store, zone_set, result, clock)
+        if source is not None:
+            with source as src:
+                results.append(poll_once(settings, zone_set, src, store, clock, write=not dry_run))
+        else:
+            for name in settings.collect_sources:
+                with source_for(settings, name, clock=clock, sleep=sleep) as src:
+                    results.append(poll_once(settings, zone_set, src, store, clock, write=not dry_run))
+        results[0] = with_alerts(settings, store, zone_set, results[0], clock)
+    return results

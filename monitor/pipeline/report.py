@@ -43,6 +43,7 @@ from monitor.pipeline.shared import one_source, zone_set_for
 from monitor.report.build import REPORT_FILES, ReportData, write_report
 from monitor.report.charts.base import ChartInputs
 from monitor.report.charts.registry import CHARTS
+from monitor.report.credits import Provenance, seen_by
 from monitor.settings.table import Settings
 from monitor.store.db import Store
 from monitor.store.frames import count_frame, poll_frame
@@ -187,7 +188,8 @@ def report(
     edges = (box.west, box.south, box.east, box.north)
     density = (density_in(tracks, polls, before, edges), density_in(tracks, polls, after, edges))
     seen, _ = footprint(tracks, polls, windows, zone_set)
-    sources = "the vzmon demo's simulated feed" if simulated else "OpenSky"
+    made_from = Provenance(chosen[0] if chosen else "opensky", simulated)
+    sources = seen_by(made_from)
     text = verdict(event, windows, compared.coverage, list(compared.changes), fir, sources, seen)
 
     span = Window("both", span_start, span_end)
@@ -216,7 +218,7 @@ def report(
         footprint=seen,
         flights=(fir_flights_in(flights, before), fir_flights_in(flights, after)),
         days_with_data=(max(hours[0] / 24, 1e-9), max(hours[1] / 24, 1e-9)),
-        simulated=simulated,
+        made_from=made_from,
     )
     with staged_folder(out, REPORT_LAYOUT, "--out") as stage:
         charts: dict[str, list[Path]] = {}
@@ -242,6 +244,7 @@ def report(
             fir=fir,
             fir_name=zone_set.fir.name,
             sources=sources,
+            source=made_from.source,
             flight_rules=flight_rules,
             unclassed=compared.unclassed,
         )

@@ -19,10 +19,10 @@ from monitor.store.snapshots import sources_between
 __all__ = ["one_source", "zone_set_for"]
 
 
-def one_source(store: Store, start: datetime, end: datetime, asked: str | None) -> list[str] | None:
+def one_source(store: Store, start: datetime, end: datetime, asked: str | None) -> list[str]:
     """The source a command reads over ``[start, end)``: the one ``asked`` (``--source``), else the
     only one with data there. Two networks' counts of the same sky are never added up: with several
-    and none asked, ConfigError names them. None when the range holds no data at all."""
+    and none asked, ConfigError names them. Empty (read nothing) when the range holds no data."""
     present = sources_between(store, start, end)
     span = f"between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} UTC"
     if asked is not None:
@@ -36,7 +36,7 @@ def one_source(store: Store, start: datetime, end: datetime, asked: str | None) 
             "(their counts are never added up)",
             key="--source",
         )
-    return present or None
+    return present
 
 
 def zone_set_for(settings: Settings) -> ZoneSet:

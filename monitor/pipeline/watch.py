@@ -48,6 +48,13 @@ def watch(
     """
     stop = stop or threading.Event()
     wait = wait or stop.wait
+    if source is None and settings.collect_sources != ("opensky",):
+        raise ConfigError(
+            f"watch paces OpenSky's credits and polls it alone; collect.sources names "
+            f"{', '.join(settings.collect_sources)}: run `vzmon collect` from cron for those, or set "
+            "VZMON_SOURCES=opensky for watch",
+            key="collect.sources",
+        )
     zone_set = zone_set_for(settings)
     floor = resolution_floor(settings)
     interval = settings.watch_interval_s or poll_interval(settings, zone_set.polling_box.credits)

@@ -20,7 +20,7 @@ from monitor.analysis.flights import FlightRules
 from monitor.analysis.stats import AnalysisRules, Change
 from monitor.analysis.windows import Window
 from monitor.events import Event
-from monitor.report.credits import BORDERS, traffic_credit, traffic_method
+from monitor.report.credits import BORDERS, Provenance, traffic_credit, traffic_method
 from monitor.report.method import method_paragraphs
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ class ReportData:
     fir: str = "SVZM"
     fir_name: str = "Maiquetía FIR"
     sources: str = "OpenSky"  # who saw the aircraft counted: every count is of aircraft visible to them
+    source: str = "opensky"  # the source read (its credit is on every chart and in the report)
     flight_rules: FlightRules = field(default_factory=FlightRules)
 
 
@@ -169,13 +170,17 @@ def _view(data: ReportData, out: Path) -> dict[str, Any]:
             for title, paths in data.charts.items()
         ],
         "method": method_paragraphs(
-            data.rules, data.flight_rules, data.fir, data.fir_name, traffic_method(data.simulated)
+            data.rules,
+            data.flight_rules,
+            data.fir,
+            data.fir_name,
+            traffic_method(Provenance(data.source, data.simulated)),
         ),
         "cadence_line": f"Polling cadence {_cadence(data.interval_s)}; {data.n_positions:,} positions and "
         f"{data.n_flights:,} flights in the two windows.",
         "unclassed": _unclassed(data.unclassed),
         "fingerprint": data.zone_fingerprint[:16],
-        "credits": f"Traffic data: {traffic_credit(data.simulated)}. Borders: {BORDERS}.",
+        "credits": f"Traffic data: {traffic_credit(Provenance(data.source, data.simulated))}. Borders: {BORDERS}.",
     }
 
 

@@ -7,19 +7,58 @@ non-profit use; simulated data is credited as what it is, never to OpenSky.
 
 from __future__ import annotations
 
-__all__ = ["BORDERS", "OPENSKY", "OPENSKY_METHOD", "SIMULATED", "traffic_credit", "traffic_method"]
+from dataclasses import dataclass
 
-OPENSKY = "The OpenSky Network (https://opensky-network.org)"
+from monitor.sources.registry import CREDITS, LABELS
+
+__all__ = [
+    "ADSBFI",
+    "ADSBLOL",
+    "BORDERS",
+    "OPENSKY",
+    "OPENSKY_METHOD",
+    "SIMULATED",
+    "Provenance",
+    "seen_by",
+    "traffic_credit",
+    "traffic_method",
+]
+
+OPENSKY = CREDITS["opensky"]
 SIMULATED = "simulated by vzmon demo, in the format of The OpenSky Network (https://opensky-network.org)"
 OPENSKY_METHOD = "OpenSky /states/all"
 BORDERS = "Natural Earth (public domain)"
+# adsb.lol publishes under ODbL 1.0, which asks for attribution on everything made from the data;
+# adsb.fi allows personal, non-commercial use and asks to be cited with a link.
+ADSBLOL = CREDITS["adsblol"]
+ADSBFI = CREDITS["adsbfi"]
+_METHODS = {"opensky": OPENSKY_METHOD, "adsblol": "adsb.lol /v2/point", "adsbfi": "adsb.fi /v2/lat/lon/dist"}
 
 
-def traffic_credit(simulated: bool) -> str:
+@dataclass(frozen=True)
+class Provenance:
+    """Where a report's traffic data came from: the source it read, and whether it was simulated."""
+
+    source: str = "opensky"
+    simulated: bool = False
+
+
+def traffic_credit(made_from: Provenance) -> str:
     """Where the traffic data came from, for a credit line."""
-    return SIMULATED if simulated else OPENSKY
+    if made_from.simulated:
+        return SIMULATED
+    return CREDITS.get(made_from.source, made_from.source)
 
 
-def traffic_method(simulated: bool) -> str:
+def seen_by(made_from: Provenance) -> str:
+    """Who saw the aircraft counted, for "aircraft visible to ..." in the verdict."""
+    if made_from.simulated:
+        return "the vzmon demo's simulated feed"
+    return LABELS.get(made_from.source, made_from.source)
+
+
+def traffic_method(made_from: Provenance) -> str:
     """What the counts are snapshots of, for the method text."""
-    return f"simulated {OPENSKY_METHOD} (vzmon demo)" if simulated else OPENSKY_METHOD
+    if made_from.simulated:
+        return f"simulated {OPENSKY_METHOD} (vzmon demo)"
+    return _METHODS.get(made_from.source, made_from.source)

@@ -157,6 +157,27 @@ class Settings:
         v.int_range(1, 3600),
         "A position older than this at the response `time` is flagged `stale` (kept, not dropped).",
     )
+    collect_sources: tuple[str, ...] = setting(
+        ("opensky",),
+        v.sources,
+        "Sources `collect` polls, in order (comma list): `opensky`, `adsblol`, `adsbfi`.",
+        env="VZMON_SOURCES",
+        shown_default="`opensky`",
+    )
+    adsblol_api_url: str = setting("https://api.adsb.lol", v.url, "adsb.lol API root (`/v2/point/...` is added).")
+    adsblol_spacing_s: float = setting(
+        4.0, v.float_range(4.0, 3600), "Least seconds between the starts of two adsb.lol requests (at least 4)."
+    )
+    adsblol_cooldown_s: float = setting(
+        900.0, v.float_range(60, 7 * 86_400), "After a 429 from adsb.lol, no request for this many seconds."
+    )
+    adsbfi_api_url: str = setting("https://opendata.adsb.fi/api", v.url, "adsb.fi API root (`/v2/lat/...` is added).")
+    adsbfi_spacing_s: float = setting(
+        1.0, v.float_range(1.0, 3600), "Least seconds between the starts of two adsb.fi requests (at least 1)."
+    )
+    adsbfi_cooldown_s: float = setting(
+        900.0, v.float_range(60, 7 * 86_400), "After a 429 from adsb.fi, no request for this many seconds."
+    )
     zones_ring_nm: float = setting(120.0, v.float_range(0, 300), "Width of the ring around the FIR, NM; 0 = no ring.")
     zones_fir_file: Path | None = setting(
         None, v.path, "GeoJSON to take the FIR from instead of the built-in SVZM.", is_path=True

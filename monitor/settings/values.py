@@ -18,6 +18,7 @@ __all__ = [
     "ACCOUNT_TYPES",
     "CHANNELS",
     "SMTP_SECURITY",
+    "SOURCES",
     "WEBHOOK_FORMATS",
     "boolean",
     "channels",
@@ -27,6 +28,7 @@ __all__ = [
     "level",
     "off_or_range",
     "path",
+    "sources",
     "str_list",
     "text",
     "url",
@@ -36,6 +38,7 @@ __all__ = [
 
 ACCOUNT_TYPES = ("auto", "anonymous", "standard", "feeder")
 CHANNELS = ("log", "jsonl", "webhook", "email")
+SOURCES = ("opensky", "adsblol", "adsbfi")  # the pollable sources (``sources.registry``; a test keeps them equal)
 WEBHOOK_FORMATS = ("json", "slack", "discord", "ntfy")
 SMTP_SECURITY = ("starttls", "tls", "none")
 
@@ -164,6 +167,17 @@ def channels(v: Any) -> tuple[str, ...]:
     if bad:
         raise ValueError(f"unknown channel(s) {', '.join(bad)}; use {', '.join(CHANNELS)}")
     return tuple(dict.fromkeys(items))
+
+
+def sources(v: Any) -> tuple[str, ...]:
+    """Sources to poll, in order, each once; at least one."""
+    items = tuple(dict.fromkeys(s.lower() for s in str_list(v)))
+    bad = [s for s in items if s not in SOURCES]
+    if bad:
+        raise ValueError(f"unknown source(s) {', '.join(bad)}; use {', '.join(SOURCES)}")
+    if not items:
+        raise ValueError(f"name at least one source: {', '.join(SOURCES)}")
+    return items
 
 
 def zone_rules(v: Any) -> dict[str, dict[str, Any]]:

@@ -1,6 +1,7 @@
 """The contract every source keeps: :class:`Source` fetches, and returns one :class:`Reply`.
 
-Place in the flow: ``pipeline`` asks a source for the positions in the polling box; the reply goes
+Place in the flow: ``pipeline`` asks a source for the positions over the zones (OpenSky asks for
+their polling box, the readsb services for the circles that cover them); the reply goes
 to ``ingest`` unchanged, whichever source it came from. A reply carries its time, what it cost and
 the positions as an Arrow table in ``schema.POSITION_SCHEMA`` (without ``zone``, which ``ingest``
 adds): SI units, UTC times, WGS 84 degrees. A source raises ``SourceError`` subclasses only
@@ -17,7 +18,7 @@ from typing import Protocol, Self
 
 import pyarrow as pa
 
-from geo.bounds import BBox
+from geo.zoneset import ZoneSet
 
 __all__ = ["Reply", "Source"]
 
@@ -40,7 +41,7 @@ class Reply:
 
 
 class Source(Protocol):
-    """Something that answers "which aircraft are in this box now?". Use it as a context manager."""
+    """Something that answers "which aircraft are over these zones now?". Use it as a context manager."""
 
     name: str  # as stored in ``snapshots.source``
 
@@ -49,12 +50,12 @@ class Source(Protocol):
         """Whether calls use credentials (rate limits are kept per credit budget)."""
         ...
 
-    def describe(self, box: BBox) -> str:
-        """What a fetch of ``box`` asks the source for, as stored with each poll (``snapshots.box``)."""
+    def describe(self, zone_set: ZoneSet) -> str:
+        """What a fetch over ``zone_set`` asks the source for, as stored with each poll (``snapshots.box``)."""
         ...
 
-    def fetch(self, box: BBox) -> Reply:
-        """The positions in ``box`` now. Raises ``SourceError`` subclasses."""
+    def fetch(self, zone_set: ZoneSet) -> Reply:
+        """The positions over ``zone_set`` now (at least; ``ingest`` fences them). Raises ``SourceError`` subclasses."""
         ...
 
     def close(self) -> None: ...

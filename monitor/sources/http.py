@@ -91,11 +91,11 @@ class DeadlineHttp:
             self._session.close()
 
     @contextmanager
-    def poll(self) -> Iterator[float]:
-        """One poll's time budget: every request inside must be done ``max_poll_s`` from now.
-        Yields the poll's monotonic start time."""
+    def poll(self, budget_s: float | None = None) -> Iterator[float]:
+        """One poll's time budget: every request inside must be done ``budget_s`` (default
+        ``max_poll_s``) from now. Yields the poll's monotonic start time."""
         started = time.monotonic()
-        self._deadline = started + self._max_poll_s
+        self._deadline = started + (self._max_poll_s if budget_s is None else budget_s)
         try:
             yield started
         finally:

@@ -16,10 +16,22 @@ from monitor.clock import utcnow
 from monitor.settings.table import Settings
 from monitor.sources.base import Source
 
-__all__ = ["SOURCES", "source_for"]
+__all__ = ["CREDITS", "LABELS", "SOURCES", "source_for"]
 
 SOURCES: dict[str, str] = {  # name -> module with from_settings(...) -> Source
     "opensky": "monitor.sources.opensky.source",
+    "adsblol": "monitor.sources.readsb.adsblol",
+    "adsbfi": "monitor.sources.readsb.adsbfi",
+}
+
+
+LABELS: dict[str, str] = {"opensky": "OpenSky", "adsblol": "adsb.lol", "adsbfi": "adsb.fi"}  # as messages name them
+# How each wants to be credited: OpenSky asks to be cited; adsb.lol publishes under the ODbL 1.0,
+# which asks for attribution on everything made from the data; adsb.fi asks for a link.
+CREDITS: dict[str, str] = {
+    "opensky": "The OpenSky Network (https://opensky-network.org)",
+    "adsblol": "adsb.lol (https://adsb.lol), under the ODbL 1.0 (https://opendatacommons.org/licenses/odbl/1-0/)",
+    "adsbfi": "adsb.fi (https://adsb.fi)",
 }
 
 

@@ -17,6 +17,7 @@ from monitor.alerts.channels.base import Message
 from monitor.errors import DeliveryError
 from monitor.settings.secret import Secret
 from monitor.settings.table import Settings
+from monitor.sources.registry import CREDITS
 
 __all__ = ["EmailNotifier", "from_settings"]
 
@@ -43,6 +44,7 @@ class EmailNotifier:
         self.user, self._password = user, password
         self.timeout_s = timeout_s
         self.ca_file = ca_file
+        self.credit = CREDITS["opensky"]  # who the counts judged came from (from_settings names it)
 
     def build(self, message: Message) -> EmailMessage:
         mail = EmailMessage()
@@ -53,7 +55,7 @@ class EmailNotifier:
         mail["Message-ID"] = f"<{message.key.replace(':', '.')}@vzmon>" if message.key else make_msgid("vzmon")
         mail["X-Vzmon-Alert-Key"] = message.key
         body = message.line + "\n\n" + json.dumps(message.document(), indent=2, ensure_ascii=False) + "\n"
-        mail.set_content(body + "\n-- \nvzmon, the Venezuela airspace monitor. Data: The OpenSky Network.\n")
+        mail.set_content(body + f"\n-- \nvzmon, the Venezuela airspace monitor. Data: {self.credit}.\n")
         return mail
 
     def _context(self) -> ssl.SSLContext:
@@ -96,8 +98,11 @@ class EmailNotifier:
 
 
 def from_settings(settings: Settings) -> EmailNotifier:
-    return EmailNotifier(
+    notifier = EmailNotifier(
         settings.alerts_smtp_host, settings.alerts_smtp_port, settings.alerts_smtp_security,
         settings.alerts_email_from, settings.alerts_email_to, settings.alerts_smtp_user,
         settings.alerts_smtp_password, settings.alerts_timeout_s, settings.alerts_smtp_ca_file,
     )  # fmt: skip
+    judged = settings.collect_sources[0]  # alerts judge the first source polled
+    notifier.credit = CREDITS.get(judged, judged)
+    return notifier

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 from monitor.analysis.airlines import airline_name
 from monitor.report.charts.base import AFTER, BEFORE, Chart, save
+from monitor.report.credits import Provenance
 
 __all__ = ["CHART", "chart_airlines"]
 
@@ -20,7 +21,7 @@ def chart_airlines(
     days: tuple[float, float],
     fir_code: str,
     stem: Path,
-    simulated: bool,
+    made_from: Provenance,
     top: int = 14,
 ) -> list[Path]:
     """Flights per day in the FIR by airline, before and after (top airlines by either side)."""
@@ -43,11 +44,11 @@ def chart_airlines(
     ax.grid(True, axis="x", lw=0.3, alpha=0.6)
     ax.legend(fontsize=8, frameon=False, loc="lower right")
     ax.set_title(f"Airline mix in {fir_code}: flights per day by ICAO designator", loc="left", weight="bold")
-    return save(fig, stem, simulated, note="Airline from the callsign's ICAO designator")
+    return save(fig, stem, made_from, note="Airline from the callsign's ICAO designator")
 
 
 CHART = Chart(
     "airlines",
     lambda _: "Airline mix",
-    lambda c, stem: chart_airlines(c.flights[0], c.flights[1], c.days_with_data, c.fir, stem, c.simulated),
+    lambda c, stem: chart_airlines(c.flights[0], c.flights[1], c.days_with_data, c.fir, stem, c.made_from),
 )

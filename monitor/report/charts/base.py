@@ -28,7 +28,7 @@ from monitor.analysis.hourly import DensityGrid
 from monitor.analysis.stats import Change
 from monitor.analysis.windows import Window
 from monitor.events import Event
-from monitor.report.credits import traffic_credit
+from monitor.report.credits import Provenance, traffic_credit
 
 __all__ = [
     "AFTER",
@@ -58,7 +58,7 @@ class ChartInputs:
     footprint: Footprint  # where aircraft were seen at all in each window
     flights: tuple[pd.DataFrame, pd.DataFrame]  # the FIR's flights first seen in each window
     days_with_data: tuple[float, float]  # covered hours / 24, before and after
-    simulated: bool
+    made_from: Provenance  # the source read, and whether it was simulated
 
     @property
     def fir(self) -> str:
@@ -74,12 +74,13 @@ class Chart:
     draw: Callable[[ChartInputs, Path], list[Path]]
 
 
-def save(fig: Figure, stem: Path, simulated: bool, note: str = "") -> list[Path]:
+def save(fig: Figure, stem: Path, made_from: Provenance, note: str = "") -> list[Path]:
     """Add the credit (and the SIMULATED mark), write ``stem``.png and .svg, release the figure."""
+    simulated = made_from.simulated
     engine = fig.get_layout_engine()
     if isinstance(engine, ConstrainedLayoutEngine):  # keep a strip at the bottom and top for the notes
         engine.set(rect=(0.0, 0.03, 1.0, 0.95 if simulated else 0.97))
-    credit = f"Data: {traffic_credit(simulated)}" + (f". {note}" if note else "")
+    credit = f"Data: {traffic_credit(made_from)}" + (f". {note}" if note else "")
     fig.text(0.01, 0.005, credit, fontsize=7.5, color="#555555", ha="left", va="bottom")
     if simulated:
         fig.text(

@@ -10,11 +10,12 @@ from matplotlib.figure import Figure
 
 from monitor.analysis.stats import Change
 from monitor.report.charts.base import AFTER, BEFORE, Chart, save
+from monitor.report.credits import Provenance
 
 __all__ = ["CHART", "chart_changes"]
 
 
-def chart_changes(changes: Sequence[Change], fir_code: str, stem: Path, simulated: bool) -> list[Path]:
+def chart_changes(changes: Sequence[Change], fir_code: str, stem: Path, made_from: Provenance) -> list[Path]:
     """Before/after bars with 95 % intervals: airborne per zone, and flights per day per class in the FIR."""
     fig = Figure(figsize=(12, 5.6), layout="constrained")
     left, right = fig.subplots(1, 2, width_ratios=[1.5, 1])
@@ -79,11 +80,11 @@ def chart_changes(changes: Sequence[Change], fir_code: str, stem: Path, simulate
         fontsize=11,
         weight="bold",
     )
-    return save(fig, stem, simulated)
+    return save(fig, stem, made_from)
 
 
 CHART = Chart(
     "changes",
     lambda _: "Before and after, with 95% intervals",
-    lambda c, stem: chart_changes(c.changes, c.fir, stem, c.simulated),
+    lambda c, stem: chart_changes(c.changes, c.fir, stem, c.made_from),
 )

@@ -20,13 +20,16 @@ from monitor.analysis.before_after import Footprint
 from monitor.analysis.hourly import DensityGrid
 from monitor.report.basemap import base_axes, draw_zones
 from monitor.report.charts.base import AFTER, BEFORE, Chart, save
+from monitor.report.credits import Provenance
 
 __all__ = ["CHART", "chart_coverage"]
 
 BOTH = "#8c8c8c"
 
 
-def chart_coverage(seen: Footprint, grid: DensityGrid, zone_set: ZoneSet, stem: Path, simulated: bool) -> list[Path]:
+def chart_coverage(
+    seen: Footprint, grid: DensityGrid, zone_set: ZoneSet, stem: Path, made_from: Provenance
+) -> list[Path]:
     """One map: cells seen in both stretches, only before, only after (``grid``: the cells' edges)."""
     poll = zone_set.polling_box
     box = BBox(poll.west - 0.5, poll.south - 0.5, poll.east + 0.5, poll.north + 0.5)
@@ -72,11 +75,11 @@ def chart_coverage(seen: Footprint, grid: DensityGrid, zone_set: ZoneSet, stem: 
         fontsize=9,
         loc="left",
     )
-    return save(fig, stem, simulated, note="Borders: Natural Earth")
+    return save(fig, stem, made_from, note="Borders: Natural Earth")
 
 
 CHART = Chart(
     "coverage",
     lambda _: "Where aircraft were seen at all",
-    lambda c, stem: chart_coverage(c.footprint, c.density[0], c.zone_set, stem, c.simulated),
+    lambda c, stem: chart_coverage(c.footprint, c.density[0], c.zone_set, stem, c.made_from),
 )

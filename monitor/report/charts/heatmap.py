@@ -11,11 +11,14 @@ from matplotlib.figure import Figure
 
 from monitor.events import Event
 from monitor.report.charts.base import Chart, save
+from monitor.report.credits import Provenance
 
 __all__ = ["CHART", "chart_heatmap"]
 
 
-def chart_heatmap(series: pd.Series, fir_code: str, stem: Path, simulated: bool, events: Sequence[Event]) -> list[Path]:
+def chart_heatmap(
+    series: pd.Series, fir_code: str, stem: Path, made_from: Provenance, events: Sequence[Event]
+) -> list[Path]:
     """Aircraft airborne in the FIR by hour of day (columns, UTC) and date (rows); grey = no data."""
     if len(series):
         frame = series.to_frame("v")
@@ -56,11 +59,11 @@ def chart_heatmap(series: pd.Series, fir_code: str, stem: Path, simulated: bool,
     ax.set_title(
         f"Aircraft airborne in {fir_code} by date and hour (grey: no data; ◆ events)", loc="left", weight="bold"
     )
-    return save(fig, stem, simulated)
+    return save(fig, stem, made_from)
 
 
 CHART = Chart(
     "heatmap",
     lambda c: f"{c.fir} by date and hour",
-    lambda c, stem: chart_heatmap(c.hourly[c.fir], c.fir, stem, c.simulated, c.events),
+    lambda c, stem: chart_heatmap(c.hourly[c.fir], c.fir, stem, c.made_from, c.events),
 )

@@ -14,6 +14,7 @@ from monitor.analysis.hourly import DensityGrid
 from monitor.analysis.windows import Window
 from monitor.report.basemap import base_axes, draw_zones
 from monitor.report.charts.base import Chart, save
+from monitor.report.credits import Provenance
 
 __all__ = ["CHART", "chart_maps"]
 
@@ -24,7 +25,7 @@ def chart_maps(
     zone_set: ZoneSet,
     windows: tuple[Window, Window],
     stem: Path,
-    simulated: bool,
+    made_from: Provenance,
 ) -> list[Path]:
     """Side-by-side maps of where aircraft were airborne before and after, on one colour scale.
 
@@ -64,11 +65,11 @@ def chart_maps(
         fontsize=12,
         weight="bold",
     )
-    return save(fig, stem, simulated, note="Borders: Natural Earth")
+    return save(fig, stem, made_from, note="Borders: Natural Earth")
 
 
 CHART = Chart(
     "maps",
     lambda _: "Where the traffic was",
-    lambda c, stem: chart_maps(c.density[0], c.density[1], c.zone_set, c.windows, stem, c.simulated),
+    lambda c, stem: chart_maps(c.density[0], c.density[1], c.zone_set, c.windows, stem, c.made_from),
 )

@@ -14,6 +14,7 @@ from monitor.analysis.windows import Window
 from monitor.events import Event
 from monitor.report.basemap import FIR_COLOUR, RING_COLOURS
 from monitor.report.charts.base import AFTER, BEFORE, Chart, event_marks, save, utc_axis
+from monitor.report.credits import Provenance
 
 __all__ = ["CHART", "chart_timeseries"]
 
@@ -25,7 +26,7 @@ def chart_timeseries(
     events: Sequence[Event],
     windows: tuple[Window, Window],
     stem: Path,
-    simulated: bool,
+    made_from: Provenance,
 ) -> list[Path]:
     """Aircraft airborne (hourly means): the FIR and the whole ring on top, each ring sector below.
 
@@ -69,11 +70,11 @@ def chart_timeseries(
         "windows of the events' times.",
         fontsize=8, x=0.01, ha="left", color="#444444",
     )  # fmt: skip
-    return save(fig, stem, simulated)
+    return save(fig, stem, made_from)
 
 
 CHART = Chart(
     "timeseries",
     lambda _: "Aircraft airborne per zone",
-    lambda c, stem: chart_timeseries(c.hourly, c.zones, c.event, c.events, c.windows, stem, c.simulated),
+    lambda c, stem: chart_timeseries(c.hourly, c.zones, c.event, c.events, c.windows, stem, c.made_from),
 )

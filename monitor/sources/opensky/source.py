@@ -14,7 +14,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
-from geo.bounds import BBox
+from geo.zoneset import ZoneSet
 from monitor.clock import utcnow
 from monitor.errors import SourceError, SourceUnavailable
 from monitor.settings.table import Settings
@@ -38,11 +38,12 @@ class OpenSkySource:
     def authenticated(self) -> bool:
         return self.client.authenticated
 
-    def describe(self, box: BBox) -> str:
+    def describe(self, zone_set: ZoneSet) -> str:
         """The polling box as stored with each poll: JSON of OpenSky's query parameters."""
-        return json.dumps(box.opensky_params())
+        return json.dumps(zone_set.polling_box.opensky_params())
 
-    def fetch(self, box: BBox) -> Reply:
+    def fetch(self, zone_set: ZoneSet) -> Reply:
+        box = zone_set.polling_box
         reply = self.client.fetch_states(box)
         try:
             parsed = parse_states(reply.doc, self.stale_after_s)

@@ -21,6 +21,7 @@ the newest ``now`` of its answers.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,10 +34,12 @@ import requests
 from geo.circles import Circle
 from monitor.clock import utcnow
 from monitor.errors import RateLimited, SourceUnavailable
-from monitor.sources.http import DeadlineHttp, int_header, safe_url, snippet
+from monitor.sources.http import DeadlineHttp, HttpAnswer, int_header, safe_url, snippet
 from monitor.sources.readsb.parse import ParsedAircraft, parse_reply
 
 __all__ = ["ADSBFI", "ADSBLOL", "SERVICES", "ReadsbClient", "Service", "Sweep"]
+
+log = logging.getLogger(__name__)
 
 MAX_COOLDOWN_S = 7 * 86_400.0  # a Retry-After beyond a week is a typo, not a plan
 
@@ -121,12 +124,14 @@ class ReadsbClient:
         self._session = requests.Session()
         if service.fresh_connection:
             self._session.headers["Connection"] = "close"
-        self._http = DeadlineHttp(
+        self.retries = retries
+        self.max_poll_s = max_poll_s
+        self._should_stop = should_stop
+        self._http = DeadlineHttp(  # one attempt per send: the retries are paced here
             service.label,
             session=self._session,
             timeout=timeout,
-            retries=retries,
-            backoff_s=max(self.spacing_s, 1.0),
+            retries=0,
             max_poll_s=max_poll_s,
             sleep=sleep,
             should_stop=should_stop,
@@ -155,10 +160,23 @@ class ReadsbClient:
                 self._sleep(wait)
         self._last_start = self._monotonic()
 
+    def _send(self, url: str) -> tuple[HttpAnswer, int]:
+        """GET ``url``, retrying network errors and 5xx; every attempt paced."""
+        attempt = 0
+        while True:
+            attempt += 1
+            self._pace()
+            try:
+                answer, _ = self._http.request("GET", url)
+                return answer, attempt
+            except SourceUnavailable as exc:
+                if attempt > self.retries or self._should_stop():
+                    raise
+                log.warning("%s; retry %d/%d", exc, attempt, self.retries)
+
     def _ask(self, circle: Circle) -> tuple[ParsedAircraft, int]:
         url = self.circle_url(circle)
-        self._pace()
-        answer, attempts = self._http.request("GET", url)
+        answer, attempts = self._send(url)
         label = self.service.label
         if answer.status_code == 429:
             header = int_header(answer, "Retry-After", int(MAX_COOLDOWN_S), label)
@@ -187,7 +205,8 @@ class ReadsbClient:
             raise ValueError("a sweep needs at least one circle")
         parts: list[ParsedAircraft] = []
         attempts = 0
-        with self._http.poll() as started:
+        budget = self.max_poll_s + self.spacing_s * len(circles) * (self.retries + 1)
+        with self._http.poll(budget) as started:
             for circle in circles:
                 parsed, n = self._ask(circle)
                 parts.append(parsed)

@@ -69,7 +69,8 @@ FT_TO_M = 0.3048
 KT_TO_MPS = 0.514444
 FT_PER_MIN_TO_MPS = 0.00508
 # ``now`` at or above this is Unix milliseconds (the jv2 API); below it, Unix seconds (readsb's own
-# aircraft.json): 1e11 s is the year 5138, 1e11 ms is 1973. Both are read; seconds with a warning.
+# aircraft.json): 1e11 s is the year 5138, 1e11 ms is 1973. The API sends milliseconds: a reply in
+# seconds is not the API's reply (a proxy, another endpoint), so it is a gap, never a guess.
 MS_FROM = 1e11
 _MS_UNTIL = 1e14  # 1e14 ms is the year 5138: a larger ``now`` is broken in either unit
 
@@ -151,8 +152,8 @@ def parse_reply(content: bytes, stale_after_s: int = 15, source: str = "readsb")
 
 
 def _now_seconds(doc: dict[str, Any], source: str) -> float:
-    """The reply's ``now`` as Unix seconds: milliseconds as the API sends them, or seconds (below
-    ``MS_FROM``) read as such with a warning. Raises SourceUnavailable when missing or impossible."""
+    """The reply's ``now`` (Unix milliseconds, as the API sends it) as Unix seconds. Raises
+    SourceUnavailable when missing, in seconds (below ``MS_FROM``) or impossible."""
     if "now" not in doc:
         raise SourceUnavailable(f"{source} reply has no 'now' (its time), so its positions cannot be dated")
     raw = doc["now"]
@@ -160,11 +161,14 @@ def _now_seconds(doc: dict[str, Any], source: str) -> float:
         raise SourceUnavailable(f"{source} reply has a non-numeric 'now': {_one_line(repr(raw))}")
     if raw >= _MS_UNTIL:
         raise SourceUnavailable(f"{source} reply has an impossible 'now': {raw!r}")
-    seconds = float(raw) / 1000.0 if raw >= MS_FROM else float(raw)
+    if 0 < raw < MS_FROM:
+        raise SourceUnavailable(
+            f"{source} reply has 'now' in seconds ({raw!r}), not the API's milliseconds: not the v2 API's "
+            "answer; check the source's api_url"
+        )
+    seconds = float(raw) / 1000.0
     if not 0 < seconds < MAX_EPOCH_S:
         raise SourceUnavailable(f"{source} reply has an impossible 'now': {raw!r}")
-    if raw < MS_FROM:
-        log.warning("%s reply 'now' (%r) looked like seconds, not milliseconds, and was read as such", source, raw)
     return seconds
 
 
@@ -241,7 +245,7 @@ def parse_aircraft(doc: Any, stale_after_s: int = 15, source: str = "readsb") ->
 
     A position is stale when ``seen_pos`` is missing or above ``stale_after_s`` (OpenSky's 15 s
     rule), more than ``POSITION_AHEAD_S`` in the future, without lat/lon, or with an unknown
-    on_ground. ``now`` in seconds is accepted (see ``MS_FROM``). ``ac: null`` is an empty reply.
+    on_ground. ``now`` in seconds is refused (see ``MS_FROM``). ``ac: null`` is an empty reply.
     Raises :class:`SourceUnavailable` (``source`` names the service in its one-line reason) when
     the reply is not an object, has no ``ac`` list, no usable ``now``, or only malformed rows.
     """

@@ -1,0 +1,95 @@
+"""`vzmon collect` with OpenSky, adsb.lol and adsb.fi configured, against loopback servers: each
+source's snapshot stored apart, one line each; one source's 429 never stops the others and its
+cooldown is honoured by the next runs; `watch` refuses sources it cannot pace."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from geo.circles import covering_circles
+from monitor.cli import EXIT_OK, EXIT_TEMPFAIL, EXIT_USAGE, main
+from monitor.pipeline.collect import collect_once
+from monitor.settings.load import load_settings
+from tests.fake_opensky import Fault
+from tests.fake_readsb import FakeReadsb, sky_aircraft
+
+pytestmark = pytest.mark.slow  # `vzmon collect` keeps adsb.lol's real 4 s between requests
+
+SKY_LOL = [sky_aircraft("0d0001", 10.6, -66.9), sky_aircraft("0d0002", 8.0, -63.0), sky_aircraft("0d0003", 8.1, -63.1)]
+SKY_FI = [sky_aircraft("0d0001", 10.6, -66.9)]
+
+
+@pytest.fixture
+def three(opensky_env, monkeypatch):
+    with FakeReadsb(SKY_LOL) as lol, FakeReadsb(SKY_FI, prefix="/api") as fi:
+        monkeypatch.setenv("VZMON_SOURCES", "opensky,adsblol,adsbfi")
+        monkeypatch.setenv("VZMON_ZONES_RING_NM", "0")  # the FIR alone: 4 circles, so `main` sweeps in 12 s
+        monkeypatch.setenv("VZMON_ADSBLOL_API_URL", lol.url)
+        monkeypatch.setenv("VZMON_ADSBFI_API_URL", fi.url)
+        yield opensky_env, lol, fi
+
+
+def _sources(db) -> list[tuple[str, str, int]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(
+            "SELECT s.source, s.status, COALESCE(z.airborne, -1) FROM snapshots s "
+            "LEFT JOIN zone_counts z ON z.snapshot_id = s.id AND z.zone = 'SVZM' ORDER BY s.id"
+        ).fetchall()
+
+
+def test_each_source_is_polled_and_stored_apart(three):
+    db, lol, fi = three
+    results = collect_once(load_settings(), sleep=lambda s: None)
+    assert [(r.source, r.status) for r in results] == [("opensky", "ok"), ("adsblol", "ok"), ("adsbfi", "ok")]
+    stored = _sources(db)
+    assert [(s, st) for s, st, _ in stored] == [("opensky", "ok"), ("adsblol", "ok"), ("adsbfi", "ok")]
+    assert stored[1][2] == 3 and stored[2][2] == 1  # each network's own count of SVZM
+    circles = len(covering_circles(load_settings_zone_set()))
+    assert len(lol.seen) == len(fi.seen) == circles
+
+
+def load_settings_zone_set():
+    from monitor.pipeline.shared import zone_set_for
+
+    return zone_set_for(load_settings())
+
+
+def test_one_sources_429_never_stops_the_others_and_its_cooldown_holds(three, capsys):
+    db, lol, _ = three
+    lol.faults.append(Fault(status=429, body="Too Many Requests", content_type="text/plain"))
+    assert main(["collect"]) == EXIT_TEMPFAIL
+    out = capsys.readouterr()
+    lines = out.out.strip().splitlines()
+    assert [line.split(" · ")[0] for line in lines] == ["opensky", "adsblol", "adsbfi"]
+    assert "rate_limited" in lines[1] and "adsb.lol answered HTTP 429" in out.err
+    asked = len(lol.seen)
+    assert main(["collect"]) == EXIT_TEMPFAIL  # the next run skips adsb.lol without asking it
+    assert len(lol.seen) == asked and "skipped" in capsys.readouterr().out.splitlines()[1]
+    statuses = [(s, st) for s, st, _ in _sources(db)]
+    opensky = [st for s, st in statuses if s == "opensky"]  # OpenSky's 10 s clock may repeat its time
+    assert len(opensky) == 2 and set(opensky) <= {"ok", "duplicate"} and statuses.count(("adsbfi", "ok")) == 2
+    assert ("adsblol", "rate_limited") in statuses and ("adsblol", "skipped") in statuses
+
+
+def test_the_exit_code_is_the_most_serious_failures(three, fake_opensky, monkeypatch, capsys):
+    _, lol, _ = three
+    monkeypatch.setenv("VZMON_SOURCES", "adsblol,opensky")
+    lol.faults.append(Fault(status=429, body="Too Many Requests", content_type="text/plain"))
+    fake_opensky.faults.append(Fault(status=401, body=""))  # anonymous and refused: settings to fix
+    assert main(["collect"]) == EXIT_USAGE  # adsb.lol's wait (75) does not hide what the user must fix (2)
+    assert [line.split(" · ")[0] for line in capsys.readouterr().out.splitlines()] == ["adsblol", "opensky"]
+
+
+def test_an_unknown_source_is_a_usage_error(opensky_env, monkeypatch, capsys):
+    monkeypatch.setenv("VZMON_SOURCES", "opensky,flightradar")
+    assert main(["collect"]) == EXIT_USAGE
+    assert "unknown source(s) flightradar; use opensky, adsblol, adsbfi" in capsys.readouterr().err
+
+
+def test_watch_refuses_sources_it_cannot_pace(three, capsys):
+    assert main(["watch", "--max-polls", "1"]) == EXIT_USAGE
+    assert "run `vzmon collect` from cron" in capsys.readouterr().err
+    assert main(["collect", "--json"]) == EXIT_OK
+    assert '"source": "adsbfi"' in capsys.readouterr().out
