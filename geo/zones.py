@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -43,6 +44,7 @@ __all__ = [
     "builtin_ring_cuts",
     "check_not_swapped",
     "load_zone_file",
+    "ring_cuts_from",
 ]
 
 FIR_CODE = "SVZM"
@@ -169,7 +171,12 @@ def builtin_ring_cuts() -> tuple[tuple[CutLine, ...], tuple[tuple[str, LineStrin
 
     Both come from ``geo/data/svzm_ring_cuts.geojson``.
     """
-    doc = json.loads(_data_text("svzm_ring_cuts.geojson"))
+    return ring_cuts_from(json.loads(_data_text("svzm_ring_cuts.geojson")))
+
+
+def ring_cuts_from(doc: Mapping[str, Any]) -> tuple[tuple[CutLine, ...], tuple[tuple[str, LineString], ...]]:
+    """Cut lines (features with ``role`` "cut") and labelled border parts (the others) of a cuts
+    GeoJSON document, as ``geo/data/svzm_ring_cuts.geojson`` holds them."""
     cuts: list[CutLine] = []
     borders: list[tuple[str, LineString]] = []
     for f in doc["features"]:

@@ -19,10 +19,16 @@ from typing import Literal
 import pyarrow as pa
 
 __all__ = [
+    "MAX_EPOCH_S",
+    "POSITION_AHEAD_S",
     "POSITION_COLUMNS",
     "POSITION_SCHEMA",
     "Column",
 ]
+
+# What every source's parser holds a time to (one rule for every source):
+MAX_EPOCH_S = 2.0**33  # year 2242: a larger Unix time in a reply is a broken value, not a time
+POSITION_AHEAD_S = 60.0  # a position this far ahead of the reply's time is broken, and flagged stale
 
 Kind = Literal["str", "float", "bool", "int", "time"]
 

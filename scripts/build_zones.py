@@ -224,25 +224,17 @@ def _ring_text(fir_doc: dict[str, object], cuts_doc: dict[str, object]) -> str:
     from shapely.geometry import mapping, shape
 
     from geo.ring import ring_sectors
-    from geo.zones import DEFAULT_RING_NM, CutLine
+    from geo.zones import DEFAULT_RING_NM, ring_cuts_from
 
     fir = shape(fir_doc["features"][0]["geometry"])  # type: ignore[index]
-    cuts: list[CutLine] = []
-    borders: list[tuple[str, LineString]] = []
-    for f in cuts_doc["features"]:  # type: ignore[attr-defined]
-        props, line = f["properties"], LineString(f["geometry"]["coordinates"])
-        if props["role"] == "cut":
-            a, b = props["between"].split("|")
-            cuts.append(CutLine(between=(a, b), description=props["description"], line=line))
-        else:
-            borders.append((props["neighbour"], line))
+    cuts, borders = ring_cuts_from(cuts_doc)
     features = [
         {
             "type": "Feature",
             "properties": {"code": z.code, "name": z.name, "neighbour": z.neighbour},
             "geometry": mapping(z.geometry),  # snapped to 1e-7 degrees by ring_sectors
         }
-        for z in ring_sectors(fir, DEFAULT_RING_NM, (tuple(cuts), tuple(borders)))
+        for z in ring_sectors(fir, DEFAULT_RING_NM, (cuts, borders))
     ]
     doc = {"type": "FeatureCollection", "name": f"svzm_ring_{DEFAULT_RING_NM:g}nm", "features": features}
     return _dump(doc)

@@ -34,7 +34,17 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-__all__ = ["FAMILY_ALPHA", "AnalysisRules", "Change", "compare", "compare_daily", "holm", "t_interval", "t_p_value"]
+__all__ = [
+    "FAMILY_ALPHA",
+    "AnalysisRules",
+    "Change",
+    "compare",
+    "compare_daily",
+    "holm",
+    "t_interval",
+    "t_p_value",
+    "usable",
+]
 
 FAMILY_ALPHA = 0.05  # the familywise error the verdict's claims are held to (Holm)
 MIN_WHOLE_DAYS = 4  # a per-day measure (unique aircraft) needs this many whole days a side (3+ df)
@@ -208,6 +218,12 @@ def _level_variance(sums: npt.NDArray[np.float64], counts: npt.NDArray[np.float6
     return float(m.mean()), n / max(n - 1, 1) * float((influence**2).sum()), n
 
 
+def usable(values: pd.Series, coverage: pd.Series, rules: AnalysisRules) -> pd.Series:
+    """The hours of ``values`` with a value and at least ``rules.min_coverage`` coverage: the rest
+    are gaps, never zeros."""
+    return values[(coverage.reindex(values.index) >= rules.min_coverage) & values.notna()]
+
+
 def compare(
     before: pd.Series,
     after: pd.Series,
@@ -223,8 +239,7 @@ def compare(
 ) -> Change:
     """Compare hourly values of two windows on matched hours; ``scale`` converts units (24: per day)."""
     rules = rules or AnalysisRules()
-    good_b = before[(cov_before.reindex(before.index) >= rules.min_coverage) & before.notna()]
-    good_a = after[(cov_after.reindex(after.index) >= rules.min_coverage) & after.notna()]
+    good_b, good_a = usable(before, cov_before, rules), usable(after, cov_after, rules)
     ib, ia = pd.DatetimeIndex(good_b.index), pd.DatetimeIndex(good_a.index)
     kb, ka = _keys(ib, by_week=True), _keys(ia, by_week=True)
     by_week = True

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from monitor.analysis.stats import AnalysisRules, Change, t_interval, t_p_value
+from monitor.analysis.stats import AnalysisRules, Change, t_interval, t_p_value, usable
 
 __all__ = ["compare_weeks"]
 
@@ -51,8 +51,7 @@ def compare_weeks(
     """Compare hourly values of the after window with the same hours of each baseline week; the
     weeks are counted back from ``baseline_end`` (the before window's end; default: the hour after
     the last hour of ``before``)."""
-    good_b = before[(cov_before.reindex(before.index) >= rules.min_coverage) & before.notna()] * scale
-    good_a = after[(cov_after.reindex(after.index) >= rules.min_coverage) & after.notna()] * scale
+    good_b, good_a = usable(before, cov_before, rules) * scale, usable(after, cov_after, rules) * scale
     ib, ia = pd.DatetimeIndex(good_b.index), pd.DatetimeIndex(good_a.index)
     # each hour of the week's mean over the after window (a window over 7 days meets a key twice)
     after_by_key = pd.Series(good_a.to_numpy(dtype=float)).groupby(key(ia)).mean()

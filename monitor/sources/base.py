@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from geo.zoneset import ZoneSet
 
-__all__ = ["Reply", "Source"]
+__all__ = ["ClosesOnExit", "Reply", "Source"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,21 @@ class Reply:
     duration_s: float = 0.0
     attempts: int = 1
     authenticated: bool | None = None
+
+
+class ClosesOnExit:
+    """``with`` support for a source or client: leaving the block calls ``close()``."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
 
 
 class Source(Protocol):

@@ -1,8 +1,9 @@
 """The sources vzmon can poll, by the name stored with each poll: one line per source.
 
-A new source is one module (or package) in ``monitor/sources/`` with a ``from_settings(settings,
-clock, sleep, should_stop)`` factory returning a :class:`~monitor.sources.base.Source`, plus one
-line in :data:`SOURCES`. A source's module is imported only when it is polled.
+A new source is one module (or package) in ``monitor/sources/`` with a factory ``(settings, clock,
+sleep, should_stop)`` returning a :class:`~monitor.sources.base.Source` (``from_settings`` unless
+the entry names another: ``"module:factory"``), plus one line in :data:`SOURCES`. A source's module
+is imported only when it is polled.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from monitor.sources.base import Source
 
 __all__ = ["CREDITS", "LABELS", "SOURCES", "source_for"]
 
-SOURCES: dict[str, str] = {  # name -> module with from_settings(...) -> Source
+SOURCES: dict[str, str] = {  # name -> "module[:factory]", the factory (default from_settings) -> Source
     "opensky": "monitor.sources.opensky.source",
-    "adsblol": "monitor.sources.readsb.adsblol",
-    "adsbfi": "monitor.sources.readsb.adsbfi",
+    "adsblol": "monitor.sources.readsb.source:adsblol",
+    "adsbfi": "monitor.sources.readsb.source:adsbfi",
 }
 
 
@@ -43,5 +44,8 @@ def source_for(
     should_stop: Callable[[], bool] = lambda: False,
 ) -> Source:
     """The source ``name`` as the settings describe it (URLs, credentials, timeouts, retries)."""
-    source: Source = importlib.import_module(SOURCES[name]).from_settings(settings, clock, sleep, should_stop)
+    module, _, factory = SOURCES[name].partition(":")
+    source: Source = getattr(importlib.import_module(module), factory or "from_settings")(
+        settings, clock, sleep, should_stop
+    )
     return source

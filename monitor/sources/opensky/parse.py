@@ -23,14 +23,12 @@ import pyarrow as pa
 
 from monitor.compute import call, from_numpy
 from monitor.errors import SourceUnavailable
-from monitor.schema import POSITION_SCHEMA
+from monitor.schema import MAX_EPOCH_S, POSITION_AHEAD_S, POSITION_SCHEMA
 
-__all__ = ["MAX_EPOCH_S", "ParsedStates", "decode_json", "parse_states"]
+__all__ = ["ParsedStates", "decode_json", "parse_states"]
 
 log = logging.getLogger(__name__)
 
-MAX_EPOCH_S = 2.0**33  # year 2242: a larger Unix time in a reply is a broken value, not a time
-POSITION_AHEAD_S = 60.0  # a position this far ahead of the reply's time is broken, and flagged stale
 _FIELDS = 18  # state vector length with extended=1; longer rows are cut, 17-field rows padded
 
 

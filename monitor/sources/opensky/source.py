@@ -11,21 +11,19 @@ import json
 import time
 from collections.abc import Callable
 from datetime import datetime
-from types import TracebackType
-from typing import Self
 
 from geo.zoneset import ZoneSet
 from monitor.clock import utcnow
 from monitor.errors import SourceError, SourceUnavailable
 from monitor.settings.table import Settings
-from monitor.sources.base import Reply
+from monitor.sources.base import ClosesOnExit, Reply
 from monitor.sources.opensky.client import SOURCE, OpenSkyClient
 from monitor.sources.opensky.parse import parse_states
 
 __all__ = ["OpenSkySource", "from_settings"]
 
 
-class OpenSkySource:
+class OpenSkySource(ClosesOnExit):
     """``/states/all`` over a box, parsed into the canonical schema (stale after ``stale_after_s``)."""
 
     name = SOURCE
@@ -71,14 +69,6 @@ class OpenSkySource:
 
     def close(self) -> None:
         self.client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 def from_settings(

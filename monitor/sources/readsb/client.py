@@ -34,6 +34,7 @@ import requests
 from geo.circles import Circle
 from monitor.clock import utcnow
 from monitor.errors import RateLimited, SourceUnavailable
+from monitor.sources.base import ClosesOnExit
 from monitor.sources.http import DeadlineHttp, HttpAnswer, int_header, safe_url, snippet
 from monitor.sources.readsb.parse import ParsedAircraft, parse_reply
 
@@ -94,7 +95,7 @@ def merge_freshest(tables: Sequence[pa.Table]) -> pa.Table:
     return table.take(pa.array(np.sort(order[first])))
 
 
-class ReadsbClient:
+class ReadsbClient(ClosesOnExit):
     """Sweeps circles of one readsb-family service. ``clock`` gives UTC (for the cooldown's end),
     ``monotonic`` and ``sleep`` pace the requests (seams for tests)."""
 
@@ -140,12 +141,6 @@ class ReadsbClient:
     def close(self) -> None:
         self._http.close()
         self._session.close()
-
-    def __enter__(self) -> ReadsbClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def circle_url(self, circle: Circle) -> str:
         route = self.service.route.format(

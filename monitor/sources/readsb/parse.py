@@ -47,8 +47,7 @@ import pyarrow as pa
 
 from monitor.compute import from_numpy
 from monitor.errors import SourceUnavailable
-from monitor.schema import POSITION_SCHEMA
-from monitor.sources.opensky.parse import MAX_EPOCH_S, POSITION_AHEAD_S
+from monitor.schema import MAX_EPOCH_S, POSITION_AHEAD_S, POSITION_SCHEMA
 
 __all__ = [
     "CATEGORY",

@@ -1,8 +1,8 @@
 """adsb.lol and adsb.fi as :class:`~monitor.sources.base.Source`: one sweep of the circles that
 cover the zones (``geo.circles``), merged into one Reply.
 
-Place in the flow: ``sources.registry`` builds one per service from the settings
-(:func:`from_settings` in ``sources.readsb.adsblol`` and ``sources.readsb.adsbfi``); ``pipeline``
+Place in the flow: ``sources.registry`` builds one per service from the settings (:func:`adsblol`,
+:func:`adsbfi`); ``pipeline``
 calls :meth:`ReadsbSource.fetch` once per poll, like OpenSky's. The services are keyless and
 charge no credits; their limits are the spacing and the cooldown after a 429.
 """
@@ -13,19 +13,18 @@ import json
 import time
 from collections.abc import Callable
 from datetime import datetime
-from types import TracebackType
-from typing import Self
+from functools import partial
 
 from geo.circles import covering_circles, describe_circle
 from geo.zoneset import ZoneSet
 from monitor.settings.table import Settings
-from monitor.sources.base import Reply
-from monitor.sources.readsb.client import ReadsbClient, Service
+from monitor.sources.base import ClosesOnExit, Reply
+from monitor.sources.readsb.client import ADSBFI, ADSBLOL, ReadsbClient, Service
 
-__all__ = ["ReadsbSource", "build"]
+__all__ = ["ReadsbSource", "adsbfi", "adsblol", "build"]
 
 
-class ReadsbSource:
+class ReadsbSource(ClosesOnExit):
     """A readsb-family service asked for the fewest circles that cover the zones."""
 
     authenticated = False  # keyless: one rate limit per IP address
@@ -55,14 +54,6 @@ class ReadsbSource:
     def close(self) -> None:
         self.client.close()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
 
 def build(
     service: Service,
@@ -84,3 +75,7 @@ def build(
         should_stop=should_stop,
     )
     return ReadsbSource(client)
+
+
+adsblol = partial(build, ADSBLOL)  # the registry's factories: (settings, clock, sleep, should_stop)
+adsbfi = partial(build, ADSBFI)
