@@ -84,6 +84,66 @@ class _QuietServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+class FaultHandler(BaseHTTPRequestHandler):
+    """What the loopback servers' handlers share: HTTP/1.1, silence, and playing a :class:`Fault`."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:  # silence the default stderr log
+        pass
+
+    def _send(
+        self,
+        status: int,
+        body: str | bytes,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def play(self, fault: Fault) -> bool:
+        """Act out ``fault``; False when it was only a delay and the normal answer should follow."""
+        fault.reached.set()
+        if fault.hold is not None:
+            fault.hold.wait(HOLD_LIMIT_S)
+        if fault.delay_s:
+            time.sleep(fault.delay_s)
+        if fault.drop:
+            self.close_connection = True
+            self.connection.close()
+            return True
+        if fault.status is None and fault.body is None and fault.doc is None:
+            return False  # a pure delay: answer normally afterwards
+        if fault.truncate or fault.drip_s:
+            data = (json.dumps(fault.doc) if fault.doc is not None else fault.body or "").encode()
+            self.send_response(fault.status or 200)
+            self.send_header("Content-Type", fault.content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.flush()
+            try:
+                for i in range(len(data) // 2 if fault.truncate else len(data)):
+                    self.wfile.write(data[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(fault.drip_s)
+            except OSError:  # the client gave up
+                pass
+            self.close_connection = True
+            return True
+        if fault.doc is not None:
+            self._send(fault.status or 200, json.dumps(fault.doc), headers=fault.headers)
+        else:
+            self._send(fault.status or 200, fault.body or "", fault.content_type, fault.headers)
+        return True
+
+
 class FakeOpenSky:
     """Start with ``with FakeOpenSky() as server:``; point the client at ``server.api_url``."""
 
@@ -181,28 +241,7 @@ class FakeOpenSky:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:  # silence the default stderr log
-                pass
-
-            def _send(
-                self,
-                status: int,
-                body: str | bytes,
-                content_type: str = "application/json",
-                headers: dict[str, str] | None = None,
-            ) -> None:
-                data = body.encode() if isinstance(body, str) else body
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(FaultHandler):
             def _record(self, form: dict[str, list[str]] | None = None) -> Recorded:
                 parts = urlsplit(self.path)
                 rec = Recorded(self.command, parts.path, parse_qs(parts.query), dict(self.headers.items()), form or {})
@@ -213,40 +252,7 @@ class FakeOpenSky:
             def _fault(self, queue: deque[Fault]) -> bool:
                 with server.lock:
                     fault = queue.popleft() if queue else None
-                if fault is None:
-                    return False
-                fault.reached.set()
-                if fault.hold is not None:
-                    fault.hold.wait(HOLD_LIMIT_S)
-                if fault.delay_s:
-                    time.sleep(fault.delay_s)
-                if fault.drop:
-                    self.close_connection = True
-                    self.connection.close()
-                    return True
-                if fault.status is None and fault.body is None and fault.doc is None:
-                    return False  # a pure delay: answer normally afterwards
-                if fault.truncate or fault.drip_s:
-                    data = (json.dumps(fault.doc) if fault.doc is not None else fault.body or "").encode()
-                    self.send_response(fault.status or 200)
-                    self.send_header("Content-Type", fault.content_type)
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.flush()
-                    try:
-                        for i in range(len(data) // 2 if fault.truncate else len(data)):
-                            self.wfile.write(data[i : i + 1])
-                            self.wfile.flush()
-                            time.sleep(fault.drip_s)
-                    except OSError:  # the client gave up
-                        pass
-                    self.close_connection = True
-                    return True
-                if fault.doc is not None:
-                    self._send(fault.status or 200, json.dumps(fault.doc), headers=fault.headers)
-                else:
-                    self._send(fault.status or 200, fault.body or "", fault.content_type, fault.headers)
-                return True
+                return fault is not None and self.play(fault)
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

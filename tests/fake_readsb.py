@@ -10,8 +10,8 @@ What it implements (facts from ../shared/reference/opensky.md §6.1-6.3 and hist
   from the query point), as readsb lists them; an empty result is ``200 {"ac": []}``, not an
   error. Aircraft without a position are listed in every circle (readsb keeps them by other
   means; a client must not drop them silently).
-- Scripted faults, consumed one per request: ``Fault`` from ``tests.fake_opensky`` (status,
-  body, delay, drop, hold, truncate).
+- Scripted faults, consumed one per request: ``Fault`` from ``tests.fake_opensky``, played by its
+  ``FaultHandler`` (status, body, delay, drop, hold, truncate, drip).
 - Every request is recorded with its arrival time on the server's clock and its connection
   (``Seen.connection``: the client port), and the most requests ever in flight at once
   (``max_in_flight``), so a test can check the spacing, the one-at-a-time rule and that each
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.fake_opensky import HOLD_LIMIT_S, Fault, _QuietServer
+from tests.fake_opensky import Fault, FaultHandler, _QuietServer
 
 __all__ = ["FakeReadsb", "Seen", "sky_aircraft"]
 
@@ -126,51 +126,11 @@ class FakeReadsb:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _send(self, status: int, body: str, content_type: str = "application/json",
-                      headers: dict[str, str] | None = None) -> None:  # fmt: skip
-                data = body.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(FaultHandler):
             def _fault(self) -> bool:
                 with server.lock:
                     fault = server.faults.popleft() if server.faults else None
-                if fault is None:
-                    return False
-                fault.reached.set()
-                if fault.hold is not None:
-                    fault.hold.wait(HOLD_LIMIT_S)
-                if fault.delay_s:
-                    time.sleep(fault.delay_s)
-                if fault.drop:
-                    self.close_connection = True
-                    self.connection.close()
-                    return True
-                if fault.status is None and fault.body is None and fault.doc is None:
-                    return False
-                if fault.truncate:
-                    data = (json.dumps(fault.doc) if fault.doc is not None else fault.body or "").encode()
-                    self.send_response(fault.status or 200)
-                    self.send_header("Content-Type", fault.content_type)
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data[: len(data) // 2])
-                    self.close_connection = True
-                    return True
-                body = json.dumps(fault.doc) if fault.doc is not None else fault.body or ""
-                self._send(fault.status or 200, body, fault.content_type, fault.headers)
-                return True
+                return fault is not None and self.play(fault)
 
             def do_GET(self) -> None:
                 with server.lock:
