@@ -168,6 +168,9 @@ class ReadsbClient(ClosesOnExit):
                 if attempt > self.retries or self._should_stop():
                     raise
                 log.warning("%s; retry %d/%d", exc, attempt, self.retries)
+            finally:
+                if self.service.fresh_connection:  # whatever the server answered to "Connection: close",
+                    self._session.close()  # the pool keeps nothing: the next request opens its own
 
     def _ask(self, circle: Circle) -> tuple[ParsedAircraft, int]:
         url = self.circle_url(circle)
