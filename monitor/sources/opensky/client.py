@@ -25,8 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
@@ -36,6 +35,7 @@ from geo.bounds import BBox
 from monitor.clock import utcnow
 from monitor.errors import AuthError, RateLimited, SourceUnavailable
 from monitor.settings.secret import Secret
+from monitor.sources.base import ClosesOnExit
 from monitor.sources.http import DeadlineHttp, HttpAnswer, int_header, safe_url, snippet
 from monitor.sources.opensky import NAME
 from monitor.sources.opensky.parse import decode_json
@@ -66,7 +66,7 @@ class StatesReply:
     authenticated: bool
 
 
-class OpenSkyClient:
+class OpenSkyClient(ClosesOnExit):
     """OpenSky REST client for ``/states/all``. Use as a context manager.
 
     ``credentials`` is ``(client_id, secret)`` for OAuth2, or None for anonymous calls.
@@ -109,14 +109,6 @@ class OpenSkyClient:
         self._token: str | None = None
         self._token_expires: datetime | None = None
         self.token_fetches = 0
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         self._http.close()
