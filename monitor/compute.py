@@ -32,7 +32,7 @@ _TYPES = {bool: pa.bool_(), int: pa.int64(), float: pa.float64(), str: pa.string
 def _arrow(value: Any) -> Any:
     """Arrow values as they are; a plain bool, int, float or str as a scalar of its type (inferring
     the type would load dateutil, ~2 ms)."""
-    if isinstance(value, pa.Array | pa.ChunkedArray | pa.Scalar):
+    if isinstance(value, pa.Array | pa.ChunkedArray | pa.Scalar | pa.Table):
         return value
     return pa.scalar(value, _TYPES[type(value)])
 

@@ -11,12 +11,16 @@ import pandas as pd
 import pytest
 
 from monitor.cli import EXIT_OK, EXIT_USAGE, main
+from monitor.combine import combine_pending
 from monitor.errors import ConfigError
 from monitor.pipeline.demo import fill_simulated
 from monitor.pipeline.export import export
 from monitor.pipeline.report import report
+from monitor.pipeline.shared import zone_set_for
 from monitor.settings.load import load_settings
 from monitor.sources.simulated.scenario import Effect, Scenario, default_routes
+from monitor.store.db import Store
+from monitor.store.frames import count_frame, poll_frame
 
 pytestmark = pytest.mark.slow
 
@@ -51,6 +55,9 @@ def stores(tmp_path_factory):
     fill_simulated(settings, both, _scenario(seed=9, interval_s=300, keep=1.0), source="adsblol")
     fill_simulated(settings, alone, _scenario(seed=3, interval_s=600, keep=0.4), source="opensky")
     fill_simulated(settings, alone_lol, _scenario(seed=9, interval_s=300, keep=1.0), source="adsblol")
+    # the combined view beside them: per-source numbers must not move
+    with Store(both) as store:
+        combine_pending(store, zone_set_for(settings), ["opensky", "adsblol"], 300, EVENT + timedelta(days=5), 10**6)
     return settings, env, tmp, both, alone, alone_lol
 
 
@@ -70,13 +77,64 @@ def test_each_sources_report_is_the_same_beside_another_source_as_alone(stores):
     assert fir(beside) < -40 and abs(fir(other)) < 25  # each its own sky
 
 
-def test_a_report_over_two_sources_asks_which(stores):
-    settings, _, tmp, both, _, _ = stores
-    with pytest.raises(ConfigError, match=r"holds polls of adsblol, opensky .*choose one with --source"):
-        report(settings, "drop", db=both, out_dir=tmp / "mixed")
-    with pytest.raises(ConfigError, match=r"no polls of source 'adsbfi'.*it holds adsblol, opensky"):
+def test_a_report_reads_the_configured_source_and_refuses_an_absent_one(stores):
+    settings, env, tmp, both, _, _ = stores
+    default = report(settings, "drop", db=both, out_dir=tmp / "configured")  # collect.sources = opensky
+    assert default.data.made_from.source == "opensky"
+    with pytest.raises(ConfigError, match=r"no polls of source 'adsbfi'.*it holds adsblol, combined, opensky"):
         report(settings, "drop", db=both, out_dir=tmp / "absent", source="adsbfi")
-    assert not (tmp / "mixed").exists()
+    elsewhere = load_settings(env={**env, "VZMON_SOURCES": "adsbfi"})
+    with pytest.raises(ConfigError, match=r"holds polls of adsblol, opensky .*choose one with --source"):
+        report(elsewhere, "drop", db=both, out_dir=tmp / "mixed")
+    assert not (tmp / "mixed").exists() and not (tmp / "absent").exists()
+
+
+def test_with_several_sources_configured_a_report_reads_the_combined_view_and_credits_each(stores):
+    settings, env, tmp, both, alone, _ = stores
+    several = load_settings(env={**env, "VZMON_SOURCES": "opensky,adsblol"})
+    with pytest.raises(ConfigError, match=r"no combined view .*\(it holds opensky\): `vzmon collect` builds it"):
+        report(several, "drop", db=alone, out_dir=tmp / "not-built")
+    real = tmp / "as-if-real.sqlite"  # simulated data is credited as simulated: make it look collected
+    shutil.copyfile(both, real)
+    with Store(real) as store, store.transaction() as conn:
+        conn.execute("UPDATE snapshots SET simulated = 0")
+    result = report(several, "drop", db=real, out_dir=tmp / "combined")
+    made = result.data.made_from
+    assert (made.source, made.parts) == ("combined", ("adsblol", "opensky"))
+    assert result.data.sources == "adsb.lol and OpenSky combined"
+    text = (tmp / "combined" / "report.md").read_text(encoding="utf-8")
+    assert "The OpenSky Network" in text and "adsb.lol (https://adsb.lol), under the ODbL 1.0" in text
+    assert "the combined view of adsb.lol /v2/point, OpenSky /states/all" in text
+    combined = pd.read_csv(tmp / "combined" / "metrics.csv")
+    asked = _metrics(settings, real, tmp / "asked-combined", "combined")
+    pd.testing.assert_frame_equal(combined, asked)
+    lol = _metrics(settings, both, tmp / "lol", "adsblol")
+    air = lambda m: m[(m["measure"] == "airborne") & (m["zone"] == "SVZM")]["before"].item()  # noqa: E731
+    assert air(combined) > air(lol) and air(combined) > air(_metrics(settings, both, tmp / "os", "opensky"))
+
+
+def test_the_combined_view_counts_at_least_what_each_source_saw_in_the_slot(stores):
+    _, _, _, both, _, _ = stores
+    span = (EVENT - timedelta(days=4), EVENT + timedelta(days=4))
+    per, ok = {}, {}
+    with Store.open_existing(both) as store:
+        for source in ("opensky", "adsblol", "combined"):
+            counts = count_frame(store, *span, [source])  # every aircraft is in one zone, one state
+            seen = counts.groupby("snapshot_id").agg(
+                time=("time", "first"), n=("airborne", "sum"), g=("on_ground", "sum"), s=("stale", "sum")
+            )
+            per[source] = (seen["n"] + seen["g"] + seen["s"]).groupby(seen["time"].dt.ceil("5min")).max()
+            polls = poll_frame(store, *span, [source])
+            ok[source] = set(polls.loc[polls["status"].isin(["ok", "empty"]), "time"].dt.ceil("5min"))
+        gaps = poll_frame(store, *span, ["combined"]).query("status == 'error'")["time"]
+    full = pd.DataFrame(per).dropna()
+    assert len(full) > 1000
+    # every aircraft either saw counts (in one zone, placed by its freshest position), once
+    assert (full["combined"] >= full[["adsblol", "opensky"]].max(axis=1)).all()
+    assert (full["combined"] < full["adsblol"] + full["opensky"]).mean() > 0.5
+    # a slot is combined exactly when both sources polled successfully in it; otherwise it is a gap
+    assert ok["combined"] == ok["opensky"] & ok["adsblol"]
+    assert len(gaps) > 100 and not set(gaps) & (ok["opensky"] & ok["adsblol"])
 
 
 def test_a_report_where_no_source_has_data_reads_none_of_them(stores):
@@ -90,12 +148,13 @@ def test_exports_keep_sources_apart(stores, monkeypatch, capsys):
     settings, env, tmp, both, alone, _ = stores
     counts = export(settings, "counts", "csv", out=tmp / "counts.csv", db=both)
     table = pd.read_csv(counts.path)
-    assert set(table["source"]) == {"opensky", "adsblol"}
+    assert set(table["source"]) == {"opensky", "adsblol", "combined"}
     hourly_beside = export(settings, "hourly", "csv", out=tmp / "h1.csv", db=both, source="opensky")
     hourly_alone = export(settings, "hourly", "csv", out=tmp / "h2.csv", db=alone)
     pd.testing.assert_frame_equal(pd.read_csv(hourly_beside.path), pd.read_csv(hourly_alone.path))
     for name, value in {**env, "VZMON_DB": str(both)}.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("VZMON_SOURCES", "adsbfi")  # configured, but not in the store: which of the two?
     assert main(["export", "hourly", "--out", str(tmp / "h3.csv")]) == EXIT_USAGE
     assert "choose one with --source" in capsys.readouterr().err
     assert main(["export", "positions", "--source", "adsblol", "--out", str(tmp / "p.csv")]) == EXIT_OK

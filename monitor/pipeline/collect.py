@@ -17,6 +17,7 @@ from datetime import datetime
 
 from geo.zoneset import ZoneSet
 from monitor.clock import utcnow
+from monitor.combine import combine_pending
 from monitor.counts import ZoneCount
 from monitor.errors import MonitorError, RateLimited, SourceError
 from monitor.ingest import ingest
@@ -195,8 +196,9 @@ def collect_once(
     source: Source | None = None,
 ) -> list[PollResult]:
     """One poll of each configured source (``collect.sources``, or just ``source``), in order,
-    under one lock: check each one's retry-after window, fetch, classify, store. Then the alert
-    rules, once, on the first source's counts (their result carries the alerts).
+    under one lock: check each one's retry-after window, fetch, classify, store. With several
+    sources, then the combined view's final slots (``monitor.combine``). Then the alert rules, once
+    (the first result carries the alerts).
 
     Raises LockHeld if another run holds the store; StoreError if the store is unusable. Source
     failures are recorded and returned in each ``PollResult.failure``: one source failing or
@@ -212,5 +214,9 @@ def collect_once(
             for name in settings.collect_sources:
                 with source_for(settings, name, clock=clock, sleep=sleep) as src:
                     results.append(poll_once(settings, zone_set, src, store, clock, write=not dry_run))
+        if source is None and not dry_run and len(settings.collect_sources) > 1:
+            done = combine_pending(store, zone_set, settings.collect_sources, settings.collect_combined_step_s, clock())
+            if done.until is not None:
+                log.info("combined view: %d slots, %d gaps, up to %s", done.slots, done.gaps, f"{done.until:%H:%M}Z")
         results[0] = with_alerts(settings, store, zone_set, results[0], clock)
     return results

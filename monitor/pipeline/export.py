@@ -37,7 +37,7 @@ from monitor.analysis.hourly import hourly_airborne, hourly_coverage
 from monitor.analysis.windows import Window
 from monitor.errors import ConfigError
 from monitor.outputs import Layout, atomic_file, staged_folder
-from monitor.pipeline.shared import one_source, zone_set_for
+from monitor.pipeline.shared import view_for, zone_set_for
 from monitor.schema import POSITION_SCHEMA
 from monitor.settings.table import Settings
 from monitor.store.db import Store
@@ -233,7 +233,7 @@ def export(
     target = out or settings.store_outputs_dir / "exports" / f"{what}{suffix}"
     with Store.open_existing(db or settings.store_db, redact=settings.redact) as store:
         tagged = [source] if source is not None else None  # counts and polls carry their source
-        one = one_source(store, lo, hi, source) if what in ("positions", "hourly") else tagged
+        one = view_for(settings, store, lo, hi, source) if what in ("positions", "hourly") else tagged
         if what == "positions" and fmt == "parquet":
             rows, files = _write_partitioned(target, iter_positions(store, lo, hi, sources=one))
             return ExportResult(what, target, rows, files)

@@ -32,6 +32,7 @@ from monitor.analysis.before_after import (
     positions_between,
 )
 from monitor.analysis.flights import FlightRules, build_flights
+from monitor.analysis.overlap import AREAS_RING, SIGHTING_COLUMNS, WindowOverlap, overlap, seen_in, slot_coverage
 from monitor.analysis.stats import AnalysisRules
 from monitor.analysis.tracks import Tracks
 from monitor.analysis.verdict import verdict
@@ -39,15 +40,17 @@ from monitor.analysis.windows import Window, plan_windows
 from monitor.errors import ConfigError
 from monitor.events import find_event, load_events
 from monitor.outputs import Layout, check_folder, staged_folder
-from monitor.pipeline.shared import one_source, zone_set_for
+from monitor.pipeline.shared import view_for, zone_set_for
 from monitor.report.build import REPORT_FILES, ReportData, write_report
 from monitor.report.charts.base import ChartInputs
 from monitor.report.charts.registry import CHARTS
 from monitor.report.credits import Provenance, seen_by
 from monitor.settings.table import Settings
+from monitor.sources.registry import COMBINED
 from monitor.store.db import Store
 from monitor.store.frames import count_frame, poll_frame
 from monitor.store.positions import count_blocks, iter_positions
+from monitor.store.snapshots import combined_parts, poll_rows, sources_between
 
 __all__ = ["REPORT_LAYOUT", "Progress", "ReportResult", "no_progress", "report"]
 
@@ -167,7 +170,8 @@ def report(
     # window closes is followed to its landing.
     read_start, read_end = span_start - FLIGHT_LEAD, span_end + FLIGHT_LEAD
     with Store.open_existing(path) as store:
-        chosen = one_source(store, span_start, span_end, source)  # one network's view, never two added up
+        chosen = view_for(settings, store, span_start, span_end, source)  # one view, never two added up
+        parts = combined_parts(store, span_start, span_end) if chosen == [COMBINED] else ()
         polls = poll_frame(store, span_start - timedelta(days=1), span_end + timedelta(days=1), chosen)
         counts = count_frame(store, span_start, span_end, chosen)
         n_blocks = count_blocks(store, read_start, read_end, chosen)
@@ -188,7 +192,13 @@ def report(
     edges = (box.west, box.south, box.east, box.north)
     density = (density_in(tracks, polls, before, edges), density_in(tracks, polls, after, edges))
     seen, _ = footprint(tracks, polls, windows, zone_set)
-    made_from = Provenance(chosen[0] if chosen else "opensky", simulated)
+    made_from = Provenance(chosen[0] if chosen else "opensky", simulated, parts)
+    with Store.open_existing(path) as store:
+        networks = tuple(s for s in sources_between(store, span_start, span_end) if s != COMBINED)
+        who_saw = _who_saw(store, windows, networks, fir, settings.collect_combined_step_s)
+    # every network the report shows (the view's, and the others' in the per-source panel and overlap table)
+    shown = tuple(sorted(set(networks) | set(made_from.networks)))
+    credited = made_from if shown == made_from.networks else Provenance(COMBINED, simulated, shown)
     sources = seen_by(made_from)
     text = verdict(event, windows, compared.coverage, list(compared.changes), fir, sources, seen)
 
@@ -198,10 +208,11 @@ def report(
         int((pd.to_datetime(flights["last_time"], utc=True) >= pd.Timestamp(span_start)).sum()) if len(flights) else 0
     )
     context = Window("context", span_start - timedelta(days=2), span_end + timedelta(days=2))
+    split = pd.Timestamp(event.start.replace(minute=0, second=0, microsecond=0))  # each side at its own cadence
     with Store.open_existing(path) as store:
         all_counts = count_frame(store, context.start, context.end, chosen)
         all_polls = poll_frame(store, context.start, context.end, chosen)
-    split = pd.Timestamp(event.start.replace(minute=0, second=0, microsecond=0))  # each side at its own cadence
+        per_source = _per_source(store, settings, context, split, fir, networks, rules.min_coverage)
     series = context_series(
         all_counts, all_polls, context, split, zones, (intervals[0], intervals[1]), rules.min_coverage
     )
@@ -219,6 +230,8 @@ def report(
         flights=(fir_flights_in(flights, before), fir_flights_in(flights, after)),
         days_with_data=(max(hours[0] / 24, 1e-9), max(hours[1] / 24, 1e-9)),
         made_from=made_from,
+        per_source=per_source,
+        sources_made_from=Provenance(COMBINED, simulated, networks) if len(networks) > 1 else made_from,
     )
     with staged_folder(out, REPORT_LAYOUT, "--out") as stage:
         charts: dict[str, list[Path]] = {}
@@ -244,7 +257,9 @@ def report(
             fir=fir,
             fir_name=zone_set.fir.name,
             sources=sources,
-            source=made_from.source,
+            made_from=made_from,
+            credited=credited,
+            who_saw=who_saw,
             flight_rules=flight_rules,
             unclassed=compared.unclassed,
         )
@@ -258,3 +273,44 @@ def report(
 
 
 FLIGHT_LEAD = timedelta(hours=6)  # positions read before the first window (see report())
+
+
+def _who_saw(
+    store: Store, windows: tuple[Window, Window], networks: tuple[str, ...], fir: str, step_s: int
+) -> tuple[WindowOverlap, ...]:
+    """Per window and area (the FIR, the ring): how the networks' aircraft overlap, with each
+    network's grid coverage of the window. Empty with fewer than two networks."""
+    if len(networks) < 2:
+        return ()
+    rows = []
+    for w in windows:
+        seen = {n: seen_in(iter_positions(store, w.start, w.end, SIGHTING_COLUMNS, sources=[n]), fir) for n in networks}
+        coverage = {
+            n: slot_coverage([t for _, t, st, _ in poll_rows(store, w.start, w.end, [n]) if st in ("ok", "empty")],
+                             w.start, w.end, step_s)
+            for n in networks
+        }  # fmt: skip
+        for area in (fir, AREAS_RING):
+            rows.append(WindowOverlap(w.label, overlap(area, {n: s.aircraft[area] for n, s in seen.items()}), coverage))
+    return tuple(rows)
+
+
+def _per_source(
+    store: Store,
+    settings: Settings,
+    context: Window,
+    split: pd.Timestamp,
+    fir: str,
+    networks: tuple[str, ...],
+    min_coverage: float,
+) -> pd.DataFrame:
+    """Hourly aircraft airborne in the FIR over ``context``, a column per network and one for the
+    combined view when the store holds it there; each source judged at its own cadence (gaps NaN)."""
+    present = sources_between(store, context.start, context.end)
+    columns = {}
+    for name in (*networks, *((COMBINED,) if COMBINED in present else ())):
+        polls = poll_frame(store, context.start, context.end, [name])
+        interval = settings.report_interval_s or cadence_in(polls, context)
+        counts = count_frame(store, context.start, context.end, [name])
+        columns[name] = context_series(counts, polls, context, split, [fir], (interval, interval), min_coverage)[fir]
+    return pd.DataFrame(columns)

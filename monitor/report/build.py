@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from monitor.analysis.flights import FlightRules
+from monitor.analysis.overlap import Overlap, WindowOverlap
 from monitor.analysis.stats import AnalysisRules, Change
 from monitor.analysis.windows import Window
 from monitor.events import Event
 from monitor.report.credits import BORDERS, Provenance, traffic_credit, traffic_method
 from monitor.report.method import method_paragraphs
+from monitor.sources.registry import LABELS
 
 if TYPE_CHECKING:
     import jinja2
@@ -51,7 +53,9 @@ class ReportData:
     fir: str = "SVZM"
     fir_name: str = "Maiquetía FIR"
     sources: str = "OpenSky"  # who saw the aircraft counted: every count is of aircraft visible to them
-    source: str = "opensky"  # the source read (its credit is on every chart and in the report)
+    made_from: Provenance = field(default_factory=Provenance)  # the view read, and the networks behind it
+    credited: Provenance | None = None  # every network the report shows (default: ``made_from``'s)
+    who_saw: tuple[WindowOverlap, ...] = ()  # the networks' overlap per window and area (two or more networks)
     flight_rules: FlightRules = field(default_factory=FlightRules)
 
 
@@ -174,14 +178,42 @@ def _view(data: ReportData, out: Path) -> dict[str, Any]:
             data.flight_rules,
             data.fir,
             data.fir_name,
-            traffic_method(Provenance(data.source, data.simulated)),
+            traffic_method(data.made_from),
         ),
         "cadence_line": f"Polling cadence {_cadence(data.interval_s)}; {data.n_positions:,} positions and "
         f"{data.n_flights:,} flights in the two windows.",
         "unclassed": _unclassed(data.unclassed),
         "fingerprint": data.zone_fingerprint[:16],
-        "credits": f"Traffic data: {traffic_credit(Provenance(data.source, data.simulated))}. Borders: {BORDERS}.",
+        "credits": f"Traffic data: {traffic_credit(data.credited or data.made_from)}. Borders: {BORDERS}.",
+        "who_saw": _who_saw_rows(data),
     }
+
+
+def _who_saw_rows(data: ReportData) -> list[list[str]]:
+    """The overlap table: per window and area, each network's aircraft and coverage, then the overlap."""
+
+    def label(name: str) -> str:
+        return LABELS.get(name, name)
+
+    def pairs(o: Overlap) -> str:
+        return " · ".join(
+            f"{label(a)}/{label(b)} {'n/a' if j is None else f'{j:.2f}'}" for (a, b), j in o.jaccard.items()
+        )
+
+    rows = []
+    for w in data.who_saw:
+        o = w.overlap
+        rows.append([
+            w.window,
+            o.area,
+            " · ".join(f"{label(n)} {k}" for n, k in o.seen.items()),
+            " · ".join(f"{label(n)} {'n/a' if c is None else f'{c:.0%}'}" for n, c in w.coverage.items()),
+            str(o.union),
+            f"{o.by_all}" + (f" ({o.share_by_all:.0%})" if o.share_by_all is not None else ""),
+            " · ".join(f"{label(n)} {k}" for n, k in o.only.items()),
+            pairs(o),
+        ])  # fmt: skip
+    return rows
 
 
 def _md_cell(value: object) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monitor.sources.registry import CREDITS, LABELS
+from monitor.sources.registry import COMBINED, CREDITS, LABELS
 
 __all__ = [
     "ADSBFI",
@@ -37,28 +37,43 @@ _METHODS = {"opensky": OPENSKY_METHOD, "adsblol": "adsb.lol /v2/point", "adsbfi"
 
 @dataclass(frozen=True)
 class Provenance:
-    """Where a report's traffic data came from: the source it read, and whether it was simulated."""
+    """Where a report's traffic data came from: the view it read (one source, or ``combined``), the
+    networks behind it (for ``combined``, the sources its slots join), and whether it was simulated."""
 
     source: str = "opensky"
     simulated: bool = False
+    parts: tuple[str, ...] = ()  # for the combined view: the sources it joins, as stored with it
+
+    @property
+    def networks(self) -> tuple[str, ...]:
+        """The sources whose data the numbers are made from."""
+        return self.parts if self.source == COMBINED else (self.source,)
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def traffic_credit(made_from: Provenance) -> str:
-    """Where the traffic data came from, for a credit line."""
+    """Where the traffic data came from, for a credit line: every network the numbers are made from."""
     if made_from.simulated:
         return SIMULATED
-    return CREDITS.get(made_from.source, made_from.source)
+    return "; ".join(CREDITS.get(n, n) for n in made_from.networks)
 
 
 def seen_by(made_from: Provenance) -> str:
     """Who saw the aircraft counted, for "aircraft visible to ..." in the verdict."""
     if made_from.simulated:
         return "the vzmon demo's simulated feed"
-    return LABELS.get(made_from.source, made_from.source)
+    names = _listed([LABELS.get(n, n) for n in made_from.networks])
+    return f"{names} combined" if made_from.source == COMBINED else names
 
 
 def traffic_method(made_from: Provenance) -> str:
     """What the counts are snapshots of, for the method text."""
     if made_from.simulated:
         return f"simulated {OPENSKY_METHOD} (vzmon demo)"
+    if made_from.source == COMBINED:
+        joined = ", ".join(_METHODS.get(n, n) for n in made_from.networks)
+        return f"the combined view of {joined} (an aircraft counts in a grid slot when any of them saw it there)"
     return _METHODS.get(made_from.source, made_from.source)

@@ -164,6 +164,13 @@ class Settings:
         env="VZMON_SOURCES",
         shown_default="`opensky`",
     )
+    collect_combined_step_s: int = setting(
+        300,
+        v.int_range(60, 3600),
+        "Grid step of the combined view (s): with several sources, an aircraft counts at grid time t when any "
+        "source saw it in (t - step, t]. Keep it at least the cron interval.",
+        env="VZMON_COMBINED_STEP_S",
+    )
     adsblol_api_url: str = setting("https://api.adsb.lol", v.url, "adsb.lol API root (`/v2/point/...` is added).")
     adsblol_spacing_s: float = setting(
         4.0, v.float_range(4.0, 3600), "Least seconds between the starts of two adsb.lol requests (at least 4)."

@@ -17,7 +17,7 @@ from monitor.clock import utcnow
 from monitor.settings.table import Settings
 from monitor.sources.base import Source
 
-__all__ = ["CREDITS", "LABELS", "SOURCES", "source_for"]
+__all__ = ["COMBINED", "CREDITS", "LABELS", "SOURCES", "source_for"]
 
 SOURCES: dict[str, str] = {  # name -> "module[:factory]", the factory (default from_settings) -> Source
     "opensky": "monitor.sources.opensky.source",
@@ -26,7 +26,15 @@ SOURCES: dict[str, str] = {  # name -> "module[:factory]", the factory (default 
 }
 
 
-LABELS: dict[str, str] = {"opensky": "OpenSky", "adsblol": "adsb.lol", "adsbfi": "adsb.fi"}  # as messages name them
+# The combined view of several sources (``monitor.combine``) is stored as this source name; never polled.
+COMBINED = "combined"
+
+LABELS: dict[str, str] = {  # as messages name them
+    "opensky": "OpenSky",
+    "adsblol": "adsb.lol",
+    "adsbfi": "adsb.fi",
+    COMBINED: "the combined view",
+}
 # How each wants to be credited: OpenSky asks to be cited; adsb.lol publishes under the ODbL 1.0,
 # which asks for attribution on everything made from the data; adsb.fi asks for a link.
 CREDITS: dict[str, str] = {

@@ -23,6 +23,7 @@ from monitor.store.migrations import BLOCK_FORMAT
 __all__ = [
     "PollRecord",
     "RecordedPoll",
+    "combined_parts",
     "count_rows",
     "counts_for",
     "hour_rows",
@@ -34,6 +35,7 @@ __all__ = [
     "record_poll",
     "snapshot_totals",
     "sources_between",
+    "status_counts",
     "zone_order",
 ]
 
@@ -233,6 +235,27 @@ def sources_between(store: Store, start: datetime, end: datetime) -> list[str]:
         (to_epoch(start), to_epoch(end)),
     )
     return [str(r["source"]) for r in rows]
+
+
+def combined_parts(store: Store, start: datetime, end: datetime) -> tuple[str, ...]:
+    """The sources the combined view's successful slots in ``[start, end)`` join (``snapshots.box``
+    of source ``combined``, e.g. ``adsblol+opensky``), by name."""
+    rows = store.query(
+        "SELECT DISTINCT box FROM snapshots WHERE source = 'combined' AND status = 'ok' AND api_time >= ? "
+        "AND api_time < ?",
+        (to_epoch(start), to_epoch(end)),
+    )
+    return tuple(sorted({part for r in rows for part in str(r["box"] or "").split("+") if part}))
+
+
+def status_counts(store: Store, source: str, start: datetime, end: datetime) -> dict[str, int]:
+    """How many poll attempts of ``source`` requested in ``[start, end)`` ended in each status."""
+    rows = store.query(
+        "SELECT status, COUNT(*) AS n FROM snapshots WHERE source = ? AND requested_at >= ? AND requested_at < ? "
+        "GROUP BY status ORDER BY status",
+        (source, to_epoch(start), to_epoch(end)),
+    )
+    return {str(r["status"]): int(r["n"]) for r in rows}
 
 
 def real_poll_count(store: Store) -> int:

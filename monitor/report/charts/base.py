@@ -11,7 +11,7 @@ data, a SIMULATED DATA mark.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -59,6 +59,8 @@ class ChartInputs:
     flights: tuple[pd.DataFrame, pd.DataFrame]  # the FIR's flights first seen in each window
     days_with_data: tuple[float, float]  # covered hours / 24, before and after
     made_from: Provenance  # the source read, and whether it was simulated
+    per_source: pd.DataFrame = field(default_factory=pd.DataFrame)  # hourly airborne in the FIR, a column per source
+    sources_made_from: Provenance = field(default_factory=Provenance)  # every source ``per_source`` draws
 
     @property
     def fir(self) -> str:

@@ -7,13 +7,14 @@ one line here.
 
 from __future__ import annotations
 
-from monitor.report.charts import airlines, changes, coverage, heatmap, maps, timeseries
+from monitor.report.charts import airlines, changes, coverage, heatmap, maps, sources, timeseries
 from monitor.report.charts.base import Chart
 
 __all__ = ["CHARTS"]
 
 CHARTS: tuple[Chart, ...] = (
     timeseries.CHART,
+    sources.CHART,
     changes.CHART,
     maps.CHART,
     coverage.CHART,

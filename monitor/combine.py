@@ -1,0 +1,194 @@
+"""The combined view: every source's positions on one fixed time grid, stored as the source ``combined``.
+
+Place in the flow: ``pipeline.collect`` calls :func:`combine_pending` after it has polled every
+configured source (when there are several); each grid slot becomes one snapshot of the source
+``combined``, stored through ``ingest`` like any poll, so report, alerts, status and export read
+it as they read any source.
+
+The rule: an aircraft counts at grid time ``t`` when a successful poll of any source with its API
+time in ``(t - step, t]`` listed it, placed by its freshest position (fresh before stale, then the
+newest ``time_position``, then the newest ``last_contact``). A slot where any of the view's
+sources had no successful poll is stored as a gap (status ``error``, the missing sources named),
+never as fewer aircraft; a slot with no poll attempt of any source is not stored (as a cron tick
+that never ran). Each run adds only final slots: those that every source has polled past. A store
+with weeks of several sources' polls catches up :data:`MAX_SLOTS_PER_RUN` slots per run, oldest
+first, so one cron run stays short.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from geo.zoneset import ZoneSet
+from monitor.compute import call, from_numpy
+from monitor.ingest import ingest
+from monitor.schema import POSITION_SCHEMA
+from monitor.sources.base import Reply
+from monitor.sources.registry import COMBINED
+from monitor.store.db import Store
+from monitor.store.positions import iter_positions, positions_schema
+from monitor.store.snapshots import PollRecord, record_poll
+
+__all__ = ["COMBINED", "MAX_SLOTS_PER_RUN", "Combined", "combine_pending", "freshest_per_aircraft", "view_name"]
+
+MAX_SLOTS_PER_RUN = 2016  # a week of 5-minute slots
+
+
+@dataclass(frozen=True)
+class Combined:
+    """What one :func:`combine_pending` call stored: slots with data, slots stored as gaps, and the
+    newest slot end (None when nothing was final)."""
+
+    slots: int
+    gaps: int
+    until: datetime | None
+
+
+def view_name(sources: Sequence[str]) -> str:
+    """How a combined snapshot names the sources it requires (``snapshots.box``): ``adsbfi+opensky``."""
+    return "+".join(sorted(sources))
+
+
+def freshest_per_aircraft(table: pa.Table) -> pa.Table:
+    """One row per ``icao24``: a fresh position before a stale one, then the newest
+    ``time_position``, then the newest ``last_contact`` (nulls last). Row order follows ``icao24``."""
+    if table.num_rows == 0:
+        return table
+
+    def newest_first(name: str) -> npt.NDArray[np.int64]:  # nulls (no time) sort last
+        values = _epochs(table[name])
+        newest: npt.NDArray[np.int64] = np.where(values == _NO_TIME, np.iinfo(np.int64).max, -values)
+        return newest
+
+    icao_all = np.asarray(table["icao24"].to_numpy(zero_copy_only=False)).astype(str)
+    stale = table["stale"].to_numpy(zero_copy_only=False).astype(bool)
+    order = np.lexsort((newest_first("last_contact"), newest_first("time_position"), stale, icao_all))
+    ordered = call("take", table, from_numpy(order.astype(np.int64), pa.int64()))
+    icao = np.asarray(ordered["icao24"].to_numpy(zero_copy_only=False))
+    first = np.ones(len(icao), dtype=bool)
+    first[1:] = icao[1:] != icao[:-1]
+    return call("filter", ordered, from_numpy(first, pa.bool_()))
+
+
+_COLUMNS = [c for c in POSITION_SCHEMA.names if c != "zone"]  # what a source's reply holds
+_NO_POSITIONS = positions_schema(_COLUMNS).empty_table()
+_NO_TIME = np.iinfo(np.int64).min  # NaT as int64
+
+
+def _epochs(values: pa.ChunkedArray) -> npt.NDArray[np.int64]:
+    """Timestamps as whole Unix seconds, ``_NO_TIME`` for nulls (without loading pyarrow.compute)."""
+    as_int: npt.NDArray[np.int64] = (
+        np.asarray(values.to_numpy(zero_copy_only=False)).astype("datetime64[s]").astype(np.int64)
+    )
+    return as_int
+
+
+def _slot_end(epoch: int, step: int) -> int:
+    """The end ``t`` of the slot ``(t - step, t]`` holding ``epoch`` (whole Unix seconds)."""
+    return -(-epoch // step) * step
+
+
+def combine_pending(
+    store: Store,
+    zone_set: ZoneSet,
+    sources: Sequence[str],
+    step_s: int,
+    now: datetime,
+    max_slots: int = MAX_SLOTS_PER_RUN,
+) -> Combined:
+    """Store the final slots of the combined view of ``sources`` not stored yet (see the module's
+    rule). Returns what was stored."""
+    sources = sorted(set(sources))
+    marks = ", ".join("?" * len(sources))
+    last = store.scalar("SELECT MAX(api_time) FROM snapshots WHERE source = ?", (COMBINED,))
+    attempt_time = "COALESCE(api_time, requested_at)"
+    if last is None:  # start where every source has been tried: earlier slots would all be gaps
+        starts = store.query(
+            f"SELECT source, MIN({attempt_time}) AS t FROM snapshots WHERE source IN ({marks}) GROUP BY source",
+            sources,
+        )
+        if len(starts) < len(sources):
+            return Combined(0, 0, None)
+        after = max(int(r["t"]) for r in starts) - 1
+    else:
+        after = int(last)
+    # the first slot with an attempt (a machine switched off for a month skips its empty slots)
+    nxt = store.scalar(
+        f"SELECT MIN({attempt_time}) FROM snapshots WHERE source IN ({marks}) AND {attempt_time} > ?",
+        (*sources, after),
+    )
+    if nxt is None:
+        return Combined(0, 0, None)
+    lo = _slot_end(int(nxt), step_s) - step_s
+    # final: every source has polled past the slot's end (and the slot has ended)
+    heads = store.query(
+        f"SELECT source, MAX(requested_at) AS t FROM snapshots WHERE source IN ({marks}) GROUP BY source", sources
+    )
+    if len(heads) < len(sources):
+        return Combined(0, 0, None)
+    final = min(min(int(r["t"]) for r in heads), int(now.timestamp()))
+    hi = min(lo + max_slots * step_s, (final - 1) // step_s * step_s)
+    if hi <= lo:
+        return Combined(0, 0, None)
+
+    seen: dict[int, dict[str, list[str]]] = {}
+    simulated: dict[int, bool] = {}
+    for r in store.query(
+        f"SELECT source, status, simulated, {attempt_time} AS t FROM snapshots "
+        f"WHERE source IN ({marks}) AND {attempt_time} > ? AND {attempt_time} <= ?",
+        (*sources, lo, hi),
+    ):
+        slot = _slot_end(int(r["t"]), step_s)
+        seen.setdefault(slot, {}).setdefault(r["source"], []).append(r["status"])
+        simulated[slot] = simulated.get(slot, False) or bool(r["simulated"])
+
+    tables = list(
+        iter_positions(
+            store,
+            datetime.fromtimestamp(lo + 1, UTC),
+            datetime.fromtimestamp(hi + 1, UTC),
+            columns=_COLUMNS,
+            sources=sources,
+        )
+    )
+    positions = pa.concat_tables(tables) if tables else _NO_POSITIONS
+    slot_of = -(-_epochs(positions["time"]) // step_s) * step_s
+    positions = positions.drop_columns(["snapshot_id", "time"])
+
+    box = view_name(sources)
+    stored = gaps = 0
+    for slot in sorted(seen):
+        polled = seen[slot]
+        t = datetime.fromtimestamp(slot, UTC)
+        requested = now
+        missing = [s for s in sources if not set(polled.get(s, ())) & {"ok", "empty"}]
+        if missing:
+            what = "; ".join(
+                f"{s} ({', '.join(sorted(set(polled[s])))})" if s in polled else f"{s} (no attempt)" for s in missing
+            )
+            record_poll(
+                store,
+                PollRecord(
+                    source=COMBINED,
+                    requested_at=requested,
+                    status="error",
+                    api_time=t,
+                    box=box,
+                    error=f"no successful poll of {what} in the slot ending {t:%Y-%m-%dT%H:%M}Z: a gap of the "
+                    "combined view, not fewer aircraft",
+                    simulated=simulated[slot],
+                ),
+            )
+            gaps += 1
+            continue
+        rows = call("filter", positions, from_numpy(slot_of == slot, pa.bool_()))
+        reply = Reply(source=COMBINED, api_time=t, positions=freshest_per_aircraft(rows))
+        ingest(store, zone_set, reply, PollRecord(COMBINED, requested, "ok", box=box, simulated=simulated[slot]))
+        stored += 1
+    return Combined(stored, gaps, datetime.fromtimestamp(hi, UTC) if seen else None)
