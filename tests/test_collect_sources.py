@@ -4,6 +4,7 @@ cooldown is honoured by the next runs; `watch` refuses sources it cannot pace.""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -93,3 +94,36 @@ def test_watch_refuses_sources_it_cannot_pace(three, capsys):
     assert "run `vzmon collect` from cron" in capsys.readouterr().err
     assert main(["collect", "--json"]) == EXIT_OK
     assert '"source": "adsbfi"' in capsys.readouterr().out
+
+
+def test_sources_shows_who_saw_what_after_a_collect(three, capsys):
+    db, _, _ = three
+    assert main(["sources"]) == EXIT_USAGE  # before any poll there is no store to read
+    assert "no store" in capsys.readouterr().err.lower()
+    assert main(["collect"]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["sources", "--json"]) == EXIT_OK
+    doc = json.loads(capsys.readouterr().out)
+    by = {s["source"]: s for s in doc["sources"]}
+    assert list(by) == ["opensky", "adsblol", "adsbfi"] and all(s["configured"] for s in by.values())
+    with sqlite3.connect(db) as conn:  # one poll each: every fresh aircraft it counted, airborne or not
+        stored = dict(conn.execute(
+            "SELECT s.source, z.airborne + z.on_ground FROM snapshots s JOIN zone_counts z ON z.snapshot_id = s.id "
+            "WHERE z.zone = 'SVZM'"
+        ).fetchall())  # fmt: skip
+    assert {s: by[s]["aircraft"]["SVZM"] for s in by} == stored
+    assert all(by[s]["statuses_last_24h"] == {"ok": 1} and by[s]["last_ok"]["age_s"] < 600 for s in by)
+    assert by["adsblol"]["median_position_age_s"] is not None
+    assert all(0 < by[s]["grid_coverage"] <= 2 / 288 for s in by)  # one slot (two if a poll crossed one) of 288
+    fir = next(o for o in doc["overlap"] if o["area"] == "SVZM")
+    assert fir["seen"]["adsblol"] == 3 and fir["seen"]["adsbfi"] == 1
+    assert fir["jaccard"]["adsbfi/adsblol"] == pytest.approx(1 / 3)
+    assert fir["seen_by_only"]["adsbfi"] == 0  # adsb.fi's one aircraft adsb.lol saw too
+    assert fir["seen_by_any"] >= 3 and fir["seen_by_all"] <= 1
+    assert main(["sources", "--hours", "6"]) == EXIT_OK
+    text = capsys.readouterr().out
+    assert "aircraft in SVZM: seen by any" in text and "adsbfi/adsblol 0.33" in text
+    with pytest.raises(SystemExit) as info:
+        main(["sources", "--hours", "0"])
+    assert info.value.code == EXIT_USAGE
+    assert "hours must be more than 0" in capsys.readouterr().err

@@ -30,7 +30,9 @@ log = logging.getLogger("monitor")
 # The commands, in the order --help lists them: one module each in monitor/cli/, with
 # register(subparsers) (setting ``run``, and ``pandas_free`` where the command never loads pandas)
 # and run(args, settings). A new command is one module plus one name here.
-COMMANDS = ("collect", "watch", "status", "plan", "alerts", "events", "report", "demo", "export", "zones")
+COMMANDS = (
+    "collect", "watch", "status", "sources", "plan", "alerts", "events", "report", "demo", "export", "zones",
+)  # fmt: skip
 
 EPILOG = """\
 examples:

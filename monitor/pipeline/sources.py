@@ -1,0 +1,115 @@
+"""Sources: who sees what over Venezuela. Per source its health (last good snapshot, errors and
+cooldowns of the last 24 h) and, over a window, the aircraft it saw in the FIR and the ring, how
+the sources' views overlap, and the median age of their positions.
+
+Part of ``monitor.pipeline`` (flow drawn in ``monitor/pipeline/__init__.py``). Reads the store
+only (it works while ``watch`` holds the lock); numpy and pyarrow, never pandas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from monitor.analysis.overlap import AREAS_RING, SIGHTING_COLUMNS, Overlap, overlap, seen_in, slot_coverage
+from monitor.clock import utcnow
+from monitor.pipeline.shared import zone_set_for
+from monitor.settings.table import Settings
+from monitor.sources.registry import COMBINED, LABELS
+from monitor.store.db import Store, from_epoch
+from monitor.store.positions import iter_positions
+from monitor.store.snapshots import latest_snapshot, poll_rows, rate_limited_until, status_counts
+
+__all__ = ["HEALTH_HOURS", "SourceLine", "SourcesOverview", "sources_overview"]
+
+HEALTH_HOURS = 24  # errors and cooldowns are counted over the last day, whatever the window
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    """One source (or the combined view): health, then what it saw over the window."""
+
+    source: str
+    label: str
+    configured: bool
+    last_ok: datetime | None  # API time of the newest successful poll
+    last_ok_age_s: float | None
+    last_attempt: datetime | None
+    last_status: str | None
+    last_error: str | None
+    statuses_24h: dict[str, int]  # poll attempts of the last 24 h by status
+    cooldown_until: datetime | None  # a recorded 429's window still ahead
+    grid_coverage: float | None  # share of the window's grid slots with a successful poll
+    aircraft: dict[str, int]  # area -> aircraft seen with a fresh position
+    median_position_age_s: float | None
+
+
+@dataclass(frozen=True)
+class SourcesOverview:
+    now: datetime
+    start: datetime
+    end: datetime
+    step_s: int
+    fir: str
+    sources: tuple[SourceLine, ...]  # the networks, configured first
+    combined: SourceLine | None  # the combined view, when the store holds one
+    overlaps: tuple[Overlap, ...]  # the FIR, then the ring
+
+
+def _line(
+    store: Store, name: str, configured: bool, start: datetime, end: datetime, now: datetime, step_s: int, fir: str
+) -> tuple[SourceLine, dict[str, frozenset[str]]]:
+    last_ok = latest_snapshot(store, ("ok",), [name])
+    last_any = latest_snapshot(store, ("ok", "empty", "duplicate", "rate_limited", "skipped", "error"), [name])
+    ok_time = from_epoch(last_ok["api_time"]) if last_ok is not None else None
+    upto = end + timedelta(seconds=1)  # times are stored in whole seconds: the one of ``end`` is in
+    polls = poll_rows(store, start, upto, [name])
+    good = [t for _, t, status, _ in polls if status in ("ok", "empty")]
+    seen = seen_in(iter_positions(store, start, upto, SIGHTING_COLUMNS, sources=[name]), fir)
+    ages = seen.position_age_s
+    line = SourceLine(
+        source=name,
+        label=LABELS.get(name, name),
+        configured=configured,
+        last_ok=ok_time,
+        last_ok_age_s=(now - ok_time).total_seconds() if ok_time else None,
+        last_attempt=from_epoch(last_any["requested_at"]) if last_any is not None else None,
+        last_status=last_any["status"] if last_any is not None else None,
+        last_error=last_any["error"] if last_any is not None else None,
+        statuses_24h=status_counts(store, name, now - timedelta(hours=HEALTH_HOURS), now + timedelta(seconds=1)),
+        cooldown_until=rate_limited_until(store, name, now),
+        grid_coverage=slot_coverage(good, start, end, step_s),
+        aircraft={area: len(hexes) for area, hexes in seen.aircraft.items()},
+        median_position_age_s=float(np.median(ages)) if len(ages) else None,
+    )
+    return line, seen.aircraft
+
+
+def sources_overview(
+    settings: Settings, hours: float = 24.0, clock: Callable[[], datetime] = utcnow
+) -> SourcesOverview:
+    """Every configured source, and every other source the store polled in the window, with the
+    combined view when the store holds one. Raises NotAStore when there is no store."""
+    now = clock()
+    start, end = now - timedelta(hours=hours), now
+    step = settings.collect_combined_step_s
+    fir = zone_set_for(settings).fir.code
+    configured = list(settings.collect_sources)
+    with Store.open_existing(settings.store_db, redact=settings.redact) as store:
+        polled = {str(r["source"]) for r in store.query("SELECT DISTINCT source FROM snapshots")}
+        others = sorted(
+            s for s in polled - {COMBINED, *configured} if poll_rows(store, start, end + timedelta(seconds=1), [s])
+        )
+        lines, sets = [], {}
+        for name in [*configured, *others]:
+            line, aircraft = _line(store, name, name in configured, start, end, now, step, fir)
+            lines.append(line)
+            sets[name] = aircraft
+        combined = None
+        if COMBINED in polled:
+            combined, _ = _line(store, COMBINED, len(configured) > 1, start, end, now, step, fir)
+    overlaps = tuple(overlap(area, {n: a[area] for n, a in sets.items()}) for area in (fir, AREAS_RING))
+    return SourcesOverview(now, start, end, step, fir, tuple(lines), combined, overlaps)
