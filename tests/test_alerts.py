@@ -771,3 +771,80 @@ def test_another_sources_polls_never_move_the_alerts(alert_env, opensky_env, mon
             other(store, t + timedelta(minutes=minutes))
         lines = _check(settings, store, zone_set, t + timedelta(minutes=110))
     assert len(lines) == 1 and "no successful poll since" in lines[0]
+
+
+def test_with_several_sources_drops_are_judged_on_the_combined_view_and_outages_per_source(
+    alert_env, opensky_env, monkeypatch, zone_set
+):
+    """The combined view's drop is alerted (naming the view) while each network alone looks normal;
+    a network going silent is its own outage, named, while the others keep answering."""
+    monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "jsonl")
+    monkeypatch.setenv("VZMON_REPORT_INTERVAL_S", "3600")
+    monkeypatch.setenv("VZMON_SOURCES", "opensky,adsblol")
+    settings = load_settings()
+
+    def rec(store, source, t, fir, status="ok"):
+        counts = pd.DataFrame({"zone": list(zone_set.codes), "airborne": [fir if c == "SVZM" else 2 for c in
+                               zone_set.codes], "on_ground": 0, "stale": 0})  # fmt: skip
+        poll = PollRecord(source, t + timedelta(seconds=2), status, api_time=t if status == "ok" else None)
+        record(store, poll, None, counts if status == "ok" else [], zone_set_id=store.zone_set_id(zone_set))
+
+    def hour(store, t, combined, lol="ok"):
+        rec(store, "opensky", t, _cycle(t, 40, 8))
+        rec(store, "adsblol", t + timedelta(seconds=20), _cycle(t, 40, 8), lol)
+        rec(store, "combined", t + timedelta(seconds=40), combined)
+
+    with Store(settings.store_db) as store:
+        t = NOW - timedelta(weeks=4)
+        while t < NOW:
+            hour(store, t, _cycle(t, 50, 10))
+            t += timedelta(hours=1)
+        assert _check(settings, store, zone_set, t - timedelta(hours=1)) == []
+        while not 10 <= t.hour < 18:  # to daytime: 50 expected in the combined view
+            hour(store, t, _cycle(t, 50, 10))
+            t += timedelta(hours=1)
+        for _ in range(4):
+            hour(store, t, 5)
+            t += timedelta(hours=1)
+        lines = _check(settings, store, zone_set, t - timedelta(minutes=59))
+        assert len(lines) == 1 and lines[0].startswith("SVZM (combined view of OpenSky, adsb.lol): 5 aircraft")
+        for minutes in range(0, 120, 30):  # adsb.lol goes silent; OpenSky keeps answering
+            hour(store, t + timedelta(minutes=minutes), 5, lol="error")
+        lines = _check(settings, store, zone_set, t + timedelta(minutes=100))
+        assert len(lines) == 1 and lines[0].startswith("vzmon is blind to adsb.lol: no successful poll since")
+        judged = store.query("SELECT kind, source FROM alerts ORDER BY id")
+    assert [(r["kind"], r["source"]) for r in judged] == [("drop", "combined"), ("outage", "adsblol")]
+
+
+def test_an_outage_under_way_when_the_store_is_upgraded_is_not_raised_again(
+    alert_env, opensky_env, monkeypatch, zone_set
+):
+    """Alerts stored before alerts knew their source are OpenSky's (the only source then): an open
+    outage stays open across the upgrade (migration 5), and its end is still reported once."""
+    import sqlite3
+
+    from monitor.store.migrations import MIGRATIONS
+
+    monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "jsonl")
+    settings = load_settings()
+    settings.store_db.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(settings.store_db) as conn:  # a store of the release before: migrations 1 to 4
+        conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                     "applied_at INTEGER NOT NULL)")  # fmt: skip
+        for version, name, sql in MIGRATIONS[:4]:
+            conn.executescript(sql)
+            conn.execute("INSERT INTO schema_migrations VALUES (?, ?, 0)", (version, name))
+        conn.execute(
+            "INSERT INTO alerts (key, kind, zone, created_at, line, payload) VALUES ('outage:1', 'outage', NULL, ?, "
+            "'vzmon is blind', '{}')",
+            (int((NOW - timedelta(hours=2)).timestamp()),),
+        )
+    conn.close()
+    with Store(settings.store_db) as store:
+        _record(store, zone_set, NOW - timedelta(hours=3), 30)
+        for minutes in range(150, 0, -30):
+            record(store, PollRecord("opensky", NOW - timedelta(minutes=minutes), "error", error="HTTP 503"))
+        assert _check(settings, store, zone_set, NOW) == []  # still blind: nothing new
+        _record(store, zone_set, NOW, 30)
+        lines = _check(settings, store, zone_set, NOW)
+    assert len(lines) == 1 and lines[0].startswith("vzmon sees again")

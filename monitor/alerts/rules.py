@@ -73,6 +73,7 @@ __all__ = [
     "ZoneRule",
     "episode_start",
     "evaluate",
+    "outage_alert",
     "with_events",
 ]
 
@@ -99,6 +100,9 @@ class AlertRules:
     budget_per_30d: float = 0.5  # false drop and zero alerts per zone per 30 days of normal traffic, by the model
     recovery_fraction: float = 0.8
     source_label: str = "OpenSky"  # the source judged, as the outage alert names it
+    source: str = "opensky"  # the source (or ``combined``) judged, as stored with each alert
+    view: str | None = None  # named in traffic alerts' lines when several sources are configured
+    several: bool = False  # several sources configured: an outage line names its source
     baseline: BaselineRules = field(default_factory=BaselineRules)
 
     def rule(self, zone: str) -> ZoneRule:
@@ -191,23 +195,24 @@ def _outage(
             reason = f"no successful poll yet, trying since {_iso(since)}"
         else:
             reason = f"no successful poll since {_iso(since)}"
+        blind_to = f"vzmon is blind to {rules.source_label}" if rules.several else "vzmon is blind"
         line = (
-            f"vzmon is blind: {reason} ({(now - since).total_seconds() / 60:.0f} min without new data). "
+            f"{blind_to}: {reason} ({(now - since).total_seconds() / 60:.0f} min without new data). "
             "This is a monitoring outage, not a traffic drop."
         )
-        return Alert(f"outage:{int(since.timestamp())}", "outage", None, now, line, {
+        return Alert(f"outage:{rules.source}:{int(since.timestamp())}", "outage", None, now, line, {
             "kind": "outage", "reason": reason, "last_successful_poll": _iso(last_ok) if last_ok else None,
-            "poll_time": _iso(now), "rate_limited": rate_limited,
+            "poll_time": _iso(now), "rate_limited": rate_limited, "source": rules.source,
         })  # fmt: skip
     if on and latest.status == "ok":
-        line = f"vzmon sees again: successful poll at {_iso(latest.time)} after an outage."
+        line = f"vzmon sees again: successful poll of {rules.source_label} at {_iso(latest.time)} after an outage."
         return Alert(
             f"outage_end:{latest.snapshot_id}",
             "outage_end",
             None,
             latest.time,
             line,
-            {"kind": "outage_end", "poll_time": _iso(latest.time)},
+            {"kind": "outage_end", "poll_time": _iso(latest.time), "source": rules.source},
         )
     return None
 
@@ -294,10 +299,12 @@ def _traffic(
             "method": _method(evidence, noise), "began": _iso(utc(evidence.start)),
             "poll_time": _iso(at), "coverage": {"last_hour": round(coverage, 3)},
             "threshold": round(rule.drop_fraction * due, 2), "consecutive_polls": rule.consecutive,
+            "source": rules.source,
         }  # fmt: skip
         return Alert(f"{kind}:{zone}:{snapshot}", kind, zone, at, line, payload, observed, due)
 
-    describe = f"{zone}: {observed:.0f} aircraft airborne at {at:%H:%M} UTC, expected {due:.0f} ({base.method})"
+    seen = f" ({rules.view})" if rules.view else ""
+    describe = f"{zone}{seen}: {observed:.0f} aircraft airborne at {at:%H:%M} UTC, expected {due:.0f} ({base.method})"
     if is_fir and not zero_on and not history.cooling(["zero"], zone):
         zero = _zero_run(times, counts, expected, noise, rules, base.low_confidence)
         if zero is not None:
@@ -351,6 +358,7 @@ def evaluate(
     rules: AlertRules,
     coverage_last_hour: float,
     last_ok: datetime | None = None,
+    judge_outage: bool = True,
 ) -> list[Alert]:
     """New alerts at ``now``.
 
@@ -360,10 +368,13 @@ def evaluate(
     recent attempts in time order. ``history``: earlier alerts (at least the latest of each kind
     and zone).
     ``coverage_last_hour``: share of expected polls that succeeded. ``last_ok``: time of the last
-    successful poll ever stored (None: there was none).
+    successful poll ever stored (None: there was none). ``judge_outage`` False: traffic only (the
+    combined view is no source to be blind to; each source's outage is judged by
+    :func:`outage_alert`).
     """
     past = _History(history, now, timedelta(minutes=rules.cooldown_min))
-    alerts = [a for a in [_outage(now, polls, last_ok, past, rules)] if a is not None]
+    outage = _outage(now, polls, last_ok, past, rules) if judge_outage else None
+    alerts = [a for a in [outage] if a is not None]
     taus = {z: occupancy(series) for z, series in counts.items() if z in rules.zones and len(series)}
     starts = [e for e in (episode_start(past.past, z) for z in rules.zones) if e is not None]
     reference = int(min([now, *starts]).timestamp())
@@ -376,6 +387,14 @@ def evaluate(
         if alert is not None:
             alerts.append(alert)
     return with_events(alerts, events, now)
+
+
+def outage_alert(
+    now: datetime, polls: Sequence[Poll], history: Sequence[PastAlert], rules: AlertRules, last_ok: datetime | None
+) -> Alert | None:
+    """The outage (or outage-end) alert of one source at ``now``, if any: ``polls`` and ``history``
+    are that source's own (``rules.source``)."""
+    return _outage(now, polls, last_ok, _History(history, now, timedelta(minutes=rules.cooldown_min)), rules)
 
 
 TRAFFIC_KINDS = ("drop", "zero", "recovery")

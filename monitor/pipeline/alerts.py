@@ -19,13 +19,23 @@ import numpy as np
 
 from monitor.alerts.baseline import CLOCK_SKEW, HISTORY, RECENT, hour_tables, zone_series
 from monitor.alerts.deliver import deliver_due
-from monitor.alerts.rules import AlertRules, PastAlert, Poll, ZoneRule, episode_start, evaluate, with_events
+from monitor.alerts.rules import (
+    Alert,
+    AlertRules,
+    PastAlert,
+    Poll,
+    ZoneRule,
+    episode_start,
+    evaluate,
+    outage_alert,
+    with_events,
+)
 from monitor.analysis.cadence import infer_interval_s
 from monitor.errors import ConfigError
 from monitor.events import Event, load_events
 from monitor.pipeline.locking import store_lock
 from monitor.settings.table import Settings
-from monitor.sources.registry import LABELS
+from monitor.sources.registry import COMBINED, LABELS
 from monitor.store.db import Store, from_epoch
 from monitor.store.outbox import add_alert, alert_history, recent_alerts
 from monitor.store.snapshots import count_rows, hour_rows, latest_snapshot, poll_rows
@@ -33,7 +43,7 @@ from monitor.store.snapshots import count_rows, hour_rows, latest_snapshot, poll
 if TYPE_CHECKING:
     from geo.zoneset import ZoneSet
 
-__all__ = ["AlertListing", "AlertRun", "alert_rules", "list_alerts", "run_alerts"]
+__all__ = ["AlertListing", "AlertRun", "alert_rules", "list_alerts", "run_alerts", "view_judged"]
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +55,22 @@ class AlertRun:
     failed: int
 
 
-def alert_rules(settings: Settings, zone_set: ZoneSet) -> AlertRules:
-    """The rules the settings describe for these zones. Raises ConfigError for an unknown zone."""
+def view_judged(settings: Settings) -> str:
+    """The view the drop, zero and recovery rules judge: the combined view when ``collect.sources``
+    names several sources, else the one source."""
+    return COMBINED if len(settings.collect_sources) > 1 else settings.collect_sources[0]
+
+
+def _view_label(settings: Settings) -> str | None:
+    """How traffic alerts name the view when several sources are configured (None: one source)."""
+    if len(settings.collect_sources) < 2:
+        return None
+    return "combined view of " + ", ".join(LABELS.get(s, s) for s in settings.collect_sources)
+
+
+def alert_rules(settings: Settings, zone_set: ZoneSet, source: str | None = None) -> AlertRules:
+    """The rules the settings describe for these zones, judging ``source`` (default: the view the
+    settings name, :func:`view_judged`). Raises ConfigError for an unknown zone."""
     zones = settings.alerts_zones or tuple(z.code for z in zone_set.zones if z.kind in ("fir", "ring"))
     default = ZoneRule(settings.alerts_drop_fraction, settings.alerts_consecutive, settings.alerts_min_expected)
     unknown = set(settings.alerts_zone_rules) - set(zone_set.codes)
@@ -59,12 +83,13 @@ def alert_rules(settings: Settings, zone_set: ZoneSet) -> AlertRules:
     per_zone = {zone: ZoneRule(**{**default.__dict__, **rules}) for zone, rules in settings.alerts_zone_rules.items()}
     fir = zone_set.fir.code
     ordered = (fir, *(z for z in zones if z != fir))
+    judged = source or view_judged(settings)
     return AlertRules(
         zones=ordered, default=default, per_zone=per_zone, zero_consecutive=settings.alerts_zero_consecutive,
         zero_min_expected=settings.alerts_zero_min_expected, outage_min=settings.alerts_outage_min,
         cooldown_min=settings.alerts_cooldown_min, budget_per_30d=settings.alerts_false_alarms_per_30d,
-        recovery_fraction=settings.alerts_recovery_fraction,
-        source_label=LABELS.get(settings.collect_sources[0], settings.collect_sources[0]),
+        recovery_fraction=settings.alerts_recovery_fraction, source_label=LABELS.get(judged, judged), source=judged,
+        view=_view_label(settings) if judged == COMBINED else None, several=len(settings.collect_sources) > 1,
     )  # fmt: skip
 
 
@@ -76,35 +101,64 @@ def _events(settings: Settings) -> list[Event]:
         return []
 
 
-def run_alerts(settings: Settings, store: Store, zone_set: ZoneSet, now: datetime) -> AlertRun:
-    """Evaluate the rules at ``now`` on the store's recent data, record new alerts, deliver what is due."""
-    rules = alert_rules(settings, zone_set)
-    source = settings.collect_sources[0]  # the first source polled (the combined view comes later)
-    polls = [
+def _polls(store: Store, source: str, now: datetime) -> list[Poll]:
+    return [
         Poll(sid, t, status, retry)
         for sid, t, status, retry in poll_rows(store, now - timedelta(days=2), now + CLOCK_SKEW, [source])
     ]
-    history = [PastAlert(kind, zone, t, began) for kind, zone, t, began in alert_history(store)]
+
+
+def _history(store: Store, source: str) -> list[PastAlert]:
+    return [PastAlert(kind, zone, t, began) for kind, zone, t, began in alert_history(store, source)]
+
+
+def _last_ok(store: Store, source: str) -> datetime | None:
+    last = latest_snapshot(store, ("ok",), [source])
+    return from_epoch(last["api_time"]) if last is not None else None
+
+
+def _traffic_alerts(settings: Settings, store: Store, rules: AlertRules, now: datetime, outage: bool) -> list[Alert]:
+    """The rules on the view ``rules.source`` judges (with its outage too when ``outage``)."""
+    source = rules.source
+    polls = _polls(store, source, now)
+    history = _history(store, source)
     rows = count_rows(store, now - RECENT, now + CLOCK_SKEW, source)
     counts = zone_series(rows)  # no successful poll in 30 hours: only the outage rule has anything to judge
     episodes = [e for e in (episode_start(history, z) for z in rules.zones) if e is not None]
     reference = min([now, *episodes])
     hours = hour_tables(hour_rows(store, source, reference - HISTORY - timedelta(days=1), now + CLOCK_SKEW))
-    last = latest_snapshot(store, ("ok",), [source])
-    last_ok = from_epoch(last["api_time"]) if last is not None else None
     times = np.array([int(p.time.timestamp()) for p in polls], dtype=np.int64)
     interval = settings.report_interval_s or infer_interval_s(times)
     last_hour = sum(1 for p in polls if p.status == "ok" and p.time >= now - timedelta(hours=1))
     coverage = min(1.0, last_hour / max(3600.0 / interval, 1.0))
-    alerts = evaluate(now, counts, hours, polls, history, (), rules, coverage, last_ok=last_ok)
-    if alerts:  # the events are only their context: read only when there is an alert to quote them in
-        alerts = with_events(alerts, _events(settings), now)
+    return evaluate(
+        now, counts, hours, polls, history, (), rules, coverage, last_ok=_last_ok(store, source), judge_outage=outage
+    )
+
+
+def run_alerts(settings: Settings, store: Store, zone_set: ZoneSet, now: datetime) -> AlertRun:
+    """Evaluate the rules at ``now`` on the store's recent data, record new alerts, deliver what is
+    due. Drops, zeros and recoveries are judged on the view the settings name (:func:`view_judged`);
+    outages on each configured source."""
+    rules = alert_rules(settings, zone_set)
+    judged: list[tuple[AlertRules, Alert]] = []
+    combined = rules.source == COMBINED
+    judged += [(rules, a) for a in _traffic_alerts(settings, store, rules, now, outage=not combined)]
+    for source in settings.collect_sources if combined else ():
+        mine = alert_rules(settings, zone_set, source)
+        outage = outage_alert(now, _polls(store, source, now), _history(store, source), mine, _last_ok(store, source))
+        if outage is not None:
+            judged.append((mine, outage))
+    if judged:  # the events are only their context: read only when there is an alert to quote them in
+        quoted = with_events([a for _, a in judged], _events(settings), now)
+        judged = [(r, a) for (r, _), a in zip(judged, quoted, strict=True)]
     channels = tuple(settings.alerts_channels)
     new = []
-    for a in alerts:
+    for r, a in judged:
         added = add_alert(
-            store, a.key, a.kind, a.zone, now, a.poll_time, a.observed, a.expected, a.line, a.payload, channels
-        )
+            store, a.key, a.kind, a.zone, now, a.poll_time, a.observed, a.expected, a.line, a.payload, channels,
+            source=r.source,
+        )  # fmt: skip
         if added is not None:
             new.append(a.line)
     delivered, failed, _ = deliver_due(settings, store, now)

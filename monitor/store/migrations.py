@@ -140,4 +140,12 @@ INSERT INTO zone_hours (source, hour, zone, n, airborne)
     GROUP BY s.source, s.api_time / 3600, z.zone
 """,
     ),
+    (
+        5,
+        "the source (or combined view) each alert judged",
+        """
+ALTER TABLE alerts ADD COLUMN source TEXT;
+UPDATE alerts SET source = 'opensky' WHERE kind <> 'test'
+""",
+    ),
 )

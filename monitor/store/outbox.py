@@ -38,6 +38,7 @@ def add_alert(
     line: str,
     payload: dict[str, Any],
     channels: Sequence[str],
+    source: str | None = None,
 ) -> int | None:
     """Record an alert and one pending delivery per channel, in one transaction.
 
@@ -46,7 +47,7 @@ def add_alert(
     with store.transaction() as conn:
         cur = conn.execute(
             "INSERT OR IGNORE INTO alerts (key, kind, zone, created_at, poll_time, observed, expected, line, "
-            "payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "payload, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 key,
                 kind,
@@ -57,6 +58,7 @@ def add_alert(
                 expected,
                 line,
                 json.dumps(payload, ensure_ascii=False, sort_keys=True),
+                source,
             ),
         )
         if cur.rowcount == 0:
@@ -112,16 +114,19 @@ def record_delivery(
             )
 
 
-def alert_history(store: Store) -> list[tuple[str, str | None, datetime, datetime | None]]:
-    """The latest alert of each kind and zone, however old: (kind, zone, created_at UTC, and when
-    the window that established it began, for a drop or zero that says so).
+def alert_history(store: Store, source: str | None = None) -> list[tuple[str, str | None, datetime, datetime | None]]:
+    """The latest alert of each kind and zone judged on ``source`` (None: any), however old: (kind,
+    zone, created_at UTC, and when the window that established it began, for a drop or zero that
+    says so).
 
     That is all the rules need (is an episode under way, since when, is a rule cooling down),
     and it stays small however long the store runs.
     """
+    which = "" if source is None else " WHERE source = ?"
     rows = store.query(
         "SELECT kind, zone, MAX(created_at) AS created_at, json_extract(payload, '$.began') AS began "
-        "FROM alerts GROUP BY kind, zone ORDER BY created_at"
+        f"FROM alerts{which} GROUP BY kind, zone ORDER BY created_at",
+        () if source is None else (source,),
     )  # SQLite takes the bare column (payload) from the row with the MAX
     return [
         (str(r["kind"]), r["zone"], datetime.fromtimestamp(r["created_at"], UTC), _parse_time(r["began"])) for r in rows

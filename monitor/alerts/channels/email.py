@@ -103,6 +103,6 @@ def from_settings(settings: Settings) -> EmailNotifier:
         settings.alerts_email_from, settings.alerts_email_to, settings.alerts_smtp_user,
         settings.alerts_smtp_password, settings.alerts_timeout_s, settings.alerts_smtp_ca_file,
     )  # fmt: skip
-    judged = settings.collect_sources[0]  # alerts judge the first source polled
-    notifier.credit = CREDITS.get(judged, judged)
+    # alerts judge the configured sources (each one's outage; their combined view's traffic when several)
+    notifier.credit = "; ".join(CREDITS.get(s, s) for s in settings.collect_sources)
     return notifier
