@@ -127,3 +127,24 @@ def test_sources_shows_who_saw_what_after_a_collect(three, capsys):
         main(["sources", "--hours", "0"])
     assert info.value.code == EXIT_USAGE
     assert "hours must be more than 0" in capsys.readouterr().err
+
+
+def test_status_shows_each_source_and_its_cooldown(three, capsys):
+    _, lol, _ = three
+    lol.faults.append(Fault(status=429, body="Too Many Requests", content_type="text/plain"))
+    assert main(["collect"]) == EXIT_TEMPFAIL
+    capsys.readouterr()
+    assert main(["status", "--json"]) == EXIT_OK
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["view"] == "combined" and list(doc["sources"]) == ["opensky", "adsblol", "adsbfi"]
+    each = doc["sources"]
+    assert each["adsblol"]["rate_limited_until"] is not None and each["adsblol"]["last_ok"]["api_time"] is None
+    assert each["adsblol"]["last_poll"]["status"] == "rate_limited"
+    assert all(
+        each[s]["last_ok"]["age_s"] < 600 and each[s]["rate_limited_until"] is None for s in ("opensky", "adsbfi")
+    )
+    assert doc["rate_limited_until"] == each["adsblol"]["rate_limited_until"]
+    assert main(["status"]) == EXIT_OK
+    text = capsys.readouterr().out
+    assert "last data (combined) never" in text  # no slot has ended that all three polled past
+    assert "adsblol  data never" in text and "rate_limited  cooldown until" in text

@@ -50,11 +50,25 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "next_poll_allowed": iso(st.next_poll_allowed),
             "last_alert": {"time": iso(st.last_alert_time) if st.last_alert_time else None, "line": st.last_alert},
             "pending_deliveries": st.pending_deliveries,
+            "view": st.view,
+            "sources": {
+                s.source: {
+                    "last_ok": {"api_time": iso(s.last_ok_time) if s.last_ok_time else None, "age_s": s.last_ok_age_s},
+                    "last_poll": {
+                        "time": iso(s.last_poll_time) if s.last_poll_time else None,
+                        "status": s.last_poll_status,
+                        "error": s.last_poll_error,
+                    },
+                    "rate_limited_until": iso(s.rate_limited_until) if s.rate_limited_until else None,
+                }
+                for s in st.sources
+            },
         }
         print(json.dumps(doc, indent=2))
         return EXIT_OK
     print(f"now (UTC)            {iso(st.now)}")
-    print(f"last data            {iso(st.last_ok_time)}  (age {age(st.last_ok_age_s)})")
+    label = "last data (combined)" if st.view == "combined" else "last data"
+    print(f"{label:<21}{iso(st.last_ok_time)}  (age {age(st.last_ok_age_s)})")
     print(
         f"last poll            {iso(st.last_poll_time)}  {st.last_poll_status or ''}"
         + (f"  {st.last_poll_error}" if st.last_poll_error and st.last_poll_status != "ok" else "")
@@ -63,6 +77,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print("aircraft at last data (airborne / on ground / stale):")
         for c in st.counts:
             print(f"  {c.zone:<12} {c.airborne:5d} {c.on_ground:5d} {c.stale:5d}")
+    if st.sources:
+        print("each source:")
+    for src in st.sources:
+        cooldown = f"  cooldown until {iso(src.rate_limited_until)}" if src.rate_limited_until else ""
+        failed = (
+            f"  {src.last_poll_error}" if src.last_poll_error and src.last_poll_status not in ("ok", "empty") else ""
+        )
+        print(
+            f"  {src.source:<9}data {iso(src.last_ok_time)} (age {age(src.last_ok_age_s)}); "
+            f"last poll {iso(src.last_poll_time)} {src.last_poll_status or ''}{cooldown}{failed}"
+        )
     credits = "unknown" if st.credits_remaining is None else f"{st.credits_remaining} (as of {iso(st.credits_seen_at)})"
     print(f"credits left         {credits}")
     if st.rate_limited_until:

@@ -15,11 +15,25 @@ from monitor.clock import utcnow
 from monitor.counts import SNAPSHOT_STATUSES, ZoneCount
 from monitor.settings.table import Settings
 from monitor.sources.opensky import NAME as OPENSKY
+from monitor.sources.registry import COMBINED
 from monitor.store.db import Store, from_epoch
 from monitor.store.outbox import pending_deliveries, recent_alerts
 from monitor.store.snapshots import counts_for, latest_credits, latest_snapshot, rate_limited_until, snapshot_totals
 
-__all__ = ["StatusReport", "status"]
+__all__ = ["SourceStatus", "StatusReport", "status"]
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """One configured source: its last data, its last attempt, and a 429 cooldown still ahead."""
+
+    source: str
+    last_ok_time: datetime | None
+    last_ok_age_s: float | None
+    last_poll_time: datetime | None
+    last_poll_status: str | None
+    last_poll_error: str | None
+    rate_limited_until: datetime | None
 
 
 @dataclass(frozen=True)
@@ -42,17 +56,40 @@ class StatusReport:
     last_alert: str | None = None
     last_alert_time: datetime | None = None
     pending_deliveries: int = 0
+    view: str = OPENSKY  # what "last data" and the counts are of: the one source, or the combined view
+    sources: tuple[SourceStatus, ...] = ()  # each configured source, when there are several
+
+
+def _source_status(store: Store, settings: Settings, name: str, now: datetime) -> SourceStatus:
+    last_ok = latest_snapshot(store, ("ok", "empty"), [name])
+    last_any = latest_snapshot(store, SNAPSHOT_STATUSES, [name])
+    ok_time = from_epoch(last_ok["api_time"]) if last_ok is not None else None
+    auth = settings.authenticated if name == OPENSKY else None  # OpenSky keeps a budget per credential
+    return SourceStatus(
+        source=name,
+        last_ok_time=ok_time,
+        last_ok_age_s=(now - ok_time).total_seconds() if ok_time else None,
+        last_poll_time=from_epoch(last_any["requested_at"]) if last_any is not None else None,
+        last_poll_status=last_any["status"] if last_any is not None else None,
+        last_poll_error=settings.redact(last_any["error"]) if last_any is not None and last_any["error"] else None,
+        rate_limited_until=rate_limited_until(store, name, now, authenticated=auth),
+    )
 
 
 def status(settings: Settings, *, check: bool = False, clock: Callable[[], datetime] = utcnow) -> StatusReport:
-    """Health of the store and the source: last data, its age, counts, credits, rate-limit state."""
+    """Health of the store and the sources: last data of the view the settings name (the combined
+    view when several sources are configured) and its counts, each source's last poll, credits,
+    rate-limit state."""
     now = clock()
+    configured = settings.collect_sources
+    view = COMBINED if len(configured) > 1 else configured[0]
     with Store.open_existing(settings.store_db, redact=settings.redact) as store:
-        last_ok = latest_snapshot(store)
-        last_any = latest_snapshot(store, SNAPSHOT_STATUSES)
+        last_ok = latest_snapshot(store, sources=[view])
+        last_any = latest_snapshot(store, SNAPSHOT_STATUSES, configured)
         counts = tuple(counts_for(store, int(last_ok["id"]))) if last_ok is not None else ()
         credits = latest_credits(store)
-        blocked = rate_limited_until(store, OPENSKY, now, authenticated=settings.authenticated)
+        each = tuple(_source_status(store, settings, name, now) for name in configured)
+        blocked = max((s.rate_limited_until for s in each if s.rate_limited_until), default=None)
         recent = recent_alerts(store, 1)
         last_ok_time = from_epoch(last_ok["api_time"]) if last_ok is not None else None
         return StatusReport(
@@ -74,4 +111,6 @@ def status(settings: Settings, *, check: bool = False, clock: Callable[[], datet
             last_alert=recent[0]["line"] if recent else None,
             last_alert_time=from_epoch(recent[0]["created_at"]) if recent else None,
             pending_deliveries=pending_deliveries(store),
+            view=view,
+            sources=each if len(configured) > 1 else (),
         )

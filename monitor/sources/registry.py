@@ -12,10 +12,13 @@ import importlib
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from monitor.clock import utcnow
 from monitor.settings.table import Settings
-from monitor.sources.base import Source
+
+if TYPE_CHECKING:  # names and credits are read by commands that never load pyarrow (status)
+    from monitor.sources.base import Source
 
 __all__ = ["COMBINED", "CREDITS", "LABELS", "SOURCES", "source_for"]
 
