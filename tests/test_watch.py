@@ -1,4 +1,5 @@
-"""``watch``: cadence from the credit budget, token refresh across polls, rate limits respected."""
+"""``watch``: cadence from the credit budget, token refresh across polls, rate limits respected; each
+source at its own pace, one at a time."""
 
 from __future__ import annotations
 
@@ -136,3 +137,55 @@ def test_watch_stops_on_an_auth_error(opensky_env, monkeypatch, clock):
         _watch(load_settings(), clock, 3)
     with sqlite3.connect(opensky_env) as conn:
         assert conn.execute("SELECT status FROM snapshots").fetchall() == [("error",)]
+
+
+@pytest.fixture
+def three_sources(opensky_env, monkeypatch, clock):
+    from tests.fake_readsb import FakeReadsb, sky_aircraft
+
+    sky = [sky_aircraft("0d0001", 10.6, -66.9), sky_aircraft("0d0002", 8.0, -63.0)]
+    with FakeReadsb(sky, clock=clock.epoch) as lol, FakeReadsb(sky[:1], prefix="/api", clock=clock.epoch) as fi:
+        monkeypatch.setenv("VZMON_SOURCES", "opensky,adsblol,adsbfi")
+        monkeypatch.setenv("VZMON_ZONES_RING_NM", "0")  # the FIR alone: 4 circles
+        monkeypatch.setenv("VZMON_ADSBLOL_API_URL", lol.url)
+        monkeypatch.setenv("VZMON_ADSBFI_API_URL", fi.url)
+        yield lol, fi
+
+
+def test_watch_polls_each_source_at_its_own_pace_one_at_a_time(three_sources, monkeypatch, clock):
+    lol, fi = three_sources
+    monkeypatch.setenv("VZMON_WATCH_INTERVAL_S", "300")
+    polls, results = _watch(load_settings(), clock, 9)
+    assert polls == 9
+    assert [r.source for r in results] == ["opensky", "adsblol", "adsbfi"] * 3
+    assert [r.status for r in results] == ["ok"] * 9 and clock.waits == [pytest.approx(300)] * 2
+    assert len(lol.seen) == len(fi.seen) == 3 * 4  # every circle of every sweep
+    with sqlite3.connect(load_settings().store_db) as conn:
+        combined = conn.execute("SELECT status FROM snapshots WHERE source = 'combined' ORDER BY api_time").fetchall()
+    assert combined == [("ok",), ("ok",)]  # the slots every source has polled past
+
+
+def test_a_rate_limited_source_pauses_alone_while_the_others_go_on(three_sources, monkeypatch, clock):
+    from tests.fake_opensky import Fault
+
+    lol, _ = three_sources
+    monkeypatch.setenv("VZMON_WATCH_INTERVAL_S", "300")
+    monkeypatch.setenv("VZMON_ADSBLOL_COOLDOWN_S", "1000")
+    lol.faults.append(Fault(status=429, body="Too Many Requests", content_type="text/plain"))
+    _, results = _watch(load_settings(), clock, 8)
+    t0 = results[0].requested_at
+    polled = [(r.source, r.status, round((r.requested_at - t0).total_seconds())) for r in results]
+    assert polled == [
+        ("opensky", "ok", 0), ("adsblol", "rate_limited", 0), ("adsbfi", "ok", 0),
+        ("opensky", "ok", 300), ("adsbfi", "ok", 300), ("opensky", "ok", 600), ("adsbfi", "ok", 600),
+        ("opensky", "ok", 900),
+    ]  # fmt: skip
+    assert len(lol.seen) == 1  # nothing sent to adsb.lol inside its cooldown
+
+
+def test_a_readsb_interval_shorter_than_a_sweep_is_paced_longer(three_sources, monkeypatch, clock):
+    monkeypatch.setenv("VZMON_WATCH_INTERVAL_S", "10")  # OpenSky's anonymous floor; adsb.lol needs 4 x 4 s
+    _, results = _watch(load_settings(), clock, 6)
+    t0 = results[0].requested_at
+    lol = [round((r.requested_at - t0).total_seconds()) for r in results if r.source == "adsblol"]
+    assert lol[:2] == [0, 16]

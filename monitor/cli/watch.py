@@ -22,10 +22,13 @@ log = logging.getLogger("monitor")
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "watch",
-        help="poll in a loop at the pace the daily credit budget allows",
-        description="Poll repeatedly. The interval follows the account's daily credits (anonymous 400, standard "
-        "4,000, feeder 8,000; opensky.account, opensky.daily_credits) and is never shorter than OpenSky's "
-        "resolution (10 s anonymous, 5 s authenticated). SIGINT/SIGTERM finish the poll in progress and exit 0.",
+        help="poll each source in a loop, each at its own pace (OpenSky's credits, adsb.lol's and adsb.fi's spacing)",
+        description="Poll repeatedly, one source at a time, the one due next first. OpenSky's interval follows the "
+        "account's daily credits (anonymous 400, standard 4,000, feeder 8,000; opensky.account, "
+        "opensky.daily_credits) and is never shorter than its resolution (10 s anonymous, 5 s authenticated). "
+        "adsb.lol and adsb.fi are swept every --interval seconds (default: collect.combined_step_s), never faster "
+        "than their spacing allows; a 429 pauses that source alone. SIGINT/SIGTERM finish the poll in progress "
+        "and exit 0.",
         epilog="examples:\n  vzmon watch\n  vzmon watch --interval 300 --json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -46,7 +49,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        watch(settings, lambda r: print_poll(r, args.json), stop=stop, max_polls=args.max_polls)
+        named = len(settings.collect_sources) > 1
+        watch(settings, lambda r: print_poll(r, args.json, named), stop=stop, max_polls=args.max_polls)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

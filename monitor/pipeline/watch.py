@@ -1,8 +1,10 @@
-"""Watch: poll in a loop at the pace the daily credit budget allows, until told to stop.
+"""Watch: poll each configured source in a loop at its own pace (OpenSky's credit budget, the
+readsb services' spacing), until told to stop.
 
 Part of ``monitor.pipeline`` (flow drawn in ``monitor/pipeline/__init__.py``). Each tick is
-``collect.poll_once`` plus the alerts, under the store's lock for the whole run. SIGINT/SIGTERM
-(``stop``) finish the poll in progress, store it and end the loop; a retry backoff is cut short.
+``collect.poll_once`` of the source due next (with several sources, the combined view's new
+slots), plus the alerts, under the store's lock for the whole run. SIGINT/SIGTERM (``stop``)
+finish the poll in progress, store it and end the loop; a retry backoff is cut short.
 """
 
 from __future__ import annotations
@@ -10,15 +12,19 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import timedelta
 
+from geo.zoneset import ZoneSet
 from monitor.clock import utcnow
+from monitor.combine import combine_pending
 from monitor.errors import AuthError, ConfigError
 from monitor.pipeline.collect import Clock, PollResult, poll_once, with_alerts
 from monitor.pipeline.locking import store_lock
 from monitor.pipeline.shared import zone_set_for
 from monitor.settings.table import Settings
 from monitor.sources.base import Source
+from monitor.sources.opensky import NAME as OPENSKY
 from monitor.sources.opensky.credits import poll_interval, resolution_floor
 from monitor.sources.registry import source_for
 from monitor.store.db import Store
@@ -26,6 +32,31 @@ from monitor.store.db import Store
 __all__ = ["watch"]
 
 log = logging.getLogger(__name__)
+
+
+def _intervals(settings: Settings, zone_set: ZoneSet, names: list[str]) -> dict[str, float]:
+    """Seconds between two polls of each source: OpenSky's from its credit budget (or
+    ``watch.interval_s``), never below its resolution; a readsb service's ``watch.interval_s`` (else
+    the combined view's grid step), never less than a sweep of its circles at its spacing plus one
+    spacing of rest. Raises ConfigError for an interval OpenSky cannot serve."""
+    intervals = {}
+    for name in names:
+        if name == OPENSKY:
+            floor = resolution_floor(settings)
+            interval = settings.watch_interval_s or poll_interval(settings, zone_set.polling_box.credits)
+            if interval < floor:
+                raise ConfigError(
+                    f"watch interval {interval:g} s is below OpenSky's {floor:g} s resolution for this account; "
+                    f"use --interval {floor:g} or more",
+                    key="watch.interval_s",
+                )
+        else:
+            from geo.circles import covering_circles  # only a readsb service sweeps circles
+
+            sweep = len(covering_circles(zone_set)) * float(getattr(settings, f"{name}_spacing_s"))
+            interval = max(settings.watch_interval_s or float(settings.collect_combined_step_s), sweep)
+        intervals[name] = interval
+    return intervals
 
 
 def watch(
@@ -39,37 +70,24 @@ def watch(
     wait: Callable[[float], bool] | None = None,
     source: Source | None = None,
 ) -> int:
-    """Poll until ``stop`` is set (or ``max_polls`` polls). Returns the number of polls made.
+    """Poll each source of ``collect.sources`` (or just ``source``) at its own pace until ``stop`` is
+    set (or ``max_polls`` polls of any source). Returns the number of polls made.
 
-    The interval is ``watch.interval_s`` or, when 0, ``sources.opensky.credits.poll_interval``. A
-    rate-limited poll waits until the recorded retry time. ``wait(seconds)`` sleeps and returns
-    True when told to stop (default: ``stop.wait``). A poll in progress always finishes and is
-    stored.
+    Paces: see :func:`_intervals`; a rate-limited source waits until its recorded retry time, the
+    others go on. One poll at a time, the next due first; with several sources the combined view's
+    final slots are added after each poll. ``wait(seconds)`` sleeps and returns True when told to
+    stop (default: ``stop.wait``). A poll in progress always finishes and is stored.
     """
     stop = stop or threading.Event()
     wait = wait or stop.wait
-    if source is None and settings.collect_sources != ("opensky",):
-        raise ConfigError(
-            f"watch paces OpenSky's credits and polls it alone; collect.sources names "
-            f"{', '.join(settings.collect_sources)}: run `vzmon collect` from cron for those, or set "
-            "VZMON_SOURCES=opensky for watch",
-            key="collect.sources",
-        )
     zone_set = zone_set_for(settings)
-    floor = resolution_floor(settings)
-    interval = settings.watch_interval_s or poll_interval(settings, zone_set.polling_box.credits)
-    if interval < floor:
-        raise ConfigError(
-            f"watch interval {interval:g} s is below OpenSky's {floor:g} s resolution for this account; "
-            f"use --interval {floor:g} or more",
-            key="watch.interval_s",
-        )
-    log.info(
-        "watch: polling every %.0f s (%s account, %d credits per poll)",
-        interval,
-        settings.account_type,
-        zone_set.polling_box.credits,
-    )
+    names = [source.name] if source is not None else list(settings.collect_sources)
+    intervals = _intervals(settings, zone_set, names)
+    for name in names:
+        log.info("watch: polling %s every %.0f s", name, intervals[name])
+    if OPENSKY in names:
+        log.info("watch: OpenSky %s account, %d credits per poll", settings.account_type, zone_set.polling_box.credits)
+    several = source is None and len(names) > 1
     polls = 0
 
     # retries sleep through `wait` unless told otherwise, so SIGTERM cuts a backoff short (the poll
@@ -77,21 +95,35 @@ def watch(
     def retry_sleep(seconds: float) -> None:
         (sleep or wait)(seconds)
 
-    own_source = source or source_for(settings, clock=clock, sleep=retry_sleep, should_stop=stop.is_set)
-    with store_lock(settings), Store(settings.store_db, redact=settings.redact) as store, own_source as src:
+    with ExitStack() as stack:
+        stack.enter_context(store_lock(settings))
+        store = stack.enter_context(Store(settings.store_db, redact=settings.redact))
+        if source is not None:
+            sources = {source.name: stack.enter_context(source)}
+        else:
+            sources = {
+                n: stack.enter_context(source_for(settings, n, clock=clock, sleep=retry_sleep, should_stop=stop.is_set))
+                for n in names
+            }
+        due = dict.fromkeys(names, clock())
         while not stop.is_set():
+            name = min(names, key=lambda n: (due[n], names.index(n)))  # the next due; ties in configured order
+            delay = (due[name] - clock()).total_seconds()
+            if delay > 0 and wait(delay):
+                break
             started = clock()
-            result = with_alerts(settings, store, zone_set, poll_once(settings, zone_set, src, store, clock), clock)
+            result = poll_once(settings, zone_set, sources[name], store, clock)
+            if several:
+                combine_pending(store, zone_set, names, settings.collect_combined_step_s, clock())
+            result = with_alerts(settings, store, zone_set, result, clock)
             polls += 1
             on_poll(result)
             if isinstance(result.failure, AuthError):
                 raise result.failure
             if max_polls is not None and polls >= max_polls:
                 break
-            due = started + timedelta(seconds=interval)
-            if result.retry_at is not None and result.retry_at > due:
-                log.warning("watch: rate-limited; next poll at %s", result.retry_at.isoformat())
-                due = result.retry_at
-            if wait(max(0.0, (due - clock()).total_seconds())):
-                break
+            due[name] = started + timedelta(seconds=intervals[name])
+            if result.retry_at is not None and result.retry_at > due[name]:
+                log.warning("watch: %s rate-limited; its next poll at %s", name, result.retry_at.isoformat())
+                due[name] = result.retry_at
     return polls
