@@ -6,7 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHES = ["bench_startup", "bench_fence", "bench_ingest", "bench_alerts", "bench_flights", "bench_report"]
+BENCHES = [
+    "bench_startup", "bench_fence", "bench_ingest", "bench_combine", "bench_alerts", "bench_flights", "bench_report",
+]  # fmt: skip
 
 
 def main() -> int:

@@ -38,6 +38,7 @@ from monitor.store.snapshots import PollRecord, record_poll
 __all__ = ["COMBINED", "MAX_SLOTS_PER_RUN", "Combined", "combine_pending", "freshest_per_aircraft", "view_name"]
 
 MAX_SLOTS_PER_RUN = 2016  # a week of 5-minute slots
+_CHUNK_SLOTS = 288  # slots read and combined at a time
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,19 @@ def combine_pending(
     if hi <= lo:
         return Combined(0, 0, None)
 
+    stored = gaps = 0
+    for chunk in range(lo, hi, _CHUNK_SLOTS * step_s):  # a day at a time: memory stays bounded
+        done = _combine_slots(store, zone_set, sources, step_s, chunk, min(chunk + _CHUNK_SLOTS * step_s, hi), now)
+        stored, gaps = stored + done.slots, gaps + done.gaps
+    return Combined(stored, gaps, datetime.fromtimestamp(hi, UTC))
+
+
+def _combine_slots(
+    store: Store, zone_set: ZoneSet, sources: list[str], step_s: int, lo: int, hi: int, now: datetime
+) -> Combined:
+    """Store the slots ending in ``(lo, hi]`` that hold a poll attempt of any of ``sources``."""
+    marks = ", ".join("?" * len(sources))
+    attempt_time = "COALESCE(api_time, requested_at)"
     seen: dict[int, dict[str, list[str]]] = {}
     simulated: dict[int, bool] = {}
     for r in store.query(
@@ -187,8 +201,9 @@ def combine_pending(
             )
             gaps += 1
             continue
-        rows = call("filter", positions, from_numpy(slot_of == slot, pa.bool_()))
+        lo_row, hi_row = np.searchsorted(slot_of, [slot, slot + 1])  # positions come in time order
+        rows = positions.slice(int(lo_row), int(hi_row - lo_row))
         reply = Reply(source=COMBINED, api_time=t, positions=freshest_per_aircraft(rows))
         ingest(store, zone_set, reply, PollRecord(COMBINED, requested, "ok", box=box, simulated=simulated[slot]))
         stored += 1
-    return Combined(stored, gaps, datetime.fromtimestamp(hi, UTC) if seen else None)
+    return Combined(stored, gaps, None)

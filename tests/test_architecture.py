@@ -20,7 +20,7 @@ def _rel(path: Path) -> str:
 
 
 def test_the_layers_hold():
-    """cli > pipeline > (report | alerts | ingest) > (analysis | store) > (sources | geo) > vocabulary,
+    """cli > pipeline > (report | alerts | combine) > ingest > (analysis | store) > sources > geo > vocabulary,
     report and alerts independent, geo independent of monitor: import-linter's contracts."""
     lint = Path(sys.executable).parent / "lint-imports"
     done = subprocess.run([str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300)

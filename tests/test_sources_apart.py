@@ -89,7 +89,7 @@ def test_a_report_reads_the_configured_source_and_refuses_an_absent_one(stores):
     assert not (tmp / "mixed").exists() and not (tmp / "absent").exists()
 
 
-def test_with_several_sources_configured_a_report_reads_the_combined_view_and_credits_each(stores):
+def test_with_several_sources_configured_a_report_reads_the_combined_view_and_credits_each(stores, monkeypatch, capsys):
     settings, env, tmp, both, alone, _ = stores
     several = load_settings(env={**env, "VZMON_SOURCES": "opensky,adsblol"})
     with pytest.raises(ConfigError, match=r"no combined view .*\(it holds opensky\): `vzmon collect` builds it"):
@@ -109,6 +109,14 @@ def test_with_several_sources_configured_a_report_reads_the_combined_view_and_cr
     asked = _metrics(settings, real, tmp / "asked-combined", "combined")
     pd.testing.assert_frame_equal(combined, asked)
     lol = _metrics(settings, both, tmp / "lol", "adsblol")
+    for name, value in {**env, "VZMON_SOURCES": "opensky,adsblol", "VZMON_DB": str(real)}.items():
+        monkeypatch.setenv(name, value)
+    for view in ("combined", "adsblol"):  # the command line, as a journalist runs it
+        assert main(["report", "--event", "drop", "--source", view, "--out", str(tmp / f"cli-{view}")]) == EXIT_OK
+    assert "report:" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(pd.read_csv(tmp / "cli-combined" / "metrics.csv"), combined)
+    cli_lol = pd.read_csv(tmp / "cli-adsblol" / "metrics.csv")
+    assert not cli_lol["before"].equals(combined["before"])
     air = lambda m: m[(m["measure"] == "airborne") & (m["zone"] == "SVZM")]["before"].item()  # noqa: E731
     assert air(combined) > air(lol) and air(combined) > air(_metrics(settings, both, tmp / "os", "opensky"))
 

@@ -68,7 +68,18 @@ def test_polling_never_loads_the_analysis_libraries(tmp_path, env):
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["status"], ["status", "--json"], ["plan"], ["events"], ["alerts"], ["zones"], ["collect", "--help"]],
+    [
+        ["--help"],
+        ["status"],
+        ["status", "--json"],
+        ["sources"],
+        ["sources", "--json"],
+        ["plan"],
+        ["events"],
+        ["alerts"],
+        ["zones"],
+        ["collect", "--help"],
+    ],
     ids=lambda a: " ".join(a),
 )
 def test_quick_commands_load_none_of_the_analysis_libraries(tmp_path, env, args):

@@ -34,7 +34,8 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--source",
         metavar="NAME",
-        help="one source's data only (needed for positions and hourly when the store holds several)",
+        help="one source's data only, or combined (positions and hourly read the combined view when "
+        "collect.sources names several, else the configured source)",
     )
     p.set_defaults(run=run)
 

@@ -53,8 +53,8 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--source",
         metavar="NAME",
-        help="the source to read: opensky, adsblol, adsbfi (demo for the demo's store); needed when the store "
-        "holds several in the windows",
+        help="the source to read: opensky, adsblol, adsbfi, or combined (demo for the demo's store); default: "
+        "the combined view when collect.sources names several, else the configured source",
     )
     p.add_argument("--to", dest="end", type=utc_arg, metavar="TIME", help="end of the after window")
     p.add_argument("--out", metavar="DIR", help="folder for the report (default outputs/reports/<event-id>)")

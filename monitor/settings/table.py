@@ -168,7 +168,7 @@ class Settings:
         300,
         v.int_range(60, 3600),
         "Grid step of the combined view (s): with several sources, an aircraft counts at grid time t when any "
-        "source saw it in (t - step, t]. Keep it at least the cron interval.",
+        "source saw it in (t - step, t]. Keep it at least the slowest source's polling interval.",
         env="VZMON_COMBINED_STEP_S",
     )
     adsblol_api_url: str = setting("https://api.adsb.lol", v.url, "adsb.lol API root (`/v2/point/...` is added).")
