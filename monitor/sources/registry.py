@@ -37,6 +37,7 @@ LABELS: dict[str, str] = {  # as messages name them
     "adsblol": "adsb.lol",
     "adsbfi": "adsb.fi",
     COMBINED: "the combined view",
+    "demo": "vzmon demo (simulated)",  # the demo's store: never polled
 }
 # How each wants to be credited: OpenSky asks to be cited; adsb.lol publishes under the ODbL 1.0,
 # which asks for attribution on everything made from the data; adsb.fi asks for a link.
