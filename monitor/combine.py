@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +28,7 @@ import pyarrow as pa
 
 from geo.zoneset import ZoneSet
 from monitor.compute import call, from_numpy
+from monitor.grid import slot_end, slot_ends
 from monitor.ingest import ingest
 from monitor.schema import POSITION_SCHEMA
 from monitor.sources.base import Reply
@@ -93,11 +95,6 @@ def _epochs(values: pa.ChunkedArray) -> npt.NDArray[np.int64]:
     return as_int
 
 
-def _slot_end(epoch: int, step: int) -> int:
-    """The end ``t`` of the slot ``(t - step, t]`` holding ``epoch`` (whole Unix seconds)."""
-    return -(-epoch // step) * step
-
-
 def combine_pending(
     store: Store,
     zone_set: ZoneSet,
@@ -130,19 +127,24 @@ def combine_pending(
     )
     if nxt is None:
         return Combined(0, 0, None)
-    lo = _slot_end(int(nxt), step_s) - step_s
+    lo = slot_end(int(nxt), step_s) - step_s
+    if last is not None:  # never before a stored slot: a changed step moves the grid
+        lo = max(lo, int(last))
     # final: every source has polled past the slot's end (and the slot has ended)
     heads = [store.scalar("SELECT MAX(requested_at) FROM snapshots WHERE source = ?", (s,)) for s in sources]
     if any(h is None for h in heads):
         return Combined(0, 0, None)
     final = min(min(int(h) for h in heads), int(now.timestamp()))
-    hi = min(lo + max_slots * step_s, (final - 1) // step_s * step_s)
+    hi = min(lo + max_slots * step_s, slot_end(final, step_s) - step_s)  # the last slot ending before ``final``
     if hi <= lo:
         return Combined(0, 0, None)
 
     stored = gaps = 0
-    for chunk in range(lo, hi, _CHUNK_SLOTS * step_s):  # a day at a time: memory stays bounded
-        done = _combine_slots(store, zone_set, sources, step_s, chunk, min(chunk + _CHUNK_SLOTS * step_s, hi), now)
+    # a day of slots at a time (memory stays bounded), cut at slot ends so no slot is split
+    first = slot_end(lo + 1, step_s) - step_s
+    cuts = [lo, *range(first + _CHUNK_SLOTS * step_s, hi, _CHUNK_SLOTS * step_s), hi]
+    for a, b in pairwise(cuts):
+        done = _combine_slots(store, zone_set, sources, step_s, a, b, now)
         stored, gaps = stored + done.slots, gaps + done.gaps
     return Combined(stored, gaps, datetime.fromtimestamp(hi, UTC))
 
@@ -160,7 +162,7 @@ def _combine_slots(
         f"WHERE requested_at > ? AND source IN ({marks}) AND {attempt_time} > ? AND {attempt_time} <= ?",
         (lo - _REQUEST_LEAD_S, *sources, lo, hi),
     ):
-        slot = _slot_end(int(r["t"]), step_s)
+        slot = slot_end(int(r["t"]), step_s)
         seen.setdefault(slot, {}).setdefault(r["source"], []).append(r["status"])
         simulated[slot] = simulated.get(slot, False) or bool(r["simulated"])
 
@@ -174,7 +176,7 @@ def _combine_slots(
         )
     )
     positions = pa.concat_tables(tables) if tables else _NO_POSITIONS
-    slot_of = -(-_epochs(positions["time"]) // step_s) * step_s
+    slot_of = slot_ends(_epochs(positions["time"]), step_s)
     positions = positions.drop_columns(["snapshot_id", "time"])
 
     box = view_name(sources)

@@ -15,7 +15,7 @@ from monitor.sources.opensky.parse import parse_states
 from monitor.store.frames import read_positions
 from monitor.store.snapshots import PollRecord, counts_for, poll_rows, record_poll
 
-T0 = datetime(2025, 11, 29, 14, 0, tzinfo=UTC)  # a slot end on the 5-minute grid
+T0 = datetime(2025, 11, 29, 14, 2, 30, tzinfo=UTC)  # a slot end on the 5-minute grid (monitor.grid)
 STEP = 300
 INSIDE = (-66.0, 8.0)  # lon, lat well inside SVZM
 INSIDE_2 = (-65.0, 7.0)
@@ -147,3 +147,39 @@ def test_the_freshest_row_per_aircraft_is_kept(rows, kept):
 def test_freshest_keeps_one_row_per_aircraft():
     picked = freshest_per_aircraft(_positions([("b", False, 1, 1), ("a", False, 1, 1), ("b", False, 2, 2)]))
     assert picked["icao24"].to_pylist() == ["a", "b"] and picked["n"].to_pylist() == [1, 2]
+
+
+def test_a_cron_run_whose_reply_comes_late_stays_in_its_slot(store, zone_set):
+    """Cron runs at :00 and :05; OpenSky's time is rounded down to 10 s, and a retried poll answers
+    seconds later: every run must still land in its own slot (a slot edge on the tick made one gap
+    and one slot with two polls)."""
+    tick0 = datetime(2025, 11, 29, 14, 0, tzinfo=UTC)
+    for k, late_s in enumerate((0, 0, 12, 0, 70)):
+        tick = tick0 + timedelta(minutes=5 * k)
+        t = tick + timedelta(seconds=late_s)
+        rounded, later = t - timedelta(seconds=t.second % 10), t + timedelta(seconds=30)
+        _poll(store, zone_set, "opensky", rounded, [_state(f"a{k:05d}", rounded, INSIDE)])
+        _poll(store, zone_set, "adsblol", later, [_state(f"b{k:05d}", later, INSIDE)])
+    end = tick0 + timedelta(minutes=25)
+    _fail(store, "opensky", end)
+    _fail(store, "adsblol", end)
+    done = combine_pending(store, zone_set, ["opensky", "adsblol"], STEP, end + timedelta(minutes=1))
+    assert (done.slots, done.gaps) == (5, 0)
+    assert _airborne(store) == [2] * 5
+
+
+def test_a_changed_step_never_combines_a_poll_twice(store, zone_set):
+    for k in range(12):  # an hour of polls every 5 minutes, one new aircraft each
+        t = T0 + timedelta(minutes=5 * k - 3)
+        _poll(store, zone_set, "opensky", t, [_state(f"a{k:05d}", t, INSIDE)])
+        _poll(store, zone_set, "adsbfi", t + timedelta(seconds=20), [_state(f"b{k:05d}", t, INSIDE)])
+        if k == 6:  # the last 5-minute slot stored ends inside a 15-minute one
+            combine_pending(store, zone_set, ["opensky", "adsbfi"], STEP, t + timedelta(minutes=1))
+    end = T0 + timedelta(minutes=70)  # past the last 15-minute slot
+    _fail(store, "opensky", end)
+    _fail(store, "adsbfi", end)
+    combine_pending(store, zone_set, ["opensky", "adsbfi"], 900, end + timedelta(minutes=1))  # the step raised
+    placed = read_positions(store, sources=[COMBINED])
+    assert len(placed) == placed["icao24"].nunique() == 24  # each poll's aircraft in exactly one slot
+    ends = [t for t, _ in _combined(store)]
+    assert ends == sorted(set(ends))

@@ -189,3 +189,21 @@ def test_a_readsb_interval_shorter_than_a_sweep_is_paced_longer(three_sources, m
     t0 = results[0].requested_at
     lol = [round((r.requested_at - t0).total_seconds()) for r in results if r.source == "adsblol"]
     assert lol[:2] == [0, 16]
+
+
+def test_polls_keep_to_their_ticks_when_wake_ups_come_late(three_sources, monkeypatch, clock):
+    """A wake-up 25 s late each round would, measured from each poll's start, drift the polls by a
+    whole slot in 12 rounds and leave the combined view a gap; on fixed ticks they stay put."""
+    monkeypatch.setenv("VZMON_WATCH_INTERVAL_S", "300")
+
+    def late(seconds: float) -> bool:
+        return clock.wait(seconds + 25)
+
+    results: list = []
+    watch(load_settings(), results.append, max_polls=36, clock=clock, sleep=lambda s: None, wait=late)
+    t0 = results[0].requested_at
+    offsets = {round((r.requested_at - t0).total_seconds()) % 300 for r in results}
+    assert offsets <= {0, 25}
+    with sqlite3.connect(load_settings().store_db) as conn:
+        combined = [s for (s,) in conn.execute("SELECT status FROM snapshots WHERE source = 'combined'")]
+    assert len(combined) >= 10 and set(combined) == {"ok"}

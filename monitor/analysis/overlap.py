@@ -19,6 +19,8 @@ from itertools import combinations
 import numpy as np
 import pyarrow as pa
 
+from monitor.grid import slot_ends, slots_ending_in
+
 __all__ = [
     "AREAS_RING",
     "SIGHTING_COLUMNS",
@@ -96,15 +98,13 @@ def overlap(area: str, sets: Mapping[str, frozenset[str]]) -> Overlap:
 
 
 def slot_coverage(times: Sequence[datetime], start: datetime, end: datetime, step_s: int) -> float | None:
-    """Share of the grid slots ``(t - step, t]``, from the one after ``start`` to the one holding
-    ``end``, that hold one of ``times`` (a source's successful polls): its coverage of a grid."""
-    first = -(-int(start.timestamp()) // step_s) * step_s + step_s
-    last = -(-int(end.timestamp()) // step_s) * step_s
+    """Share of the grid slots (``monitor.grid``) ending in ``(start, end]`` that hold one of
+    ``times`` (a source's successful polls): its coverage of the grid."""
+    first, last = slots_ending_in(int(start.timestamp()), int(end.timestamp()), step_s)
     n = (last - first) // step_s + 1
     if n <= 0:
         return None
-    epochs = np.array([int(t.timestamp()) for t in times], dtype=np.int64)
-    slots = np.unique(-(-epochs // step_s) * step_s)
+    slots = np.unique(slot_ends(np.array([int(t.timestamp()) for t in times], dtype=np.int64), step_s))
     return float(np.count_nonzero((slots >= first) & (slots <= last)) / n)
 
 

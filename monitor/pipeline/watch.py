@@ -10,10 +10,11 @@ finish the poll in progress, store it and end the loop; a retry backoff is cut s
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable
 from contextlib import ExitStack
-from datetime import timedelta
+from datetime import UTC, datetime
 
 from geo.zoneset import ZoneSet
 from monitor.clock import utcnow
@@ -57,6 +58,14 @@ def _intervals(settings: Settings, zone_set: ZoneSet, names: list[str]) -> dict[
             interval = max(settings.watch_interval_s or float(settings.collect_combined_step_s), sweep)
         intervals[name] = interval
     return intervals
+
+
+def _next_tick(after: datetime, interval_s: float) -> datetime:
+    """The next multiple of ``interval_s`` (Unix seconds) after ``after``: polls keep to fixed ticks,
+    as cron's do, instead of drifting later by each poll's delay (and across the combined view's
+    slots, which sit between ticks)."""
+    epoch = after.timestamp()
+    return datetime.fromtimestamp((math.floor(epoch / interval_s) + 1) * interval_s, UTC)
 
 
 def watch(
@@ -122,7 +131,7 @@ def watch(
                 raise result.failure
             if max_polls is not None and polls >= max_polls:
                 break
-            due[name] = started + timedelta(seconds=intervals[name])
+            due[name] = _next_tick(started, intervals[name])
             if result.retry_at is not None and result.retry_at > due[name]:
                 log.warning("watch: %s rate-limited; its next poll at %s", name, result.retry_at.isoformat())
                 due[name] = result.retry_at
