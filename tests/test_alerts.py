@@ -544,14 +544,14 @@ def test_overlapping_runs_deliver_each_alert_once(
 # -- what a review found: each of these failed before its fix
 
 
-def _record(store, zone_set, t, fir, other=2):
+def _record(store, zone_set, t, fir, other=2, source="opensky"):
     counts = pd.DataFrame(
         {"zone": list(zone_set.codes), "airborne": [fir if c == "SVZM" else other for c in zone_set.codes],
          "on_ground": 0, "stale": 0}
     )  # fmt: skip
     record(
         store,
-        PollRecord("opensky", t + timedelta(seconds=2), "ok", api_time=t),
+        PollRecord(source, t + timedelta(seconds=2), "ok", api_time=t),
         None,
         counts,
         zone_set_id=store.zone_set_id(zone_set),
@@ -816,16 +816,19 @@ def test_with_several_sources_drops_are_judged_on_the_combined_view_and_outages_
     assert [(r["kind"], r["source"]) for r in judged] == [("drop", "combined"), ("outage", "adsblol")]
 
 
+@pytest.mark.parametrize("first", ["opensky", "adsblol"])
 def test_an_outage_under_way_when_the_store_is_upgraded_is_not_raised_again(
-    alert_env, opensky_env, monkeypatch, zone_set
+    alert_env, opensky_env, monkeypatch, zone_set, first
 ):
-    """Alerts stored before alerts knew their source are OpenSky's (the only source then): an open
-    outage stays open across the upgrade (migration 5), and its end is still reported once."""
+    """Alerts stored before alerts knew their source are the first configured source's (the one
+    earlier vzmons judged): an open outage stays open across the upgrade (migration 5), and its end
+    is still reported once."""
     import sqlite3
 
     from monitor.store.migrations import MIGRATIONS
 
     monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "jsonl")
+    monkeypatch.setenv("VZMON_SOURCES", first)
     settings = load_settings()
     settings.store_db.parent.mkdir(parents=True, exist_ok=True)
     with sqlite3.connect(settings.store_db) as conn:  # a store of the release before: migrations 1 to 4
@@ -841,10 +844,41 @@ def test_an_outage_under_way_when_the_store_is_upgraded_is_not_raised_again(
         )
     conn.close()
     with Store(settings.store_db) as store:
-        _record(store, zone_set, NOW - timedelta(hours=3), 30)
+        _record(store, zone_set, NOW - timedelta(hours=3), 30, source=first)
         for minutes in range(150, 0, -30):
-            record(store, PollRecord("opensky", NOW - timedelta(minutes=minutes), "error", error="HTTP 503"))
+            record(store, PollRecord(first, NOW - timedelta(minutes=minutes), "error", error="HTTP 503"))
         assert _check(settings, store, zone_set, NOW) == []  # still blind: nothing new
-        _record(store, zone_set, NOW, 30)
+        _record(store, zone_set, NOW, 30, source=first)
         lines = _check(settings, store, zone_set, NOW)
     assert len(lines) == 1 and lines[0].startswith("vzmon sees again")
+
+
+def test_a_newly_added_source_never_silences_the_drop_alerts(alert_env, opensky_env, monkeypatch, zone_set):
+    """Adding adsb.lol starts a combined view with no history: until it has three weeks, drops are
+    judged on OpenSky's own weeks (the line says so), never on nothing."""
+    monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "jsonl")
+    monkeypatch.setenv("VZMON_REPORT_INTERVAL_S", "3600")
+    with Store(load_settings().store_db) as store:
+        t = NOW - timedelta(weeks=4)
+        while t < NOW - timedelta(days=1):  # weeks of OpenSky alone
+            _record(store, zone_set, t, _cycle(t, 40, 8))
+            t += timedelta(hours=1)
+        monkeypatch.setenv("VZMON_SOURCES", "opensky,adsblol")  # then adsb.lol is added, a day ago
+        settings = load_settings()
+        while not (10 <= t.hour < 18 and t >= NOW):
+            _record(store, zone_set, t, _cycle(t, 40, 8))
+            _record(store, zone_set, t + timedelta(seconds=20), _cycle(t, 40, 8), source="adsblol")
+            _record(store, zone_set, t + timedelta(seconds=40), _cycle(t, 50, 10), source="combined")
+            t += timedelta(hours=1)
+        assert _check(settings, store, zone_set, t - timedelta(minutes=59)) == []
+        for _ in range(4):  # traffic collapses
+            _record(store, zone_set, t, 4)
+            _record(store, zone_set, t + timedelta(seconds=20), 4, source="adsblol")
+            _record(store, zone_set, t + timedelta(seconds=40), 5, source="combined")
+            t += timedelta(hours=1)
+        lines = _check(settings, store, zone_set, t - timedelta(minutes=59))
+        judged = [r["source"] for r in store.query("SELECT source FROM alerts")]
+    assert len(lines) == 1 and lines[0].startswith(
+        "SVZM (OpenSky; the combined view has less than 3 weeks of history yet): 4 aircraft"
+    )
+    assert judged == ["opensky"]

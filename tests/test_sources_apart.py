@@ -3,6 +3,7 @@ source alone in its own store; a read that would add two networks' views up is r
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from monitor.cli import EXIT_OK, EXIT_USAGE, main
 from monitor.combine import combine_pending
 from monitor.errors import ConfigError
+from monitor.grid import slot_ends
 from monitor.pipeline.demo import fill_simulated
 from monitor.pipeline.export import export
 from monitor.pipeline.report import report
@@ -61,6 +63,27 @@ def stores(tmp_path_factory):
     return settings, env, tmp, both, alone, alone_lol
 
 
+def _slot(times: pd.Series) -> pd.Series:
+    """The grid slot (``monitor.grid``, 5 minutes) each time falls in, as its end."""
+    epochs = times.to_numpy(dtype="datetime64[s]").astype("int64")
+    return pd.Series(pd.to_datetime(slot_ends(epochs, 300), unit="s", utc=True), index=times.index)
+
+
+def _copy(db: Path, to: Path, drop_combined: bool = False) -> Path:
+    """A copy of ``db`` marked as collected (simulated data is credited as simulated), optionally
+    without its combined view."""
+    shutil.copyfile(db, to)
+    with Store(to) as store, store.transaction() as conn:
+        conn.execute("UPDATE snapshots SET simulated = 0")
+        if drop_combined:
+            combined = "SELECT id FROM snapshots WHERE source = 'combined'"
+            for table in ("position_blocks", "zone_counts"):
+                conn.execute(f"DELETE FROM {table} WHERE snapshot_id IN ({combined})")
+            conn.execute("DELETE FROM zone_hours WHERE source = 'combined'")
+            conn.execute("DELETE FROM snapshots WHERE source = 'combined'")
+    return to
+
+
 def _metrics(settings, db: Path, out: Path, source: str | None) -> pd.DataFrame:
     report(settings, "drop", db=db, out_dir=out, source=source)
     return pd.read_csv(out / "metrics.csv")
@@ -92,12 +115,12 @@ def test_a_report_reads_the_configured_source_and_refuses_an_absent_one(stores):
 def test_with_several_sources_configured_a_report_reads_the_combined_view_and_credits_each(stores, monkeypatch, capsys):
     settings, env, tmp, both, alone, _ = stores
     several = load_settings(env={**env, "VZMON_SOURCES": "opensky,adsblol"})
-    with pytest.raises(ConfigError, match=r"no combined view .*\(it holds opensky\): `vzmon collect` builds it"):
-        report(several, "drop", db=alone, out_dir=tmp / "not-built")
-    real = tmp / "as-if-real.sqlite"  # simulated data is credited as simulated: make it look collected
-    shutil.copyfile(both, real)
-    with Store(real) as store, store.transaction() as conn:
-        conn.execute("UPDATE snapshots SET simulated = 0")
+    # before the second source was added the windows hold one source and no combined view: read it
+    assert report(several, "drop", db=alone, out_dir=tmp / "before-adsblol").data.made_from.source == "opensky"
+    not_built = _copy(both, tmp / "not-built.sqlite", drop_combined=True)
+    with pytest.raises(ConfigError, match=r"no combined view .*\(it holds adsblol, opensky\): `vzmon collect`"):
+        report(several, "drop", db=not_built, out_dir=tmp / "not-built")
+    real = _copy(both, tmp / "as-if-real.sqlite")
     result = report(several, "drop", db=real, out_dir=tmp / "combined")
     made = result.data.made_from
     assert (made.source, made.parts) == ("combined", ("adsblol", "opensky"))
@@ -131,9 +154,9 @@ def test_the_combined_view_counts_at_least_what_each_source_saw_in_the_slot(stor
             seen = counts.groupby("snapshot_id").agg(
                 time=("time", "first"), n=("airborne", "sum"), g=("on_ground", "sum"), s=("stale", "sum")
             )
-            per[source] = (seen["n"] + seen["g"] + seen["s"]).groupby(seen["time"].dt.ceil("5min")).max()
+            per[source] = (seen["n"] + seen["g"] + seen["s"]).groupby(_slot(seen["time"])).max()
             polls = poll_frame(store, *span, [source])
-            ok[source] = set(polls.loc[polls["status"].isin(["ok", "empty"]), "time"].dt.ceil("5min"))
+            ok[source] = set(_slot(polls.loc[polls["status"].isin(["ok", "empty"]), "time"]))
         gaps = poll_frame(store, *span, ["combined"]).query("status == 'error'")["time"]
     full = pd.DataFrame(per).dropna()
     assert len(full) > 1000
@@ -141,8 +164,10 @@ def test_the_combined_view_counts_at_least_what_each_source_saw_in_the_slot(stor
     assert (full["combined"] >= full[["adsblol", "opensky"]].max(axis=1)).all()
     assert (full["combined"] < full["adsblol"] + full["opensky"]).mean() > 0.5
     # a slot is combined exactly when both sources polled successfully in it; otherwise it is a gap
-    assert ok["combined"] == ok["opensky"] & ok["adsblol"]
-    assert len(gaps) > 100 and not set(gaps) & (ok["opensky"] & ok["adsblol"])
+    final = max(ok["combined"] | set(gaps))  # the last slot is not final: no source polled past it
+    both_ok = {slot for slot in ok["opensky"] & ok["adsblol"] if slot <= final}
+    assert ok["combined"] == both_ok
+    assert len(gaps) > 100 and not set(gaps) & both_ok
 
 
 def test_a_report_where_no_source_has_data_reads_none_of_them(stores):
@@ -167,3 +192,28 @@ def test_exports_keep_sources_apart(stores, monkeypatch, capsys):
     assert "choose one with --source" in capsys.readouterr().err
     assert main(["export", "positions", "--source", "adsblol", "--out", str(tmp / "p.csv")]) == EXIT_OK
     shutil.rmtree(tmp / "beside", ignore_errors=True)
+
+
+def test_a_network_drawn_only_beside_the_windows_is_credited(stores):
+    """The charts draw two days either side of the windows: a network whose polls lie only there is
+    on the per-source chart, so its credit (adsb.lol's ODbL attribution) is on it and in the report."""
+    settings, _, tmp, _, alone, _ = stores
+    db = tmp / "beside.sqlite"
+    shutil.copyfile(alone, db)
+    after_windows = EVENT + timedelta(days=7, hours=1)  # the "drop" report's after window ends 7 days after
+    fill_simulated(
+        settings, db, dataclasses.replace(_scenario(seed=9, interval_s=3600, keep=1.0), start=after_windows,
+                                          end=after_windows + timedelta(hours=20)), source="adsblol",
+    )  # fmt: skip
+    _copy(db, db.with_suffix(".real"))
+    result = report(settings, "drop", db=db.with_suffix(".real"), out_dir=tmp / "beside")
+    assert result.data.credited is not None and "adsblol" in result.data.credited.networks
+    text = (tmp / "beside" / "report.md").read_text(encoding="utf-8")
+    assert "adsb.lol (https://adsb.lol), under the ODbL 1.0" in text and "The OpenSky Network" in text
+
+
+def test_the_demo_runs_whatever_sources_are_configured(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("VZMON_OUTPUTS", str(tmp_path))
+    monkeypatch.setenv("VZMON_SOURCES", "opensky,adsblol")  # the demo's store holds only its own source
+    assert main(["demo", "--interval", "3600"]) == EXIT_OK
+    assert "report:" in capsys.readouterr().out

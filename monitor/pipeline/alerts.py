@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from monitor.alerts.baseline import CLOCK_SKEW, HISTORY, RECENT, hour_tables, zone_series
+from monitor.alerts.baseline import CLOCK_SKEW, HISTORY, RECENT, BaselineRules, hour_tables, zone_series
 from monitor.alerts.deliver import deliver_due
 from monitor.alerts.rules import (
     Alert,
@@ -38,7 +38,7 @@ from monitor.settings.table import Settings
 from monitor.sources.registry import COMBINED, LABELS
 from monitor.store.db import Store, from_epoch
 from monitor.store.outbox import add_alert, alert_history, recent_alerts
-from monitor.store.snapshots import count_rows, hour_rows, latest_snapshot, poll_rows
+from monitor.store.snapshots import count_rows, first_hour, hour_rows, latest_snapshot, poll_rows
 
 if TYPE_CHECKING:
     from geo.zoneset import ZoneSet
@@ -55,22 +55,35 @@ class AlertRun:
     failed: int
 
 
-def view_judged(settings: Settings) -> str:
+def view_judged(settings: Settings, store: Store | None = None, now: datetime | None = None) -> str:
     """The view the drop, zero and recovery rules judge: the combined view when ``collect.sources``
-    names several sources, else the one source."""
-    return COMBINED if len(settings.collect_sources) > 1 else settings.collect_sources[0]
+    names several sources, else the one source. Given the store, the combined view only once it has
+    the baseline's weeks of history (``alerts.baseline.BaselineRules.min_weeks``); until then the
+    first configured source, whose history a newly added source does not reset."""
+    if len(settings.collect_sources) < 2:
+        return settings.collect_sources[0]
+    if store is not None and now is not None:
+        first = first_hour(store, COMBINED)
+        ready = now - timedelta(weeks=BaselineRules().min_weeks)
+        if first is None or first > ready:
+            return settings.collect_sources[0]
+    return COMBINED
 
 
-def _view_label(settings: Settings) -> str | None:
+def _view_label(settings: Settings, judged: str) -> str | None:
     """How traffic alerts name the view when several sources are configured (None: one source)."""
     if len(settings.collect_sources) < 2:
         return None
+    if judged != COMBINED:
+        weeks = BaselineRules().min_weeks
+        return f"{LABELS.get(judged, judged)}; the combined view has less than {weeks} weeks of history yet"
     return "combined view of " + ", ".join(LABELS.get(s, s) for s in settings.collect_sources)
 
 
-def alert_rules(settings: Settings, zone_set: ZoneSet, source: str | None = None) -> AlertRules:
+def alert_rules(settings: Settings, zone_set: ZoneSet, source: str | None = None, view: bool = False) -> AlertRules:
     """The rules the settings describe for these zones, judging ``source`` (default: the view the
-    settings name, :func:`view_judged`). Raises ConfigError for an unknown zone."""
+    settings name, :func:`view_judged`); ``view``: the traffic rules' view, named in their lines.
+    Raises ConfigError for an unknown zone."""
     zones = settings.alerts_zones or tuple(z.code for z in zone_set.zones if z.kind in ("fir", "ring"))
     default = ZoneRule(settings.alerts_drop_fraction, settings.alerts_consecutive, settings.alerts_min_expected)
     unknown = set(settings.alerts_zone_rules) - set(zone_set.codes)
@@ -89,7 +102,8 @@ def alert_rules(settings: Settings, zone_set: ZoneSet, source: str | None = None
         zero_min_expected=settings.alerts_zero_min_expected, outage_min=settings.alerts_outage_min,
         cooldown_min=settings.alerts_cooldown_min, budget_per_30d=settings.alerts_false_alarms_per_30d,
         recovery_fraction=settings.alerts_recovery_fraction, source_label=LABELS.get(judged, judged), source=judged,
-        view=_view_label(settings) if judged == COMBINED else None, several=len(settings.collect_sources) > 1,
+        view=_view_label(settings, judged) if (view or source is None) else None,
+        several=len(settings.collect_sources) > 1,
     )  # fmt: skip
 
 
@@ -108,8 +122,11 @@ def _polls(store: Store, source: str, now: datetime) -> list[Poll]:
     ]
 
 
-def _history(store: Store, source: str) -> list[PastAlert]:
-    return [PastAlert(kind, zone, t, began) for kind, zone, t, began in alert_history(store, source)]
+def _history(settings: Settings, store: Store, source: str) -> list[PastAlert]:
+    """``source``'s alerts; those stored before alerts named their source are the first configured
+    source's (the one earlier vzmons judged)."""
+    legacy = source == settings.collect_sources[0]
+    return [PastAlert(kind, zone, t, began) for kind, zone, t, began in alert_history(store, source, legacy)]
 
 
 def _last_ok(store: Store, source: str) -> datetime | None:
@@ -121,7 +138,7 @@ def _traffic_alerts(settings: Settings, store: Store, rules: AlertRules, now: da
     """The rules on the view ``rules.source`` judges (with its outage too when ``outage``)."""
     source = rules.source
     polls = _polls(store, source, now)
-    history = _history(store, source)
+    history = _history(settings, store, source)
     rows = count_rows(store, now - RECENT, now + CLOCK_SKEW, source)
     counts = zone_series(rows)  # no successful poll in 30 hours: only the outage rule has anything to judge
     episodes = [e for e in (episode_start(history, z) for z in rules.zones) if e is not None]
@@ -140,13 +157,14 @@ def run_alerts(settings: Settings, store: Store, zone_set: ZoneSet, now: datetim
     """Evaluate the rules at ``now`` on the store's recent data, record new alerts, deliver what is
     due. Drops, zeros and recoveries are judged on the view the settings name (:func:`view_judged`);
     outages on each configured source."""
-    rules = alert_rules(settings, zone_set)
+    several = len(settings.collect_sources) > 1
+    rules = alert_rules(settings, zone_set, view_judged(settings, store, now), view=True)
     judged: list[tuple[AlertRules, Alert]] = []
-    combined = rules.source == COMBINED
-    judged += [(rules, a) for a in _traffic_alerts(settings, store, rules, now, outage=not combined)]
-    for source in settings.collect_sources if combined else ():
+    judged += [(rules, a) for a in _traffic_alerts(settings, store, rules, now, outage=not several)]
+    for source in settings.collect_sources if several else ():
         mine = alert_rules(settings, zone_set, source)
-        outage = outage_alert(now, _polls(store, source, now), _history(store, source), mine, _last_ok(store, source))
+        history = _history(settings, store, source)
+        outage = outage_alert(now, _polls(store, source, now), history, mine, _last_ok(store, source))
         if outage is not None:
             judged.append((mine, outage))
     if judged:  # the events are only their context: read only when there is an alert to quote them in

@@ -118,8 +118,7 @@ def run_demo(
             Path(f"{db}{suffix}").unlink(missing_ok=True)
     with store_lock(dataclasses.replace(settings, store_db=db)):
         polls, gaps, positions = fill_simulated(settings, db, scenario, progress)
-    reports = tuple(
-        report(settings, e, db=db, out_dir=settings.store_outputs_dir / "demo" / "reports" / e, progress=progress)
-        for e in events
-    )
+    out = settings.store_outputs_dir / "demo" / "reports"
+    # the demo's store holds its one source, whatever collect.sources names
+    reports = tuple(report(settings, e, db=db, out_dir=out / e, progress=progress, source=DEMO) for e in events)
     return DemoResult(db, polls, gaps, positions, reports)

@@ -171,7 +171,8 @@ def report(
     read_start, read_end = span_start - FLIGHT_LEAD, span_end + FLIGHT_LEAD
     with Store.open_existing(path) as store:
         chosen = view_for(settings, store, span_start, span_end, source)  # one view, never two added up
-        parts = combined_parts(store, span_start, span_end) if chosen == [COMBINED] else ()
+        # the charts draw the context (2 days either side): credit every network drawn there
+        parts = combined_parts(store, *_context(span_start, span_end)) if chosen == [COMBINED] else ()
         polls = poll_frame(store, span_start - timedelta(days=1), span_end + timedelta(days=1), chosen)
         counts = count_frame(store, span_start, span_end, chosen)
         n_blocks = count_blocks(store, read_start, read_end, chosen)
@@ -196,8 +197,9 @@ def report(
     with Store.open_existing(path) as store:
         networks = tuple(s for s in sources_between(store, span_start, span_end) if s != COMBINED)
         who_saw = _who_saw(store, windows, networks, fir, settings.collect_combined_step_s)
-    # every network the report shows (the view's, and the others' in the per-source panel and overlap table)
-    shown = tuple(sorted(set(networks) | set(made_from.networks)))
+        drawn = tuple(s for s in sources_between(store, *_context(span_start, span_end)) if s != COMBINED)
+    # every network the report shows (the view's, and the others' in the per-source chart and overlap table)
+    shown = tuple(sorted(set(drawn) | set(networks) | set(made_from.networks)))
     credited = made_from if shown == made_from.networks else Provenance(COMBINED, simulated, shown)
     sources = seen_by(made_from)
     text = verdict(event, windows, compared.coverage, list(compared.changes), fir, sources, seen)
@@ -207,12 +209,12 @@ def report(
     n_flights = (
         int((pd.to_datetime(flights["last_time"], utc=True) >= pd.Timestamp(span_start)).sum()) if len(flights) else 0
     )
-    context = Window("context", span_start - timedelta(days=2), span_end + timedelta(days=2))
+    context = Window("context", *_context(span_start, span_end))
     split = pd.Timestamp(event.start.replace(minute=0, second=0, microsecond=0))  # each side at its own cadence
     with Store.open_existing(path) as store:
         all_counts = count_frame(store, context.start, context.end, chosen)
         all_polls = poll_frame(store, context.start, context.end, chosen)
-        per_source = _per_source(store, settings, context, split, fir, networks, rules.min_coverage)
+        per_source = _per_source(store, settings, context, split, fir, drawn, rules.min_coverage)
     series = context_series(
         all_counts, all_polls, context, split, zones, (intervals[0], intervals[1]), rules.min_coverage
     )
@@ -231,7 +233,7 @@ def report(
         days_with_data=(max(hours[0] / 24, 1e-9), max(hours[1] / 24, 1e-9)),
         made_from=made_from,
         per_source=per_source,
-        sources_made_from=Provenance(COMBINED, simulated, networks) if len(networks) > 1 else made_from,
+        sources_made_from=credited,
     )
     with staged_folder(out, REPORT_LAYOUT, "--out") as stage:
         charts: dict[str, list[Path]] = {}
@@ -273,6 +275,12 @@ def report(
 
 
 FLIGHT_LEAD = timedelta(hours=6)  # positions read before the first window (see report())
+CONTEXT = timedelta(days=2)  # the charts draw this much either side of the windows
+
+
+def _context(span_start: datetime, span_end: datetime) -> tuple[datetime, datetime]:
+    """The stretch the charts draw: the windows and ``CONTEXT`` either side."""
+    return span_start - CONTEXT, span_end + CONTEXT
 
 
 def _who_saw(

@@ -8,6 +8,7 @@ process.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from geo.zones import ZoneFileError, ZoneSource
@@ -20,11 +21,14 @@ from monitor.store.snapshots import sources_between
 
 __all__ = ["view_for", "zone_set_for"]
 
+log = logging.getLogger(__name__)
+
 
 def view_for(settings: Settings, store: Store, start: datetime, end: datetime, asked: str | None) -> list[str]:
     """The source a command reads over ``[start, end)``: the one ``asked`` (``--source``, or
-    ``combined``); else the combined view when ``collect.sources`` names several, else the one
-    configured (or the only one the range holds). Two networks' counts of the same sky are never
+    ``combined``); else the combined view when ``collect.sources`` names several (or, where the
+    range has no combined view, the one source it holds), else the one configured (or the only one
+    the range holds). Two networks' counts of the same sky are never
     added up: a range holding several, none of them configured, raises ConfigError naming them.
     Empty (read nothing) when the range holds no data."""
     present = sources_between(store, start, end)
@@ -32,6 +36,9 @@ def view_for(settings: Settings, store: Store, start: datetime, end: datetime, a
     networks = [s for s in present if s != COMBINED]
     configured = settings.collect_sources
     if asked is None and len(configured) > 1:
+        if COMBINED not in present and len(networks) == 1:  # e.g. before a second source was added
+            log.info("no combined view %s: reading %s, the one source there", span, networks[0])
+            return networks
         asked = COMBINED
     if asked == COMBINED and COMBINED not in present:
         held = f"it holds {', '.join(networks)}" if networks else "it holds no successful poll there"

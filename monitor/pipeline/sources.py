@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
 from monitor.analysis.overlap import AREAS_RING, SIGHTING_COLUMNS, Overlap, overlap, seen_in, slot_coverage
 from monitor.clock import utcnow
+from monitor.grid import slot_end
 from monitor.pipeline.shared import zone_set_for
 from monitor.settings.table import Settings
 from monitor.sources.registry import COMBINED, LABELS
@@ -59,6 +60,10 @@ class SourcesOverview:
     overlaps: tuple[Overlap, ...]  # the FIR, then the ring
 
 
+def _slot_holding(t: datetime, step_s: int) -> datetime:
+    return datetime.fromtimestamp(slot_end(int(t.timestamp()), step_s), UTC)
+
+
 def _line(
     store: Store, name: str, configured: bool, start: datetime, end: datetime, now: datetime, step_s: int, fir: str
 ) -> tuple[SourceLine, dict[str, frozenset[str]]]:
@@ -81,9 +86,10 @@ def _line(
         last_error=last_any["error"] if last_any is not None else None,
         statuses_24h=status_counts(store, name, now - timedelta(hours=HEALTH_HOURS), now + timedelta(seconds=1)),
         cooldown_until=rate_limited_until(store, name, now),
-        grid_coverage=slot_coverage(good, start, end, step_s),
+        grid_coverage=slot_coverage(good, start, _slot_holding(end, step_s), step_s),  # now's slot counts
         aircraft={area: len(hexes) for area, hexes in seen.aircraft.items()},
-        median_position_age_s=float(np.median(ages)) if len(ages) else None,
+        # the combined view's positions are placed at their slot's end: their age there says nothing of the feed
+        median_position_age_s=float(np.median(ages)) if len(ages) and name != COMBINED else None,
     )
     return line, seen.aircraft
 

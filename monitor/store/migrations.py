@@ -4,6 +4,9 @@ transaction, and recorded in ``schema_migrations``.
 Place in the flow: ``store.db.Store`` applies what a store lacks when it opens it for writing. A
 migration is never edited once released: a change to the schema is a new migration at the end.
 
+``alerts.source`` (migration 5) is the source (or combined view) an alert judged; alerts stored
+before it have none, and count as the first configured source's (the one earlier vzmons judged).
+
 ``zone_hours`` (migration 4) keeps, per source, UTC hour and zone, how many successful polls the
 hour had and the sum of their airborne counts: the alert rules read weeks of hourly means from it
 in a few milliseconds instead of grouping every poll's counts (``store.snapshots.record_poll``
@@ -144,8 +147,7 @@ INSERT INTO zone_hours (source, hour, zone, n, airborne)
         5,
         "the source (or combined view) each alert judged",
         """
-ALTER TABLE alerts ADD COLUMN source TEXT;
-UPDATE alerts SET source = 'opensky' WHERE kind <> 'test'
+ALTER TABLE alerts ADD COLUMN source TEXT
 """,
     ),
 )

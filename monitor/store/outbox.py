@@ -114,15 +114,17 @@ def record_delivery(
             )
 
 
-def alert_history(store: Store, source: str | None = None) -> list[tuple[str, str | None, datetime, datetime | None]]:
+def alert_history(
+    store: Store, source: str | None = None, legacy: bool = False
+) -> list[tuple[str, str | None, datetime, datetime | None]]:
     """The latest alert of each kind and zone judged on ``source`` (None: any), however old: (kind,
     zone, created_at UTC, and when the window that established it began, for a drop or zero that
-    says so).
+    says so). ``legacy``: alerts stored before alerts named their source count as ``source``'s.
 
     That is all the rules need (is an episode under way, since when, is a rule cooling down),
     and it stays small however long the store runs.
     """
-    which = "" if source is None else " WHERE source = ?"
+    which = "" if source is None else " WHERE (source = ?" + (" OR source IS NULL)" if legacy else ")")
     rows = store.query(
         "SELECT kind, zone, MAX(created_at) AS created_at, json_extract(payload, '$.began') AS began "
         f"FROM alerts{which} GROUP BY kind, zone ORDER BY created_at",

@@ -26,6 +26,7 @@ __all__ = [
     "combined_parts",
     "count_rows",
     "counts_for",
+    "first_hour",
     "hour_rows",
     "latest_credits",
     "latest_snapshot",
@@ -261,6 +262,12 @@ def status_counts(store: Store, source: str, start: datetime, end: datetime) -> 
 def real_poll_count(store: Store) -> int:
     """How many poll attempts the store holds that were not simulated (a demo store has none)."""
     return int(store.scalar("SELECT COUNT(*) FROM snapshots WHERE simulated = 0"))
+
+
+def first_hour(store: Store, source: str) -> datetime | None:
+    """The first UTC hour with a successful poll of ``source`` (``zone_hours``), or None."""
+    hour = store.scalar("SELECT MIN(hour) FROM zone_hours WHERE source = ?", (source,))
+    return None if hour is None else datetime.fromtimestamp(int(hour) * 3600, UTC)
 
 
 def hour_rows(store: Store, source: str, start: datetime, end: datetime) -> list[tuple[int, str, int, float]]:
