@@ -1,0 +1,97 @@
+"""A day of adsb.lol's archive as one tar stream: its parts (``.tar``, or ``.tar.aa`` + ``.tar.ab``
+split at 2,000,000,000 bytes, mid-member) read in order, members handed out as they pass, nothing
+written to disk.
+
+Place in the flow: the archive source opens the parts (downloads or local files) and reads the
+members it wants (the 48 heatmaps, the traces that touch the zones) through :func:`members`.
+
+A day must be whole: a tar that stops before its end-of-archive blocks (two 512-byte blocks of
+zeros) is a truncated download or a missing part, and an error naming the day, even when it stops
+exactly between two members (Python's tarfile ends quietly there).
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from collections.abc import Callable, Iterator, Sequence
+from typing import BinaryIO, Self
+
+__all__ = ["ArchiveError", "Parts", "members"]
+
+
+class ArchiveError(ValueError):
+    """A day's tar that cannot be read whole; the message names the day and what is wrong."""
+
+
+class Parts(io.RawIOBase):
+    """Several binary streams read as one, in order; counts the bytes read."""
+
+    def __init__(self, parts: Sequence[BinaryIO]) -> None:
+        self._parts = list(parts)
+        self._at = 0
+        self.read_bytes = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        while self._at < len(self._parts):
+            data = self._parts[self._at].read(len(buffer))
+            if data:
+                n = len(data)
+                buffer[:n] = data
+                self.read_bytes += n
+                return n
+            self._at += 1
+        return 0
+
+
+def _watching(stops: list[Exception]) -> type[tarfile.TarInfo]:
+    """A TarInfo class that records why a header could not be read: tarfile ends its iteration
+    quietly on a damaged or missing header after the first, as on the end-of-archive blocks."""
+
+    class Watched(tarfile.TarInfo):
+        @classmethod
+        def fromtarfile(cls, tar: tarfile.TarFile) -> Self:
+            try:
+                return super().fromtarfile(tar)
+            except tarfile.HeaderError as exc:
+                stops.append(exc)
+                raise
+
+    return Watched
+
+
+def members(parts: Sequence[BinaryIO], wanted: Callable[[str], bool], day: str) -> Iterator[tuple[str, bytes]]:
+    """The ``(name, bytes)`` of each regular member whose name (``./`` stripped) ``wanted`` accepts,
+    in the tar's order. Raises ArchiveError naming ``day`` for a damaged, truncated or incomplete
+    tar (after yielding the members before the damage: the caller keeps nothing of a day that
+    fails)."""
+    stream = Parts(parts)
+    reader = io.BufferedReader(stream, buffer_size=1 << 20)
+    stops: list[Exception] = []
+    try:
+        with tarfile.open(fileobj=reader, mode="r|", tarinfo=_watching(stops)) as tar:
+            for info in tar:
+                name = info.name.removeprefix("./")
+                if info.isfile() and wanted(name):
+                    extracted = tar.extractfile(info)
+                    if extracted is None:  # pragma: no cover - isfile() members always extract
+                        continue
+                    data = extracted.read()
+                    if len(data) != info.size:
+                        raise ArchiveError(f"{day}: {name} stops after {len(data):,} of {info.size:,} bytes: truncated")
+                    yield name, data
+        trailing = any(chunk.strip(b"\0") for chunk in iter(lambda: reader.read(1 << 20), b""))  # after the end
+    except tarfile.TarError as exc:
+        if stream.read_bytes == 0:
+            raise ArchiveError(f"{day}: the archive is empty") from None
+        raise ArchiveError(f"{day}: not a readable tar after {stream.read_bytes:,} bytes ({exc})") from None
+    end = stops[-1] if stops else None
+    if not isinstance(end, tarfile.EOFHeaderError) or trailing:  # type: ignore[attr-defined]
+        why = "a damaged header" if isinstance(end, tarfile.InvalidHeaderError) else "no end-of-archive blocks"  # type: ignore[attr-defined]
+        raise ArchiveError(
+            f"{day}: the tar stops after {stream.read_bytes:,} bytes at {why}: a truncated download, a missing part "
+            "or a damaged file"
+        )
