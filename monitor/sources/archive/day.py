@@ -1,0 +1,84 @@
+"""A day of adsb.lol's archive as snapshots on a fixed grid, from its 48 half-hour heatmaps.
+
+Place in the flow: the backfill reads a day's heatmap members (``sources.archive.tarstream``)
+and turns them into one snapshot per grid time here; each becomes a Reply for ``ingest``, or a
+recorded gap.
+
+The rule: the grid runs from 00:00 UTC every ``step_s`` seconds (a multiple of the heatmaps' 30 s
+slices); the snapshot at t takes the slice that starts at t, and keeps the aircraft inside the
+bounding box (the heatmap covers the world). A heatmap that is missing from the day or cannot be
+read makes every grid time of its half hour a gap with the reason, never zero aircraft; so does a
+slice missing from a readable file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import pyarrow as pa
+
+from monitor.compute import call, from_numpy
+from monitor.sources.archive.heatmap import HeatmapError, read_heatmap
+
+__all__ = ["HALF_HOURS", "DaySnapshot", "day_snapshots", "heatmap_name"]
+
+HALF_HOURS = 48
+
+
+@dataclass(frozen=True)
+class DaySnapshot:
+    """One grid time of a day: its positions in the box, or why there are none (``gap``)."""
+
+    time: datetime
+    positions: pa.Table | None
+    gap: str | None = None
+    mlat: int = 0  # of the positions in the box, those found by multilateration
+
+
+def heatmap_name(half_hour: int) -> str:
+    """The member name of a half hour's heatmap in a day's tar (``./`` stripped)."""
+    return f"heatmap/{half_hour:02d}.bin.ttf"
+
+
+def _in_box(table: pa.Table, box: tuple[float, float, float, float]) -> pa.Table:
+    west, south, east, north = box
+    lon = table["longitude"].to_numpy(zero_copy_only=False)
+    lat = table["latitude"].to_numpy(zero_copy_only=False)
+    inside = (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
+    return call("filter", table, from_numpy(inside, pa.bool_()))
+
+
+def day_snapshots(
+    heatmaps: Mapping[int, bytes], day: date, step_s: int, box: tuple[float, float, float, float], release: str
+) -> Iterator[DaySnapshot]:
+    """The day's snapshots every ``step_s`` seconds from its heatmaps (half hour -> file bytes),
+    keeping the aircraft inside ``box`` (west, south, east, north). ``release`` names the day's
+    files in gap reasons. Raises ValueError for a step that is not a multiple of 30 s."""
+    if step_s <= 0 or step_s % 30:
+        raise ValueError(f"the step must be a positive multiple of the heatmaps' 30 s slices, got {step_s}")
+    midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    for half_hour in range(HALF_HOURS):
+        first = -(-(half_hour * 1800) // step_s) * step_s  # the first grid time in this half hour, s after midnight
+        times = [midnight + timedelta(seconds=s) for s in range(first, (half_hour + 1) * 1800, step_s)]
+        name = heatmap_name(half_hour)
+        data = heatmaps.get(half_hour)
+        if data is None:
+            yield from (DaySnapshot(t, None, f"{release}: {name} is missing from the day") for t in times)
+            continue
+        try:
+            slices = {s.start: s for s in read_heatmap(data, f"{release}: {name}")}
+        except HeatmapError as exc:
+            yield from (DaySnapshot(t, None, str(exc)) for t in times)
+            continue
+        for t in times:
+            found = slices.get(t)
+            if found is None:
+                yield DaySnapshot(t, None, f"{release}: {name} has no slice starting at {t:%H:%M:%S}Z")
+                continue
+            inside = _in_box(found.positions, box)
+            source = inside["position_source"].to_numpy(zero_copy_only=False)
+            mlat = int(np.count_nonzero(np.nan_to_num(source.astype(float), nan=-1) == 2))
+            yield DaySnapshot(t, inside, None, mlat)
