@@ -83,7 +83,7 @@ def freshest_per_aircraft(table: pa.Table) -> pa.Table:
 
 
 _COLUMNS = [c for c in POSITION_SCHEMA.names if c != "zone"]  # what a source's reply holds
-_NO_POSITIONS = positions_schema(_COLUMNS).empty_table()
+_NO_POSITIONS = pa.Table.from_batches([], positions_schema(_COLUMNS))  # Schema.empty_table() loads pandas
 _NO_TIME = np.iinfo(np.int64).min  # NaT as int64
 
 
