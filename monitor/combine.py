@@ -135,7 +135,8 @@ def combine_pending(
     if any(h is None for h in heads):
         return Combined(0, 0, None)
     final = min(min(int(h) for h in heads), int(now.timestamp()))
-    hi = min(lo + max_slots * step_s, slot_end(final, step_s) - step_s)  # the last slot ending before ``final``
+    # the last slot ending before ``final``, and no further than ``max_slots`` (a slot end: none is cut)
+    hi = min(slot_end(lo + max_slots * step_s + 1, step_s) - step_s, slot_end(final, step_s) - step_s)
     if hi <= lo:
         return Combined(0, 0, None)
 

@@ -882,3 +882,36 @@ def test_a_newly_added_source_never_silences_the_drop_alerts(alert_env, opensky_
         "SVZM (OpenSky; the combined view has less than 3 weeks of history yet): 4 aircraft"
     )
     assert judged == ["opensky"]
+
+
+def test_a_drop_under_way_when_the_judged_view_switches_is_alerted_once_and_recovers_once(
+    alert_env, opensky_env, monkeypatch, zone_set
+):
+    """The combined view becomes the judged view (3 weeks of history) in the middle of a collapse:
+    the drop alerted on OpenSky is the same episode, so it is not alerted again, and its recovery is
+    reported once, on the combined view."""
+    monkeypatch.setenv("VZMON_ALERTS_CHANNELS", "jsonl")
+    monkeypatch.setenv("VZMON_REPORT_INTERVAL_S", "3600")
+    monkeypatch.setenv("VZMON_SOURCES", "opensky,adsblol")
+    settings = load_settings()
+    combined_from = NOW - timedelta(days=21) + timedelta(hours=3)  # ready three hours after NOW
+
+    def hour(store, t, os_fir, combined_fir):
+        _record(store, zone_set, t, os_fir)
+        if t >= combined_from:
+            _record(store, zone_set, t + timedelta(seconds=20), os_fir, source="adsblol")
+            _record(store, zone_set, t + timedelta(seconds=40), combined_fir, source="combined")
+
+    lines = []
+    with Store(settings.store_db) as store:
+        t = NOW - timedelta(weeks=4)
+        while t < NOW - timedelta(hours=2):
+            hour(store, t, _cycle(t, 40, 40), _cycle(t, 50, 50))  # flat days: any hour compares
+            t += timedelta(hours=1)
+        for k in range(12):  # collapse for eight hours, then back
+            down = k < 8
+            hour(store, t, 3 if down else 40, 4 if down else 50)
+            lines += _check(settings, store, zone_set, t + timedelta(minutes=1))
+            t += timedelta(hours=1)
+        judged = [(r["kind"], r["source"]) for r in store.query("SELECT kind, source FROM alerts ORDER BY id")]
+    assert judged == [("drop", "opensky"), ("recovery", "combined")], lines

@@ -74,3 +74,13 @@ def test_a_missing_or_broken_heatmap_is_a_gap_for_its_half_hour_never_zero(files
 def test_a_step_that_is_not_a_whole_number_of_slices_is_refused():
     with pytest.raises(ValueError, match="multiple of the heatmaps' 30 s slices"):
         list(day_snapshots({}, DAY, 45, BOX, RELEASE))
+
+
+def test_a_slice_without_any_aircraft_in_the_world_is_a_feed_outage_not_zero():
+    start_ms = int(MIDNIGHT.timestamp() * 1000)
+    madrid = [Seen(0x343000, 40.4, -3.7, 36_000, 450)]
+    files = {0: heatmap(start_ms, [madrid, madrid, [], [], madrid] + [madrid] * 55)}
+    snaps = list(day_snapshots(files, DAY, 30, BOX, RELEASE))[:5]
+    assert [s.gap is None for s in snaps] == [True, True, False, False, True]
+    assert [s.positions.num_rows for s in snaps if s.gap is None] == [0, 0, 0]  # the box was empty: a real zero
+    assert snaps[2].gap is not None and snaps[2].gap.endswith("has no aircraft anywhere at 00:01:00Z: a feed outage")

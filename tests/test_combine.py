@@ -183,3 +183,25 @@ def test_a_changed_step_never_combines_a_poll_twice(store, zone_set):
     assert len(placed) == placed["icao24"].nunique() == 24  # each poll's aircraft in exactly one slot
     ends = [t for t, _ in _combined(store)]
     assert ends == sorted(set(ends))
+
+
+def test_a_long_catch_up_after_a_step_change_ends_each_run_on_a_slot_end(store, zone_set):
+    """After 300 -> 600 s, a run limited to a few slots must stop at a slot end of the new grid:
+    stopping inside a slot combined it from part of its polls, and the next run skipped the rest."""
+    for k in range(3):
+        t = T0 + timedelta(minutes=5 * k - 1)
+        _poll(store, zone_set, "opensky", t, [_state(f"a{k:05d}", t, INSIDE)])
+        _poll(store, zone_set, "adsbfi", t + timedelta(seconds=20), [_state(f"b{k:05d}", t, INSIDE)])
+    combine_pending(store, zone_set, ["opensky", "adsbfi"], STEP, T0 + timedelta(minutes=9))
+    for k in range(3, 40):
+        t = T0 + timedelta(minutes=5 * k - 1)
+        _poll(store, zone_set, "opensky", t, [_state(f"a{k:05d}", t, INSIDE)])
+        _poll(store, zone_set, "adsbfi", t + timedelta(seconds=20), [_state(f"b{k:05d}", t, INSIDE)])
+    now = T0 + timedelta(hours=4)
+    _fail(store, "opensky", now)
+    _fail(store, "adsbfi", now)
+    while combine_pending(store, zone_set, ["opensky", "adsbfi"], 600, now, max_slots=3).until is not None:
+        pass
+    placed = read_positions(store, sources=[COMBINED])
+    assert len(placed) == placed["icao24"].nunique() == 80  # every poll's aircraft, each in one slot
+    assert _combined(store) == [(t, "ok") for t, _ in _combined(store)]  # and no slot a false gap

@@ -88,10 +88,30 @@ def test_an_unpacked_file_reads_the_same():
         (lambda d: gzip.compress(gzip.decompress(d)[:-3]), r"14\.bin\.ttf: .* not a whole number of 16-byte records"),
         (lambda d: gzip.compress(b"\x00" * 64), r"14\.bin\.ttf: no slice marker"),
         (lambda d: gzip.compress(gzip.decompress(d)[16:]), r"14\.bin\.ttf: its index names 1 slices"),
+        (lambda d: d + b"junk", r"14\.bin\.ttf: 4 bytes follow the gzip stream"),
     ],
-    ids=["truncated gzip", "corrupt gzip", "cut record", "no marker", "index off"],
+    ids=["truncated gzip", "corrupt gzip", "cut record", "no marker", "index off", "trailing bytes"],
 )
 def test_a_damaged_heatmap_is_one_error_naming_the_file(damage, expected):
     good = heatmap(START_MS, [[Seen(0x0D0001, 10.5, -66.9, 35_000, 450)], [Seen(0x0D0001, 10.6, -66.8, 35_000, 450)]])
     with pytest.raises(HeatmapError, match=expected):
         list(read_heatmap(damage(good), "14.bin.ttf"))
+
+
+def test_a_box_and_chosen_starts_keep_only_what_is_asked_and_callsigns_still_carry():
+    data = heatmap(START_MS, [
+        [Info(0x0D0001, "VCV1234"), Seen(0x0D0001, 10.5, -66.9, 35_000, 450), Seen(0x343000, 40.4, -3.7, 36_000, 450)],
+        [Seen(0x0D0001, 10.6, -66.8, 35_000, 450), Seen(0x343000, 40.5, -3.6, 36_000, 450)],
+    ])  # fmt: skip
+    second = START.replace(second=30)
+    (only,) = read_heatmap(data, "x", box=(-75.42, -1.36, -57.8, 17.7), starts={second})
+    assert only.start == second and only.world == 2
+    assert [(r["icao24"], r["callsign"]) for r in only.positions.to_pylist()] == [("0d0001", "VCV1234")]
+
+
+def test_a_cleared_callsign_is_no_callsign():
+    (_, rows) = _rows(heatmap(START_MS, [
+        [Info(0x0D0001, "VCV1234"), Seen(0x0D0001, 10.5, -66.9, 35_000, 450)],
+        [Info(0x0D0001, ""), Seen(0x0D0001, 10.6, -66.8, 35_000, 450)],
+    ]))  # fmt: skip
+    assert rows[0]["callsign"] is None

@@ -58,10 +58,33 @@ def test_a_damaged_header_or_an_empty_part_list_is_an_error(tmp_path):
     data, _ = _day_tar(tmp_path)
     header = data.index(b"./traces/05/")  # a member's header, after the first
     broken = data[:header] + b"\xff" * 512 + data[header + 512 :]
-    with pytest.raises(ArchiveError, match=rf"^{DAY}: the tar stops .* at a damaged header"):
+    with pytest.raises(ArchiveError, match=rf"^{DAY}: the tar stops at a damaged header at byte {header:,}"):
         list(members([io.BytesIO(broken)], lambda name: True, DAY))
     zeroed = data[:header] + bytes(1024) + data[header + 1024 :]  # an end-of-archive mark mid-file
     with pytest.raises(ArchiveError, match=rf"^{DAY}: the tar stops"):
         list(members([io.BytesIO(zeroed)], lambda name: True, DAY))
     with pytest.raises(ArchiveError, match=rf"^{DAY}: the archive is empty"):
         list(members([], lambda name: True, DAY))
+
+
+@pytest.mark.parametrize("where", ["the last two thirds", "one header and its data", "the last member"])
+def test_zeros_where_members_were_are_an_error_not_a_quiet_end(tmp_path, where):
+    """A pre-allocated or half-resumed download has the right size and zeros where it stopped;
+    tarfile takes the first zero block for the end of the archive and would drop the rest."""
+    data, _ = _day_tar(tmp_path, n_traces=200)
+    if where == "the last two thirds":
+        at = len(data) // 3 // 512 * 512
+        zeroed = data[:at] + bytes(len(data) - at)
+    else:
+        name = b"./traces/05/" if where == "one header and its data" else b"./heatmap/02.bin.ttf"
+        at = data.index(name)
+        zeroed = data[:at] + bytes(1024 + 5 * 997) + data[at + 1024 + 5 * 997 :]
+    with pytest.raises(ArchiveError, match=rf"^{DAY}: the tar stops at zeros from byte [\d,]+ of {len(data):,}"):
+        list(members([io.BytesIO(zeroed)], lambda name: True, DAY))  # from the first header that is zeros
+
+
+def test_a_lone_zero_block_at_the_end_is_an_error(tmp_path):
+    data, _ = _day_tar(tmp_path)
+    end = -(-len(data.rstrip(b"\0")) // 512) * 512  # just after the last member's data
+    with pytest.raises(ArchiveError, match=rf"^{DAY}: the tar stops at a lone zero block"):
+        list(members([io.BytesIO(data[: end + 512])], lambda name: True, DAY))

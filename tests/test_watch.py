@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -207,3 +208,17 @@ def test_polls_keep_to_their_ticks_when_wake_ups_come_late(three_sources, monkey
     with sqlite3.connect(load_settings().store_db) as conn:
         combined = [s for (s,) in conn.execute("SELECT status FROM snapshots WHERE source = 'combined'")]
     assert len(combined) >= 10 and set(combined) == {"ok"}
+
+
+def test_a_wake_up_a_little_early_never_polls_the_same_tick_twice(opensky_env, clock):
+    """The wait runs on the monotonic clock, the ticks on the wall clock: a slewed wall clock wakes
+    watch 50 ms before its tick, which must still be the next poll's tick, not a reason for another."""
+
+    def early(seconds: float) -> bool:
+        return clock.wait(max(0.0, seconds - 0.05))
+
+    results: list = []
+    watch(load_settings(), results.append, max_polls=5, clock=clock, sleep=lambda s: None, wait=early)
+    times = [r.requested_at for r in results]
+    gaps = [(b - a).total_seconds() for a, b in pairwise(times)]
+    assert gaps == [pytest.approx(720, abs=0.1)] * 4

@@ -122,11 +122,15 @@ def _polls(store: Store, source: str, now: datetime) -> list[Poll]:
     ]
 
 
-def _history(settings: Settings, store: Store, source: str) -> list[PastAlert]:
+def _history(settings: Settings, store: Store, source: str, traffic: bool = False) -> list[PastAlert]:
     """``source``'s alerts; those stored before alerts named their source are the first configured
-    source's (the one earlier vzmons judged)."""
-    legacy = source == settings.collect_sources[0]
-    return [PastAlert(kind, zone, t, began) for kind, zone, t, began in alert_history(store, source, legacy)]
+    source's (the one earlier vzmons judged). ``traffic``: the traffic rules' history, which follows
+    the drop under way across the views they judge (the first source until the combined view is
+    ready, then the combined view), so a switch never alerts one drop twice or loses its recovery."""
+    first = settings.collect_sources[0]
+    views = [first, COMBINED] if traffic and len(settings.collect_sources) > 1 else [source]
+    rows = alert_history(store, views, legacy=first in views)
+    return [PastAlert(kind, zone, t, began) for kind, zone, t, began in rows]
 
 
 def _last_ok(store: Store, source: str) -> datetime | None:
@@ -138,7 +142,7 @@ def _traffic_alerts(settings: Settings, store: Store, rules: AlertRules, now: da
     """The rules on the view ``rules.source`` judges (with its outage too when ``outage``)."""
     source = rules.source
     polls = _polls(store, source, now)
-    history = _history(settings, store, source)
+    history = _history(settings, store, source, traffic=True)
     rows = count_rows(store, now - RECENT, now + CLOCK_SKEW, source)
     counts = zone_series(rows)  # no successful poll in 30 hours: only the outage rule has anything to judge
     episodes = [e for e in (episode_start(history, z) for z in rules.zones) if e is not None]

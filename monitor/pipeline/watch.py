@@ -131,7 +131,8 @@ def watch(
                 raise result.failure
             if max_polls is not None and polls >= max_polls:
                 break
-            due[name] = _next_tick(started, intervals[name])
+            # from the tick that was due: a wake-up a little early (the wall clock slewed) must not poll it twice
+            due[name] = _next_tick(max(started, due[name]), intervals[name])
             if result.retry_at is not None and result.retry_at > due[name]:
                 log.warning("watch: %s rate-limited; its next poll at %s", name, result.retry_at.isoformat())
                 due[name] = result.retry_at

@@ -115,20 +115,22 @@ def record_delivery(
 
 
 def alert_history(
-    store: Store, source: str | None = None, legacy: bool = False
+    store: Store, sources: Sequence[str] | None = None, legacy: bool = False
 ) -> list[tuple[str, str | None, datetime, datetime | None]]:
-    """The latest alert of each kind and zone judged on ``source`` (None: any), however old: (kind,
-    zone, created_at UTC, and when the window that established it began, for a drop or zero that
-    says so). ``legacy``: alerts stored before alerts named their source count as ``source``'s.
+    """The latest alert of each kind and zone judged on one of ``sources`` (None: any), however old:
+    (kind, zone, created_at UTC, and when the window that established it began, for a drop or zero
+    that says so). ``legacy``: alerts stored before alerts named their source count too.
 
     That is all the rules need (is an episode under way, since when, is a rule cooling down),
     and it stays small however long the store runs.
     """
-    which = "" if source is None else " WHERE (source = ?" + (" OR source IS NULL)" if legacy else ")")
+    which = ""
+    if sources is not None:
+        which = f" WHERE (source IN ({', '.join('?' * len(sources))})" + (" OR source IS NULL)" if legacy else ")")
     rows = store.query(
         "SELECT kind, zone, MAX(created_at) AS created_at, json_extract(payload, '$.began') AS began "
         f"FROM alerts{which} GROUP BY kind, zone ORDER BY created_at",
-        () if source is None else (source,),
+        () if sources is None else tuple(sources),
     )  # SQLite takes the bare column (payload) from the row with the MAX
     return [
         (str(r["kind"]), r["zone"], datetime.fromtimestamp(r["created_at"], UTC), _parse_time(r["began"])) for r in rows

@@ -8,7 +8,8 @@ The rule: the grid runs from 00:00 UTC every ``step_s`` seconds (a multiple of t
 slices); the snapshot at t takes the slice that starts at t, and keeps the aircraft inside the
 bounding box (the heatmap covers the world). A heatmap that is missing from the day or cannot be
 read makes every grid time of its half hour a gap with the reason, never zero aircraft; so does a
-slice missing from a readable file.
+slice missing from a readable file, and a slice without a single aircraft anywhere in the world
+(the network's feed was down).
 """
 
 from __future__ import annotations
@@ -17,10 +18,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-import numpy as np
 import pyarrow as pa
 
-from monitor.compute import call, from_numpy
 from monitor.sources.archive.heatmap import HeatmapError, read_heatmap
 
 __all__ = ["HALF_HOURS", "DaySnapshot", "day_snapshots", "heatmap_name"]
@@ -43,14 +42,6 @@ def heatmap_name(half_hour: int) -> str:
     return f"heatmap/{half_hour:02d}.bin.ttf"
 
 
-def _in_box(table: pa.Table, box: tuple[float, float, float, float]) -> pa.Table:
-    west, south, east, north = box
-    lon = table["longitude"].to_numpy(zero_copy_only=False)
-    lat = table["latitude"].to_numpy(zero_copy_only=False)
-    inside = (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
-    return call("filter", table, from_numpy(inside, pa.bool_()))
-
-
 def day_snapshots(
     heatmaps: Mapping[int, bytes], day: date, step_s: int, box: tuple[float, float, float, float], release: str
 ) -> Iterator[DaySnapshot]:
@@ -69,7 +60,7 @@ def day_snapshots(
             yield from (DaySnapshot(t, None, f"{release}: {name} is missing from the day") for t in times)
             continue
         try:
-            slices = {s.start: s for s in read_heatmap(data, f"{release}: {name}")}
+            slices = {s.start: s for s in read_heatmap(data, f"{release}: {name}", box=box, starts=set(times))}
         except HeatmapError as exc:
             yield from (DaySnapshot(t, None, str(exc)) for t in times)
             continue
@@ -77,8 +68,9 @@ def day_snapshots(
             found = slices.get(t)
             if found is None:
                 yield DaySnapshot(t, None, f"{release}: {name} has no slice starting at {t:%H:%M:%S}Z")
-                continue
-            inside = _in_box(found.positions, box)
-            source = inside["position_source"].to_numpy(zero_copy_only=False)
-            mlat = int(np.count_nonzero(np.nan_to_num(source.astype(float), nan=-1) == 2))
-            yield DaySnapshot(t, inside, None, mlat)
+            elif found.world == 0:  # the whole network saw nothing: its feed was down, not the sky empty
+                yield DaySnapshot(
+                    t, None, f"{release}: {name} has no aircraft anywhere at {t:%H:%M:%S}Z: a feed outage"
+                )
+            else:
+                yield DaySnapshot(t, found.positions, None, found.mlat)

@@ -26,7 +26,7 @@ file (readsb writes one when they change, and otherwise at most every minute).
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -66,6 +66,7 @@ class HeatmapSlice:
     interval_s: float
     positions: pa.Table
     mlat: int  # rows found by multilateration
+    world: int  # aircraft in the slice before any box was applied (0: the network saw nothing at all)
 
 
 def _records(data: bytes, name: str) -> npt.NDArray[np.void]:
@@ -80,6 +81,10 @@ def _records(data: bytes, name: str) -> npt.NDArray[np.void]:
             raise HeatmapError(f"{name}: more than {MAX_DECOMPRESSED:,} bytes once unpacked, too large for a heatmap")
         if not unpack.eof:
             raise HeatmapError(f"{name}: the gzip stream is cut short")
+        if unpack.unused_data:
+            raise HeatmapError(
+                f"{name}: {len(unpack.unused_data):,} bytes follow the gzip stream: not a file readsb wrote"
+            )
     if len(raw) % RECORD.itemsize:
         raise HeatmapError(
             f"{name}: {len(raw):,} bytes is not a whole number of {RECORD.itemsize}-byte records: cut short or "
@@ -131,9 +136,16 @@ def _table(rows: npt.NDArray[np.void], start_s: int, callsign: list[str | None],
     return pa.table(columns, schema=pa.schema(_COLUMNS))
 
 
-def read_heatmap(data: bytes, name: str = "heatmap") -> Iterator[HeatmapSlice]:
-    """The slices of one heatmap file (``data``: its bytes, gzip or already unpacked), in order.
-    Raises HeatmapError, naming ``name``, for a file that is not a complete readsb heatmap."""
+def read_heatmap(
+    data: bytes,
+    name: str = "heatmap",
+    box: tuple[float, float, float, float] | None = None,
+    starts: Container[datetime] | None = None,
+) -> Iterator[HeatmapSlice]:
+    """The slices of one heatmap file (``data``: its bytes, gzip or already unpacked), in order;
+    only those starting at one of ``starts`` (None: all), with only the aircraft inside ``box``
+    (west, south, east, north; None: the world). Raises HeatmapError, naming ``name``, for a file
+    that is not a complete readsb heatmap."""
     records = _records(data, name)
     markers = np.flatnonzero(records["hex"] == MARKER)
     if len(markers) == 0:
@@ -144,7 +156,7 @@ def read_heatmap(data: bytes, name: str = "heatmap") -> Iterator[HeatmapSlice]:
             f"{name}: its index names {len(index)} slices at records {index['hex'][:3].tolist()}..., the file has "
             f"{len(markers)} at {markers[:3].tolist()}...: damaged or not a readsb heatmap"
         )
-    last_callsign: dict[int, str] = {}
+    last_callsign: dict[int, str | None] = {}
     last_squawk: dict[int, str] = {}
     bounds = [*markers.tolist(), len(records)]
     for k, at in enumerate(markers.tolist()):
@@ -156,18 +168,25 @@ def read_heatmap(data: bytes, name: str = "heatmap") -> Iterator[HeatmapSlice]:
         body = records[at + 1 : bounds[k + 1]]
         lat = body["lat"].astype(np.int64)
         is_info = (lat >= INFO) & (lat < INFO + 10_000)
-        if is_info.any():
+        if is_info.any():  # every slice's: a callsign holds until the aircraft's next info record
             info = body[is_info]
             addresses = (info["hex"].astype(np.int64) & _AIRCRAFT).tolist()
             squawks = (info["lat"].astype(np.int64) - INFO).tolist()
             for address, cs, sq in zip(addresses, _callsigns(info).tolist(), squawks, strict=True):
-                if cs:
-                    last_callsign[address] = cs
+                last_callsign[address] = cs or None
                 last_squawk[address] = f"{sq:04d}"
+        start = datetime.fromtimestamp(start_ms / 1000, UTC)
+        if starts is not None and start not in starts:
+            continue
         rows = body[~is_info]
+        world = len(rows)
+        if box is not None:
+            west, south, east, north = box
+            lon, lat_deg = rows["lon"] * 1e-6, rows["lat"] * 1e-6
+            rows = rows[(lon >= west) & (lon <= east) & (lat_deg >= south) & (lat_deg <= north)]
         address = (rows["hex"].astype(np.int64) & _AIRCRAFT).tolist()
         table = _table(
             rows, start_ms // 1000, [last_callsign.get(a) for a in address], [last_squawk.get(a) for a in address]
         )
         mlat = int(np.count_nonzero(((rows["hex"].astype(np.int64) & 0xFFFFFFFF) >> 27) == 5))
-        yield HeatmapSlice(datetime.fromtimestamp(start_ms / 1000, UTC), interval_ms / 1000, table, mlat)
+        yield HeatmapSlice(start, interval_ms / 1000, table, mlat, world)

@@ -20,6 +20,11 @@ from typing import BinaryIO, Self
 __all__ = ["ArchiveError", "Parts", "members"]
 
 
+BLOCK = 512
+END = 2 * BLOCK  # the end-of-archive marker: two blocks of zeros
+RECORD = 20 * BLOCK  # tar pads the archive to whole records (GNU tar's and Python's default)
+
+
 class ArchiveError(ValueError):
     """A day's tar that cannot be read whole; the message names the day and what is wrong."""
 
@@ -71,6 +76,7 @@ def members(parts: Sequence[BinaryIO], wanted: Callable[[str], bool], day: str) 
     stream = Parts(parts)
     reader = io.BufferedReader(stream, buffer_size=1 << 20)
     stops: list[Exception] = []
+    end_at = 0
     try:
         with tarfile.open(fileobj=reader, mode="r|", tarinfo=_watching(stops)) as tar:
             for info in tar:
@@ -83,15 +89,24 @@ def members(parts: Sequence[BinaryIO], wanted: Callable[[str], bool], day: str) 
                     if len(data) != info.size:
                         raise ArchiveError(f"{day}: {name} stops after {len(data):,} of {info.size:,} bytes: truncated")
                     yield name, data
-        trailing = any(chunk.strip(b"\0") for chunk in iter(lambda: reader.read(1 << 20), b""))  # after the end
+            end_at = tar.offset  # where the block that ended the iteration starts
+        while reader.read(1 << 20):  # to the end of the stream, so its length is known
+            pass
     except tarfile.TarError as exc:
         if stream.read_bytes == 0:
             raise ArchiveError(f"{day}: the archive is empty") from None
         raise ArchiveError(f"{day}: not a readable tar after {stream.read_bytes:,} bytes ({exc})") from None
     end = stops[-1] if stops else None
-    if not isinstance(end, tarfile.EOFHeaderError) or trailing:  # type: ignore[attr-defined]
-        why = "a damaged header" if isinstance(end, tarfile.InvalidHeaderError) else "no end-of-archive blocks"  # type: ignore[attr-defined]
-        raise ArchiveError(
-            f"{day}: the tar stops after {stream.read_bytes:,} bytes at {why}: a truncated download, a missing part "
-            "or a damaged file"
-        )
+    why = None
+    if isinstance(end, tarfile.InvalidHeaderError):  # type: ignore[attr-defined]
+        why = f"a damaged header at byte {end_at:,}"
+    elif not isinstance(end, tarfile.EOFHeaderError):  # type: ignore[attr-defined]
+        why = "no end-of-archive blocks"
+    elif stream.read_bytes < end_at + END:
+        why = f"a lone zero block at byte {end_at:,}"
+    elif stream.read_bytes > -(-(end_at + END) // RECORD) * RECORD:
+        # the end blocks and the padding to the next record are all a tar has after its members:
+        # zeros further on are a damaged or pre-allocated part, whose members would vanish quietly
+        why = f"zeros from byte {end_at:,} of {stream.read_bytes:,}"
+    if why is not None:
+        raise ArchiveError(f"{day}: the tar stops at {why}: a truncated download, a missing part or a damaged file")
