@@ -511,3 +511,11 @@ def test_no_lock_file_is_left_beside_another_applications_database(opensky_env, 
     assert main(["--db", str(other), "collect"]) == EXIT_USAGE
     assert "not a vzmon store" in capsys.readouterr().err
     assert sorted(p.name for p in other.parent.iterdir()) == ["other.sqlite"]
+
+
+def test_status_reads_whatever_single_source_the_store_holds(demo_env, capsys):
+    """With one source configured, status shows the store's own polls even when their source is
+    another one (a demo store's are "demo"'s)."""
+    assert main(["status", "--json"]) == EXIT_OK
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["last_ok"]["api_time"] is not None and doc["last_poll"]["status"] is not None

@@ -28,8 +28,8 @@ def view_for(settings: Settings, store: Store, start: datetime, end: datetime, a
     """The source a command reads over ``[start, end)``: the one ``asked`` (``--source``, or
     ``combined``); else the combined view when ``collect.sources`` names several (or, where the
     range has no combined view, the one source it holds), else the one configured (or the only one
-    the range holds). Two networks' counts of the same sky are never
-    added up: a range holding several, none of them configured, raises ConfigError naming them.
+    the range holds). Two networks' counts of the same sky are never added up: a range holding
+    several, none of them configured, raises ConfigError naming them.
     Empty (read nothing) when the range holds no data."""
     present = sources_between(store, start, end)
     span = f"between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} UTC"

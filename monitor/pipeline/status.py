@@ -84,8 +84,9 @@ def status(settings: Settings, *, check: bool = False, clock: Callable[[], datet
     configured = settings.collect_sources
     view = COMBINED if len(configured) > 1 else configured[0]
     with Store.open_existing(settings.store_db, redact=settings.redact) as store:
-        last_ok = latest_snapshot(store, sources=[view])
-        last_any = latest_snapshot(store, SNAPSHOT_STATUSES, configured)
+        several = len(configured) > 1  # else whatever the store holds (a demo store's source is "demo")
+        last_ok = latest_snapshot(store, sources=[view] if several else None)
+        last_any = latest_snapshot(store, SNAPSHOT_STATUSES, configured if several else None)
         counts = tuple(counts_for(store, int(last_ok["id"]))) if last_ok is not None else ()
         credits = latest_credits(store)
         each = tuple(_source_status(store, settings, name, now) for name in configured)
