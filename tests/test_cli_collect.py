@@ -205,6 +205,7 @@ def test_plan_gives_the_circles_and_what_each_source_costs_a_day(opensky_env, mo
     from geo.circles import covering_circles, describe_circle
     from monitor.pipeline.shared import zone_set_for
     from monitor.settings.load import load_settings
+    from monitor.sources.readsb.client import PACING_MARGIN_S
 
     monkeypatch.setenv("VZMON_SOURCES", "opensky,adsblol")
     circles = [describe_circle(c) for c in covering_circles(zone_set_for(load_settings()))]
@@ -214,11 +215,12 @@ def test_plan_gives_the_circles_and_what_each_source_costs_a_day(opensky_env, mo
     lol, fi = doc["readsb"]
     assert (lol["source"], lol["configured"], fi["source"], fi["configured"]) == ("adsblol", True, "adsbfi", False)
     assert lol["circles"] == fi["circles"] == circles
-    assert lol["sweep_s"] == 4 * (len(circles) - 1) and fi["sweep_s"] == len(circles) - 1
+    assert lol["sweep_s"] == pytest.approx((4 + PACING_MARGIN_S) * (len(circles) - 1))
+    assert fi["sweep_s"] == pytest.approx((1 + PACING_MARGIN_S) * (len(circles) - 1))
     assert lol["requests_per_day"] == 288 * len(circles) and doc["warning"] is None
     assert main(["plan", "--every", "20"]) == EXIT_OK  # a sweep of adsb.lol cannot fit in 20 s
     out = capsys.readouterr().out
-    assert f"at least {4 * (len(circles) - 1)} s, not less than the 20 s between polls" in out
+    assert f"at least {(4 + PACING_MARGIN_S) * (len(circles) - 1):.0f} s, not less than the 20 s between polls" in out
     assert circles[0] in out
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from itertools import pairwise
 
 import pytest
 
@@ -95,11 +96,13 @@ def test_collect_json_names_each_source(three, capsys):
 
 
 def test_sources_shows_who_saw_what_after_a_collect(three, capsys):
-    db, _, _ = three
+    db, lol, _ = three
     assert main(["sources"]) == EXIT_USAGE  # before any poll there is no store to read
     assert "no store" in capsys.readouterr().err.lower()
-    assert main(["collect"]) == EXIT_OK
+    assert main(["collect"]) == EXIT_OK  # real sleeps: adsb.lol's real spacing
     capsys.readouterr()
+    arrivals = [s.at for s in lol.seen]  # on the server's clock, as the service counts them
+    assert len(arrivals) > 1 and min(b - a for a, b in pairwise(arrivals)) >= 4.0
     assert main(["sources", "--json"]) == EXIT_OK
     doc = json.loads(capsys.readouterr().out)
     by = {s["source"]: s for s in doc["sources"]}

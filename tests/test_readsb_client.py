@@ -11,7 +11,7 @@ import pytest
 
 from geo.circles import Circle
 from monitor.errors import RateLimited, SourceUnavailable
-from monitor.sources.readsb.client import ADSBFI, ADSBLOL, ReadsbClient
+from monitor.sources.readsb.client import ADSBFI, ADSBLOL, PACING_MARGIN_S, ReadsbClient
 from tests.fake_opensky import Fault
 from tests.fake_readsb import FakeReadsb, sky_aircraft
 
@@ -72,7 +72,8 @@ def test_requests_go_one_at_a_time_spaced_on_fresh_connections_with_vzmons_user_
     with FakeReadsb(SKY) as server, _client(server, pace=pace) as client:
         client.sweep([WEST, EAST, WEST])
         client.sweep([EAST])
-    assert pace.slept == [4.0, 4.0, 4.0]  # adsb.lol: 4 s from the start of one request to the next, across sweeps
+    # adsb.lol: 4 s (and the margin) from one request's start to the next, across sweeps
+    assert pace.slept == [pytest.approx(4 + PACING_MARGIN_S)] * 3
     assert len({s.connection for s in server.seen}) == 4  # a new connection every time
     assert all(s.headers["User-Agent"].startswith("vzmon/") for s in server.seen)
     assert all(s.headers.get("Connection") == "close" for s in server.seen)
@@ -83,7 +84,7 @@ def test_adsb_fi_asks_its_own_route_a_second_apart_and_keeps_its_connection():
     with FakeReadsb(SKY, prefix="/api") as server, _client(server, ADSBFI, pace) as client:
         client.sweep([WEST, EAST])
     assert [s.path for s in server.seen] == ["/api/v2/lat/10/lon/-68/dist/100", "/api/v2/lat/10/lon/-65/dist/100"]
-    assert pace.slept == [1.0] and server.seen[0].connection == server.seen[1].connection
+    assert pace.slept == [pytest.approx(1 + PACING_MARGIN_S)] and server.seen[0].connection == server.seen[1].connection
 
 
 @pytest.mark.parametrize(("header", "wait_s"), [(None, 900.0), ("3600", 3600.0), ("5", 900.0)])
@@ -120,4 +121,6 @@ def test_a_5xx_is_retried_and_every_attempt_is_paced():
         server.faults.append(Fault(status=503, body="busy", content_type="text/plain"))
         sweep = client.sweep([WEST, EAST])
     assert sweep.attempts == 3 and len(server.seen) == 3
-    assert pace.slept == [4.0, 4.0]  # the retry waited the spacing, and so did the next circle after it
+    assert (
+        pace.slept == [pytest.approx(4 + PACING_MARGIN_S)] * 2
+    )  # the retry waited the spacing, and so did the next circle after it

@@ -17,6 +17,7 @@ from geo.circles import covering_circles, describe_circle
 from monitor.pipeline.shared import zone_set_for
 from monitor.settings.table import Settings
 from monitor.sources.opensky.credits import ACCOUNT_CREDITS, RESOLUTION_S, poll_interval
+from monitor.sources.readsb.client import PACING_MARGIN_S
 
 __all__ = ["DEFAULT_EVERY_S", "PlanReport", "PlanRow", "SweepPlan", "plan"]
 
@@ -90,7 +91,7 @@ def plan(settings: Settings, every_s: int = DEFAULT_EVERY_S) -> PlanReport:
     for name in _READSB:
         spacing = float(getattr(settings, f"{name}_spacing_s"))
         sweep = SweepPlan(
-            name, name in settings.collect_sources, circles, spacing, (len(circles) - 1) * spacing,
+            name, name in settings.collect_sources, circles, spacing, (len(circles) - 1) * (spacing + PACING_MARGIN_S),
             per_day * len(circles),
         )  # fmt: skip
         sweeps.append(sweep)

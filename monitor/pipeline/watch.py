@@ -53,19 +53,22 @@ def _intervals(settings: Settings, zone_set: ZoneSet, names: list[str]) -> dict[
                 )
         else:
             from geo.circles import covering_circles  # only a readsb service sweeps circles
+            from monitor.sources.readsb.client import PACING_MARGIN_S
 
-            sweep = len(covering_circles(zone_set)) * float(getattr(settings, f"{name}_spacing_s"))
+            spacing = float(getattr(settings, f"{name}_spacing_s")) + PACING_MARGIN_S
+            sweep = len(covering_circles(zone_set)) * spacing
             interval = max(settings.watch_interval_s or float(settings.collect_combined_step_s), sweep)
         intervals[name] = interval
     return intervals
 
 
 def _next_tick(after: datetime, interval_s: float) -> datetime:
-    """The next multiple of ``interval_s`` (Unix seconds) after ``after``: polls keep to fixed ticks,
-    as cron's do, instead of drifting later by each poll's delay (and across the combined view's
-    slots, which sit between ticks)."""
-    epoch = after.timestamp()
-    return datetime.fromtimestamp((math.floor(epoch / interval_s) + 1) * interval_s, UTC)
+    """The first multiple of ``interval_s`` (Unix seconds) at least half an interval after ``after``:
+    polls keep to fixed ticks, as cron's do, instead of drifting later by each poll's delay (and
+    across the combined view's slots, which sit between ticks); a poll that starts late moves its
+    next one no earlier than half an interval after it."""
+    epoch = after.timestamp() + interval_s / 2
+    return datetime.fromtimestamp(math.ceil(epoch / interval_s) * interval_s, UTC)
 
 
 def watch(

@@ -38,11 +38,18 @@ from monitor.sources.base import ClosesOnExit
 from monitor.sources.http import DeadlineHttp, HttpAnswer, int_header, safe_url, snippet
 from monitor.sources.readsb.parse import ParsedAircraft, parse_reply
 
-__all__ = ["ADSBFI", "ADSBLOL", "SERVICES", "ReadsbClient", "Service", "Sweep"]
+__all__ = ["ADSBFI", "ADSBLOL", "PACING_MARGIN_S", "SERVICES", "ReadsbClient", "Service", "Sweep"]
 
 log = logging.getLogger(__name__)
 
 MAX_COOLDOWN_S = 7 * 86_400.0  # a Retry-After beyond a week is a typo, not a plan
+
+
+# Added to every spacing: the services count arrivals on their own clock, and a request that
+# connects faster than the one before it arrives sooner after it than it was sent (on loopback,
+# 3.998 s between arrivals for 4.000 s between starts; over the internet a new connection's TCP
+# and TLS handshakes vary by tens of milliseconds). A quarter second costs an adsb.lol sweep 1.5 s.
+PACING_MARGIN_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -150,7 +157,7 @@ class ReadsbClient(ClosesOnExit):
 
     def _pace(self) -> None:
         if self._last_start is not None:
-            wait = self._last_start + self.spacing_s - self._monotonic()
+            wait = self._last_start + self.spacing_s + PACING_MARGIN_S - self._monotonic()
             if wait > 0:
                 self._sleep(wait)
         self._last_start = self._monotonic()
