@@ -220,7 +220,7 @@ def test_plan_gives_the_circles_and_what_each_source_costs_a_day(opensky_env, mo
     assert lol["requests_per_day"] == 288 * len(circles) and doc["warning"] is None
     assert main(["plan", "--every", "20"]) == EXIT_OK  # a sweep of adsb.lol cannot fit in 20 s
     out = capsys.readouterr().out
-    assert f"at least {(4 + PACING_MARGIN_S) * (len(circles) - 1):.0f} s, not less than the 20 s between polls" in out
+    assert f"at least {(4 + PACING_MARGIN_S) * (len(circles) - 1):g} s, not less than the 20 s between polls" in out
     assert circles[0] in out
 
 

@@ -81,7 +81,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         polled = "" if sweep.configured else "  (not in collect.sources)"
         print(
             f"  {sweep.source:<8} {len(sweep.circles)} requests a sweep, one every {sweep.spacing_s:g} s: at least "
-            f"{sweep.sweep_s:.0f} s a sweep, {sweep.requests_per_day:,} requests a day, no credits{polled}"
+            f"{sweep.sweep_s:g} s a sweep, {sweep.requests_per_day:,} requests a day, no credits{polled}"
         )
     if report.sweeps:
         print(f"circles      {len(report.sweeps[0].circles)} of at most 250 NM cover the zones:")

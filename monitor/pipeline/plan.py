@@ -40,7 +40,7 @@ class SweepPlan:
     source: str
     configured: bool  # in collect.sources
     circles: tuple[str, ...]  # as ``geo.circles.describe_circle`` writes them
-    spacing_s: float
+    spacing_s: float  # between the starts of two requests, the setting and the pacing margin
     sweep_s: float  # at least: the waits between the requests' starts (each request's own time comes on top)
     requests_per_day: int  # at one sweep every ``every_s``
 
@@ -89,15 +89,15 @@ def plan(settings: Settings, every_s: int = DEFAULT_EVERY_S) -> PlanReport:
     circles = tuple(describe_circle(c) for c in covering_circles(zone_set))
     sweeps = []
     for name in _READSB:
-        spacing = float(getattr(settings, f"{name}_spacing_s"))
+        spacing = float(getattr(settings, f"{name}_spacing_s")) + PACING_MARGIN_S
         sweep = SweepPlan(
-            name, name in settings.collect_sources, circles, spacing, (len(circles) - 1) * (spacing + PACING_MARGIN_S),
+            name, name in settings.collect_sources, circles, spacing, (len(circles) - 1) * spacing,
             per_day * len(circles),
         )  # fmt: skip
         sweeps.append(sweep)
         if sweep.configured and sweep.sweep_s >= every_s:
             warnings.append(
-                f"one {name} sweep takes at least {sweep.sweep_s:.0f} s, not less than the {every_s} s between polls: "
+                f"one {name} sweep takes at least {sweep.sweep_s:g} s, not less than the {every_s} s between polls: "
                 f"poll less often, or lower the ring (zones.ring_nm) so fewer circles cover the zones"
             )
     warning = "; ".join(warnings) or None
