@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 FIXTURE = Path(__file__).parent / "data" / "opensky_states_region.json"
@@ -82,6 +82,28 @@ class _QuietServer(ThreadingHTTPServer):
 
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
+
+
+class Loopback:
+    """What the loopback servers share: a threaded HTTP server on 127.0.0.1 (any free port) that
+    ``with`` starts and stops. A subclass calls :meth:`_serve` with its handler class."""
+
+    def _serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self._server = _QuietServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_port)
 
 
 class FaultHandler(BaseHTTPRequestHandler):
@@ -144,7 +166,7 @@ class FaultHandler(BaseHTTPRequestHandler):
         return True
 
 
-class FakeOpenSky:
+class FakeOpenSky(Loopback):
     """Start with ``with FakeOpenSky() as server:``; point the client at ``server.api_url``."""
 
     def __init__(
@@ -170,23 +192,11 @@ class FakeOpenSky:
         self.requests: list[Recorded] = []
         self.answered = threading.Event()  # set when a /states/all answer has been sent in full
         self.lock = threading.Lock()
-        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    # -- lifecycle
-
-    def __enter__(self) -> FakeOpenSky:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._serve(self._handler())
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}"
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def api_url(self) -> str:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.fake_opensky import Fault, FaultHandler, _QuietServer
+from tests.fake_opensky import Fault, FaultHandler, Loopback
 
 __all__ = ["FakeReadsb", "Seen", "sky_aircraft"]
 
@@ -67,7 +67,7 @@ def _distance_nm(lat1: float, lon1: float, lat2: float, lon2: float) -> tuple[fl
     return dist, bearing % 360
 
 
-class FakeReadsb:
+class FakeReadsb(Loopback):
     """Start with ``with FakeReadsb(sky) as server:``; ``server.url`` is the API root (adsb.lol's
     ``https://api.adsb.lol``, or adsb.fi's ``https://opendata.adsb.fi/api`` with ``prefix="/api"``)."""
 
@@ -80,21 +80,11 @@ class FakeReadsb:
         self.in_flight = 0
         self.max_in_flight = 0
         self.lock = threading.Lock()
-        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def __enter__(self) -> FakeReadsb:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._serve(self._handler())
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}{self.prefix}"
+        return f"http://127.0.0.1:{self.port}{self.prefix}"
 
     def circle(self, lat: float, lon: float, radius: float) -> dict[str, Any]:
         """The answer to one circle query."""

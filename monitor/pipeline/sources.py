@@ -19,10 +19,11 @@ from monitor.clock import utcnow
 from monitor.grid import slot_end
 from monitor.pipeline.shared import zone_set_for
 from monitor.settings.table import Settings
+from monitor.sources.opensky import NAME as OPENSKY
 from monitor.sources.registry import COMBINED, LABELS
-from monitor.store.db import Store, from_epoch
+from monitor.store.db import Store
 from monitor.store.positions import iter_positions
-from monitor.store.snapshots import latest_snapshot, poll_rows, rate_limited_until, status_counts
+from monitor.store.snapshots import poll_rows, source_health, status_counts
 
 __all__ = ["HEALTH_HOURS", "SourceLine", "SourcesOverview", "sources_overview"]
 
@@ -36,7 +37,7 @@ class SourceLine:
     source: str
     label: str
     configured: bool
-    last_ok: datetime | None  # API time of the newest successful poll
+    last_ok: datetime | None  # API time of the newest successful poll (ok, or an explicit empty)
     last_ok_age_s: float | None
     last_attempt: datetime | None
     last_status: str | None
@@ -65,11 +66,18 @@ def _slot_holding(t: datetime, step_s: int) -> datetime:
 
 
 def _line(
-    store: Store, name: str, configured: bool, start: datetime, end: datetime, now: datetime, step_s: int, fir: str
+    store: Store,
+    settings: Settings,
+    name: str,
+    configured: bool,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    fir: str,
 ) -> tuple[SourceLine, dict[str, frozenset[str]]]:
-    last_ok = latest_snapshot(store, ("ok",), [name])
-    last_any = latest_snapshot(store, ("ok", "empty", "duplicate", "rate_limited", "skipped", "error"), [name])
-    ok_time = from_epoch(last_ok["api_time"]) if last_ok is not None else None
+    auth = settings.authenticated if name == OPENSKY else None  # OpenSky keeps a budget per credential
+    health = source_health(store, name, now, authenticated=auth)
+    step_s = settings.collect_combined_step_s
     upto = end + timedelta(seconds=1)  # times are stored in whole seconds: the one of ``end`` is in
     polls = poll_rows(store, start, upto, [name])
     good = [t for _, t, status, _ in polls if status in ("ok", "empty")]
@@ -79,13 +87,13 @@ def _line(
         source=name,
         label=LABELS.get(name, name),
         configured=configured,
-        last_ok=ok_time,
-        last_ok_age_s=(now - ok_time).total_seconds() if ok_time else None,
-        last_attempt=from_epoch(last_any["requested_at"]) if last_any is not None else None,
-        last_status=last_any["status"] if last_any is not None else None,
-        last_error=last_any["error"] if last_any is not None else None,
+        last_ok=health.last_ok,
+        last_ok_age_s=(now - health.last_ok).total_seconds() if health.last_ok else None,
+        last_attempt=health.last_attempt,
+        last_status=health.last_status,
+        last_error=settings.redact(health.last_error) if health.last_error else None,
         statuses_24h=status_counts(store, name, now - timedelta(hours=HEALTH_HOURS), now + timedelta(seconds=1)),
-        cooldown_until=rate_limited_until(store, name, now),
+        cooldown_until=health.cooldown_until,
         grid_coverage=slot_coverage(good, start, _slot_holding(end, step_s), step_s),  # now's slot counts
         aircraft={area: len(hexes) for area, hexes in seen.aircraft.items()},
         # the combined view's positions are placed at their slot's end: their age there says nothing of the feed
@@ -111,11 +119,11 @@ def sources_overview(
         )
         lines, sets = [], {}
         for name in [*configured, *others]:
-            line, aircraft = _line(store, name, name in configured, start, end, now, step, fir)
+            line, aircraft = _line(store, settings, name, name in configured, start, end, now, fir)
             lines.append(line)
             sets[name] = aircraft
         combined = None
         if COMBINED in polled:
-            combined, _ = _line(store, COMBINED, len(configured) > 1, start, end, now, step, fir)
+            combined, _ = _line(store, settings, COMBINED, len(configured) > 1, start, end, now, fir)
     overlaps = tuple(overlap(area, {n: a[area] for n, a in sets.items()}) for area in (fir, AREAS_RING))
     return SourcesOverview(now, start, end, step, fir, tuple(lines), combined, overlaps)

@@ -18,7 +18,7 @@ from monitor.sources.opensky import NAME as OPENSKY
 from monitor.sources.registry import COMBINED
 from monitor.store.db import Store, from_epoch
 from monitor.store.outbox import pending_deliveries, recent_alerts
-from monitor.store.snapshots import counts_for, latest_credits, latest_snapshot, rate_limited_until, snapshot_totals
+from monitor.store.snapshots import counts_for, latest_credits, latest_snapshot, snapshot_totals, source_health
 
 __all__ = ["SourceStatus", "StatusReport", "status"]
 
@@ -61,18 +61,16 @@ class StatusReport:
 
 
 def _source_status(store: Store, settings: Settings, name: str, now: datetime) -> SourceStatus:
-    last_ok = latest_snapshot(store, ("ok", "empty"), [name])
-    last_any = latest_snapshot(store, SNAPSHOT_STATUSES, [name])
-    ok_time = from_epoch(last_ok["api_time"]) if last_ok is not None else None
     auth = settings.authenticated if name == OPENSKY else None  # OpenSky keeps a budget per credential
+    health = source_health(store, name, now, authenticated=auth)
     return SourceStatus(
         source=name,
-        last_ok_time=ok_time,
-        last_ok_age_s=(now - ok_time).total_seconds() if ok_time else None,
-        last_poll_time=from_epoch(last_any["requested_at"]) if last_any is not None else None,
-        last_poll_status=last_any["status"] if last_any is not None else None,
-        last_poll_error=settings.redact(last_any["error"]) if last_any is not None and last_any["error"] else None,
-        rate_limited_until=rate_limited_until(store, name, now, authenticated=auth),
+        last_ok_time=health.last_ok,
+        last_ok_age_s=(now - health.last_ok).total_seconds() if health.last_ok else None,
+        last_poll_time=health.last_attempt,
+        last_poll_status=health.last_status,
+        last_poll_error=settings.redact(health.last_error) if health.last_error else None,
+        rate_limited_until=health.cooldown_until,
     )
 
 

@@ -23,6 +23,7 @@ from monitor.store.migrations import BLOCK_FORMAT
 __all__ = [
     "PollRecord",
     "RecordedPoll",
+    "SourceHealth",
     "combined_parts",
     "count_rows",
     "counts_for",
@@ -35,6 +36,7 @@ __all__ = [
     "real_poll_count",
     "record_poll",
     "snapshot_totals",
+    "source_health",
     "sources_between",
     "status_counts",
     "zone_order",
@@ -154,6 +156,31 @@ def latest_snapshot(
         [*statuses, *params],
     )
     return rows[0] if rows else None
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """How one source is doing: its last data, its last attempt, and a recorded 429's window still
+    ahead (what ``status`` and ``sources`` show for each source)."""
+
+    last_ok: datetime | None  # API time of the newest successful poll (ok, or an explicit empty)
+    last_attempt: datetime | None  # request time of the newest attempt of any outcome
+    last_status: str | None
+    last_error: str | None  # as stored (redacted when written)
+    cooldown_until: datetime | None
+
+
+def source_health(store: Store, source: str, now: datetime, authenticated: bool | None = None) -> SourceHealth:
+    """``source``'s :class:`SourceHealth` at ``now``; ``authenticated`` as for :func:`rate_limited_until`."""
+    ok = latest_snapshot(store, ("ok", "empty"), [source])
+    last = latest_snapshot(store, SNAPSHOT_STATUSES, [source])
+    return SourceHealth(
+        last_ok=from_epoch(ok["api_time"]) if ok is not None else None,
+        last_attempt=from_epoch(last["requested_at"]) if last is not None else None,
+        last_status=str(last["status"]) if last is not None else None,
+        last_error=last["error"] if last is not None else None,
+        cooldown_until=rate_limited_until(store, source, now, authenticated=authenticated),
+    )
 
 
 def counts_for(store: Store, snapshot_id: int) -> list[ZoneCount]:
