@@ -6,6 +6,9 @@ from. An aircraft listed twice in one reply keeps its last row; every position g
 (``geo.fence``); the counts per zone (fresh airborne, fresh on the ground, stale) and the
 positions (one compressed block) are stored with the poll in one transaction.
 
+A day of adsb.lol's archive comes as many snapshots at once (:func:`prepare_day`): each goes
+through :func:`prepare` as a reply does, and the backfill stores the day in one transaction.
+
 Counting rules: a position counts when it is fresh (``stale`` False); ``on_ground`` True counts
 as on the ground, False as airborne (a position whose ``on_ground`` is unknown was flagged stale
 by its source). Every zone code appears, with zeros where nothing was seen, so a successful poll
@@ -17,8 +20,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -31,11 +34,27 @@ from monitor.counts import ZoneCount
 from monitor.errors import SourceUnavailable
 from monitor.schema import POSITION_SCHEMA
 from monitor.sources.base import Reply
+from monitor.sources.registry import ARCHIVE
+from monitor.store.archive import AircraftRow, ArchiveDay, DayWrite, LegRow, MilitaryRow
 from monitor.store.db import Store
 from monitor.store.positions import encode_block, last_row_per_aircraft
 from monitor.store.snapshots import PollRecord, RecordedPoll, record_poll
 
-__all__ = ["MAX_CLOCK_AHEAD", "MAX_REPLY_AGE", "Ingested", "check_reply_time", "count_zone_index", "ingest"]
+if TYPE_CHECKING:  # a cron poll never loads the archive's readers
+    from monitor.sources.archive.reader import DayRead
+    from monitor.sources.archive.traces import GroundPoint
+
+__all__ = [
+    "MAX_CLOCK_AHEAD",
+    "MAX_REPLY_AGE",
+    "Ingested",
+    "Prepared",
+    "check_reply_time",
+    "count_zone_index",
+    "ingest",
+    "prepare",
+    "prepare_day",
+]
 
 MAX_CLOCK_AHEAD = timedelta(minutes=5)  # a reply time further ahead of our clock is broken
 MAX_REPLY_AGE = timedelta(hours=1)  # a live reply older than this is not current data (OpenSky keeps an hour)
@@ -85,13 +104,19 @@ def check_reply_time(api_time: datetime, now: datetime) -> None:
         )
 
 
-def ingest(
-    store: Store | None, zone_set: ZoneSet, reply: Reply, poll: PollRecord, now: datetime | None = None
-) -> Ingested:
-    """Dedupe, classify, count and store ``reply``; ``poll`` carries the attempt's own metadata
-    (source, request time, box, simulated), the reply fills in the rest. With ``store`` None (dry
-    run) nothing is written. ``now`` (live polls) checks the reply's time against this machine's
-    clock (:func:`check_reply_time`)."""
+@dataclass(frozen=True)
+class Prepared:
+    """One reply made ready to store: its record, its encoded position block and its counts."""
+
+    record: PollRecord
+    block: tuple[int, bytes] | None
+    counts: tuple[ZoneCount, ...]
+
+
+def prepare(zone_set: ZoneSet, reply: Reply, poll: PollRecord, now: datetime | None = None) -> Prepared:
+    """Dedupe, classify and count ``reply``, and encode its positions, without storing anything
+    (the backfill stores a day's snapshots together, in one transaction). ``poll`` and ``now`` as
+    for :func:`ingest`."""
     if now is not None:
         check_reply_time(reply.api_time, now)
     table = last_row_per_aircraft(reply.positions)
@@ -117,8 +142,125 @@ def ingest(
         attempts=reply.attempts,
         authenticated=reply.authenticated,
     )
-    if store is None:
-        return Ingested(None, record, counts)
     block = encode_block(positions, unique=True) if len(positions) else None
-    recorded = record_poll(store, record, block, counts, zone_set_id=store.zone_set_id(zone_set))
-    return Ingested(recorded, record, counts)
+    return Prepared(record, block, counts)
+
+
+def ingest(
+    store: Store | None, zone_set: ZoneSet, reply: Reply, poll: PollRecord, now: datetime | None = None
+) -> Ingested:
+    """Dedupe, classify, count and store ``reply``; ``poll`` carries the attempt's own metadata
+    (source, request time, box, simulated), the reply fills in the rest. With ``store`` None (dry
+    run) nothing is written. ``now`` (live polls) checks the reply's time against this machine's
+    clock (:func:`check_reply_time`)."""
+    done = prepare(zone_set, reply, poll, now)
+    if store is None:
+        return Ingested(None, done.record, done.counts)
+    recorded = record_poll(store, done.record, done.block, done.counts, zone_set_id=store.zone_set_id(zone_set))
+    return Ingested(recorded, done.record, done.counts)
+
+
+def prepare_day(
+    read: DayRead,
+    day: date,
+    release: str,
+    location: str,
+    zone_set: ZoneSet,
+    step_s: int,
+    warnings: Sequence[str],
+    now: datetime,
+) -> tuple[DayWrite, int, int]:
+    """A day read from adsb.lol's archive (``sources.archive.reader``) as the store keeps it
+    (``store.archive.write_day``), with the number of military aircraft and of aircraft without a
+    database entry seen over the box. Each snapshot goes through :func:`prepare` as any reply does,
+    its civil aircraft only: military ones (``dbFlags``) are kept apart, fenced; a snapshot without
+    data is a gap with its reason. ``release`` and ``location`` say where the day came from."""
+    import pyarrow.compute as pc  # ~40 ms a cron poll need not pay (see monitor.compute)
+
+    fence = fence_for(zone_set)
+    fir = zone_set.fir.code
+    military = {hex_ for hex_, a in read.aircraft.items() if a.military}
+    military_array = pa.array(sorted(military), pa.string())
+    snapshots: list[tuple[PollRecord, tuple[int, bytes] | None, Sequence[ZoneCount]]] = []
+    military_rows = []
+    fir_seen: set[str] = set()
+    fir_positions = fir_mlat = 0
+    for snap in read.snapshots:
+        desc = f"adsb.lol globe_history {release}, heatmap/{snap.time.hour * 2 + snap.time.minute // 30:02d}.bin.ttf"
+        if snap.positions is None:
+            gap = PollRecord(ARCHIVE, requested_at=snap.time, status="error", box=desc, error=snap.gap)
+            snapshots.append((gap, None, ()))
+            continue
+        table = snap.positions
+        is_military = pc.is_in(table["icao24"], value_set=military_array).to_numpy(zero_copy_only=False)
+        lon, lat = table["longitude"].to_numpy(), table["latitude"].to_numpy()
+        zone_index = fence.classify_index(lon, lat)
+        in_fir = np.asarray(zone_set.codes, dtype=object)[zone_index] == fir
+        icao = table["icao24"].to_pylist()
+        fir_seen.update(h for h, inside in zip(icao, in_fir, strict=True) if inside)
+        fir_positions += int(in_fir.sum())
+        fir_mlat += int((in_fir & (table["position_source"].fill_null(-1).to_numpy() == 2)).sum())
+        if is_military.any():
+            rows = table.filter(pa.array(is_military))
+            zones = np.asarray(zone_set.codes, dtype=object)[zone_index[is_military]]
+            alt = rows["baro_altitude_m"].to_pylist()
+            ground = rows["on_ground"].to_pylist()
+            calls = rows["callsign"].to_pylist()
+            for k, hex_ in enumerate(rows["icao24"].to_pylist()):
+                military_rows.append(
+                    MilitaryRow(
+                        snap.time, hex_, str(zones[k]), float(lon[is_military][k]), float(lat[is_military][k]),
+                        alt[k], bool(ground[k]), calls[k],
+                    )
+                )  # fmt: skip
+            table = table.filter(pa.array(~is_military))
+        done = prepare(zone_set, Reply(ARCHIVE, snap.time, table), PollRecord(ARCHIVE, snap.time, "ok", box=desc))
+        # the network saw the world at that time (else the snapshot is a gap): none over the box is a true 0
+        snapshots.append((dataclasses.replace(done.record, status="ok"), done.block, done.counts))
+    health: dict[str, dict[str, int]] = {}
+    for name in ("box", fir, *sorted({a for s in read.snapshots for a in s.areas} - {"box"})):
+        if name == fir:
+            health[fir] = {"aircraft": len(fir_seen), "positions": fir_positions, "mlat": fir_mlat}
+            continue
+        sights = [s.areas[name] for s in read.snapshots if name in s.areas]
+        seen = np.unique(np.concatenate([s.aircraft for s in sights])) if sights else np.array([])
+        health[name] = {
+            "aircraft": len(seen),
+            "positions": sum(len(s.aircraft) for s in sights),
+            "mlat": sum(s.mlat for s in sights),
+        }
+    aircraft = [
+        AircraftRow(a.icao24, a.registration, a.typecode, a.description, a.db_flags, a.military, a.no_db)
+        for a in read.aircraft.values()
+    ]
+    legs = [
+        LegRow(a.icao24, k, leg.start, leg.end, leg.callsign, _place(leg.takeoff), _place(leg.landing))
+        for a in read.aircraft.values()
+        for k, leg in enumerate(a.legs)
+    ]
+    gaps = sum(1 for s in read.snapshots if s.positions is None)
+    record = ArchiveDay(
+        source=ARCHIVE,
+        day=day,
+        status="complete",
+        release=release,
+        location=location,
+        step_s=step_s,
+        stored_at=now,
+        bytes=read.bytes,
+        members=read.members,
+        heatmaps=read.heatmaps,
+        trace_dirs=read.trace_dirs,
+        traces=read.traces,
+        traces_kept=len(read.aircraft),
+        snapshots=len(read.snapshots) - gaps,
+        gaps=gaps,
+        health=health,
+        warnings=tuple(warnings),
+    )
+    no_db = sum(1 for a in read.aircraft.values() if a.no_db)
+    return DayWrite(record, snapshots, aircraft, legs, military_rows), len(military), no_db
+
+
+def _place(point: GroundPoint | None) -> tuple[datetime, float, float] | None:
+    return None if point is None else (point.time, point.lon, point.lat)

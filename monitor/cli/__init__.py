@@ -31,7 +31,8 @@ log = logging.getLogger("monitor")
 # register(subparsers) (setting ``run``, and ``pandas_free`` where the command never loads pandas)
 # and run(args, settings). A new command is one module plus one name here.
 COMMANDS = (
-    "collect", "watch", "status", "sources", "plan", "alerts", "events", "report", "demo", "export", "zones",
+    "collect", "watch", "backfill", "status", "sources", "plan", "alerts", "events", "report", "demo", "export",
+    "zones",
 )  # fmt: skip
 
 EPILOG = """\
@@ -39,6 +40,7 @@ examples:
   vzmon collect                        one poll into the store (for cron)
   vzmon report --event trump-post-airspace-closed
   vzmon demo                           simulated November 2025 data and its report
+  vzmon backfill --from 2025-11-15 --to 2025-12-10   past days from adsb.lol's archive
   vzmon watch                          poll in a loop at the pace the daily credits allow
   vzmon status                         last data and its age, counts, credits, rate-limit state
   vzmon plan                           credits per poll and sustainable intervals per account
@@ -103,6 +105,19 @@ def validate_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     limit = getattr(args, "limit", None)
     if limit is not None and limit < 1:
         parser.error(f"--limit must be at least 1, got {limit}")
+    if args.command == "backfill":
+        if args.last is not None and args.first is None:
+            parser.error("--to needs --from")
+        if args.first is None and not args.archive:
+            parser.error("give the days to backfill: --from DAY [--to DAY], or local files with --archive PATH...")
+        if args.last is not None and args.last < args.first:
+            parser.error(f"--to {args.last} is before --from {args.first}")
+        if args.step is not None and (args.step <= 0 or args.step % 30):
+            parser.error(f"--step must be a positive multiple of the archive's 30 s slices, got {args.step}")
+        if args.workers is not None and not 1 <= args.workers <= 64:
+            parser.error(f"--workers must be 1 to 64, got {args.workers}")
+        if args.first is not None and args.last is None:
+            args.last = args.first
     if args.command == "demo":
         if not 0 <= args.overflight_drop <= 1:
             parser.error(f"--overflight-drop is a share between 0 and 1, got {args.overflight_drop:g}")

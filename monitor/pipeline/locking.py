@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -23,8 +24,9 @@ __all__ = ["store_lock"]
 
 
 @contextmanager
-def store_lock(settings: Settings) -> Iterator[None]:
-    """Hold the store's lock file, or raise LockHeld at once if another run holds it.
+def store_lock(settings: Settings, wait_s: float = 0.0) -> Iterator[None]:
+    """Hold the store's lock file, or raise LockHeld if another run holds it: at once, or after
+    ``wait_s`` seconds of trying (``backfill`` waits for a cron run's few seconds of writing).
 
     A file at the store's path that is not a vzmon store is refused first (NotAStore), so no lock
     file is ever left beside another application's database.
@@ -40,13 +42,21 @@ def store_lock(settings: Settings) -> Iterator[None]:
             path=path,
         ) from None
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise LockHeld(
-                f"another vzmon run holds the lock {path}; this run did nothing (cron: the next tick will run)",
-                path=path,
-            ) from None
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() < deadline:
+                    time.sleep(0.2)
+                    continue
+                did = (
+                    f"for {wait_s:.0f} s; the work waiting for it was not stored, run it again"
+                    if wait_s
+                    else "; this run did nothing (cron: the next tick will run)"
+                )
+                raise LockHeld(f"another vzmon run holds the lock {path}{did}", path=path) from None
         try:
             yield
         finally:

@@ -19,7 +19,14 @@ from typing import Any
 
 from monitor.errors import ConfigError
 from monitor.settings.secret import Secret
-from monitor.settings.table import PROJECT_ROOT, SPEC_BY_KEY, SPECS, Settings, default_events_file, default_outputs
+from monitor.settings.table import (
+    PROJECT_ROOT,
+    SPEC_BY_KEY,
+    SPECS,
+    Settings,
+    default_outputs,
+    shipped_config,
+)
 
 __all__ = ["load_settings"]
 
@@ -142,9 +149,10 @@ def load_settings(
         ):
             if not values[key]:
                 raise ConfigError(f"alerts.channels has email but {name} is empty; set it", key=name)
-    if values["events_file"] is None:
-        beside = config_path.parent / "events.toml" if config_path else None
-        values["events_file"] = beside if beside and beside.is_file() else default_events_file()
+    for key, name in (("events_file", "events.toml"), ("checks_file", "checks.toml")):
+        if values[key] is None:  # beside the settings file, else the one vzmon ships
+            beside = config_path.parent / name if config_path else None
+            values[key] = beside if beside and beside.is_file() else shipped_config(name)
 
     client_id, secret = values.pop("opensky_client_id"), values.pop("opensky_client_secret")
     if values["opensky_credentials"] is not None and not (client_id or secret):

@@ -26,9 +26,9 @@ __all__ = [
     "SPEC_BY_KEY",
     "Settings",
     "Spec",
-    "default_events_file",
     "default_outputs",
     "setting",
+    "shipped_config",
 ]
 
 DEFAULT_API_URL = "https://opensky-network.org/api"
@@ -210,6 +210,29 @@ class Settings:
         is_path=True,
         shown_default="`events.toml` beside the settings file, else the shipped `config/events.toml`",
     )
+    checks_file: Path = setting(
+        None,
+        v.path,
+        "Control areas for `vzmon backfill`'s health lines and published values for the reports' cross-checks.",
+        is_path=True,
+        shown_default="`checks.toml` beside the settings file, else the shipped `config/checks.toml`",
+    )
+    backfill_step_s: int = setting(
+        60,
+        v.int_range(30, 3600),
+        "Grid step of backfilled snapshots (s): a multiple of the archive heatmaps' 30 s slices.",
+    )
+    backfill_workers: int = setting(0, v.int_range(0, 64), "Processes that read a day's traces; 0 = one per CPU core.")
+    backfill_raw_url: str = setting(
+        "https://raw.githubusercontent.com",
+        v.url,
+        "Where the archive's release lists are read (`/adsblol/globe_history_<year>/main/PREFERRED_RELEASES.txt`).",
+    )
+    backfill_download_url: str = setting(
+        "https://github.com",
+        v.url,
+        "Where the archive's days are downloaded (`/adsblol/globe_history_<year>/releases/download/...`).",
+    )
     report_window_days: float = setting(7.0, v.float_range(0.25, 120), "Days on each side of an event, before cuts.")
     report_baseline_weeks: int = setting(
         0,
@@ -360,10 +383,10 @@ SPECS: tuple[Spec, ...] = tuple(_spec(f) for f in fields(Settings) if SPEC in f.
 SPEC_BY_KEY = {s.key: s for s in SPECS}
 
 
-def default_events_file() -> Path:
-    """The events shipped with vzmon: the checkout's ``config/events.toml``, or the copy installed
-    with the package (``monitor.config``) when vzmon runs from a wheel."""
-    checkout = PROJECT_ROOT / "config" / "events.toml"
+def shipped_config(name: str) -> Path:
+    """A file vzmon ships in ``config/`` (``events.toml``, ``checks.toml``): the checkout's, or the
+    copy installed with the package (``monitor.config``) when vzmon runs from a wheel."""
+    checkout = PROJECT_ROOT / "config" / name
     if checkout.is_file():
         return checkout
-    return Path(str(resources.files("monitor.config").joinpath("events.toml")))
+    return Path(str(resources.files("monitor.config").joinpath(name)))

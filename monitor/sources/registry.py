@@ -20,7 +20,7 @@ from monitor.settings.table import Settings
 if TYPE_CHECKING:  # names and credits are read by commands that never load pyarrow (status)
     from monitor.sources.base import Source
 
-__all__ = ["COMBINED", "CREDITS", "LABELS", "SOURCES", "source_for"]
+__all__ = ["ARCHIVE", "COMBINED", "CREDITS", "LABELS", "SOURCES", "source_for"]
 
 SOURCES: dict[str, str] = {  # name -> "module[:factory]", the factory (default from_settings) -> Source
     "opensky": "monitor.sources.opensky.source",
@@ -31,12 +31,15 @@ SOURCES: dict[str, str] = {  # name -> "module[:factory]", the factory (default 
 
 # The combined view of several sources (``monitor.combine``) is stored as this source name; never polled.
 COMBINED = "combined"
+# Days read from adsb.lol's archive (``vzmon backfill``) are stored as this source; never polled.
+ARCHIVE = "adsblol-archive"
 
 LABELS: dict[str, str] = {  # as messages name them
     "opensky": "OpenSky",
     "adsblol": "adsb.lol",
     "adsbfi": "adsb.fi",
     COMBINED: "the combined view",
+    ARCHIVE: "adsb.lol's archive",
     "demo": "vzmon demo (simulated)",  # the demo's store: never polled
 }
 # How each wants to be credited: OpenSky asks to be cited; adsb.lol publishes under the ODbL 1.0,
@@ -45,6 +48,9 @@ CREDITS: dict[str, str] = {
     "opensky": "The OpenSky Network (https://opensky-network.org)",
     "adsblol": "adsb.lol (https://adsb.lol), under the ODbL 1.0 (https://opendatacommons.org/licenses/odbl/1-0/)",
     "adsbfi": "adsb.fi (https://adsb.fi)",
+    # the notice ODbL 4.3 asks of a Produced Work, as adsb.lol's README gives it (history.md §A.7)
+    ARCHIVE: "Contains information from adsb.lol globe_history (https://github.com/adsblol), which is made "
+    "available here under the Open Database License (ODbL) (https://opendatacommons.org/licenses/odbl/1-0/)",
 }
 
 

@@ -244,7 +244,14 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction. SQLite may have rolled back already (a full disk does that): the
-        rollback here only runs while a transaction is still open, so the real cause is reported."""
+        rollback here only runs while a transaction is still open, so the real cause is reported.
+
+        Inside another transaction (a backfilled day writes its snapshots in one) it is a savepoint
+        of the outer one: its writes are undone alone on an error, and kept only if the outer one
+        commits."""
+        if self._conn.in_transaction:
+            yield from self._savepoint()
+            return
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -253,6 +260,20 @@ class Store:
             except BaseException:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise self.error("write", exc) from None
+
+    def _savepoint(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self._conn.execute("SAVEPOINT inner")
+            try:
+                yield self._conn
+                self._conn.execute("RELEASE inner")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK TO inner")
+                    self._conn.execute("RELEASE inner")
                 raise
         except sqlite3.Error as exc:
             raise self.error("write", exc) from None

@@ -4,6 +4,13 @@ transaction, and recorded in ``schema_migrations``.
 Place in the flow: ``store.db.Store`` applies what a store lacks when it opens it for writing. A
 migration is never edited once released: a change to the schema is a new migration at the end.
 
+``archive_days`` (migration 6) records each day ``vzmon backfill`` read from an archive: complete
+(its snapshots are stored, all in the one transaction that wrote this row) or failed (nothing of
+it is stored), with its release, what was read and the day's health figures; ``archive_aircraft``
+and ``archive_legs`` hold what the day's traces say of the aircraft seen over the zones, and
+``archive_military`` the positions of military aircraft (adsb.lol's ``dbFlags``), kept out of the
+snapshots so that the counts are of civil traffic.
+
 ``alerts.source`` (migration 5) is the source (or combined view) an alert judged; alerts stored
 before it have none, and count as the first configured source's (the one earlier vzmons judged).
 
@@ -148,6 +155,74 @@ INSERT INTO zone_hours (source, hour, zone, n, airborne)
         "the source (or combined view) each alert judged",
         """
 ALTER TABLE alerts ADD COLUMN source TEXT
+""",
+    ),
+    (
+        6,
+        "backfilled archive days, their aircraft, legs and military positions",
+        """
+CREATE TABLE archive_days (
+    source TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('complete', 'failed')),
+    release TEXT,
+    location TEXT,
+    step_s INTEGER NOT NULL,
+    zone_set_id INTEGER REFERENCES zone_sets(id),
+    stored_at INTEGER NOT NULL,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    members INTEGER NOT NULL DEFAULT 0,
+    heatmaps INTEGER NOT NULL DEFAULT 0,
+    trace_dirs INTEGER NOT NULL DEFAULT 0,
+    traces INTEGER NOT NULL DEFAULT 0,
+    traces_kept INTEGER NOT NULL DEFAULT 0,
+    snapshots INTEGER NOT NULL DEFAULT 0,
+    gaps INTEGER NOT NULL DEFAULT 0,
+    health TEXT,
+    warnings TEXT,
+    error TEXT,
+    PRIMARY KEY (source, day)
+) WITHOUT ROWID;
+CREATE TABLE archive_aircraft (
+    source TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    icao24 TEXT NOT NULL,
+    registration TEXT,
+    typecode TEXT,
+    description TEXT,
+    db_flags INTEGER,
+    military INTEGER NOT NULL,
+    no_db INTEGER NOT NULL,
+    PRIMARY KEY (source, day, icao24)
+) WITHOUT ROWID;
+CREATE TABLE archive_legs (
+    source TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    icao24 TEXT NOT NULL,
+    leg INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    callsign TEXT,
+    takeoff_time INTEGER,
+    takeoff_lon REAL,
+    takeoff_lat REAL,
+    landing_time INTEGER,
+    landing_lon REAL,
+    landing_lat REAL,
+    PRIMARY KEY (source, day, icao24, leg)
+) WITHOUT ROWID;
+CREATE TABLE archive_military (
+    source TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    icao24 TEXT NOT NULL,
+    zone TEXT NOT NULL,
+    lon REAL NOT NULL,
+    lat REAL NOT NULL,
+    baro_altitude_m REAL,
+    on_ground INTEGER NOT NULL,
+    callsign TEXT,
+    PRIMARY KEY (source, time, icao24)
+) WITHOUT ROWID
 """,
     ),
 )

@@ -15,14 +15,14 @@ slice missing from a readable file, and a slice without a single aircraft anywhe
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import pyarrow as pa
 
-from monitor.sources.archive.heatmap import HeatmapError, read_heatmap
+from monitor.sources.archive.heatmap import AreaSight, Box, HeatmapError, read_heatmap
 
-__all__ = ["HALF_HOURS", "DaySnapshot", "day_snapshots", "heatmap_name"]
+__all__ = ["HALF_HOURS", "DaySnapshot", "day_snapshots", "half_hour_of", "half_hour_snapshots", "heatmap_name"]
 
 HALF_HOURS = 48
 
@@ -35,6 +35,7 @@ class DaySnapshot:
     positions: pa.Table | None
     gap: str | None = None
     mlat: int = 0  # of the positions in the box, those found by multilateration
+    areas: Mapping[str, AreaSight] = field(default_factory=dict)  # what the slice saw in each area asked for
 
 
 def heatmap_name(half_hour: int) -> str:
@@ -42,35 +43,64 @@ def heatmap_name(half_hour: int) -> str:
     return f"heatmap/{half_hour:02d}.bin.ttf"
 
 
+def half_hour_of(name: str) -> int | None:
+    """The half hour (0 to 47) a member name is the heatmap of, or None if it is not one."""
+    stem = name.removeprefix("heatmap/").removesuffix(".bin.ttf")
+    if name.startswith("heatmap/") and name.endswith(".bin.ttf") and len(stem) == 2 and stem.isdigit():
+        half_hour = int(stem)
+        return half_hour if half_hour < HALF_HOURS else None
+    return None
+
+
+def _check_step(step_s: int) -> None:
+    if step_s <= 0 or step_s % 30:
+        raise ValueError(f"the step must be a positive multiple of the heatmaps' 30 s slices, got {step_s}")
+
+
+def half_hour_snapshots(
+    half_hour: int,
+    data: bytes | None,
+    day: date,
+    step_s: int,
+    box: Box,
+    release: str,
+    areas: Mapping[str, Box] | None = None,
+) -> list[DaySnapshot]:
+    """The snapshots of one half hour of the day from its heatmap (``data`` None: missing), keeping
+    the aircraft inside ``box`` (west, south, east, north), with what each slice saw in ``areas``.
+    ``release`` names the day's files in gap reasons. Raises ValueError for a step that is not a
+    multiple of 30 s."""
+    _check_step(step_s)
+    midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    first = -(-(half_hour * 1800) // step_s) * step_s  # the first grid time in this half hour, s after midnight
+    times = [midnight + timedelta(seconds=s) for s in range(first, (half_hour + 1) * 1800, step_s)]
+    name = heatmap_name(half_hour)
+    if data is None:
+        return [DaySnapshot(t, None, f"{release}: {name} is missing from the day") for t in times]
+    try:
+        slices = {s.start: s for s in read_heatmap(data, f"{release}: {name}", box=box, starts=set(times), areas=areas)}
+    except HeatmapError as exc:
+        return [DaySnapshot(t, None, str(exc)) for t in times]
+    out = []
+    for t in times:
+        found = slices.get(t)
+        if found is None:
+            out.append(DaySnapshot(t, None, f"{release}: {name} has no slice starting at {t:%H:%M:%S}Z"))
+        elif found.world == 0:  # the whole network saw nothing: its feed was down, not the sky empty
+            out.append(
+                DaySnapshot(t, None, f"{release}: {name} has no aircraft anywhere at {t:%H:%M:%S}Z: a feed outage")
+            )
+        else:
+            out.append(DaySnapshot(t, found.positions, None, found.mlat, found.areas))
+    return out
+
+
 def day_snapshots(
-    heatmaps: Mapping[int, bytes], day: date, step_s: int, box: tuple[float, float, float, float], release: str
+    heatmaps: Mapping[int, bytes], day: date, step_s: int, box: Box, release: str
 ) -> Iterator[DaySnapshot]:
     """The day's snapshots every ``step_s`` seconds from its heatmaps (half hour -> file bytes),
     keeping the aircraft inside ``box`` (west, south, east, north). ``release`` names the day's
     files in gap reasons. Raises ValueError for a step that is not a multiple of 30 s."""
-    if step_s <= 0 or step_s % 30:
-        raise ValueError(f"the step must be a positive multiple of the heatmaps' 30 s slices, got {step_s}")
-    midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    _check_step(step_s)
     for half_hour in range(HALF_HOURS):
-        first = -(-(half_hour * 1800) // step_s) * step_s  # the first grid time in this half hour, s after midnight
-        times = [midnight + timedelta(seconds=s) for s in range(first, (half_hour + 1) * 1800, step_s)]
-        name = heatmap_name(half_hour)
-        data = heatmaps.get(half_hour)
-        if data is None:
-            yield from (DaySnapshot(t, None, f"{release}: {name} is missing from the day") for t in times)
-            continue
-        try:
-            slices = {s.start: s for s in read_heatmap(data, f"{release}: {name}", box=box, starts=set(times))}
-        except HeatmapError as exc:
-            yield from (DaySnapshot(t, None, str(exc)) for t in times)
-            continue
-        for t in times:
-            found = slices.get(t)
-            if found is None:
-                yield DaySnapshot(t, None, f"{release}: {name} has no slice starting at {t:%H:%M:%S}Z")
-            elif found.world == 0:  # the whole network saw nothing: its feed was down, not the sky empty
-                yield DaySnapshot(
-                    t, None, f"{release}: {name} has no aircraft anywhere at {t:%H:%M:%S}Z: a feed outage"
-                )
-            else:
-                yield DaySnapshot(t, found.positions, None, found.mlat)
+        yield from half_hour_snapshots(half_hour, heatmaps.get(half_hour), day, step_s, box, release)

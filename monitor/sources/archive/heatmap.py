@@ -26,8 +26,8 @@ file (readsb writes one when they change, and otherwise at most every minute).
 from __future__ import annotations
 
 import zlib
-from collections.abc import Container, Iterator
-from dataclasses import dataclass
+from collections.abc import Container, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
@@ -37,7 +37,9 @@ import pyarrow as pa
 from monitor.compute import from_numpy
 from monitor.schema import POSITION_SCHEMA
 
-__all__ = ["MARKER", "RECORD", "HeatmapError", "HeatmapSlice", "read_heatmap"]
+__all__ = ["MARKER", "RECORD", "AreaSight", "Box", "HeatmapError", "HeatmapSlice", "read_heatmap"]
+
+Box = tuple[float, float, float, float]  # (west, south, east, north), degrees
 
 RECORD = np.dtype([("hex", "<i4"), ("lat", "<i4"), ("lon", "<i4"), ("alt", "<i2"), ("gs", "<i2")])
 MARKER = 0x0E7F7C9D
@@ -58,6 +60,15 @@ class HeatmapError(ValueError):
 
 
 @dataclass(frozen=True)
+class AreaSight:
+    """What one slice saw inside an area: the aircraft (their addresses, non-ICAO bit included) and
+    how many of their positions were found by multilateration."""
+
+    aircraft: npt.NDArray[np.int64]
+    mlat: int
+
+
+@dataclass(frozen=True)
 class HeatmapSlice:
     """One slice of a heatmap: its start (UTC), its length, and one row per aircraft seen in it
     (``schema.POSITION_SCHEMA`` without ``zone``)."""
@@ -67,6 +78,7 @@ class HeatmapSlice:
     positions: pa.Table
     mlat: int  # rows found by multilateration
     world: int  # aircraft in the slice before any box was applied (0: the network saw nothing at all)
+    areas: Mapping[str, AreaSight] = field(default_factory=dict)  # what the slice saw in each area asked for
 
 
 def _records(data: bytes, name: str) -> npt.NDArray[np.void]:
@@ -139,12 +151,14 @@ def _table(rows: npt.NDArray[np.void], start_s: int, callsign: list[str | None],
 def read_heatmap(
     data: bytes,
     name: str = "heatmap",
-    box: tuple[float, float, float, float] | None = None,
+    box: Box | None = None,
     starts: Container[datetime] | None = None,
+    areas: Mapping[str, Box] | None = None,
 ) -> Iterator[HeatmapSlice]:
     """The slices of one heatmap file (``data``: its bytes, gzip or already unpacked), in order;
     only those starting at one of ``starts`` (None: all), with only the aircraft inside ``box``
-    (west, south, east, north; None: the world). Raises HeatmapError, naming ``name``, for a file
+    (west, south, east, north; None: the world), and what each slice saw in each of ``areas``
+    (name -> box: the health figures of a day). Raises HeatmapError, naming ``name``, for a file
     that is not a complete readsb heatmap."""
     records = _records(data, name)
     markers = np.flatnonzero(records["hex"] == MARKER)
@@ -180,13 +194,24 @@ def read_heatmap(
             continue
         rows = body[~is_info]
         world = len(rows)
+        seen = {area: _sight(rows, edges) for area, edges in (areas or {}).items()}
         if box is not None:
-            west, south, east, north = box
-            lon, lat_deg = rows["lon"] * 1e-6, rows["lat"] * 1e-6
-            rows = rows[(lon >= west) & (lon <= east) & (lat_deg >= south) & (lat_deg <= north)]
+            rows = rows[_inside(rows, box)]
         address = (rows["hex"].astype(np.int64) & _AIRCRAFT).tolist()
         table = _table(
             rows, start_ms // 1000, [last_callsign.get(a) for a in address], [last_squawk.get(a) for a in address]
         )
         mlat = int(np.count_nonzero(((rows["hex"].astype(np.int64) & 0xFFFFFFFF) >> 27) == 5))
-        yield HeatmapSlice(start, interval_ms / 1000, table, mlat, world)
+        yield HeatmapSlice(start, interval_ms / 1000, table, mlat, world, seen)
+
+
+def _inside(rows: npt.NDArray[np.void], box: Box) -> npt.NDArray[np.bool_]:
+    west, south, east, north = box
+    lon, lat = rows["lon"] * 1e-6, rows["lat"] * 1e-6
+    inside: npt.NDArray[np.bool_] = (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
+    return inside
+
+
+def _sight(rows: npt.NDArray[np.void], box: Box) -> AreaSight:
+    hexes = rows["hex"][_inside(rows, box)].astype(np.int64) & 0xFFFFFFFF
+    return AreaSight(np.unique(hexes & _AIRCRAFT), int(np.count_nonzero((hexes >> 27) == 5)))

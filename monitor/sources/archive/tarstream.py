@@ -68,18 +68,28 @@ def _watching(stops: list[Exception]) -> type[tarfile.TarInfo]:
     return Watched
 
 
-def members(parts: Sequence[BinaryIO], wanted: Callable[[str], bool], day: str) -> Iterator[tuple[str, bytes]]:
+def members(
+    parts: Sequence[BinaryIO],
+    wanted: Callable[[str], bool],
+    day: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[tuple[str, bytes]]:
     """The ``(name, bytes)`` of each regular member whose name (``./`` stripped) ``wanted`` accepts,
-    in the tar's order. Raises ArchiveError naming ``day`` for a damaged, truncated or incomplete
-    tar (after yielding the members before the damage: the caller keeps nothing of a day that
-    fails)."""
+    in the tar's order. ``progress(bytes, members)`` is told the bytes read and the members passed
+    so far, after each member and once at the end. Raises ArchiveError naming ``day`` for a
+    damaged, truncated or incomplete tar (after yielding the members before the damage: the caller
+    keeps nothing of a day that fails)."""
     stream = Parts(parts)
+    seen = 0
     reader = io.BufferedReader(stream, buffer_size=1 << 20)
     stops: list[Exception] = []
     end_at = 0
     try:
         with tarfile.open(fileobj=reader, mode="r|", tarinfo=_watching(stops)) as tar:
             for info in tar:
+                seen += 1
+                if progress is not None:
+                    progress(stream.read_bytes, seen)
                 name = info.name.removeprefix("./")
                 if info.isfile() and wanted(name):
                     extracted = tar.extractfile(info)
@@ -110,3 +120,5 @@ def members(parts: Sequence[BinaryIO], wanted: Callable[[str], bool], day: str) 
         why = f"zeros from byte {end_at:,} of {stream.read_bytes:,}"
     if why is not None:
         raise ArchiveError(f"{day}: the tar stops at {why}: a truncated download, a missing part or a damaged file")
+    if progress is not None:
+        progress(stream.read_bytes, seen)

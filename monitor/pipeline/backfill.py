@@ -1,0 +1,360 @@
+"""Backfill: past days from adsb.lol's archive into the store, each day whole or not at all.
+
+Part of ``monitor.pipeline`` (flow drawn in ``monitor/pipeline/__init__.py``). For each UTC day:
+skip it if the store holds it complete (unless ``force``); find its release (or the local files
+``--archive`` gave); stream its tar once (``sources.archive.reader``): the heatmaps become
+snapshots every ``step`` seconds, the traces over the box give each aircraft's database facts and
+legs; check the day (48 heatmaps, 256 trace folders, a size near its neighbours'), and if it fails,
+read the day's other release; then, under the store's lock, store it in one transaction
+(``store.archive.write_day``): the civil aircraft as snapshots of source ``adsblol-archive`` (a
+missing heatmap is a gap for its half hour, never a zero), the military ones (adsb.lol's
+``dbFlags``) apart. A day no release of which can be read is recorded as failed, and the next
+day goes on. Nothing here prints; ``progress`` hears of every step.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from geo.zoneset import ZoneSet
+from monitor.checks import load_checks
+from monitor.clock import utcnow
+from monitor.errors import ConfigError
+from monitor.ingest import prepare_day
+from monitor.pipeline.locking import store_lock
+from monitor.pipeline.shared import zone_set_for
+from monitor.settings.table import Settings
+from monitor.sources.archive.day import HALF_HOURS
+from monitor.sources.archive.heatmap import Box
+from monitor.sources.archive.local import LocalDay, folder_members, local_days
+from monitor.sources.archive.reader import TRACE_DIRS, DayRead, Members, TracePool, read_day, tar_members
+from monitor.sources.archive.tarstream import ArchiveError
+from monitor.sources.registry import ARCHIVE
+from monitor.store.archive import (
+    ArchiveDay,
+    neighbour_sizes,
+    record_failed_day,
+    stored_day,
+    write_day,
+)
+from monitor.store.db import Store
+
+if TYPE_CHECKING:
+    import requests
+
+__all__ = ["SOURCE", "Attempt", "BackfillProgress", "DayResult", "backfill", "days_between"]
+
+log = logging.getLogger(__name__)
+
+SOURCE = ARCHIVE
+SMALL = 0.7  # a day under this share of its neighbours' median size is suspect (a release cut short)
+LOCK_WAIT_S = 120.0  # how long a finished day waits for a cron run's lock before giving up
+
+
+@dataclass(frozen=True)
+class DayResult:
+    """What happened to one day: ``stored`` (``replaced`` under --force), ``skipped`` (already
+    complete), ``failed`` (no release could be read; recorded), ``absent`` (not among the
+    --archive paths)."""
+
+    day: date
+    outcome: str
+    record: ArchiveDay | None = None
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+    seconds: float = 0.0
+    military: int = 0  # military aircraft seen over the box
+    no_db: int = 0  # aircraft whose traces had no database entry
+
+
+class BackfillProgress(Protocol):
+    def day_started(self, n: int, of: int, day: date, what: str, total_bytes: int | None) -> None: ...
+
+    def advanced(self, read_bytes: int, members: int) -> None: ...
+
+    def day_done(self, result: DayResult) -> None: ...
+
+
+class _Silent:
+    def day_started(self, n: int, of: int, day: date, what: str, total_bytes: int | None) -> None:
+        return None
+
+    def advanced(self, read_bytes: int, members: int) -> None:
+        return None
+
+    def day_done(self, result: DayResult) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One way to read a day: a release (downloaded) or local files, and how to open it."""
+
+    tag: str
+    location: str
+    total_bytes: int | None
+    open: Callable[[], tuple[Members, Callable[[], None]]]  # -> (its members, close)
+    problems: tuple[str, ...] = field(default=())  # known before reading (a missing part)
+
+
+def days_between(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _local_attempt(found: LocalDay) -> Attempt:
+    label = f"{found.day} ({found.tag})"
+
+    def opened() -> tuple[Members, Callable[[], None]]:
+        if found.folder is not None:
+            root = found.folder
+            return (lambda wanted, progress: folder_members(root, wanted, label, progress)), lambda: None
+        if found.missing:
+            raise ArchiveError(
+                f"{label}: {', '.join(found.missing)} is missing beside {found.location}: give every part"
+            )
+        parts = found.open()
+
+        def close() -> None:
+            for f in parts:
+                f.close()
+
+        return tar_members(parts, f"{label}: {found.location}"), close
+
+    size = sum(p.stat().st_size for p in found.parts) if found.parts else None
+    return Attempt(found.tag, found.location, size, opened)
+
+
+def _remote_attempts(
+    day: date,
+    settings: Settings,
+    session: requests.Session,
+    sleep: Callable[[float], None],
+    listings: dict[int, str],
+) -> list[Attempt]:
+    """The day's releases online, most preferred first (``listings`` keeps each year's release list
+    for the whole run). Raises ArchiveError (ReleaseNotFound) when the day has none."""
+    from monitor.sources.archive.download import open_parts
+    from monitor.sources.archive.release import Release, candidates
+
+    found = candidates(
+        day,
+        session,
+        raw_base=settings.backfill_raw_url,
+        download_base=settings.backfill_download_url,
+        listings=listings,
+    )
+
+    def opener(release: Release) -> Callable[[], tuple[Members, Callable[[], None]]]:
+        def opened() -> tuple[Members, Callable[[], None]]:
+            parts = open_parts(release, session, sleep=sleep)
+
+            def close() -> None:
+                for part in parts:
+                    part.close()
+
+            return tar_members(parts, f"{day} ({release.tag})"), close
+
+        return opened
+
+    return [Attempt(r.tag, " + ".join(r.urls), r.total, opener(r)) for r in found]
+
+
+def _check(read: DayRead, day: date, store: Store) -> list[str]:
+    """What makes a read day suspect (history.md §A.1): missing heatmaps or trace folders, a size far
+    below its neighbours'."""
+    problems = []
+    if read.heatmaps < HALF_HOURS:
+        problems.append(f"{HALF_HOURS - read.heatmaps} of its {HALF_HOURS} heatmaps are missing")
+    if read.trace_dirs < TRACE_DIRS:
+        problems.append(f"only {read.trace_dirs} of its {TRACE_DIRS} traces/xx folders are there")
+    sizes = neighbour_sizes(store, SOURCE, day)
+    if sizes and read.bytes < SMALL * statistics.median(sizes):
+        problems.append(
+            f"{read.bytes / 1e9:.2f} GB is far below its neighbours' {statistics.median(sizes) / 1e9:.2f} GB"
+        )
+    return problems
+
+
+def _areas(settings: Settings, zone_set: ZoneSet) -> tuple[Box, dict[str, Box]]:
+    box = zone_set.polling_box
+    edges: Box = (box.west, box.south, box.east, box.north)
+    checks = load_checks(settings.checks_file)
+    return edges, {"box": edges, **{c.name: c.box for c in checks.controls}}
+
+
+def _read_attempts(
+    attempts: Sequence[Attempt],
+    day: date,
+    store: Store,
+    step_s: int,
+    box: Box,
+    areas: dict[str, Box],
+    pool: TracePool,
+    progress: BackfillProgress,
+    n: int,
+    of: int,
+) -> tuple[DayRead | None, Attempt | None, list[str], list[str]]:
+    """Read the day from its first good release: (the read, its attempt, its warnings, the errors
+    of the attempts that failed). A release that reads but fails the day's checks is kept only if
+    no other does better."""
+    errors: list[str] = []
+    best: tuple[DayRead, Attempt, list[str]] | None = None
+    for attempt in attempts:
+        progress.day_started(n, of, day, attempt.tag, attempt.total_bytes)
+        try:
+            members_of, close = attempt.open()
+            try:
+                read = read_day(members_of, day, f"{day} ({attempt.tag})", step_s, box, areas=areas, pool=pool,
+                                progress=progress.advanced)  # fmt: skip
+            finally:
+                close()
+        except ArchiveError as exc:
+            errors.append(str(exc))
+            log.warning("%s", exc)
+            continue
+        problems = _check(read, day, store)
+        if not problems:
+            return read, attempt, read.warnings, errors
+        log.warning("%s (%s): %s", day, attempt.tag, "; ".join(problems))
+        if best is None or read.heatmaps > best[0].heatmaps:
+            best = (read, attempt, [f"{day} ({attempt.tag}): {p}" for p in problems] + read.warnings)
+    if best is None:
+        return None, None, [], errors
+    return best[0], best[1], best[2], errors
+
+
+def backfill(
+    settings: Settings,
+    first: date | None,
+    last: date | None,
+    *,
+    archive: Sequence[Path] = (),
+    step_s: int | None = None,
+    force: bool = False,
+    workers: int | None = None,
+    progress: BackfillProgress | None = None,
+    session: requests.Session | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], datetime] = utcnow,
+) -> list[DayResult]:
+    """Backfill the UTC days ``first`` to ``last`` (both included; with ``archive``, None means
+    every day the paths hold) from adsb.lol's archive: the releases online, or the local files of
+    ``archive``. Returns one :class:`DayResult` per day, in order.
+
+    Raises ConfigError for a bad step, bad --archive paths or a bad checks file, StoreError for a
+    store that cannot be written, LockHeld when a finished day waited too long for the lock."""
+    step = step_s or settings.backfill_step_s
+    if step % 30 or step <= 0:
+        raise ConfigError(f"--step must be a multiple of the archive's 30 s slices, got {step}", key="--step")
+    zone_set = zone_set_for(settings)
+    box, areas = _areas(settings, zone_set)
+    found: dict[date, LocalDay] = {}
+    if archive:
+        try:
+            found = local_days(archive)
+        except ArchiveError as exc:
+            raise ConfigError(str(exc), key="--archive") from None
+    if first is None or last is None:
+        if not found:
+            raise ConfigError("give the days to backfill: --from DAY --to DAY (or --archive PATH...)", key="--from")
+        first, last = first or min(found), last or max(found)
+    if last < first:
+        raise ConfigError(f"--to {last} is before --from {first}", key="--to")
+    today = clock().date()
+    if last >= today:
+        raise ConfigError(
+            f"--to {last}: the archive holds whole past days only (today is {today} UTC); end at "
+            f"{today - timedelta(days=1)}",
+            key="--to",
+        )
+    days = days_between(first, last)
+    heard = progress or _Silent()
+    results: list[DayResult] = []
+    n_workers = workers if workers is not None else settings.backfill_workers
+    if n_workers == 0:
+        import os
+
+        n_workers = os.cpu_count() or 1
+    own_session = None
+    if not archive and session is None:
+        import requests
+
+        own_session = session = requests.Session()
+    http = session
+    listings: dict[int, str] = {}
+
+    def attempts_for(day: date) -> tuple[list[Attempt], str] | None:
+        """The ways to read ``day`` (with why there is none), or None: not among the local paths."""
+        if archive or http is None:
+            return ([_local_attempt(found[day])], "") if day in found else None
+        try:
+            return _remote_attempts(day, settings, http, sleep, listings), ""
+        except ArchiveError as exc:
+            return [], str(exc)
+
+    try:
+        with Store(settings.store_db, redact=settings.redact) as store, TracePool(n_workers) as pool:
+            for n, day in enumerate(days, 1):
+                result = _one_day(settings, store, pool, zone_set, day, (n, len(days)), attempts_for, step, box,
+                                  areas, force, heard, clock)  # fmt: skip
+                heard.day_done(result)
+                results.append(result)
+    finally:
+        if own_session is not None:
+            own_session.close()
+    return results
+
+
+def _one_day(
+    settings: Settings,
+    store: Store,
+    pool: TracePool,
+    zone_set: ZoneSet,
+    day: date,
+    position: tuple[int, int],
+    attempts_for: Callable[[date], tuple[list[Attempt], str] | None],
+    step: int,
+    box: Box,
+    areas: dict[str, Box],
+    force: bool,
+    heard: BackfillProgress,
+    clock: Callable[[], datetime],
+) -> DayResult:
+    """Skip, read and store, or record the failure of, one day."""
+    started = time.monotonic()
+    held = stored_day(store, SOURCE, day)
+    complete = held is not None and held.status == "complete"
+    if complete and not force:
+        return DayResult(day, "skipped", held)
+    ways = attempts_for(day)
+    if ways is None:
+        return DayResult(day, "absent", error=f"{day}: not among the --archive paths")
+    attempts, why = ways
+    read, attempt, warnings, errors = _read_attempts(attempts, day, store, step, box, areas, pool, heard, *position)
+    if read is None or attempt is None:
+        why = "; ".join(errors) or why
+        failed = ArchiveDay(SOURCE, day, "failed", None, None, step, clock(), error=why)
+        with store_lock(settings, wait_s=LOCK_WAIT_S):
+            record_failed_day(store, failed)
+        return DayResult(day, "failed", failed, error=why, seconds=time.monotonic() - started)
+    write, military, no_db = prepare_day(read, day, attempt.tag, attempt.location, zone_set, step, warnings, clock())
+    with store_lock(settings, wait_s=LOCK_WAIT_S):
+        wrote = write_day(store, write, store.zone_set_id(zone_set), replace=force)
+    if not wrote:  # another backfill stored it meanwhile
+        return DayResult(day, "skipped", stored_day(store, SOURCE, day))
+    return DayResult(
+        day,
+        "replaced" if complete else "stored",
+        write.day,
+        warnings=tuple(warnings),
+        seconds=time.monotonic() - started,
+        military=military,
+        no_db=no_db,
+    )
