@@ -16,10 +16,12 @@ What it implements (facts from ../shared/reference/history.md §A.1, §A.6 and t
 Faults, per target (a path, or its last segments such as the file name):
 - ``fault(target, Fault(...), None, ...)``: one per request of that target, GET or HEAD, before it is
   served (``tests.fake_opensky.Fault``: status with headers such as ``Retry-After``, drop...); ``None``
-  serves that request normally;
+  serves that request normally; ``method="GET"`` plays them on that method's requests only (a
+  backfill HEADs each asset before it GETs it);
 - ``drop(file, after=n, times=k)``: the next k GET bodies of ``file`` stop after n bytes (the
   connection closes; ``reset=True`` sends a TCP reset; ``stall=event`` goes silent until the test sets
-  ``event`` instead, so the client's read timeout fires).
+  ``event`` instead, so the client's read timeout fires). ``sent=event`` is set once those n bytes
+  are written, so a test acts on what the client has been sent, never after a fixed wait.
 
 Every request is recorded in ``server.seen`` (method, path, Range header, client port), and every GET
 body's bytes in ``server.sent[file]`` as ``(start, end)`` offsets actually written, so a test can check
@@ -68,6 +70,7 @@ class Drop:
     after: int  # body bytes sent before the fault
     reset: bool = False  # close with a TCP reset instead of a clean close
     stall: threading.Event | None = None  # go silent until this is set (then close)
+    sent: threading.Event | None = None  # set once the ``after`` bytes are written (before a stall)
 
 
 class FakeArchive(Loopback):
@@ -77,7 +80,7 @@ class FakeArchive(Loopback):
         self.redirect = redirect
         self.ignore_range = ignore_range
         self.files: dict[str, bytes] = {}  # path -> content (listings and assets)
-        self.faults: dict[str, deque[Fault | None]] = defaultdict(deque)
+        self.faults: dict[tuple[str, str | None], deque[Fault | None]] = defaultdict(deque)  # (target, method)
         self.drops: dict[str, deque[Drop]] = defaultdict(deque)
         self.seen: list[Seen] = []
         self.sent: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -106,21 +109,30 @@ class FakeArchive(Loopback):
 
     # -- faults
 
-    def fault(self, target: str, *faults: Fault | None) -> None:
-        self.faults[target].extend(faults)
+    def fault(self, target: str, *faults: Fault | None, method: str | None = None) -> None:
+        self.faults[(target, method)].extend(faults)
 
-    def drop(self, file: str, after: int, times: int = 1, *, reset: bool = False, stall: threading.Event | None = None):
-        self.drops[file].extend(Drop(after, reset, stall) for _ in range(times))
+    def drop(
+        self,
+        file: str,
+        after: int,
+        times: int = 1,
+        *,
+        reset: bool = False,
+        stall: threading.Event | None = None,
+        sent: threading.Event | None = None,
+    ) -> None:
+        self.drops[file].extend(Drop(after, reset, stall, sent) for _ in range(times))
 
     # -- what happened
 
     def requests_for(self, target: str, method: str | None = None) -> list[Seen]:
         return [s for s in self.seen if _matches(s.path, target) and (method is None or s.method == method)]
 
-    def _take_fault(self, path: str) -> Fault | None:
+    def _take_fault(self, path: str, method: str) -> Fault | None:
         with self.lock:
-            for target, queue in self.faults.items():
-                if _matches(path, target) and queue:
+            for (target, only), queue in self.faults.items():
+                if _matches(path, target) and only in (None, method) and queue:
                     return queue.popleft()
         return None
 
@@ -171,7 +183,7 @@ class FakeArchive(Loopback):
                     path = server.objects[int(number)]
                     fault = None  # a fault plays at the first hop
                 else:
-                    fault = server._take_fault(path)
+                    fault = server._take_fault(path, self.command)
                 if fault is not None and self.play(fault):
                     return
                 content = server.files.get(path)
@@ -231,6 +243,8 @@ class FakeArchive(Loopback):
                 if drop is None:
                     return
                 self.close_connection = True
+                if drop.sent is not None:
+                    drop.sent.set()
                 if drop.stall is not None:
                     drop.stall.wait(HOLD_LIMIT_S)
                 elif drop.reset:

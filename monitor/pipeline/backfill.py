@@ -159,7 +159,7 @@ def _remote_attempts(
                 for part in parts:
                     part.close()
 
-            return tar_members(parts, f"{day} ({release.tag})"), close
+            return tar_members(parts, f"{day} ({release.tag}): {' + '.join(release.urls)}"), close
 
         return opened
 
@@ -177,7 +177,8 @@ def _check(read: DayRead, day: date, store: Store) -> list[str]:
     sizes = neighbour_sizes(store, SOURCE, day)
     if sizes and read.bytes < SMALL * statistics.median(sizes):
         problems.append(
-            f"{read.bytes / 1e9:.2f} GB is far below its neighbours' {statistics.median(sizes) / 1e9:.2f} GB"
+            f"{read.bytes / 1e6:,.0f} MB is far below its neighbours' {statistics.median(sizes) / 1e6:,.0f} MB "
+            f"(median of {len(sizes)} days)"
         )
     return problems
 
@@ -215,9 +216,10 @@ def _read_attempts(
                                 progress=progress.advanced)  # fmt: skip
             finally:
                 close()
-        except ArchiveError as exc:
-            errors.append(str(exc))
-            log.warning("%s", exc)
+        except ArchiveError as exc:  # each message names the day, the release and its files
+            message = str(exc) if str(exc).startswith(f"{day} ") else f"{day} ({attempt.tag}): {exc}"
+            errors.append(message)
+            log.warning("%s", message)
             continue
         problems = _check(read, day, store)
         if not problems:
@@ -344,6 +346,7 @@ def _one_day(
         with store_lock(settings, wait_s=LOCK_WAIT_S):
             record_failed_day(store, failed)
         return DayResult(day, "failed", failed, error=why, seconds=time.monotonic() - started)
+    warnings = [f"{e}; read {attempt.tag} instead" for e in errors] + warnings  # the releases that failed
     write, military, no_db = prepare_day(read, day, attempt.tag, attempt.location, zone_set, step, warnings, clock())
     with store_lock(settings, wait_s=LOCK_WAIT_S):
         wrote = write_day(store, write, store.zone_set_id(zone_set), replace=force)

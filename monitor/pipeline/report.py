@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from geo.airports import airport_table
+from monitor.analysis.archive import cross_checks, military_hourly, military_rows
 from monitor.analysis.before_after import (
     cadence_in,
     compare_windows,
@@ -37,16 +38,18 @@ from monitor.analysis.stats import AnalysisRules
 from monitor.analysis.tracks import Tracks
 from monitor.analysis.verdict import verdict
 from monitor.analysis.windows import Window, plan_windows
+from monitor.checks import load_checks
 from monitor.errors import ConfigError
 from monitor.events import find_event, load_events
 from monitor.outputs import Layout, check_folder, staged_folder
 from monitor.pipeline.shared import view_for, zone_set_for
-from monitor.report.build import REPORT_FILES, ReportData, write_report
+from monitor.report.build import REPORT_FILES, ArchivePart, ReportData, write_report
 from monitor.report.charts.base import ChartInputs
 from monitor.report.charts.registry import CHARTS
 from monitor.report.credits import Provenance, seen_by
 from monitor.settings.table import Settings
-from monitor.sources.registry import COMBINED
+from monitor.sources.registry import ARCHIVE, COMBINED
+from monitor.store.archive import archive_aircraft, military_positions, stored_days
 from monitor.store.db import Store
 from monitor.store.frames import count_frame, poll_frame
 from monitor.store.positions import count_blocks, iter_positions
@@ -218,6 +221,10 @@ def report(
     series = context_series(
         all_counts, all_polls, context, split, zones, (intervals[0], intervals[1]), rules.min_coverage
     )
+    archive = None
+    if chosen == [ARCHIVE]:  # adsb.lol's archive: military aircraft apart, database facts, cross-checks
+        with Store.open_existing(path) as store:
+            archive = _archive_part(store, settings, context, windows, all_counts, all_polls, fir, intervals[1])
     hours = compared.hours_with_data
     inputs = ChartInputs(
         event=event,
@@ -234,11 +241,13 @@ def report(
         made_from=made_from,
         per_source=per_source,
         sources_made_from=credited,
+        military=archive.hourly if archive else None,
     )
     with staged_folder(out, REPORT_LAYOUT, "--out") as stage:
         charts: dict[str, list[Path]] = {}
-        with progress("drawing charts", len(CHARTS)) as bar:
-            for chart in CHARTS:
+        drawn_charts = [chart for chart in CHARTS if chart.shown(inputs)]
+        with progress("drawing charts", len(drawn_charts)) as bar:
+            for chart in drawn_charts:
                 charts[chart.title(inputs)] = chart.draw(inputs, stage / chart.stem)
                 bar.update(1)
         data = ReportData(
@@ -264,6 +273,7 @@ def report(
             who_saw=who_saw,
             flight_rules=flight_rules,
             unclassed=compared.unclassed,
+            archive=archive,
         )
         files = write_report(data, stage)
     # the staged folder is now ``out``: name the files where they are
@@ -322,3 +332,43 @@ def _per_source(
         counts = count_frame(store, context.start, context.end, [name])
         columns[name] = context_series(counts, polls, context, split, [fir], (interval, interval), min_coverage)[fir]
     return pd.DataFrame(columns)
+
+
+def _archive_part(
+    store: Store,
+    settings: Settings,
+    context: Window,
+    windows: tuple[Window, Window],
+    counts: pd.DataFrame,
+    polls: pd.DataFrame,
+    fir: str,
+    step_s: float,
+) -> ArchivePart:
+    """What a report on adsb.lol's archive adds: the military aircraft (series and table), the
+    aircraft without a database entry, the published values at instants of the context, and the
+    health of each day read."""
+    military = pd.DataFrame(
+        military_positions(store, ARCHIVE, context.start, context.end),
+        columns=["time", "icao24", "zone", "lon", "lat", "baro_altitude_m", "on_ground", "callsign", "registration",
+                 "typecode", "description"],
+    )  # fmt: skip
+    military["time"] = pd.to_datetime(military["time"], unit="s", utc=True)
+    ok_times = polls.loc[polls["status"] == "ok", "time"]
+    span_start, span_end = windows[0].start, max(w.end for w in windows)
+    aircraft = pd.DataFrame(
+        archive_aircraft(store, ARCHIVE, span_start, span_end), columns=["day", "icao24", "military", "no_db"]
+    )
+    days = stored_days(store, ARCHIVE, context.start.date(), (context.end - timedelta(seconds=1)).date())
+    return ArchivePart(
+        hourly=military_hourly(military, ok_times, context.start, context.end, fir),
+        military=tuple(military_rows(military, ok_times, windows, fir)),
+        cross_checks=tuple(
+            cross_checks(
+                load_checks(settings.checks_file).references, counts, military, context.start, context.end, step_s
+            )
+        ),
+        days=tuple(days),
+        aircraft=int(aircraft["icao24"].nunique()),
+        military_aircraft=int(aircraft.loc[aircraft["military"] == 1, "icao24"].nunique()),
+        no_db=int(aircraft.loc[aircraft["no_db"] == 1, "icao24"].nunique()),
+    )

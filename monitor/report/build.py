@@ -16,6 +16,9 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
+from monitor.analysis.archive import CrossCheck, MilitaryRow
 from monitor.analysis.flights import FlightRules
 from monitor.analysis.overlap import Overlap, WindowOverlap
 from monitor.analysis.stats import AnalysisRules, Change
@@ -24,13 +27,28 @@ from monitor.events import Event
 from monitor.report.credits import BORDERS, Provenance, traffic_credit, traffic_method
 from monitor.report.method import method_paragraphs
 from monitor.sources.registry import LABELS
+from monitor.store.archive import ArchiveDay
 
 if TYPE_CHECKING:
     import jinja2
 
-__all__ = ["REPORT_FILES", "ReportData", "write_report"]
+__all__ = ["REPORT_FILES", "ArchivePart", "ReportData", "write_report"]
 
 REPORT_FILES = frozenset({"report.md", "report.html", "metrics.csv"})  # besides the charts
+
+
+@dataclass(frozen=True)
+class ArchivePart:
+    """What a report on adsb.lol's archive adds (``pipeline.report``): military aircraft apart, the
+    aircraft without a database entry, cross-checks with published values, each day's health."""
+
+    hourly: pd.DataFrame  # military aircraft airborne per snapshot, hourly, FIR and ring
+    military: tuple[MilitaryRow, ...]
+    cross_checks: tuple[CrossCheck, ...]
+    days: tuple[ArchiveDay, ...]
+    aircraft: int  # aircraft whose traces touched the box in the windows
+    military_aircraft: int
+    no_db: int  # of ``aircraft``, those without a database entry (counted as civil)
 
 
 @dataclass(frozen=True)
@@ -57,6 +75,7 @@ class ReportData:
     credited: Provenance | None = None  # every network the report shows (default: ``made_from``'s)
     who_saw: tuple[WindowOverlap, ...] = ()  # the networks' overlap per window and area (two or more networks)
     flight_rules: FlightRules = field(default_factory=FlightRules)
+    archive: ArchivePart | None = None
 
 
 def _fmt(x: float) -> str:
@@ -186,7 +205,56 @@ def _view(data: ReportData, out: Path) -> dict[str, Any]:
         "fingerprint": data.zone_fingerprint[:16],
         "credits": f"Traffic data: {traffic_credit(data.credited or data.made_from)}. Borders: {BORDERS}.",
         "who_saw": _who_saw_rows(data),
+        **_archive_view(data),
     }
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole:.1%}" if whole else "n/a"
+
+
+def _seen(h: dict[str, int]) -> str:
+    return f"{h.get('aircraft', 0)} ({_share(h.get('mlat', 0), h.get('positions', 0))} MLAT)"
+
+
+def _archive_view(data: ReportData) -> dict[str, Any]:
+    """The archive report's tables, formatted (empty without archive data)."""
+    a = data.archive
+    if a is None:
+        return {"archive": None}
+    military = [
+        [m.window, m.area, str(m.aircraft), "n/a" if m.mean_airborne != m.mean_airborne else f"{m.mean_airborne:.2f}",
+         m.types]
+        for m in a.military
+    ]  # fmt: skip
+    checks = []
+    for c in a.cross_checks:
+        r = c.reference
+        ours = "no data (a gap)" if c.ours is None else f"{c.ours} civil + {c.military} military"
+        at = f"{c.snapshot:%H:%M:%S}" if c.snapshot else "-"
+        checks.append([f"{r.time:%Y-%m-%d %H:%M}", r.zone, r.what, f"{r.value:g}", ours, at, f"{r.source} {r.note}"])
+    days = []
+    for d in a.days:
+        if d.status != "complete":
+            days.append([f"{d.day}", "failed", "-", "-", "-", "-", d.error or ""])
+            continue
+        fir = d.health.get(data.fir, {})
+        others = " · ".join(
+            f"{name} {h['aircraft']} ({_share(h['mlat'], h['positions'])} MLAT)"
+            for name, h in d.health.items()
+            if name not in ("box", data.fir)
+        )
+        box = d.health.get("box", {})
+        days.append([
+            f"{d.day}", d.release or "-", f"{d.gaps}", _seen(box), _seen(fir), others or "-",
+            "; ".join(d.warnings[:2]) + (f" (+{len(d.warnings) - 2} more)" if len(d.warnings) > 2 else ""),
+        ])  # fmt: skip
+    note = (
+        f"Every count is of civil aircraft. Of the {a.aircraft:,} aircraft whose traces crossed the box in the "
+        f"windows, {a.military_aircraft:,} are military by adsb.lol's aircraft database (dbFlags) and are counted "
+        f"apart (table and chart below); {a.no_db:,} had no database entry at all (counted as civil)."
+    )
+    return {"archive": {"note": note, "military": military, "checks": checks, "days": days}}
 
 
 def _who_saw_rows(data: ReportData) -> list[list[str]]:

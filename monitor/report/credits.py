@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monitor.sources.registry import COMBINED, CREDITS, LABELS
+from monitor.sources.registry import ARCHIVE, COMBINED, CREDITS, LABELS
 
 __all__ = [
     "ADSBFI",
@@ -32,7 +32,13 @@ BORDERS = "Natural Earth (public domain)"
 # adsb.fi allows personal, non-commercial use and asks to be cited with a link.
 ADSBLOL = CREDITS["adsblol"]
 ADSBFI = CREDITS["adsbfi"]
-_METHODS = {"opensky": OPENSKY_METHOD, "adsblol": "adsb.lol /v2/point", "adsbfi": "adsb.fi /v2/lat/lon/dist"}
+_METHODS = {
+    "opensky": OPENSKY_METHOD,
+    "adsblol": "adsb.lol /v2/point",
+    "adsbfi": "adsb.fi /v2/lat/lon/dist",
+    ARCHIVE: "adsb.lol's daily archive (globe_history heatmaps: each aircraft's first position in every 30 s slice; "
+    "civil aircraft only, military ones by adsb.lol's database flag counted apart)",
+}
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ data, a SIMULATED DATA mark.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -61,6 +62,8 @@ class ChartInputs:
     made_from: Provenance  # the source read, and whether it was simulated
     per_source: pd.DataFrame = field(default_factory=pd.DataFrame)  # hourly airborne in the FIR, a column per source
     sources_made_from: Provenance = field(default_factory=Provenance)  # every source ``per_source`` draws
+    # archive data only: military aircraft airborne per snapshot, hourly, in the FIR and the ring (NaN: gaps)
+    military: pd.DataFrame | None = None
 
     @property
     def fir(self) -> str:
@@ -74,16 +77,21 @@ class Chart:
     stem: str
     title: Callable[[ChartInputs], str]
     draw: Callable[[ChartInputs, Path], list[Path]]
+    shown: Callable[[ChartInputs], bool] = lambda _inputs: True  # whether this report has what it draws
 
 
 def save(fig: Figure, stem: Path, made_from: Provenance, note: str = "") -> list[Path]:
     """Add the credit (and the SIMULATED mark), write ``stem``.png and .svg, release the figure."""
     simulated = made_from.simulated
+    credit = f"Data: {traffic_credit(made_from)}" + (f". {note}" if note else "")
+    width_in = fig.get_figwidth()
+    lines = textwrap.wrap(credit, width=int(width_in * 14.5))  # ~14.5 characters an inch at 7.5 pt
+    strip_in = 0.05 + 0.13 * len(lines)
     engine = fig.get_layout_engine()
     if isinstance(engine, ConstrainedLayoutEngine):  # keep a strip at the bottom and top for the notes
-        engine.set(rect=(0.0, 0.03, 1.0, 0.95 if simulated else 0.97))
-    credit = f"Data: {traffic_credit(made_from)}" + (f". {note}" if note else "")
-    fig.text(0.01, 0.005, credit, fontsize=7.5, color="#555555", ha="left", va="bottom")
+        bottom = strip_in / fig.get_figheight()  # rect is (left, bottom, width, height)
+        engine.set(rect=(0.0, bottom, 1.0, (0.98 if simulated else 1.0) - bottom))
+    fig.text(0.01, 0.005, "\n".join(lines), fontsize=7.5, color="#555555", ha="left", va="bottom")
     if simulated:
         fig.text(
             0.5,

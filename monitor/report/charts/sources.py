@@ -16,11 +16,11 @@ from matplotlib.figure import Figure
 from monitor.events import Event
 from monitor.report.charts.base import Chart, event_marks, save, utc_axis
 from monitor.report.credits import Provenance
-from monitor.sources.registry import COMBINED, LABELS
+from monitor.sources.registry import ARCHIVE, COMBINED, LABELS
 
 __all__ = ["CHART", "chart_sources"]
 
-_COLOURS = {"opensky": "#4c72b0", "adsblol": "#55a868", "adsbfi": "#c44e52", COMBINED: "#222222"}
+_COLOURS = {"opensky": "#4c72b0", "adsblol": "#55a868", "adsbfi": "#c44e52", ARCHIVE: "#2ca02c", COMBINED: "#222222"}
 
 
 def chart_sources(

@@ -167,13 +167,14 @@ def candidates(
     timeout_s: float = 30.0,
     listings: MutableMapping[int, str] | None = None,
     today: date | None = None,
-    split_bytes: int = SPLIT_BYTES,
+    split_bytes: int | None = None,
 ) -> list[Release]:
     """The releases of the UTC ``day``, most preferred first: the one(s) ``PREFERRED_RELEASES.txt``
     names (of ``day.year``, then of the next year for a late-December day), then the others found by
     HEAD of the prod-0 and staging-0 assets (and their ``-0tmp`` twins from 2025-05-23 to 2025-06-12),
     larger first. A tag is listed once. A listed release whose part is gone (404) is left out, as is
-    a split release whose parts are not whole (``split_bytes`` each but the last).
+    a split release whose parts are not whole (each but the last of one size: ``split_bytes`` if
+    given, else the first part's; ``split -b`` cuts adsb.lol's at 2,000,000,000 bytes).
 
     ``listings`` keeps each year's fetched listing between calls (a backfill of 30 days fetches it
     once); ``today`` (UTC) defaults to the clock's. Raises :class:`ReleaseNotFound` (one line naming
@@ -236,7 +237,7 @@ class _Lookup:
     """The requests of one :func:`candidates` call, and what they found for its message."""
 
     def __init__(
-        self, session: requests.Session, raw_base: str, download_base: str, timeout_s: float, split_bytes: int
+        self, session: requests.Session, raw_base: str, download_base: str, timeout_s: float, split_bytes: int | None
     ) -> None:
         self.session = session
         self.raw_base = raw_base
@@ -299,7 +300,7 @@ class _Lookup:
                 break
             urls.append(url)
             sizes.append(size)
-            if size is not None and size != self.split_bytes:  # the last part (unknown: ask for the next)
+            if size is not None and size != self._part_size(sizes):  # not a whole part: the last
                 break
         if not urls:
             status, size = self._head(base)
@@ -312,9 +313,15 @@ class _Lookup:
             return None
         return release if self._whole(release) else None
 
+    def _part_size(self, sizes: list[int | None]) -> int:
+        """The size of every part of a split tar but the last: ``split_bytes`` if given, else the
+        first part's (``split -b`` cuts equal parts; adsb.lol's are 2,000,000,000 bytes)."""
+        return self.split_bytes or next((s for s in sizes if s is not None), 0)
+
     def _whole(self, release: Release) -> bool:
-        """Every part of a split release but the last has ``split_bytes`` (where sizes are known)."""
-        if all(size in (None, self.split_bytes) for size in release.sizes[:-1]):
+        """Every part of a split release but the last has the same size (where sizes are known)."""
+        part = self._part_size(list(release.sizes))
+        if all(size in (None, part) for size in release.sizes[:-1]):
             return True
         log.warning("%s: parts of %s bytes are not a whole split tar: left out", release.tag, release.sizes)
         return False

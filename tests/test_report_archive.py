@@ -1,0 +1,98 @@
+"""`vzmon report --source adsblol-archive` on backfilled days: the same report as on collected data,
+civil counts with military aircraft apart, adsb.lol's ODbL notice on every chart and in the report,
+cross-checks against published values, each day's health."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor.cli import main
+from tests.archive_builder import Flight, day_members, tar_bytes, write_parts
+
+FIRST = date(2025, 11, 27)
+DAYS = [FIRST + timedelta(days=i) for i in range(5)]  # 27 Nov - 1 Dec: the post of 29 Nov in the middle
+POST_S = (date(2025, 11, 29) - FIRST).days * 86_400 + 14 * 3600 + 20 * 60  # its window ends 14:20Z
+ODBL = "Contains information from adsb.lol globe_history (https://github.com/adsblol), which is made available here"
+
+
+def _flights(day: date) -> list[Flight]:
+    """A flight across SVZM every 20 min before the post, every hour after it; one military
+    aircraft over the Caribbean each day from 10:00 to 16:00."""
+    base = (day - FIRST).days * 86_400
+    flights = []
+    for k in range(72):
+        t = k * 1200
+        if base + t >= POST_S and k % 3:
+            continue
+        flights.append(Flight(0x0D1000 + k, t, min(t + 5400, 86_399), (8.0, -70.0), (8.5, -62.0), f"AVA{k:03d}"))
+    flights.append(
+        Flight(0xAE1000 + (day - FIRST).days, 36_000, 57_600, (13.0, -68.0), (13.2, -64.0), "RCH1", r="05-5140",
+               t="C17", db_flags=1)
+    )  # fmt: skip
+    flights.append(Flight(0x0D2000, 3600, 7200, (6.0, -66.0), (6.5, -65.0), "NOREG", r=None, t=None, db_flags=None,
+                          no_reg=True))  # fmt: skip
+    return flights
+
+
+@pytest.fixture(scope="module")
+def backfilled(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("archive")
+    paths = []
+    for day in DAYS:
+        tag = f"v{day:%Y.%m.%d}-planes-readsb-prod-0"
+        paths += write_parts(folder, tag, tar_bytes(day_members(day, _flights(day))))
+    return folder
+
+
+def test_report_on_backfilled_days_is_the_full_report_credited_to_adsblol_with_military_apart(
+    backfilled, tmp_path, monkeypatch, capsys
+):
+    db = tmp_path / "store.sqlite"
+    monkeypatch.setenv("VZMON_DB", str(db))
+    monkeypatch.setenv("VZMON_BACKFILL_WORKERS", "1")
+    monkeypatch.setenv("VZMON_REPORT_MIN_DAYS", "1")  # two days a side: enough for a verdict here
+    assert main(["backfill", "--archive", str(backfilled)]) == 0
+    assert capsys.readouterr().out.count(" stored: ") == 5
+    out_dir = tmp_path / "report"
+    code = main([
+        "report", "--event", "trump-post-airspace-closed", "--source", "adsblol-archive", "--days", "2",
+        "--out", str(out_dir),
+    ])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    md = (out_dir / "report.md").read_text(encoding="utf-8")
+    html = (out_dir / "report.html").read_text(encoding="utf-8")
+    assert "visible to adsb.lol's archive" in md
+    # the post cut traffic to a third: the verdict says it fell
+    assert re.search(r"airborne.*SVZM.*-[5-7]\d%", md), md
+    # credited to adsb.lol under the ODbL, in the report and under every chart (checked on the SVG text)
+    assert ODBL in md and ODBL in html
+    svgs = sorted(out_dir.glob("*.svg"))
+    assert len(svgs) >= 7 and (out_dir / "military.png").is_file()
+    for svg in svgs:
+        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", svg.read_text(encoding="utf-8")))  # its text, lines joined
+        assert "adsb.lol globe_history" in text and "Open Database License" in text, svg.name
+    # civil counts, military apart, aircraft without a database entry said
+    assert "## Civil and military (adsb.lol's archive)" in md
+    assert re.search(r"Of the \d+ aircraft whose traces crossed the box in the windows, [1-9]\d* are military", md)
+    assert re.search(r"\| before \| SVZM \| 3 \| [\d.]+ \| C17 x3 \|", md), md  # one a day, 27-29 Nov
+    assert "1 had no database entry at all (counted as civil)" in md
+    # the published value of 30 Nov 09:00Z beside this report's count then
+    assert re.search(r"\| 2025-11-30 09:00 \| SVZM \| aircraft over Venezuela on a Flightradar24 screenshot.* \| 0 \| "
+                     r"\d+ civil \+ \d+ military \| 09:00:00 \|", md), md  # fmt: skip
+    # the health of each day read
+    for day in DAYS:
+        if day < date(2025, 12, 2):
+            assert re.search(rf"\| {day} \| v{day:%Y.%m.%d}-planes-readsb-prod-0 \| 0 \| \d+ \(", md), day
+
+
+def test_a_report_on_collected_data_has_no_military_chart_nor_archive_tables(filled_store, tmp_path, monkeypatch):
+    monkeypatch.setenv("VZMON_DB", str(filled_store))
+    out_dir = tmp_path / "report"
+    assert main(["report", "--event", "trump-post-airspace-closed", "--out", str(out_dir)]) == 0
+    md = (out_dir / "report.md").read_text(encoding="utf-8")
+    assert "Civil and military" not in md and "Archive days read" not in md
+    assert not (out_dir / "military.png").exists()
