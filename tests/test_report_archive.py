@@ -35,6 +35,9 @@ def _flights(day: date) -> list[Flight]:
     )  # fmt: skip
     flights.append(Flight(0x0D2000, 3600, 7200, (6.0, -66.0), (6.5, -65.0), "NOREG", r=None, t=None, db_flags=None,
                           no_reg=True))  # fmt: skip
+    # Caracas -> Barcelona at cruise in every slice: only the trace's ground points show it is domestic
+    flights.append(Flight(0x0D3000, 46_800, 49_200, (10.60, -66.99), (10.11, -64.69), "VCV202", alt_ft=21_000,
+                          takeoff=True, landing=True))  # fmt: skip
     return flights
 
 
@@ -83,6 +86,8 @@ def test_report_on_backfilled_days_is_the_full_report_credited_to_adsblol_with_m
     # the published value of 30 Nov 09:00Z beside this report's count then
     assert re.search(r"\| 2025-11-30 09:00 \| SVZM \| aircraft over Venezuela on a Flightradar24 screenshot.* \| 0 \| "
                      r"\d+ civil \+ \d+ military \| 09:00:00 \|", md), md  # fmt: skip
+    # the traces' take-off and landing make the Caracas - Barcelona flight domestic, each day
+    assert re.search(r"\| flights \(flights per day\) \| SVZM \| domestic \| 1\.0 \| 1\.0 \|", md), md
     # the health of each day read
     for day in DAYS:
         if day < date(2025, 12, 2):
@@ -96,3 +101,33 @@ def test_a_report_on_collected_data_has_no_military_chart_nor_archive_tables(fil
     md = (out_dir / "report.md").read_text(encoding="utf-8")
     assert "Civil and military" not in md and "Archive days read" not in md
     assert not (out_dir / "military.png").exists()
+
+
+def test_flight_ends_are_placed_by_the_traces_take_offs_and_landings(zone_set):
+    import pandas as pd
+
+    from geo.airports import airport_table
+    from monitor.analysis.archive import with_legs
+
+    t0 = pd.Timestamp("2025-11-28 13:00", tz="UTC")
+    flights = pd.DataFrame({
+        "flight": [0, 1, 2], "icao24": ["0d0002", "0d0003", "0d0004"], "callsign": ["VCV202", "X", "Y"],
+        "first_time": [t0, t0, t0], "last_time": [t0 + pd.Timedelta(minutes=40)] * 3,
+        "start_airport": [None, None, None], "end_airport": [None, None, None],
+        "start_in_fir": [False] * 3, "end_in_fir": [False] * 3, "in_fir": [True, True, True],
+        "flight_class": ["overflight", "unknown", "overflight"],
+    })  # fmt: skip
+    legs = pd.DataFrame({
+        "icao24": ["0d0002", "0d0003", "0d0004"],
+        # CCS -> Barcelona, seen from 2 min after the take-off to 3 min before the landing
+        "takeoff_time": [t0 - pd.Timedelta(minutes=2), t0 - pd.Timedelta(minutes=2), t0 - pd.Timedelta(hours=3)],
+        "takeoff_lon": [-66.99, -66.99, -66.99], "takeoff_lat": [10.60, 10.60, 10.60],
+        "landing_time": [t0 + pd.Timedelta(minutes=43), pd.NaT, pd.NaT],
+        "landing_lon": [-64.69, None, None], "landing_lat": [10.11, None, None],
+    })  # fmt: skip
+    out = with_legs(flights, legs, airport_table(zone_set), 40.0)
+    assert out.loc[0, "start_airport"] == "SVMI" and out.loc[0, "end_airport"] == "SVBC"
+    assert out.loc[0, "flight_class"] == "domestic"
+    assert out.loc[1, "start_airport"] == "SVMI" and out.loc[1, "flight_class"] == "unknown"  # its end is unknown
+    assert out.loc[2, "start_airport"] is None and out.loc[2, "flight_class"] == "overflight"  # a take-off 3 h before
+    assert flights.loc[0, "flight_class"] == "overflight"  # the input is not changed

@@ -10,6 +10,9 @@ half-open ``[start, end)`` windows; times UTC.
   traffic. Here they get their own series (mean military aircraft airborne per snapshot, hour by
   hour, in the FIR and the ring) and table (per window and area: aircraft seen, their mean
   airborne per snapshot, the commonest types).
+- Flight classes use the traces' legs where present: the heatmaps keep one position per aircraft
+  and 30 s slice, often none on the ground, but the trace saw the take-off and the landing; a
+  flight end with a trace ground point near it is placed at the airport nearest that point.
 - A cross-check puts a published value for one instant beside the civil count of the snapshot at
   that instant (the nearest within half a step); a gap there says so, never 0.
 """
@@ -24,10 +27,14 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from geo.airports import AirportTable
 from monitor.analysis.windows import Window
 from monitor.checks import Reference
 
-__all__ = ["CrossCheck", "MilitaryRow", "cross_checks", "military_hourly", "military_rows"]
+__all__ = ["CrossCheck", "MilitaryRow", "cross_checks", "military_hourly", "military_rows", "with_legs"]
+
+LEG_SLACK_S = 1800  # a trace's take-off (landing) counts for a flight first (last) seen this long after (before) it
+LEG_LEAD_S = 600  # ... or this long before (after) it: the heatmap's slices may hold its ground roll
 
 RING = "ring"  # every ring sector together
 
@@ -131,4 +138,56 @@ def cross_checks(
             here = military[(military["time"] == nearest) & ~military["on_ground"].astype(bool)]
             mil = int((here["zone"] == ref.zone).sum())
         out.append(CrossCheck(ref, ours, mil, nearest.to_pydatetime()))
+    return out
+
+
+def with_legs(flights: pd.DataFrame, legs: pd.DataFrame, airports: AirportTable, radius_km: float) -> pd.DataFrame:
+    """``flights`` (``analysis.flights.build_flights``) with their ends placed by the traces' legs
+    (``legs``: ``icao24``, ``takeoff_time``/``landing_time`` (UTC, NaT when none), ``takeoff_lon``,
+    ``takeoff_lat``, ``landing_lon``, ``landing_lat``): a flight first seen up to 30 min after one
+    of its aircraft's take-offs (or 10 min before it) starts at the airport within ``radius_km`` of
+    that take-off, likewise its end with a landing; the classes of flights in the FIR follow. A
+    flight's end that no leg explains keeps its place, and a class ``unknown`` stays unknown unless
+    both ends are now placed."""
+    if not len(flights) or not len(legs):
+        return flights
+    out = flights.copy()
+    slack, lead = pd.Timedelta(seconds=LEG_SLACK_S), pd.Timedelta(seconds=LEG_LEAD_S)
+    by_aircraft = {k: g for k, g in legs.groupby("icao24")}
+    for end, when, lon, lat, sign in (
+        ("start", "takeoff_time", "takeoff_lon", "takeoff_lat", 1),
+        ("end", "landing_time", "landing_lon", "landing_lat", -1),
+    ):
+        seen = out["first_time"] if end == "start" else out["last_time"]
+        hits: dict[int, tuple[float, float]] = {}
+        for i, (icao, t) in enumerate(zip(out["icao24"], seen, strict=True)):
+            mine = by_aircraft.get(icao)
+            if mine is None:
+                continue
+            gap = (t - mine[when]) * sign  # how long after the take-off (before the landing) the flight was seen
+            ok = mine[when].notna() & (gap <= slack) & (gap >= -lead)
+            if ok.any():
+                best = mine.loc[(gap[ok].abs()).idxmin()]
+                hits[i] = (float(best[lon]), float(best[lat]))
+        if not hits:
+            continue
+        rows = np.fromiter(hits, dtype=np.intp)
+        near, dist = airports.nearest(
+            np.array([hits[i][0] for i in rows], dtype=np.float64),
+            np.array([hits[i][1] for i in rows], dtype=np.float64),
+        )
+        found = (near >= 0) & (dist <= radius_km)
+        rows, near = rows[found], near[found]
+        index = out.index[rows]
+        out.loc[index, f"{end}_airport"] = airports.icao[near]
+        out.loc[index, f"{end}_in_fir"] = airports.in_fir[near]
+    start_fir, end_fir = out["start_in_fir"].astype(bool), out["end_in_fir"].astype(bool)
+    placed = out["start_airport"].notna() & out["end_airport"].notna()
+    cls = np.select(
+        [start_fir & end_fir, start_fir & ~end_fir, ~start_fir & end_fir],
+        ["domestic", "departure", "arrival"],
+        default="overflight",
+    )
+    known = out["flight_class"].notna() & ((out["flight_class"] != "unknown") | placed)
+    out.loc[known & out["in_fir"].astype(bool), "flight_class"] = cls[known & out["in_fir"].astype(bool)]
     return out

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from geo.airports import airport_table
-from monitor.analysis.archive import cross_checks, military_hourly, military_rows
+from monitor.analysis.archive import cross_checks, military_hourly, military_rows, with_legs
 from monitor.analysis.before_after import (
     cadence_in,
     compare_windows,
@@ -49,7 +49,7 @@ from monitor.report.charts.registry import CHARTS
 from monitor.report.credits import Provenance, seen_by
 from monitor.settings.table import Settings
 from monitor.sources.registry import ARCHIVE, COMBINED
-from monitor.store.archive import archive_aircraft, military_positions, stored_days
+from monitor.store.archive import archive_aircraft, legs_between, military_positions, stored_days
 from monitor.store.db import Store
 from monitor.store.frames import count_frame, poll_frame
 from monitor.store.positions import count_blocks, iter_positions
@@ -187,7 +187,10 @@ def report(
     ok_times = polls.loc[polls["status"] == "ok", "time"].to_numpy(dtype="datetime64[s]").astype(np.int64)
     flight_rules = FlightRules()
     with progress("building flights", 1) as bar:
-        flights, entries = build_flights(tracks, airport_table(zone_set), fir, flight_rules, ok_times=ok_times)
+        airports = airport_table(zone_set)
+        flights, entries = build_flights(tracks, airports, fir, flight_rules, ok_times=ok_times)
+        if chosen == [ARCHIVE]:  # the traces saw take-offs and landings the heatmaps' slices may miss
+            flights = with_legs(flights, _legs(path, read_start, read_end), airports, flight_rules.airport_radius_km)
         bar.update(1)
     compared = compare_windows(
         windows, polls, counts, flights, entries, zones, fir, (intervals[0], intervals[1]), rules
@@ -372,3 +375,23 @@ def _archive_part(
         military_aircraft=int(aircraft.loc[aircraft["military"] == 1, "icao24"].nunique()),
         no_db=int(aircraft.loc[aircraft["no_db"] == 1, "icao24"].nunique()),
     )
+
+
+def _legs(path: Path, start: datetime, end: datetime) -> pd.DataFrame:
+    """The archive's legs over ``[start, end)`` with UTC times (``analysis.archive.with_legs``)."""
+    with Store.open_existing(path) as store:
+        legs = pd.DataFrame(
+            legs_between(store, ARCHIVE, start, end),
+            columns=[
+                "icao24",
+                "takeoff_time",
+                "takeoff_lon",
+                "takeoff_lat",
+                "landing_time",
+                "landing_lon",
+                "landing_lat",
+            ],
+        )
+    for column in ("takeoff_time", "landing_time"):
+        legs[column] = pd.to_datetime(legs[column], unit="s", utc=True)
+    return legs

@@ -29,6 +29,7 @@ __all__ = [
     "MilitaryRow",
     "archive_aircraft",
     "day_start",
+    "legs_between",
     "military_positions",
     "neighbour_sizes",
     "record_failed_day",
@@ -303,6 +304,17 @@ def military_positions(store: Store, source: str, start: datetime, end: datetime
         "a.registration, a.typecode, a.description FROM archive_military m LEFT JOIN archive_aircraft a "
         "ON a.source = m.source AND a.icao24 = m.icao24 AND a.day = m.time / 86400 * 86400 "
         "WHERE m.source = ? AND m.time >= ? AND m.time < ? ORDER BY m.time, m.icao24",
+        (source, to_epoch(start), to_epoch(end)),
+    )
+    return [dict(r) for r in rows]
+
+
+def legs_between(store: Store, source: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """The legs (take-off and landing places, epoch-second times) of the days in ``[start, end)``
+    whose span meets it."""
+    rows = store.query(
+        "SELECT icao24, leg, start, end, callsign, takeoff_time, takeoff_lon, takeoff_lat, landing_time, landing_lon, "
+        "landing_lat FROM archive_legs WHERE source = ? AND end >= ? AND start < ? ORDER BY icao24, start",
         (source, to_epoch(start), to_epoch(end)),
     )
     return [dict(r) for r in rows]
