@@ -97,14 +97,19 @@ class _Progress:
     def __init__(self) -> None:
         self._bar: Any = None
         self._tty = sys.stderr.isatty()
+        self._read_s: list[float] = []  # the seconds of each day read so far (skipped days take none)
 
     def day_started(self, n: int, of: int, day: date, what: str, total_bytes: int | None) -> None:
         self._close()
         if self._tty:
             from tqdm import tqdm
 
+            left = ""
+            if self._read_s:  # the run's end, from the days read so far
+                minutes = sum(self._read_s) / len(self._read_s) * (of - n + 1) / 60
+                left = f", run ETA ~{minutes:.0f} min"
             self._bar = tqdm(
-                total=total_bytes, desc=f"day {n}/{of} {day} {what}", unit="B", unit_scale=True, leave=False,
+                total=total_bytes, desc=f"day {n}/{of} {day} {what}{left}", unit="B", unit_scale=True, leave=False,
                 file=sys.stderr,
             )  # fmt: skip
 
@@ -116,6 +121,8 @@ class _Progress:
 
     def day_done(self, result: DayResult) -> None:
         self._close()
+        if result.seconds:
+            self._read_s.append(result.seconds)
         print(day_line(result), flush=True)
         for warning in result.warnings:
             print(f"  warning: {warning}", flush=True)

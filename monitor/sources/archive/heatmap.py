@@ -170,8 +170,7 @@ def read_heatmap(
             f"{name}: its index names {len(index)} slices at records {index['hex'][:3].tolist()}..., the file has "
             f"{len(markers)} at {markers[:3].tolist()}...: damaged or not a readsb heatmap"
         )
-    last_callsign: dict[int, str | None] = {}
-    last_squawk: dict[int, str] = {}
+    latest = _InfoIndex(records, int(markers[0]))
     bounds = [*markers.tolist(), len(records)]
     for k, at in enumerate(markers.tolist()):
         marker = records[at]
@@ -179,30 +178,52 @@ def read_heatmap(
         interval_ms = int(marker["alt"]) & 0xFFFF
         if interval_ms == 0:
             raise HeatmapError(f"{name}: slice {k} has no length: not a readsb heatmap")
-        body = records[at + 1 : bounds[k + 1]]
-        lat = body["lat"].astype(np.int64)
-        is_info = (lat >= INFO) & (lat < INFO + 10_000)
-        if is_info.any():  # every slice's: a callsign holds until the aircraft's next info record
-            info = body[is_info]
-            addresses = (info["hex"].astype(np.int64) & _AIRCRAFT).tolist()
-            squawks = (info["lat"].astype(np.int64) - INFO).tolist()
-            for address, cs, sq in zip(addresses, _callsigns(info).tolist(), squawks, strict=True):
-                last_callsign[address] = cs or None
-                last_squawk[address] = f"{sq:04d}"
         start = datetime.fromtimestamp(start_ms / 1000, UTC)
         if starts is not None and start not in starts:
             continue
-        rows = body[~is_info]
+        body = records[at + 1 : bounds[k + 1]]
+        rows = body[~latest.is_info[at + 1 : bounds[k + 1]]]
         world = len(rows)
         seen = {area: _sight(rows, edges) for area, edges in (areas or {}).items()}
         if box is not None:
             rows = rows[_inside(rows, box)]
-        address = (rows["hex"].astype(np.int64) & _AIRCRAFT).tolist()
-        table = _table(
-            rows, start_ms // 1000, [last_callsign.get(a) for a in address], [last_squawk.get(a) for a in address]
-        )
+        callsign, squawk = latest.names(rows["hex"].astype(np.int64) & _AIRCRAFT, bounds[k + 1])
+        table = _table(rows, start_ms // 1000, callsign, squawk)
         mlat = int(np.count_nonzero(((rows["hex"].astype(np.int64) & 0xFFFFFFFF) >> 27) == 5))
         yield HeatmapSlice(start, interval_ms / 1000, table, mlat, world, seen)
+
+
+class _InfoIndex:
+    """A file's info records, sorted by aircraft then place: an aircraft's latest callsign and
+    squawk before any record is one binary search away (no Python work per record: a half hour of
+    the world holds ~200,000 of them)."""
+
+    def __init__(self, records: npt.NDArray[np.void], body_start: int) -> None:
+        lat = records["lat"].astype(np.int64)
+        self.is_info = (lat >= INFO) & (lat < INFO + 10_000)
+        self.is_info[:body_start] = False
+        at = np.flatnonzero(self.is_info)
+        self._n = len(records) + 1
+        keys = (records["hex"][at].astype(np.int64) & _AIRCRAFT) * self._n + at
+        order = np.argsort(keys, kind="stable")
+        self._keys, self._at = keys[order], at[order]
+        self._records, self._lat = records, lat
+
+    def names(self, addresses: npt.NDArray[np.int64], before: int) -> tuple[list[str | None], list[str | None]]:
+        """Each aircraft's callsign and squawk from its latest info record before record ``before``."""
+        callsign: list[str | None] = [None] * len(addresses)
+        squawk: list[str | None] = [None] * len(addresses)
+        if not len(addresses) or not len(self._keys):
+            return callsign, squawk
+        j = np.searchsorted(self._keys, addresses * self._n + before) - 1
+        found = (j >= 0) & (self._keys[np.clip(j, 0, None)] // self._n == addresses)
+        where = np.flatnonzero(found)
+        info = self._at[j[found]]
+        names = _callsigns(self._records[info]).tolist()
+        for i, cs, sq in zip(where.tolist(), names, (self._lat[info] - INFO).tolist(), strict=True):
+            callsign[i] = cs or None
+            squawk[i] = f"{sq:04d}"
+        return callsign, squawk
 
 
 def _inside(rows: npt.NDArray[np.void], box: Box) -> npt.NDArray[np.bool_]:
