@@ -145,23 +145,6 @@ class FakeArchive(Loopback):
         server = self
 
         class Handler(FaultHandler):
-            def _send(
-                self,
-                status: int,
-                body: str | bytes,
-                content_type: str = "application/json",
-                headers: dict[str, str] | None = None,
-            ) -> None:
-                if self.command != "HEAD":
-                    super()._send(status, body, content_type, headers)
-                    return
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-
             def do_HEAD(self) -> None:
                 self._answer()
 

@@ -128,7 +128,8 @@ class FaultHandler(BaseHTTPRequestHandler):
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":  # a HEAD answer has the GET's headers and no body
+            self.wfile.write(data)
 
     def play(self, fault: Fault) -> bool:
         """Act out ``fault``; False when it was only a delay and the normal answer should follow."""

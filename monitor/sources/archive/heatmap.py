@@ -25,7 +25,6 @@ file (readsb writes one when they change, and otherwise at most every minute).
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +35,7 @@ import pyarrow as pa
 
 from monitor.compute import from_numpy
 from monitor.schema import POSITION_SCHEMA
+from monitor.sources.archive.gzipped import gunzip
 
 __all__ = ["MARKER", "RECORD", "AreaSight", "Box", "HeatmapError", "HeatmapSlice", "read_heatmap"]
 
@@ -82,21 +82,7 @@ class HeatmapSlice:
 
 
 def _records(data: bytes, name: str) -> npt.NDArray[np.void]:
-    raw = data
-    if data[:2] == b"\x1f\x8b":
-        unpack = zlib.decompressobj(wbits=31)  # gzip
-        try:
-            raw = unpack.decompress(data, MAX_DECOMPRESSED + 1)
-        except zlib.error as exc:
-            raise HeatmapError(f"{name}: not a gzip stream readsb wrote ({exc})") from None
-        if len(raw) > MAX_DECOMPRESSED:
-            raise HeatmapError(f"{name}: more than {MAX_DECOMPRESSED:,} bytes once unpacked, too large for a heatmap")
-        if not unpack.eof:
-            raise HeatmapError(f"{name}: the gzip stream is cut short")
-        if unpack.unused_data:
-            raise HeatmapError(
-                f"{name}: {len(unpack.unused_data):,} bytes follow the gzip stream: not a file readsb wrote"
-            )
+    raw = gunzip(data, name, MAX_DECOMPRESSED, "heatmap", HeatmapError) if data[:2] == b"\x1f\x8b" else data
     if len(raw) % RECORD.itemsize:
         raise HeatmapError(
             f"{name}: {len(raw):,} bytes is not a whole number of {RECORD.itemsize}-byte records: cut short or "

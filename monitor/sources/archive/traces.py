@@ -36,7 +36,6 @@ Rules:
 from __future__ import annotations
 
 import re
-import zlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -49,6 +48,7 @@ import orjson
 import pyarrow as pa
 
 from monitor.compute import from_numpy
+from monitor.sources.archive.gzipped import gunzip
 
 __all__ = ["POINTS_SCHEMA", "AircraftDay", "GroundPoint", "Leg", "TraceError", "prefilter", "read_trace"]
 
@@ -177,18 +177,7 @@ def _unpack(data: bytes, name: str) -> bytes:
         return data  # already unpacked
     if data[:2] != b"\x1f\x8b":
         raise TraceError(f"{name}: neither gzip nor JSON (starts with {data[:4]!r}): not a trace readsb wrote")
-    unpack = zlib.decompressobj(wbits=31)
-    try:
-        raw = unpack.decompress(data, MAX_DECOMPRESSED + 1)
-    except zlib.error as exc:
-        raise TraceError(f"{name}: not a gzip stream readsb wrote ({exc})") from None
-    if len(raw) > MAX_DECOMPRESSED:
-        raise TraceError(f"{name}: more than {MAX_DECOMPRESSED:,} bytes once unpacked, too large for a trace")
-    if not unpack.eof:
-        raise TraceError(f"{name}: the gzip stream is cut short")
-    if unpack.unused_data:
-        raise TraceError(f"{name}: {len(unpack.unused_data):,} bytes follow the gzip stream: not a file readsb wrote")
-    return raw
+    return gunzip(data, name, MAX_DECOMPRESSED, "trace", TraceError)
 
 
 def _text(doc: dict[str, Any], key: str, name: str) -> str | None:
