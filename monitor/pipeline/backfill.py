@@ -18,7 +18,7 @@ import logging
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -101,7 +101,6 @@ class Attempt:
     location: str
     total_bytes: int | None
     open: Callable[[], tuple[Members, Callable[[], None]]]  # -> (its members, close)
-    problems: tuple[str, ...] = field(default=())  # known before reading (a missing part)
 
 
 def days_between(first: date, last: date) -> list[date]:
@@ -221,15 +220,17 @@ def _read_attempts(
             errors.append(message)
             log.warning("%s", message)
             continue
-        problems = _check(read, day, store)
+        problems = [f"{day} ({attempt.tag}): {p}" for p in _check(read, day, store)]
         if not problems:
             return read, attempt, read.warnings, errors
-        log.warning("%s (%s): %s", day, attempt.tag, "; ".join(problems))
+        log.warning("%s", "; ".join(problems))
         if best is None or read.heatmaps > best[0].heatmaps:
-            best = (read, attempt, [f"{day} ({attempt.tag}): {p}" for p in problems] + read.warnings)
+            best = (read, attempt, problems + read.warnings)
+        errors.extend(problems)
     if best is None:
         return None, None, [], errors
-    return best[0], best[1], best[2], errors
+    kept = best[1].tag
+    return best[0], best[1], best[2], [e for e in errors if not e.startswith(f"{day} ({kept})")]
 
 
 def backfill(
