@@ -371,3 +371,35 @@ def test_migration_4_backfills_the_hourly_totals_of_an_older_store(tmp_path, sta
     with Store(path) as s:
         assert _hour_totals(s) == expected
         assert len(expected) == 2 * len(zone_set.codes)
+
+
+def test_the_utc_views_show_times_as_iso_8601_for_sqlite3_and_datasette(store, states_payload, zone_set):
+    _, df, counts = _tagged(states_payload, zone_set)
+    rec = record(store, _ok(n_states=len(df)), df, counts, zone_set_id=store.zone_set_id(zone_set))
+    path = store.path
+    with sqlite3.connect(path) as plain:  # what a sqlite3 user sees, without vzmon
+        snap = plain.execute("SELECT id, requested_at_utc, api_time_utc, status FROM snapshots_utc").fetchone()
+        svzm = plain.execute("SELECT time_utc, airborne FROM zone_counts_utc WHERE zone = 'SVZM'").fetchone()
+    api = store.scalar("SELECT api_time FROM snapshots WHERE id = ?", (rec.snapshot_id,))
+    assert snap[0] == rec.snapshot_id and snap[3] == "ok"
+    assert snap[2] == datetime.fromtimestamp(api, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert svzm == (snap[2], 20)
+
+
+def test_a_transaction_inside_another_is_a_savepoint_undone_alone_and_kept_only_with_the_outer(store):
+    with store.transaction() as conn:
+        conn.execute("INSERT INTO store_meta (key, value) VALUES ('outer', '1')")
+        with pytest.raises(StoreError), store.transaction() as inner:
+            inner.execute("INSERT INTO store_meta (key, value) VALUES ('inner', '1')")
+            inner.execute("INSERT INTO store_meta (key, value) VALUES ('outer', 'twice')")  # fails: undoes 'inner'
+        with store.transaction() as inner:
+            inner.execute("INSERT INTO store_meta (key, value) VALUES ('kept', '1')")
+    assert {r[0] for r in store.query("SELECT key FROM store_meta WHERE key IN ('outer', 'inner', 'kept')")} == {
+        "outer",
+        "kept",
+    }
+    with pytest.raises(RuntimeError), store.transaction() as conn:
+        with store.transaction() as inner:
+            inner.execute("INSERT INTO store_meta (key, value) VALUES ('lost', '1')")
+        raise RuntimeError("the outer transaction fails after its savepoint was released")
+    assert store.scalar("SELECT COUNT(*) FROM store_meta WHERE key = 'lost'") == 0

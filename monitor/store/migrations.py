@@ -11,6 +11,9 @@ and ``archive_legs`` hold what the day's traces say of the aircraft seen over th
 ``archive_military`` the positions of military aircraft (adsb.lol's ``dbFlags``), kept out of the
 snapshots so that the counts are of civil traffic.
 
+``snapshots_utc`` and ``zone_counts_utc`` (migration 7) are views of the two tables with their
+times as ISO 8601 UTC text, for people reading the store with sqlite3 or Datasette.
+
 ``alerts.source`` (migration 5) is the source (or combined view) an alert judged; alerts stored
 before it have none, and count as the first configured source's (the one earlier vzmons judged).
 
@@ -223,6 +226,24 @@ CREATE TABLE archive_military (
     callsign TEXT,
     PRIMARY KEY (source, time, icao24)
 ) WITHOUT ROWID
+""",
+    ),
+    (
+        7,
+        "readable views: times as ISO 8601 UTC, for sqlite3 and Datasette users",
+        """
+CREATE VIEW snapshots_utc AS
+    SELECT id, source, status,
+        strftime('%Y-%m-%dT%H:%M:%SZ', requested_at, 'unixepoch') AS requested_at_utc,
+        strftime('%Y-%m-%dT%H:%M:%SZ', api_time, 'unixepoch') AS api_time_utc,
+        http_status, credits_charged, credits_remaining, n_states, n_malformed, duration_ms, attempts,
+        authenticated, strftime('%Y-%m-%dT%H:%M:%SZ', retry_at, 'unixepoch') AS retry_at_utc, box, duplicate_of,
+        simulated, error
+    FROM snapshots;
+CREATE VIEW zone_counts_utc AS
+    SELECT s.source, strftime('%Y-%m-%dT%H:%M:%SZ', s.api_time, 'unixepoch') AS time_utc, z.zone, z.airborne,
+        z.on_ground, z.stale, z.snapshot_id
+    FROM zone_counts z JOIN snapshots s ON s.id = z.snapshot_id
 """,
     ),
 )
