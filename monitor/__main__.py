@@ -4,4 +4,5 @@ import sys
 
 from monitor.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a spawned worker of `vzmon backfill` imports this as its parent's main
+    sys.exit(main())

@@ -169,12 +169,14 @@ def prepare_day(
     step_s: int,
     warnings: Sequence[str],
     now: datetime,
+    status: str = "complete",
 ) -> tuple[DayWrite, int, int]:
     """A day read from adsb.lol's archive (``sources.archive.reader``) as the store keeps it
     (``store.archive.write_day``), with the number of military aircraft and of aircraft without a
     database entry seen over the box. Each snapshot goes through :func:`prepare` as any reply does,
     its civil aircraft only: military ones (``dbFlags``) are kept apart, fenced; a snapshot without
-    data is a gap with its reason. ``release`` and ``location`` say where the day came from."""
+    data is a gap with its reason. ``release`` and ``location`` say where the day came from;
+    ``status`` is ``partial`` for a day that failed its checks."""
     import pyarrow.compute as pc  # ~40 ms a cron poll need not pay (see monitor.compute)
 
     fence = fence_for(zone_set)
@@ -242,7 +244,7 @@ def prepare_day(
     record = ArchiveDay(
         source=ARCHIVE,
         day=day,
-        status="complete",
+        status=status,
         release=release,
         location=location,
         step_s=step_s,

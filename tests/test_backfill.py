@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -128,20 +128,107 @@ def test_a_rerun_skips_a_complete_day_and_force_replaces_it_without_duplicates(t
     assert _fir_counts(env, zone_set.fir.code) == _fir_truth(zone_set)
 
 
-def test_a_missing_heatmap_is_a_gap_for_its_half_hour_never_a_zero(tmp_path, env, zone_set, capsys):
-    parts = write_parts(tmp_path, TAG, tar_bytes(day_members(DAY, FLIGHTS, skip_heatmaps=[21])))
-    assert main(["backfill", "--archive", str(parts[0])]) == 0
-    out = capsys.readouterr().out
-    assert "1,410 snapshots, 30 gaps" in out
-    assert f"warning: {DAY} ({TAG}): 1 of its 48 heatmaps are missing" in out
+def test_a_day_missing_a_heatmap_is_stored_partial_with_its_gaps_and_read_again_by_the_next_run(
+    tmp_path, env, zone_set, capsys
+):
+    parts = write_parts(tmp_path / "a", TAG, tar_bytes(day_members(DAY, FLIGHTS, skip_heatmaps=[21])))
+    assert main(["backfill", "--archive", str(parts[0])]) == 1
+    captured = capsys.readouterr()
+    out = captured.out
+    assert f"{DAY} partial: {TAG}, 1,410 snapshots, 30 gaps" in out
     assert re.search(rf"warning: {DAY} \({TAG}\).*heatmap/21\.bin\.ttf is missing from the day", out), out
+    assert "backfill: 0 stored, 1 partial, 0 already there, 0 failed, of 1 days" in out
+    errors = [line for line in captured.err.splitlines() if line.startswith("vzmon backfill")]
+    assert errors == [
+        f"vzmon backfill: error: {DAY} ({TAG}): 1 of its 48 heatmaps are missing: stored with its gaps; the next "
+        "backfill reads the day again"
+    ]
     counts = _fir_counts(env, zone_set.fir.code)
     expected = _fir_truth(zone_set)
-    assert counts[630:660] == [None] * 30  # 10:30-11:00, while AVA101 was flying
+    assert counts[630:660] == [None] * 30  # 10:30-11:00, while AVA101 was flying: a gap, not a zero
     assert counts[:630] == expected[:630] and counts[660:] == expected[660:]
     with Store.open_existing(env) as s:
         gap = s.query("SELECT error, box FROM snapshots WHERE source = ? AND status = 'error' LIMIT 1", (SOURCE,))[0]
+        assert stored_day(s, SOURCE, DAY).status == "partial"
     assert "heatmap/21.bin.ttf is missing" in gap["error"] and TAG in gap["box"]
+    # the next run reads the day again, and a whole release replaces the partial day
+    whole = write_parts(tmp_path / "b", TAG, tar_bytes(day_members(DAY, FLIGHTS)))
+    assert main(["backfill", "--archive", str(whole[0])]) == 0
+    assert f"{DAY} stored: {TAG}, 1,440 snapshots, 0 gaps" in capsys.readouterr().out
+    assert _fir_counts(env, zone_set.fir.code) == expected
+
+
+def test_a_day_missing_trace_folders_is_partial_its_military_split_cannot_be_trusted(tmp_path, env, capsys):
+    parts = write_parts(tmp_path, TAG, tar_bytes(day_members(DAY, FLIGHTS, trace_dirs=122)))
+    assert main(["backfill", "--archive", str(parts[0])]) == 1
+    assert f"{DAY} ({TAG}): only 122 of its 256 traces/xx folders are there" in capsys.readouterr().err
+
+
+def test_a_day_far_smaller_than_its_neighbours_is_partial(tmp_path, env, capsys):
+    busy = [*FLIGHTS] + [
+        Flight(0x0E0000 + k, k * 600, k * 600 + 3000, (5.0, -70.0), (5.5, -61.0), f"BSY{k}") for k in range(100)
+    ]
+    paths = []
+    for k, day in enumerate((DAY - timedelta(days=2), DAY - timedelta(days=1))):
+        paths += write_parts(
+            tmp_path / str(k), f"v{day:%Y.%m.%d}-planes-readsb-prod-0", tar_bytes(day_members(day, busy))
+        )
+    paths += write_parts(tmp_path / "small", TAG, tar_bytes(day_members(DAY, FLIGHTS[:1])))
+    assert main(["backfill", "--archive", *map(str, paths)]) == 1
+    err = capsys.readouterr().err
+    assert re.search(
+        rf"{DAY} \({TAG}\): [\d,.]+ MB is far below its neighbours' [\d,.]+ MB \(median of 2 days\)", err
+    ), err
+
+
+def test_force_never_replaces_a_day_with_a_worse_read(tmp_path, env, zone_set, capsys):
+    whole = write_parts(tmp_path / "a", TAG, tar_bytes(day_members(DAY, FLIGHTS)))
+    assert main(["backfill", "--archive", str(whole[0])]) == 0
+    holed = write_parts(tmp_path / "b", TAG, tar_bytes(day_members(DAY, FLIGHTS, skip_heatmaps=range(40))))
+    assert main(["backfill", "--archive", str(holed[0]), "--force"]) == 1
+    captured = capsys.readouterr()
+    assert f"{DAY} kept: {DAY} ({TAG}): 40 of its 48 heatmaps are missing: no better than the day stored before" in (
+        captured.out
+    )
+    tar = tar_bytes(day_members(DAY, FLIGHTS))
+    cut = write_parts(tmp_path / "c", TAG, tar[: len(tar) // 2])
+    assert main(["backfill", "--archive", str(cut[0]), "--force"]) == 1
+    assert f"(the day stored before, from {TAG}, is kept)" in capsys.readouterr().err
+    with Store.open_existing(env) as s:
+        assert stored_day(s, SOURCE, DAY).status == "complete"
+    assert _fir_counts(env, zone_set.fir.code) == _fir_truth(zone_set)
+
+
+def test_a_release_of_another_day_fails_it_no_snapshot_is_a_zero(tmp_path, env, capsys):
+    other = DAY - timedelta(days=9)
+    parts = write_parts(tmp_path, TAG, tar_bytes(day_members(other, FLIGHTS)))  # named 29 Nov, holds 20 Nov
+    assert main(["backfill", "--archive", str(parts[0])]) == 1
+    assert f"{DAY} ({TAG}): not one snapshot could be read from it" in capsys.readouterr().err
+    with Store.open_existing(env) as s:
+        assert stored_day(s, SOURCE, DAY).status == "failed"
+        assert s.scalar("SELECT COUNT(*) FROM snapshots WHERE source = ?", (SOURCE,)) == 0
+
+
+def test_a_full_disk_mid_day_stores_nothing_of_it_and_the_day_before_stays(tmp_path, small_disk, monkeypatch, capsys):
+    db = small_disk / "monitor.sqlite"
+    monkeypatch.setenv("VZMON_DB", str(db))
+    monkeypatch.setenv("VZMON_BACKFILL_WORKERS", "1")
+    good, before = _two_days(tmp_path)
+    assert main(["backfill", "--archive", str(good[0])]) == 0
+    small_disk.fill()
+    day = write_parts(tmp_path / "b", TAG, tar_bytes(day_members(DAY, FLIGHTS)))
+    assert main(["backfill", "--archive", str(day[0])]) == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("vzmon backfill")]
+    assert len(err) == 1 and "no space left" in err[0], err
+    (small_disk / "filler").unlink()
+    with Store.open_existing(db) as s:
+        assert s.integrity_check() == "ok"
+        assert stored_day(s, SOURCE, before).status == "complete" and stored_day(s, SOURCE, DAY) is None
+        day_start = int(midnight(DAY).timestamp())
+        assert (
+            s.scalar("SELECT COUNT(*) FROM snapshots WHERE source = ? AND requested_at >= ?", (SOURCE, day_start)) == 0
+        )
+        assert s.scalar("SELECT COUNT(*) FROM snapshots WHERE source = ?", (SOURCE,)) == 1440
 
 
 @pytest.mark.parametrize(
@@ -152,15 +239,20 @@ def test_a_missing_heatmap_is_a_gap_for_its_half_hour_never_a_zero(tmp_path, env
     ],
     ids=["corrupt-gzip", "wrong-magic"],
 )
-def test_a_damaged_heatmap_is_a_gap_named_by_day_and_file(tmp_path, env, zone_set, capsys, damage, why):
+def test_a_damaged_heatmap_is_a_gap_named_by_day_and_file_and_its_day_partial(
+    tmp_path, env, zone_set, capsys, damage, why
+):
     members = day_members(DAY, FLIGHTS)
     damaged = dict(members)
     members = day_members(DAY, FLIGHTS, replace={"heatmap/07.bin.ttf": damage(damaged["heatmap/07.bin.ttf"])})
     parts = write_parts(tmp_path, TAG, tar_bytes(members))
-    assert main(["backfill", "--archive", str(parts[0])]) == 0
-    out = capsys.readouterr().out
-    assert re.search(rf"^  warning: {DAY} \({TAG}\): {why}", out, re.M), out
-    assert _fir_counts(env, zone_set.fir.code)[210:240] == [None] * 30
+    assert main(["backfill", "--archive", str(parts[0])]) == 1
+    captured = capsys.readouterr()
+    assert re.search(rf"^  warning: {DAY} \({TAG}\): {why}", captured.out, re.M), captured.out
+    assert f"{DAY} partial: {TAG}, 1,410 snapshots, 30 gaps" in captured.out
+    assert f"{DAY} ({TAG}): 1 of its heatmaps cannot be read: stored with its gaps" in captured.err
+    counts = _fir_counts(env, zone_set.fir.code)
+    assert counts[210:240] == [None] * 30 and counts[:210] == _fir_truth(zone_set)[:210]
 
 
 def test_a_corrupt_trace_is_a_warning_naming_the_day_and_file_and_the_aircraft_keeps_its_positions(
@@ -242,7 +334,7 @@ def test_bad_arguments_exit_2_with_one_line(argv, message, capsys, env):
 
 
 def test_today_and_later_are_refused_the_archive_holds_past_days(env, capsys):
-    today = date.today()  # noqa: DTZ011 - the CLI's own clock is UTC; a day either side is refused too
+    today = datetime.now(UTC).date()
     assert main(["backfill", "--from", str(today + timedelta(days=1))]) == 2
     assert "whole past days only" in capsys.readouterr().err
 
@@ -259,7 +351,6 @@ def test_the_real_readsb_trace_relaid_into_a_day_gives_its_database_facts_and_le
     # the real trace flies over the US: a box around it stands in for the zones
     members = day_members(DAY, FLIGHTS, extra=[("traces/1b/trace_full_ac671b.json", gzip.compress(relaid))])
     parts = write_parts(tmp_path, TAG, tar_bytes(members))
-    settings = load_settings()
     from monitor.sources.archive.reader import read_day, tar_members
 
     with parts[0].open("rb") as f:
@@ -267,7 +358,6 @@ def test_the_real_readsb_trace_relaid_into_a_day_gives_its_database_facts_and_le
     found = read.aircraft["ac671b"]
     assert (found.registration, found.typecode) == (doc.get("r"), doc.get("t"))
     assert found.legs and found.inside > 0
-    assert settings.backfill_step_s == 60
 
 
 @pytest.mark.skipif(os.cpu_count() == 1, reason="needs two cores")

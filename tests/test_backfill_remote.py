@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
@@ -236,6 +237,31 @@ def test_a_day_whose_releases_are_both_broken_fails_in_one_line_and_the_day_befo
     assert fir_counts(db, zone_set.fir.code, BEFORE) == fir_truth(zone_set, BEFORE)
 
 
+def _children(pid: int) -> list[int]:
+    """The processes ``pid`` started (Linux /proc)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def _wait_gone(pids: list[int]) -> None:
+    """Until every process of ``pids`` has ended (each is reaped by init once its parent is gone)."""
+    deadline = time.monotonic() + WAIT_S
+    for pid in pids:
+        while Path(f"/proc/{pid}").exists() and "Z" not in _state(pid):
+            if time.monotonic() > deadline:
+                pytest.fail(f"process {pid} outlived the backfill that started it ({_state(pid)})")
+            time.sleep(0.05)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return "gone"
+
+
 def test_a_backfill_killed_mid_day_leaves_nothing_of_that_day_and_the_next_run_stores_it(
     server, db, zone_set, tmp_path, capsys
 ):
@@ -247,7 +273,7 @@ def test_a_backfill_killed_mid_day_leaves_nothing_of_that_day_and_the_next_run_s
     server.drop(file_of(url), after=len(tar) // 2, stall=hold, sent=halfway)
     log = (tmp_path / "child.out").open("wb")
     child = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "backfill", "--from", str(BEFORE), "--to", str(DAY)],
+        [sys.executable, "-m", "monitor", "backfill", "--from", str(BEFORE), "--to", str(DAY), "--workers", "2"],
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -258,8 +284,11 @@ def test_a_backfill_killed_mid_day_leaves_nothing_of_that_day_and_the_next_run_s
             waited += 0.1
             if child.poll() is not None or waited > WAIT_S:
                 pytest.fail(f"the child never got halfway: {(tmp_path / 'child.out').read_text()}")
+        workers = _children(child.pid)
+        assert len(workers) >= 2, workers  # the processes that read the traces (and multiprocessing's tracker)
         child.kill()
         assert child.wait(WAIT_S) == -9
+        _wait_gone(workers)  # they die with the backfill: none is left holding its output open
     finally:
         if child.poll() is None:
             child.kill()

@@ -84,8 +84,9 @@ def test_report_on_backfilled_days_is_the_full_report_credited_to_adsblol_with_m
     assert re.search(r"\| before \| SVZM \| 3 \| [\d.]+ \| C17 x3 \|", md), md  # one a day, 27-29 Nov
     assert "1 had no database entry at all (counted as civil)" in md
     # the published value of 30 Nov 09:00Z beside this report's count then
+    # (at 09:00 the flights that took off at 08:00 and 09:00 are airborne; the military one flies 10-16h)
     assert re.search(r"\| 2025-11-30 09:00 \| SVZM \| aircraft over Venezuela on a Flightradar24 screenshot.* \| 0 \| "
-                     r"\d+ civil \+ \d+ military \| 09:00:00 \|", md), md  # fmt: skip
+                     r"2 civil \+ 0 military \| 09:00:00 \|", md), md  # fmt: skip
     # the traces' take-off and landing make the Caracas - Barcelona flight domestic, each day
     assert re.search(r"\| flights \(flights per day\) \| SVZM \| domestic \| 1\.0 \| 1\.0 \|", md), md
     # the health of each day read
@@ -131,3 +132,60 @@ def test_flight_ends_are_placed_by_the_traces_take_offs_and_landings(zone_set):
     assert out.loc[1, "start_airport"] == "SVMI" and out.loc[1, "flight_class"] == "unknown"  # its end is unknown
     assert out.loc[2, "start_airport"] is None and out.loc[2, "flight_class"] == "overflight"  # a take-off 3 h before
     assert flights.loc[0, "flight_class"] == "overflight"  # the input is not changed
+
+
+def _military(rows: list[tuple[str, str, str, bool, str]]):
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=["time", "icao24", "zone", "on_ground", "typecode"])
+    frame["time"] = pd.to_datetime(frame["time"], utc=True)
+    return frame
+
+
+def test_military_rows_and_series_count_airborne_aircraft_per_snapshot_in_each_area():
+    import pandas as pd
+
+    from monitor.analysis.archive import military_hourly, military_rows
+    from monitor.analysis.windows import Window
+
+    t = pd.Timestamp("2025-11-28 10:00", tz="UTC")
+    snapshots = pd.Series(pd.date_range(t, periods=4, freq="15min"))  # 10:00, 10:15, 10:30, 10:45
+    military = _military([
+        ("2025-11-28 10:00", "ae0001", "SVZM", False, "C17"), ("2025-11-28 10:15", "ae0001", "SVZM", False, "C17"),
+        ("2025-11-28 10:15", "ae0002", "ring:TNCF", False, "P8"), ("2025-11-28 10:30", "ae0003", "SVZM", True, "C130"),
+        ("2025-11-28 10:45", "ae0004", "outside", False, "KC135"),
+    ])  # fmt: skip
+    window = Window("before", t.to_pydatetime(), (t + pd.Timedelta(hours=1)).to_pydatetime())
+    fir, ring = military_rows(military, snapshots, [window], "SVZM")
+    assert (fir.area, fir.aircraft, fir.mean_airborne, fir.types) == ("SVZM", 1, 0.5, "C17 x1")  # on the ground: out
+    assert (ring.area, ring.aircraft, ring.mean_airborne, ring.types) == ("ring", 1, 0.25, "P8 x1")
+    hourly = military_hourly(military, snapshots, window.start, window.end + pd.Timedelta(hours=1), "SVZM")
+    assert hourly["SVZM"].iloc[0] == 0.5 and hourly["ring"].iloc[0] == 0.25
+    assert pd.isna(hourly["SVZM"].iloc[1])  # no snapshot in the second hour: a gap, not a zero
+
+
+def test_a_cross_check_takes_the_snapshot_within_half_a_step_and_says_gap_when_there_is_none():
+    import pandas as pd
+
+    from monitor.analysis.archive import cross_checks
+    from monitor.checks import Reference
+
+    def ref(at: str) -> Reference:
+        return Reference(pd.Timestamp(at, tz="UTC").to_pydatetime(), "SVZM", "airborne", 0, "FR24", "https://x")
+
+    counts = pd.DataFrame({
+        "time": pd.to_datetime(["2025-11-30 08:59", "2025-11-30 09:00", "2025-11-30 09:00", "2025-11-30 09:01"],
+                               utc=True),
+        "zone": ["SVZM", "SVZM", "ring:SKED", "SVZM"], "airborne": [7, 3, 9, 8],
+    })  # fmt: skip
+    military = _military([("2025-11-30 09:00", "ae0001", "SVZM", False, "C17")])
+    start, end = (
+        pd.Timestamp("2025-11-29", tz="UTC").to_pydatetime(),
+        pd.Timestamp("2025-12-02", tz="UTC").to_pydatetime(),
+    )
+    at_nine, at_noon = cross_checks(
+        [ref("2025-11-30 09:00:20"), ref("2025-11-30 12:00")], counts, military, start, end, 60
+    )
+    assert (at_nine.ours, at_nine.military, f"{at_nine.snapshot:%H:%M}") == (3, 1, "09:00")
+    assert (at_noon.ours, at_noon.military, at_noon.snapshot) == (None, None, None)  # no snapshot near: a gap
+    assert len(cross_checks([ref("2025-12-05 09:00")], counts, military, start, end, 60)) == 0  # outside the span

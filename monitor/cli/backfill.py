@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from datetime import date
 from pathlib import Path
@@ -40,8 +41,8 @@ def register(sub: Any) -> None:
         "~/Downloads/v2025.11.29-planes-readsb-staging-0.tar.ab\n"
         "  vzmon backfill --archive ~/globe_history/ --from 2025-11-20 --to 2025-11-30 --force\n"
         "  vzmon report --event trump-post-airspace-closed --source adsblol-archive\n\n"
-        "exit codes: 0 every day stored or already there · 1 a day failed (the others are stored) · "
-        "2 usage · 73 the store's lock stayed held",
+        "exit codes: 0 every day stored or already there · 1 a day failed or is partial (the others are "
+        "stored) · 2 usage · 73 the store's lock stayed held",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--from", dest="first", type=_day, metavar="DAY", help="first UTC day (YYYY-MM-DD)")
@@ -78,7 +79,7 @@ def day_line(result: DayResult) -> str:
     r = result.record
     if result.outcome == "skipped" and r is not None:
         return f"{result.day} skipped: already stored ({r.release}, {r.snapshots:,} snapshots, {r.gaps:,} gaps)"
-    if result.outcome in ("failed", "absent") or r is None:
+    if result.outcome in ("failed", "absent", "kept") or r is None:
         return f"{result.day} {result.outcome}: {result.error}"
     health = ", ".join(
         f"{name} {h['aircraft']:,} aircraft (MLAT {_share(h['mlat'], h['positions'])})" for name, h in r.health.items()
@@ -133,21 +134,31 @@ class _Progress:
             self._bar = None
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # ``cli.main`` says "interrupted" and exits 130; nothing of the day is stored
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.pipeline.backfill import backfill
 
     progress = _Progress()
+    previous = signal.signal(signal.SIGTERM, _interrupted)  # so the workers and downloads are closed on the way out
     try:
         results = backfill(
             settings, args.first, args.last, archive=args.archive or (), step_s=args.step, force=args.force,
             workers=args.workers, progress=progress,
         )  # fmt: skip
     finally:
+        signal.signal(signal.SIGTERM, previous)
         progress._close()
     stored = sum(r.outcome in ("stored", "replaced") for r in results)
     skipped = sum(r.outcome == "skipped" for r in results)
-    failed = [r for r in results if r.outcome in ("failed", "absent")]
-    print(f"backfill: {stored} stored, {skipped} already there, {len(failed)} failed, of {len(results)} days")
+    partial = sum(r.outcome == "partial" for r in results)
+    failed = [r for r in results if r.error is not None]
+    print(
+        f"backfill: {stored} stored, {partial} partial, {skipped} already there, "
+        f"{len(failed) - partial} failed, of {len(results)} days"
+    )
     for r in failed:
         print(f"vzmon backfill: error: {r.error}", file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK

@@ -5,7 +5,8 @@ skip it if the store holds it complete (unless ``force``); find its release (or 
 ``--archive`` gave); stream its tar once (``sources.archive.reader``): the heatmaps become
 snapshots every ``step`` seconds, the traces over the box give each aircraft's database facts and
 legs; check the day (48 heatmaps, 256 trace folders, a size near its neighbours'), and if it fails,
-read the day's other release; then, under the store's lock, store it in one transaction
+read the day's other release (if none passes, the best read is stored as ``partial``, with its
+gaps, and the next run reads the day again); then, under the store's lock, store it in one transaction
 (``store.archive.write_day``): the civil aircraft as snapshots of source ``adsblol-archive`` (a
 missing heatmap is a gap for its half hour, never a zero), the military ones (adsb.lol's
 ``dbFlags``) apart. A day no release of which can be read is recorded as failed, and the next
@@ -61,8 +62,10 @@ LOCK_WAIT_S = 120.0  # how long a finished day waits for a cron run's lock befor
 @dataclass(frozen=True)
 class DayResult:
     """What happened to one day: ``stored`` (``replaced`` under --force), ``skipped`` (already
-    complete), ``failed`` (no release could be read; recorded), ``absent`` (not among the
-    --archive paths)."""
+    complete), ``partial`` (no release passed the day's checks: the best read is stored with its
+    gaps, and the next run reads the day again), ``kept`` (a new read no better than the day stored
+    before, which stays), ``failed`` (no release could be read; recorded), ``absent`` (not among the
+    --archive paths). ``error`` says what went wrong for the last four."""
 
     day: date
     outcome: str
@@ -166,11 +169,13 @@ def _remote_attempts(
 
 
 def _check(read: DayRead, day: date, store: Store) -> list[str]:
-    """What makes a read day suspect (history.md §A.1): missing heatmaps or trace folders, a size far
-    below its neighbours'."""
+    """What makes a read day suspect (history.md §A.1): missing or unreadable heatmaps, missing trace
+    folders, a size far below its neighbours'."""
     problems = []
     if read.heatmaps < HALF_HOURS:
         problems.append(f"{HALF_HOURS - read.heatmaps} of its {HALF_HOURS} heatmaps are missing")
+    if read.unreadable:
+        problems.append(f"{len(read.unreadable)} of its heatmaps cannot be read")
     if read.trace_dirs < TRACE_DIRS:
         problems.append(f"only {read.trace_dirs} of its {TRACE_DIRS} traces/xx folders are there")
     sizes = neighbour_sizes(store, SOURCE, day)
@@ -189,6 +194,17 @@ def _areas(settings: Settings, zone_set: ZoneSet) -> tuple[Box, dict[str, Box]]:
     return edges, {"box": edges, **{c.name: c.box for c in checks.controls}}
 
 
+@dataclass(frozen=True)
+class _Read:
+    """The read of a day kept: from which release, its warnings, and why it is suspect (empty: it
+    passed the day's checks)."""
+
+    read: DayRead
+    attempt: Attempt
+    warnings: list[str]
+    suspect: list[str]
+
+
 def _read_attempts(
     attempts: Sequence[Attempt],
     day: date,
@@ -200,12 +216,12 @@ def _read_attempts(
     progress: BackfillProgress,
     n: int,
     of: int,
-) -> tuple[DayRead | None, Attempt | None, list[str], list[str]]:
-    """Read the day from its first good release: (the read, its attempt, its warnings, the errors
-    of the attempts that failed). A release that reads but fails the day's checks is kept only if
-    no other does better."""
+) -> tuple[_Read | None, list[str]]:
+    """Read the day from its first release that passes the day's checks; else keep the best
+    suspect read (the most snapshots). Returns it (None: no release could be read at all) and the
+    errors of the other releases, each naming the day, the release and its files."""
     errors: list[str] = []
-    best: tuple[DayRead, Attempt, list[str]] | None = None
+    best: _Read | None = None
     for attempt in attempts:
         progress.day_started(n, of, day, attempt.tag, attempt.total_bytes)
         try:
@@ -220,17 +236,21 @@ def _read_attempts(
             errors.append(message)
             log.warning("%s", message)
             continue
-        problems = [f"{day} ({attempt.tag}): {p}" for p in _check(read, day, store)]
-        if not problems:
-            return read, attempt, read.warnings, errors
-        log.warning("%s", "; ".join(problems))
-        if best is None or read.heatmaps > best[0].heatmaps:
-            best = (read, attempt, problems + read.warnings)
-        errors.extend(problems)
+        suspect = [f"{day} ({attempt.tag}): {p}" for p in _check(read, day, store)]
+        if not suspect:
+            return _Read(read, attempt, read.warnings, []), errors
+        log.warning("%s", "; ".join(suspect))
+        if best is None or _snapshots(read) > _snapshots(best.read):
+            best = _Read(read, attempt, read.warnings, suspect)
+        errors.extend(suspect)
     if best is None:
-        return None, None, [], errors
-    kept = best[1].tag
-    return best[0], best[1], best[2], [e for e in errors if not e.startswith(f"{day} ({kept})")]
+        return None, errors
+    kept = f"{day} ({best.attempt.tag})"
+    return best, [e for e in errors if not e.startswith(kept)]
+
+
+def _snapshots(read: DayRead) -> int:
+    return sum(1 for s in read.snapshots if s.positions is not None)
 
 
 def backfill(
@@ -255,7 +275,8 @@ def backfill(
     store that cannot be written, LockHeld when a finished day waited too long for the lock."""
     step = step_s or settings.backfill_step_s
     if step % 30 or step <= 0:
-        raise ConfigError(f"--step must be a multiple of the archive's 30 s slices, got {step}", key="--step")
+        key = "--step" if step_s else "backfill.step_s"
+        raise ConfigError(f"{key} must be a multiple of the archive's 30 s slices, got {step}", key=key)
     zone_set = zone_set_for(settings)
     box, areas = _areas(settings, zone_set)
     found: dict[date, LocalDay] = {}
@@ -277,8 +298,17 @@ def backfill(
             f"{today - timedelta(days=1)}",
             key="--to",
         )
+    if not archive:
+        from monitor.sources.archive.release import FIRST_DAY
+
+        if first < FIRST_DAY:
+            raise ConfigError(
+                f"--from {first}: adsb.lol's archive starts on {FIRST_DAY}; choose a later day", key="--from"
+            )
     days = days_between(first, last)
     heard = progress or _Silent()
+    with store_lock(settings, wait_s=LOCK_WAIT_S):  # before any download: `watch` holds it while it runs
+        pass
     results: list[DayResult] = []
     n_workers = workers if workers is not None else settings.backfill_workers
     if n_workers == 0:
@@ -340,23 +370,41 @@ def _one_day(
     if ways is None:
         return DayResult(day, "absent", error=f"{day}: not among the --archive paths")
     attempts, why = ways
-    read, attempt, warnings, errors = _read_attempts(attempts, day, store, step, box, areas, pool, heard, *position)
-    if read is None or attempt is None:
+    got, errors = _read_attempts(attempts, day, store, step, box, areas, pool, heard, *position)
+    if got is not None and not _snapshots(got.read):
+        errors.append(f"{day} ({got.attempt.tag}): not one snapshot could be read from it")
+        got = None
+    if got is None:
         why = "; ".join(errors) or why
         failed = ArchiveDay(SOURCE, day, "failed", None, None, step, clock(), error=why)
         with store_lock(settings, wait_s=LOCK_WAIT_S):
-            record_failed_day(store, failed)
+            recorded = record_failed_day(store, failed)
+        if not recorded and held is not None:
+            why += f" (the day stored before, from {held.release}, is kept)"
         return DayResult(day, "failed", failed, error=why, seconds=time.monotonic() - started)
-    warnings = [f"{e}; read {attempt.tag} instead" for e in errors] + warnings  # the releases that failed
-    write, military, no_db = prepare_day(read, day, attempt.tag, attempt.location, zone_set, step, warnings, clock())
+    status = "partial" if got.suspect else "complete"
+    better = (
+        held is None or held.status == "failed" or (held.status == "partial" and held.snapshots < _snapshots(got.read))
+    )
+    if status == "partial" and not better:  # a suspect read never replaces a day at least as good
+        kept = f"no better than the day stored before, from {held.release if held else '?'}, which is kept"
+        return DayResult(
+            day, "kept", held, error=f"{'; '.join(got.suspect)}: {kept}", seconds=time.monotonic() - started
+        )
+    warnings = [f"{e}; read {got.attempt.tag} instead" for e in errors] + got.suspect + got.warnings
+    write, military, no_db = prepare_day(
+        got.read, day, got.attempt.tag, got.attempt.location, zone_set, step, warnings, clock(), status
+    )
     with store_lock(settings, wait_s=LOCK_WAIT_S):
         wrote = write_day(store, write, store.zone_set_id(zone_set), replace=force)
     if not wrote:  # another backfill stored it meanwhile
         return DayResult(day, "skipped", stored_day(store, SOURCE, day))
+    partial = "; ".join(got.suspect) + ": stored with its gaps; the next backfill reads the day again"
     return DayResult(
         day,
-        "replaced" if complete else "stored",
+        "partial" if got.suspect else "replaced" if complete else "stored",
         write.day,
+        error=partial if got.suspect else None,
         warnings=tuple(warnings),
         seconds=time.monotonic() - started,
         military=military,

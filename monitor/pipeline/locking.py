@@ -52,7 +52,8 @@ def store_lock(settings: Settings, wait_s: float = 0.0) -> Iterator[None]:
                     time.sleep(0.2)
                     continue
                 did = (
-                    f"for {wait_s:.0f} s; the work waiting for it was not stored, run it again"
+                    f" for {wait_s:.0f} s; the work waiting for it was not stored, run it again (`vzmon watch` "
+                    "holds it for as long as it runs: stop it first)"
                     if wait_s
                     else "; this run did nothing (cron: the next tick will run)"
                 )

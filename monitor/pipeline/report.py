@@ -227,7 +227,7 @@ def report(
     archive = None
     if chosen == [ARCHIVE]:  # adsb.lol's archive: military aircraft apart, database facts, cross-checks
         with Store.open_existing(path) as store:
-            archive = _archive_part(store, settings, context, windows, all_counts, all_polls, fir, intervals[1])
+            archive = _archive_part(store, settings, context, windows, all_counts, all_polls, fir, max(intervals))
     hours = compared.hours_with_data
     inputs = ChartInputs(
         event=event,

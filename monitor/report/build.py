@@ -235,8 +235,8 @@ def _archive_view(data: ReportData) -> dict[str, Any]:
         checks.append([f"{r.time:%Y-%m-%d %H:%M}", r.zone, r.what, f"{r.value:g}", ours, at, f"{r.source} {r.note}"])
     days = []
     for d in a.days:
-        if d.status != "complete":
-            days.append([f"{d.day}", "failed", "-", "-", "-", "-", d.error or ""])
+        if d.status == "failed":
+            days.append([f"{d.day}", "failed: no data", "-", "-", "-", "-", d.error or ""])
             continue
         fir = d.health.get(data.fir, {})
         others = " · ".join(
@@ -246,7 +246,8 @@ def _archive_view(data: ReportData) -> dict[str, Any]:
         )
         box = d.health.get("box", {})
         days.append([
-            f"{d.day}", d.release or "-", f"{d.gaps}", _seen(box), _seen(fir), others or "-",
+            f"{d.day}", (d.release or "-") + (" (partial: it failed the day's checks)" * (d.status == "partial")),
+            f"{d.gaps}", _seen(box), _seen(fir), others or "-",
             "; ".join(d.warnings[:2]) + (f" (+{len(d.warnings) - 2} more)" if len(d.warnings) > 2 else ""),
         ])  # fmt: skip
     note = (

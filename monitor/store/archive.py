@@ -53,7 +53,7 @@ class ArchiveDay:
 
     source: str
     day: date
-    status: str  # complete | failed
+    status: str  # complete | partial (stored, but it failed the day's checks) | failed (nothing stored)
     release: str | None
     location: str | None  # where the day was read from: the release's URLs or the local paths
     step_s: int
@@ -220,16 +220,17 @@ def _delete_day(conn: Any, source: str, start: int) -> None:
 
 
 def write_day(store: Store, write: DayWrite, zone_set_id: int | None, *, replace: bool = False) -> bool:
-    """Store one complete day in one transaction. A day already complete is kept as it is and
-    False returned, unless ``replace`` (``--force``): then it is deleted and written anew in the
-    same transaction. A failed record of the day is replaced."""
+    """Store one day (complete or partial) in one transaction. A day already complete is kept as
+    it is and False returned, unless ``replace`` (``--force``) and the new day is complete too: then
+    it is deleted and written anew in the same transaction. A partial or failed record of the day
+    is replaced."""
     d = write.day
     start = day_start(d.day)
     with store.transaction() as conn:
         held = conn.execute(
             "SELECT status FROM archive_days WHERE source = ? AND day = ?", (d.source, start)
         ).fetchone()
-        if held is not None and held[0] == "complete" and not replace:
+        if held is not None and held[0] == "complete" and not (replace and d.status == "complete"):
             return False
         _delete_day(conn, d.source, start)
         for record, block, counts in write.snapshots:
@@ -272,14 +273,14 @@ def _point(p: tuple[datetime, float, float] | None) -> tuple[int | None, float |
 
 
 def record_failed_day(store: Store, day: ArchiveDay) -> bool:
-    """Record that ``day`` could not be read (``day.error``); a complete day is never replaced by a
-    failure (False is returned)."""
+    """Record that ``day`` could not be read (``day.error``); a stored day (complete or partial) is
+    never replaced by a failure (False is returned)."""
     start = day_start(day.day)
     with store.transaction() as conn:
         held = conn.execute(
             "SELECT status FROM archive_days WHERE source = ? AND day = ?", (day.source, start)
         ).fetchone()
-        if held is not None and held[0] == "complete":
+        if held is not None and held[0] in ("complete", "partial"):
             return False
         conn.execute("DELETE FROM archive_days WHERE source = ? AND day = ?", (day.source, start))
         conn.execute(f"INSERT INTO archive_days ({_DAY_COLUMNS}) VALUES ({', '.join('?' * 19)})", _day_row(day, None))

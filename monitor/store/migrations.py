@@ -5,8 +5,9 @@ Place in the flow: ``store.db.Store`` applies what a store lacks when it opens i
 migration is never edited once released: a change to the schema is a new migration at the end.
 
 ``archive_days`` (migration 6) records each day ``vzmon backfill`` read from an archive: complete
-(its snapshots are stored, all in the one transaction that wrote this row) or failed (nothing of
-it is stored), with its release, what was read and the day's health figures; ``archive_aircraft``
+(its snapshots are stored, all in the one transaction that wrote this row), partial (stored the
+same way, but no release passed the day's checks: read again by the next run) or failed (nothing
+of it is stored), with its release, what was read and the day's health figures; ``archive_aircraft``
 and ``archive_legs`` hold what the day's traces say of the aircraft seen over the zones, and
 ``archive_military`` the positions of military aircraft (adsb.lol's ``dbFlags``), kept out of the
 snapshots so that the counts are of civil traffic.
@@ -167,7 +168,7 @@ ALTER TABLE alerts ADD COLUMN source TEXT
 CREATE TABLE archive_days (
     source TEXT NOT NULL,
     day INTEGER NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('complete', 'failed')),
+    status TEXT NOT NULL CHECK (status IN ('complete', 'partial', 'failed')),
     release TEXT,
     location TEXT,
     step_s INTEGER NOT NULL,

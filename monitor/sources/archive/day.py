@@ -65,21 +65,27 @@ def half_hour_snapshots(
     box: Box,
     release: str,
     areas: Mapping[str, Box] | None = None,
+    gap: str | None = None,
+    *,
+    strict: bool = False,
 ) -> list[DaySnapshot]:
-    """The snapshots of one half hour of the day from its heatmap (``data`` None: missing), keeping
-    the aircraft inside ``box`` (west, south, east, north), with what each slice saw in ``areas``.
-    ``release`` names the day's files in gap reasons. Raises ValueError for a step that is not a
-    multiple of 30 s."""
+    """The snapshots of one half hour of the day from its heatmap (``data`` None: missing, or
+    ``gap`` says why there is none), keeping the aircraft inside ``box`` (west, south, east,
+    north), with what each slice saw in ``areas``. ``release`` names the day's files in gap
+    reasons. An unreadable heatmap makes every snapshot a gap, or with ``strict`` raises its
+    HeatmapError. Raises ValueError for a step that is not a multiple of 30 s."""
     _check_step(step_s)
     midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
     first = -(-(half_hour * 1800) // step_s) * step_s  # the first grid time in this half hour, s after midnight
     times = [midnight + timedelta(seconds=s) for s in range(first, (half_hour + 1) * 1800, step_s)]
     name = heatmap_name(half_hour)
     if data is None:
-        return [DaySnapshot(t, None, f"{release}: {name} is missing from the day") for t in times]
+        return [DaySnapshot(t, None, gap or f"{release}: {name} is missing from the day") for t in times]
     try:
         slices = {s.start: s for s in read_heatmap(data, f"{release}: {name}", box=box, starts=set(times), areas=areas)}
     except HeatmapError as exc:
+        if strict:
+            raise
         return [DaySnapshot(t, None, str(exc)) for t in times]
     out = []
     for t in times:

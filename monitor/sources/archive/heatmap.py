@@ -17,7 +17,7 @@ marker; the rest zero), then each slice: its marker, then its records.
   southern latitude.
 - Position record: ``hex`` bits 0-23 the address, bit 24 a non-ICAO address, bits 27-31 how the
   position was found (5 = MLAT); ``lat``, ``lon`` x 1e-6 degrees; ``alt`` signed, x 25 ft, -123 on
-  the ground; ``gs`` signed, x 0.1 kt, -1 unknown. Per aircraft and slice, the first trace point
+  the ground, -124 unknown; ``gs`` signed, x 0.1 kt, -1 unknown. Per aircraft and slice, the first trace point
   in it: the position time within the slice is not kept (each row takes the slice start).
 The callsign and squawk of a position are those of the aircraft's latest info record so far in the
 file (readsb writes one when they change, and otherwise at most every minute).
@@ -45,6 +45,7 @@ RECORD = np.dtype([("hex", "<i4"), ("lat", "<i4"), ("lon", "<i4"), ("alt", "<i2"
 MARKER = 0x0E7F7C9D
 INFO = 1 << 30
 GROUND = -123  # alt of a position on the ground
+NO_ALTITUDE = -124  # alt unknown (tar1090 reads it as null): airborne, at no known height
 FT = 0.3048
 KT = 1852 / 3600
 MAX_DECOMPRESSED = 512 * 1024 * 1024  # a half hour of the whole world is tens of MB; more is not a heatmap
@@ -106,6 +107,7 @@ def _table(rows: npt.NDArray[np.void], start_s: int, callsign: list[str | None],
     icao = [("~" if ni else "") + f"{a:06x}" for a, ni in zip(address.tolist(), non_icao.tolist(), strict=True)]
     alt = rows["alt"].astype(np.int64)
     ground = alt == GROUND
+    known = ~ground & (alt != NO_ALTITUDE)
     gs = rows["gs"].astype(np.int64)
     source = np.array([_POSITION_SOURCE.get(k, -1) for k in kind.tolist()], dtype=np.int16)
     times = np.full(n, start_s, dtype=np.int64)
@@ -118,7 +120,7 @@ def _table(rows: npt.NDArray[np.void], start_s: int, callsign: list[str | None],
         "last_contact": from_numpy(times, pa.timestamp("s", tz="UTC")),
         "longitude": from_numpy(rows["lon"] * 1e-6, pa.float64()),
         "latitude": from_numpy(rows["lat"] * 1e-6, pa.float64()),
-        "baro_altitude_m": from_numpy(np.where(ground, 0.0, alt * 25 * FT), pa.float64(), valid=~ground),
+        "baro_altitude_m": from_numpy(np.where(known, alt * 25 * FT, 0.0), pa.float64(), valid=known),
         "on_ground": from_numpy(ground, pa.bool_()),
         "velocity_mps": from_numpy(gs * 0.1 * KT, pa.float64(), valid=gs >= 0),
         "true_track_deg": null_f,

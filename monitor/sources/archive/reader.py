@@ -16,8 +16,12 @@ aircraft keeps its positions, without its database facts). A tar that cannot be 
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import multiprocessing
+import os
+import signal
+import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -26,7 +30,7 @@ from datetime import date
 from typing import BinaryIO
 
 from monitor.sources.archive.day import HALF_HOURS, DaySnapshot, half_hour_of, half_hour_snapshots
-from monitor.sources.archive.heatmap import Box
+from monitor.sources.archive.heatmap import Box, HeatmapError
 from monitor.sources.archive.tarstream import members
 from monitor.sources.archive.traces import AircraftDay, TraceError, prefilter, read_trace
 
@@ -46,9 +50,20 @@ class DayRead:
     bytes: int = 0
     members: int = 0
     heatmaps: int = 0  # heatmap members found (readable or not)
+    unreadable: list[str] = field(default_factory=list)  # why each heatmap found could not be read
     trace_dirs: int = 0
     traces: int = 0  # trace members found
     warnings: list[str] = field(default_factory=list)
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker's first act: ask the kernel (Linux) for SIGKILL when the backfill that made it dies,
+    even by SIGKILL, so no worker is left writing results nobody reads (holding a cron log open)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the backfill died before the request took effect
+        os._exit(1)
 
 
 def _read_traces(batch: list[tuple[str, bytes]], day: date, box: Box) -> list[AircraftDay | str]:
@@ -73,9 +88,11 @@ class TracePool:
     def __init__(self, workers: int) -> None:
         self.workers = max(1, workers)
         self._pool: ProcessPoolExecutor | None = None
-        if self.workers > 1:
-            context = multiprocessing.get_context("forkserver")
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        if self.workers > 1:  # spawned: the workers are this process's children, and die with it
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
+            )
 
     def submit(self, batch: list[tuple[str, bytes]], day: date, box: Box) -> Future[list[AircraftDay | str]]:
         if self._pool is not None:
@@ -173,7 +190,12 @@ def read_day(
             half_hour = half_hour_of(name)
             if half_hour is not None:
                 read.heatmaps += 1
-                heatmaps[half_hour] = half_hour_snapshots(half_hour, data, day, step_s, box, label, areas)
+                try:
+                    heatmaps[half_hour] = half_hour_snapshots(half_hour, data, day, step_s, box, label, areas,
+                                                              strict=True)  # fmt: skip
+                except HeatmapError as exc:  # a gap for its half hour, and a day that fails its checks
+                    read.unreadable.append(str(exc))
+                    heatmaps[half_hour] = half_hour_snapshots(half_hour, None, day, step_s, box, label, areas, str(exc))
                 continue
             batch.append((f"{label}: {name}", data))
             batch_bytes += len(data)
