@@ -76,8 +76,8 @@ def _read_traces(batch: list[tuple[str, bytes]], day: date, box: Box) -> list[Ai
         except TraceError as exc:
             out.append(str(exc))
             continue
-        if found is not None:  # its points stay here: the backfill keeps what the trace says of the aircraft
-            out.append(dataclasses.replace(found, points=found.points.slice(0, 0)))
+        if found is not None:  # its points stay here (an empty table: a slice would pickle its parent's buffers)
+            out.append(dataclasses.replace(found, points=found.points.schema.empty_table()))
     return out
 
 
