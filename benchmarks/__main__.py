@@ -8,6 +8,7 @@ from pathlib import Path
 
 BENCHES = [
     "bench_startup", "bench_fence", "bench_ingest", "bench_combine", "bench_alerts", "bench_flights", "bench_report",
+    "bench_backfill",
 ]  # fmt: skip
 
 
