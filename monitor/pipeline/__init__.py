@@ -3,9 +3,9 @@
     settings ──► geo zones (pipeline.shared) ─► polling box, covering circles
                                                      │
     sources: OpenSky /states/all, adsb.lol, adsb.fi ◄┘     (sources.simulated: the demo's replies)
-         │ Reply (canonical schema)
-         ▼
-    ingest: dedupe ──► geo.fence (a zone per position) ──► counts ──► store (one transaction)
+         │ Reply (canonical schema)        sources.archive: a past day's tar ─► DayRead (snapshots, traces)
+         ▼                                                                          │ ingest.prepare_day
+    ingest: dedupe ──► geo.fence (a zone per position) ──► counts ──► store (one transaction; a day: one)
                           ▲                                             │
     combine: every source's positions on a grid ─► a Reply of "combined" ◄┤ (several sources)
                                                                         │
@@ -16,9 +16,10 @@
         ──► channels              overlap) ──► report (charts, build)
 
 Modules, one per command: ``collect`` (one poll of each source: fetch, ingest, combine, alerts),
-``watch`` (the loop), ``status``, ``sources`` (who sees what), ``plan``, ``alerts`` (the rules
-after each poll; list, send, test), ``report``, ``demo``, ``export``, ``events``, ``zones``; and
-what they share: ``shared`` (the zones the settings describe, the view a command reads) and
+``watch`` (the loop), ``backfill`` (past days from adsb.lol's archive, each whole or not at all),
+``status``, ``sources`` (who sees what), ``plan``, ``alerts`` (the rules after each poll; list,
+send, test), ``report``, ``demo``, ``export``, ``events``, ``zones``; and what they share:
+``shared`` (the zones the settings describe, the view a command reads) and
 ``locking`` (the store's lock). A command module imports another's public
 functions only where one step is another's part (``collect`` ends with ``alerts.run_alerts``;
 ``watch`` repeats ``collect.poll_once``; ``demo`` ends with ``report.report``). This file imports
