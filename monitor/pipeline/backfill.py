@@ -16,7 +16,6 @@ day goes on. Nothing here prints; ``progress`` hears of every step.
 from __future__ import annotations
 
 import logging
-import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,10 +31,10 @@ from monitor.ingest import prepare_day
 from monitor.pipeline.locking import store_lock
 from monitor.pipeline.shared import zone_set_for
 from monitor.settings.table import Settings
-from monitor.sources.archive.day import HALF_HOURS
+from monitor.sources.archive.attempts import Attempt, local_attempt, read_attempts, remote_attempts, snapshots_in
 from monitor.sources.archive.heatmap import Box
-from monitor.sources.archive.local import LocalDay, folder_members, local_days
-from monitor.sources.archive.reader import TRACE_DIRS, DayRead, Members, TracePool, read_day, tar_members
+from monitor.sources.archive.local import LocalDay, local_days
+from monitor.sources.archive.reader import TracePool
 from monitor.sources.archive.tarstream import ArchiveError
 from monitor.sources.registry import ARCHIVE
 from monitor.store.archive import (
@@ -50,12 +49,11 @@ from monitor.store.db import Store
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["SOURCE", "Attempt", "BackfillProgress", "DayResult", "backfill", "days_between"]
+__all__ = ["SOURCE", "BackfillProgress", "DayResult", "backfill", "days_between"]
 
 log = logging.getLogger(__name__)
 
 SOURCE = ARCHIVE
-SMALL = 0.7  # a day under this share of its neighbours' median size is suspect (a release cut short)
 LOCK_WAIT_S = 120.0  # how long a finished day waits for a cron run's lock before giving up
 
 
@@ -96,95 +94,8 @@ class _Silent:
         return None
 
 
-@dataclass(frozen=True)
-class Attempt:
-    """One way to read a day: a release (downloaded) or local files, and how to open it."""
-
-    tag: str
-    location: str
-    total_bytes: int | None
-    open: Callable[[], tuple[Members, Callable[[], None]]]  # -> (its members, close)
-
-
 def days_between(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
-
-
-def _local_attempt(found: LocalDay) -> Attempt:
-    label = f"{found.day} ({found.tag})"
-
-    def opened() -> tuple[Members, Callable[[], None]]:
-        if found.folder is not None:
-            root = found.folder
-            return (lambda wanted, progress: folder_members(root, wanted, label, progress)), lambda: None
-        if found.missing:
-            raise ArchiveError(
-                f"{label}: {', '.join(found.missing)} is missing beside {found.location}: give every part"
-            )
-        parts = found.open()
-
-        def close() -> None:
-            for f in parts:
-                f.close()
-
-        return tar_members(parts, f"{label}: {found.location}"), close
-
-    size = sum(p.stat().st_size for p in found.parts) if found.parts else None
-    return Attempt(found.tag, found.location, size, opened)
-
-
-def _remote_attempts(
-    day: date,
-    settings: Settings,
-    session: requests.Session,
-    sleep: Callable[[float], None],
-    listings: dict[int, str],
-) -> list[Attempt]:
-    """The day's releases online, most preferred first (``listings`` keeps each year's release list
-    for the whole run). Raises ArchiveError (ReleaseNotFound) when the day has none."""
-    from monitor.sources.archive.download import open_parts
-    from monitor.sources.archive.release import Release, candidates
-
-    found = candidates(
-        day,
-        session,
-        raw_base=settings.backfill_raw_url,
-        download_base=settings.backfill_download_url,
-        listings=listings,
-    )
-
-    def opener(release: Release) -> Callable[[], tuple[Members, Callable[[], None]]]:
-        def opened() -> tuple[Members, Callable[[], None]]:
-            parts = open_parts(release, session, sleep=sleep)
-
-            def close() -> None:
-                for part in parts:
-                    part.close()
-
-            return tar_members(parts, f"{day} ({release.tag}): {' + '.join(release.urls)}"), close
-
-        return opened
-
-    return [Attempt(r.tag, " + ".join(r.urls), r.total, opener(r)) for r in found]
-
-
-def _check(read: DayRead, day: date, store: Store) -> list[str]:
-    """What makes a read day suspect (history.md §A.1): missing or unreadable heatmaps, missing trace
-    folders, a size far below its neighbours'."""
-    problems = []
-    if read.heatmaps < HALF_HOURS:
-        problems.append(f"{HALF_HOURS - read.heatmaps} of its {HALF_HOURS} heatmaps are missing")
-    if read.unreadable:
-        problems.append(f"{len(read.unreadable)} of its heatmaps cannot be read")
-    if read.trace_dirs < TRACE_DIRS:
-        problems.append(f"only {read.trace_dirs} of its {TRACE_DIRS} traces/xx folders are there")
-    sizes = neighbour_sizes(store, SOURCE, day)
-    if sizes and read.bytes < SMALL * statistics.median(sizes):
-        problems.append(
-            f"{read.bytes / 1e6:,.0f} MB is far below its neighbours' {statistics.median(sizes) / 1e6:,.0f} MB "
-            f"(median of {len(sizes)} days)"
-        )
-    return problems
 
 
 def _areas(settings: Settings, zone_set: ZoneSet) -> tuple[Box, dict[str, Box]]:
@@ -192,65 +103,6 @@ def _areas(settings: Settings, zone_set: ZoneSet) -> tuple[Box, dict[str, Box]]:
     edges: Box = (box.west, box.south, box.east, box.north)
     checks = load_checks(settings.checks_file)
     return edges, {"box": edges, **{c.name: c.box for c in checks.controls}}
-
-
-@dataclass(frozen=True)
-class _Read:
-    """The read of a day kept: from which release, its warnings, and why it is suspect (empty: it
-    passed the day's checks)."""
-
-    read: DayRead
-    attempt: Attempt
-    warnings: list[str]
-    suspect: list[str]
-
-
-def _read_attempts(
-    attempts: Sequence[Attempt],
-    day: date,
-    store: Store,
-    step_s: int,
-    box: Box,
-    areas: dict[str, Box],
-    pool: TracePool,
-    progress: BackfillProgress,
-    n: int,
-    of: int,
-) -> tuple[_Read | None, list[str]]:
-    """Read the day from its first release that passes the day's checks; else keep the best
-    suspect read (the most snapshots). Returns it (None: no release could be read at all) and the
-    errors of the other releases, each naming the day, the release and its files."""
-    errors: list[str] = []
-    best: _Read | None = None
-    for attempt in attempts:
-        progress.day_started(n, of, day, attempt.tag, attempt.total_bytes)
-        try:
-            members_of, close = attempt.open()
-            try:
-                read = read_day(members_of, day, f"{day} ({attempt.tag})", step_s, box, areas=areas, pool=pool,
-                                progress=progress.advanced)  # fmt: skip
-            finally:
-                close()
-        except ArchiveError as exc:  # each message names the day, the release and its files
-            message = str(exc) if str(exc).startswith(f"{day} ") else f"{day} ({attempt.tag}): {exc}"
-            errors.append(message)
-            log.warning("%s", message)
-            continue
-        suspect = [f"{day} ({attempt.tag}): {p}" for p in _check(read, day, store)]
-        if not suspect:
-            return _Read(read, attempt, read.warnings, []), errors
-        log.warning("%s", "; ".join(suspect))
-        if best is None or _snapshots(read) > _snapshots(best.read):
-            best = _Read(read, attempt, read.warnings, suspect)
-        errors.extend(suspect)
-    if best is None:
-        return None, errors
-    kept = f"{day} ({best.attempt.tag})"
-    return best, [e for e in errors if not e.startswith(kept)]
-
-
-def _snapshots(read: DayRead) -> int:
-    return sum(1 for s in read.snapshots if s.positions is not None)
 
 
 def backfill(
@@ -326,9 +178,11 @@ def backfill(
     def attempts_for(day: date) -> tuple[list[Attempt], str] | None:
         """The ways to read ``day`` (with why there is none), or None: not among the local paths."""
         if archive or http is None:
-            return ([_local_attempt(found[day])], "") if day in found else None
+            return ([local_attempt(found[day])], "") if day in found else None
         try:
-            return _remote_attempts(day, settings, http, sleep, listings), ""
+            return remote_attempts(
+                day, http, sleep, listings, settings.backfill_raw_url, settings.backfill_download_url
+            ), ""
         except ArchiveError as exc:
             return [], str(exc)
 
@@ -370,8 +224,19 @@ def _one_day(
     if ways is None:
         return DayResult(day, "absent", error=f"{day}: not among the --archive paths")
     attempts, why = ways
-    got, errors = _read_attempts(attempts, day, store, step, box, areas, pool, heard, *position)
-    if got is not None and not _snapshots(got.read):
+    n, of = position
+    got, errors = read_attempts(
+        attempts,
+        day,
+        neighbour_sizes(store, SOURCE, day),
+        step,
+        box,
+        areas,
+        pool,
+        lambda tag, total: heard.day_started(n, of, day, tag, total),
+        heard.advanced,
+    )
+    if got is not None and not snapshots_in(got.read):
         errors.append(f"{day} ({got.attempt.tag}): not one snapshot could be read from it")
         got = None
     if got is None:
@@ -384,7 +249,9 @@ def _one_day(
         return DayResult(day, "failed", failed, error=why, seconds=time.monotonic() - started)
     status = "partial" if got.suspect else "complete"
     better = (
-        held is None or held.status == "failed" or (held.status == "partial" and held.snapshots < _snapshots(got.read))
+        held is None
+        or held.status == "failed"
+        or (held.status == "partial" and held.snapshots < snapshots_in(got.read))
     )
     if status == "partial" and not better:  # a suspect read never replaces a day at least as good
         kept = f"no better than the day stored before, from {held.release if held else '?'}, which is kept"
