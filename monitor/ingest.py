@@ -106,11 +106,13 @@ def check_reply_time(api_time: datetime, now: datetime) -> None:
 
 @dataclass(frozen=True)
 class Prepared:
-    """One reply made ready to store: its record, its encoded position block and its counts."""
+    """One reply made ready to store: its record, its encoded position block and its counts, and
+    the positions the block holds (deduplicated, with their zones)."""
 
     record: PollRecord
     block: tuple[int, bytes] | None
     counts: tuple[ZoneCount, ...]
+    positions: pa.Table
 
 
 def prepare(zone_set: ZoneSet, reply: Reply, poll: PollRecord, now: datetime | None = None) -> Prepared:
@@ -127,8 +129,7 @@ def prepare(zone_set: ZoneSet, reply: Reply, poll: PollRecord, now: datetime | N
         call("coalesce", table["on_ground"], False).to_numpy(),
         zone_set.codes,
     )
-    zones = call("take", pa.array(zone_set.codes, pa.string()), from_numpy(zone_index, pa.int16()))
-    positions = table.append_column(POSITION_SCHEMA.field("zone"), zones)
+    positions = _with_zones(table, zone_index, zone_set)
     record = dataclasses.replace(
         poll,
         status="ok" if len(positions) else "empty",
@@ -143,7 +144,13 @@ def prepare(zone_set: ZoneSet, reply: Reply, poll: PollRecord, now: datetime | N
         authenticated=reply.authenticated,
     )
     block = encode_block(positions, unique=True) if len(positions) else None
-    return Prepared(record, block, counts)
+    return Prepared(record, block, counts, positions)
+
+
+def _with_zones(table: pa.Table, zone_index: npt.NDArray[np.integer[Any]], zone_set: ZoneSet) -> pa.Table:
+    """``table`` with its ``zone`` column (``zone_index`` indexes ``zone_set.codes``)."""
+    zones = call("take", pa.array(zone_set.codes, pa.string()), from_numpy(zone_index, pa.int16()))
+    return table.append_column(POSITION_SCHEMA.field("zone"), zones)
 
 
 def ingest(
@@ -187,36 +194,34 @@ def prepare_day(
     military_rows = []
     fir_seen: set[str] = set()
     fir_positions = fir_mlat = 0
+
+    def over_fir(zoned: pa.Table) -> None:  # the FIR's health figures: every aircraft, civil or military
+        nonlocal fir_positions, fir_mlat
+        here = zoned.filter(pc.equal(zoned["zone"], fir))
+        fir_seen.update(here["icao24"].to_pylist())
+        fir_positions += here.num_rows
+        fir_mlat += int(pc.sum(pc.equal(here["position_source"], 2)).as_py() or 0)
+
     for snap in read.snapshots:
         desc = f"adsb.lol globe_history {release}, heatmap/{snap.time.hour * 2 + snap.time.minute // 30:02d}.bin.ttf"
         if snap.positions is None:
             gap = PollRecord(ARCHIVE, requested_at=snap.time, status="error", box=desc, error=snap.gap)
             snapshots.append((gap, None, ()))
             continue
-        table = snap.positions
-        is_military = pc.is_in(table["icao24"], value_set=military_array).to_numpy(zero_copy_only=False)
-        lon, lat = table["longitude"].to_numpy(), table["latitude"].to_numpy()
-        zone_index = fence.classify_index(lon, lat)
-        in_fir = np.asarray(zone_set.codes, dtype=object)[zone_index] == fir
-        icao = table["icao24"].to_pylist()
-        fir_seen.update(h for h, inside in zip(icao, in_fir, strict=True) if inside)
-        fir_positions += int(in_fir.sum())
-        fir_mlat += int((in_fir & (table["position_source"].fill_null(-1).to_numpy() == 2)).sum())
-        if is_military.any():
-            rows = table.filter(pa.array(is_military))
-            zones = np.asarray(zone_set.codes, dtype=object)[zone_index[is_military]]
-            alt = rows["baro_altitude_m"].to_pylist()
-            ground = rows["on_ground"].to_pylist()
-            calls = rows["callsign"].to_pylist()
-            for k, hex_ in enumerate(rows["icao24"].to_pylist()):
-                military_rows.append(
-                    MilitaryRow(
-                        snap.time, hex_, str(zones[k]), float(lon[is_military][k]), float(lat[is_military][k]),
-                        alt[k], bool(ground[k]), calls[k],
-                    )
-                )  # fmt: skip
-            table = table.filter(pa.array(~is_military))
-        done = prepare(zone_set, Reply(ARCHIVE, snap.time, table), PollRecord(ARCHIVE, snap.time, "ok", box=desc))
+        is_military = pc.is_in(snap.positions["icao24"], value_set=military_array)
+        rows = snap.positions.filter(is_military)
+        if rows.num_rows:  # fenced here, and kept out of the snapshot
+            zoned = _with_zones(rows, fence.classify_index(rows["longitude"].to_numpy(), rows["latitude"].to_numpy()),
+                                zone_set)  # fmt: skip
+            over_fir(zoned)
+            military_rows += [
+                MilitaryRow(snap.time, r["icao24"], r["zone"], r["longitude"], r["latitude"], r["baro_altitude_m"],
+                            bool(r["on_ground"]), r["callsign"])
+                for r in zoned.to_pylist()
+            ]  # fmt: skip
+        civil = snap.positions.filter(pc.invert(is_military))
+        done = prepare(zone_set, Reply(ARCHIVE, snap.time, civil), PollRecord(ARCHIVE, snap.time, "ok", box=desc))
+        over_fir(done.positions)
         # the network saw the world at that time (else the snapshot is a gap): none over the box is a true 0
         snapshots.append((dataclasses.replace(done.record, status="ok"), done.block, done.counts))
     health: dict[str, dict[str, int]] = {}
