@@ -10,13 +10,13 @@ errors are :class:`ConfigError` naming the file and the entry.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from monitor.errors import ConfigError
+from monitor.tomlfile import read_toml
 
 __all__ = ["MEASURES", "Checks", "Control", "Reference", "load_checks"]
 
@@ -72,14 +72,7 @@ def _text(path: Path, where: str, entry: dict[str, Any], key: str, required: boo
 
 def load_checks(path: Path) -> Checks:
     """The control areas and reference values of ``path``. Raises ConfigError for a missing or bad file."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read the checks file {path}: {exc.strerror}; set checks.file", key=str(path)
-        ) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file or set checks.file", key=str(path)) from None
+    raw = read_toml(path, "checks file", "checks.file", "VZMON_CHECKS_FILE")
     unknown = set(raw) - {"control", "reference"}
     if unknown:
         raise ConfigError(f"{path}: unknown table(s) {', '.join(sorted(unknown))}: use [[control]] and [[reference]]")

@@ -9,7 +9,6 @@ file and the entry.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.errors import ConfigError
+from monitor.tomlfile import read_toml
 
 __all__ = ["EARLIEST", "KINDS", "LATEST", "Event", "events_between", "find_event", "load_events"]
 
@@ -123,22 +123,7 @@ def _event(raw: Any, index: int, path: Path) -> Event:
 
 def load_events(path: Path) -> list[Event]:
     """Events of ``path`` sorted by time. Raises ConfigError naming the file and the bad entry."""
-    try:
-        with path.open("rb") as fh:
-            doc = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(
-            f"events file {path} not found; set events.file (VZMON_EVENTS_FILE)", key="events.file"
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"events file {path} is not valid TOML: {exc}", key=str(path)) from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"events file {path} is not UTF-8 text; save it as UTF-8", key=str(path)) from None
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read the events file {path}: {exc.strerror}; fix events.file (VZMON_EVENTS_FILE)",
-            key="events.file",
-        ) from None
+    doc = read_toml(path, "events file", "events.file", "VZMON_EVENTS_FILE")
     unknown = sorted(set(doc) - {"event"})
     if unknown:
         raise ConfigError(

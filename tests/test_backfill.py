@@ -369,3 +369,25 @@ def test_two_workers_read_the_traces_as_one_does(tmp_path, env, zone_set, monkey
     with Store.open_existing(env) as s:
         assert s.scalar("SELECT COUNT(*) FROM archive_aircraft") == 5
     assert _fir_counts(env, zone_set.fir.code) == _fir_truth(zone_set)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[[control]\n", "is not valid TOML"),
+        ('[[control]]\nname = "Panama"\nbox = [-77.0, 7.0, -83.0, 10.0]\n', "box must be [west, south, east, north]"),
+        (
+            '[[reference]]\ntime = 2025-11-30T09:00:00\nzone = "SVZM"\nvalue = 0\nwhat = "x"\nsource = "y"\n',
+            "with a zone",
+        ),
+    ],
+    ids=["not-toml", "west-east-swapped", "time-without-zone"],
+)
+def test_a_bad_checks_file_is_a_usage_error_naming_it(tmp_path, env, monkeypatch, capsys, text, message):
+    checks = tmp_path / "checks.toml"
+    checks.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("VZMON_CHECKS_FILE", str(checks))
+    assert main(["backfill", "--archive", str(tmp_path)]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("vzmon backfill")]
+    assert len(err) == 1 and message in err[0] and str(checks) in err[0], err
+    assert not env.exists()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from monitor.settings.table import (
     default_outputs,
     shipped_config,
 )
+from monitor.tomlfile import read_toml
 
 __all__ = ["load_settings"]
 
@@ -47,15 +47,7 @@ def _find_config(flag: str | Path | None, env: Mapping[str, str]) -> Path | None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            doc = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"settings file {path} is not valid TOML: {exc}", key=str(path)) from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"settings file {path} is not UTF-8 text; save it as UTF-8", key=str(path)) from None
-    except OSError as exc:
-        raise ConfigError(f"settings file {path} cannot be read: {exc.strerror}", key=str(path)) from None
+    doc = read_toml(path, "settings file", "--config", "VZMON_CONFIG")
     flat: dict[str, Any] = {}
     for section, table in doc.items():
         if not isinstance(table, dict):
