@@ -16,6 +16,7 @@ from monitor.pipeline.backfill import SOURCE, backfill
 from monitor.settings.load import load_settings
 from monitor.store.archive import archive_aircraft, military_positions, stored_day
 from monitor.store.db import Store
+from monitor.store.positions import iter_positions
 from tests.archive_builder import (
     Flight,
     corrupt_gzip,
@@ -116,11 +117,18 @@ def test_a_step_of_five_minutes_takes_every_tenth_slice(tmp_path, env, zone_set)
 def test_a_rerun_skips_a_complete_day_and_force_replaces_it_without_duplicates(tmp_path, env, zone_set, capsys):
     parts = write_parts(tmp_path, TAG, tar_bytes(day_members(DAY, FLIGHTS)))
     assert main(["backfill", "--archive", str(parts[0])]) == 0
+    with Store.open_existing(env) as s:
+        first = sum(t.num_rows for t in iter_positions(s, sources=[SOURCE]))
+    folder = env.parent / "parquet" / "positions" / f"source={SOURCE}" / f"date={DAY}"
+    assert [p.name for p in folder.iterdir()] == ["part-1.parquet"]  # a stored past day goes to Parquet at once
     assert main(["backfill", "--archive", str(parts[0])]) == 0
     assert "skipped: already stored" in capsys.readouterr().out
     assert main(["backfill", "--archive", str(parts[0]), "--force"]) == 0
     assert f"{DAY} replaced:" in capsys.readouterr().out
+    assert [p.name for p in folder.iterdir()] == ["part-1.parquet"]  # the old day's file replaced, not added to
     with Store.open_existing(env) as s:
+        assert s.scalar("SELECT COUNT(*) FROM position_blocks WHERE length(data) > 0") == 0
+        assert sum(t.num_rows for t in iter_positions(s, sources=[SOURCE])) == first
         assert s.scalar("SELECT COUNT(*) FROM snapshots WHERE source = ?", (SOURCE,)) == 1440
         assert s.scalar("SELECT COUNT(*) FROM archive_aircraft") == 5
         hours = s.query("SELECT SUM(n) AS n FROM zone_hours WHERE source = ? AND zone = ?", (SOURCE, zone_set.fir.code))

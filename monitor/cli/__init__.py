@@ -31,8 +31,8 @@ log = logging.getLogger("monitor")
 # register(subparsers) (setting ``run``, and ``pandas_free`` where the command never loads pandas)
 # and run(args, settings). A new command is one module plus one name here.
 COMMANDS = (
-    "collect", "watch", "backfill", "status", "sources", "plan", "alerts", "events", "report", "demo", "export",
-    "zones",
+    "collect", "watch", "backfill", "compact", "status", "sources", "plan", "alerts", "events", "report", "demo",
+    "export", "zones",
 )  # fmt: skip
 
 EPILOG = """\
@@ -41,6 +41,7 @@ examples:
   vzmon report --event trump-post-airspace-closed
   vzmon demo                           simulated November 2025 data and its report
   vzmon backfill --from 2025-11-15 --to 2025-12-10   past days from adsb.lol's archive
+  vzmon compact                        closed days' positions into Parquet (collect does it a day at a time)
   vzmon watch                          poll in a loop at the pace the daily credits allow
   vzmon status                         last data and its age, counts, credits, rate-limit state
   vzmon plan                           credits per poll and sustainable intervals per account

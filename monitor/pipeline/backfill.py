@@ -28,6 +28,7 @@ from monitor.checks import load_checks
 from monitor.clock import utcnow
 from monitor.errors import ConfigError
 from monitor.ingest import prepare_day
+from monitor.pipeline.compact import compact_stored_day
 from monitor.pipeline.locking import store_lock
 from monitor.pipeline.shared import zone_set_for
 from monitor.settings.table import Settings
@@ -264,6 +265,8 @@ def _one_day(
     )
     with store_lock(settings, wait_s=LOCK_WAIT_S):
         wrote = write_day(store, write, store.zone_set_id(zone_set), replace=force)
+        if wrote:  # a past day is closed: into Parquet at once
+            compact_stored_day(store, SOURCE, day)
     if not wrote:  # another backfill stored it meanwhile
         return DayResult(day, "skipped", stored_day(store, SOURCE, day))
     partial = "; ".join(got.suspect) + ": stored with its gaps; the next backfill reads the day again"

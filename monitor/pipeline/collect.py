@@ -22,6 +22,7 @@ from monitor.counts import ZoneCount
 from monitor.errors import MonitorError, RateLimited, SourceError
 from monitor.ingest import ingest
 from monitor.pipeline.alerts import AlertRun, run_alerts
+from monitor.pipeline.compact import compact_after_polls
 from monitor.pipeline.locking import store_lock
 from monitor.pipeline.shared import zone_set_for
 from monitor.settings.table import Settings
@@ -218,5 +219,7 @@ def collect_once(
             done = combine_pending(store, zone_set, settings.collect_sources, settings.collect_combined_step_s, clock())
             if done.until is not None:
                 log.info("combined view: %d slots, %d gaps, up to %s", done.slots, done.gaps, f"{done.until:%H:%M}Z")
+        if not dry_run:
+            compact_after_polls(store, clock())
         results[0] = with_alerts(settings, store, zone_set, results[0], clock)
     return results

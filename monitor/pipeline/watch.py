@@ -21,6 +21,7 @@ from monitor.clock import utcnow
 from monitor.combine import combine_pending
 from monitor.errors import AuthError, ConfigError
 from monitor.pipeline.collect import Clock, PollResult, poll_once, with_alerts
+from monitor.pipeline.compact import compact_after_polls
 from monitor.pipeline.locking import store_lock
 from monitor.pipeline.shared import zone_set_for
 from monitor.settings.table import Settings
@@ -127,6 +128,7 @@ def watch(
             result = poll_once(settings, zone_set, sources[name], store, clock)
             if several:
                 combine_pending(store, zone_set, names, settings.collect_combined_step_s, clock())
+            compact_after_polls(store, clock())
             result = with_alerts(settings, store, zone_set, result, clock)
             polls += 1
             on_poll(result)

@@ -217,6 +217,8 @@ def _delete_day(conn: Any, source: str, start: int) -> None:
         conn.execute(f"DELETE FROM {table} WHERE source = ? AND day = ?", (source, start))
     conn.execute("DELETE FROM archive_military WHERE source = ? AND time >= ? AND time < ?", (source, start, end))
     conn.execute("DELETE FROM archive_days WHERE source = ? AND day = ?", (source, start))
+    # the day's Parquet file, if it was compacted, no longer counts; the next compaction replaces it
+    conn.execute("DELETE FROM compacted_days WHERE source = ? AND day = ?", (source, start))
 
 
 def write_day(store: Store, write: DayWrite, zone_set_id: int | None, *, replace: bool = False) -> bool:

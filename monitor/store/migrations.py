@@ -31,6 +31,8 @@ from monitor.counts import SNAPSHOT_STATUSES
 __all__ = ["APPLICATION_ID", "BLOCK_FORMAT", "MIGRATIONS"]
 
 BLOCK_FORMAT = "arrow-batch+zstd/1"  # see store.positions.encode_block
+# a block row whose positions moved into the day's Parquet file (store.dataset): no data, the count kept
+COMPACTED_FORMAT = "parquet-positions/1"
 # SQLite's application_id of a vzmon store ("VZMN"), so another program's database is never taken for one
 APPLICATION_ID = 0x565A4D4E
 
@@ -245,6 +247,28 @@ CREATE VIEW zone_counts_utc AS
     SELECT s.source, strftime('%Y-%m-%dT%H:%M:%SZ', s.api_time, 'unixepoch') AS time_utc, z.zone, z.airborne,
         z.on_ground, z.stale, z.snapshot_id
     FROM zone_counts z JOIN snapshots s ON s.id = z.snapshot_id
+""",
+    ),
+    (
+        8,
+        "closed days' positions as Parquet files beside the store (store.dataset)",
+        """
+CREATE TABLE compacted_days (
+    source TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    file TEXT NOT NULL,
+    format TEXT NOT NULL,
+    n_snapshots INTEGER NOT NULL,
+    n_positions INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    compacted_at INTEGER NOT NULL,
+    PRIMARY KEY (source, day)
+) WITHOUT ROWID;
+CREATE VIEW compacted_days_utc AS
+    SELECT source, strftime('%Y-%m-%d', day, 'unixepoch') AS date, file, format, n_snapshots, n_positions, bytes,
+        strftime('%Y-%m-%dT%H:%M:%SZ', compacted_at, 'unixepoch') AS compacted_at_utc
+    FROM compacted_days;
+INSERT INTO block_formats (format, since_version) VALUES ('{COMPACTED_FORMAT}', '0.1.0')
 """,
     ),
 )

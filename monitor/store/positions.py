@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
+from itertools import groupby
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -28,10 +31,14 @@ from monitor.compute import call
 from monitor.errors import NotAStore
 from monitor.schema import POSITION_SCHEMA
 from monitor.store.db import Store, source_filter, to_epoch
-from monitor.store.migrations import BLOCK_FORMAT
+from monitor.store.migrations import BLOCK_FORMAT, COMPACTED_FORMAT
+
+if TYPE_CHECKING:
+    from monitor.store.dataset import CompactedDay
 
 __all__ = [
     "BLOCK_FORMAT",
+    "check_format",
     "count_blocks",
     "decode_block",
     "encode_block",
@@ -42,6 +49,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+DAY_S = 86_400
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 _ZSTD = pa.Codec("zstd", compression_level=2)  # level 3 is 25 % slower for 1 % less space
 
@@ -90,7 +99,7 @@ def with_snapshot_columns(table: pa.Table, snapshot_id: int, api_time: int) -> p
     return table.add_column(0, "snapshot_id", pa.array(np.full(n, snapshot_id, dtype=np.int64)))
 
 
-def _check_format(store: Store, fmt: str, snapshot_id: int) -> None:
+def check_format(store: Store, fmt: str, snapshot_id: int) -> None:
     """Refuse a position block in a format this vzmon cannot decode, naming the vzmon that can."""
     if fmt == BLOCK_FORMAT:
         return
@@ -116,9 +125,9 @@ def _block_rows(
     which, of_sources = source_filter(sources)
     sql = (
         "SELECT s.id, s.api_time, b.format, b.data FROM snapshots s JOIN position_blocks b ON b.snapshot_id = s.id "
-        f"WHERE s.status IN ({', '.join('?' * len(statuses))}){which}"
+        f"WHERE s.status IN ({', '.join('?' * len(statuses))}){which} AND b.format != ?"
     )
-    params: list[object] = [*statuses, *of_sources]
+    params: list[object] = [*statuses, *of_sources, COMPACTED_FORMAT]
     if start is not None:
         sql += " AND s.api_time >= ?"
         params.append(to_epoch(start))
@@ -137,36 +146,82 @@ def iter_positions(
     batch_blocks: int = 2048,
     progress: Callable[[int], object] | None = None,
     sources: Sequence[str] | None = None,
+    time_order: bool = True,
 ) -> Iterator[pa.Table]:
-    """Positions of ``sources``' (None: all) snapshots whose API time is in ``[start, end)``, oldest
-    first, as Arrow tables of up to ``batch_blocks`` snapshots each (bounded memory for months).
+    """Positions of ``sources``' (None: all) snapshots whose API time is in ``[start, end)``, a day
+    at a time, oldest day first, as Arrow tables (bounded memory for months). The one way to read
+    positions: closed days from the Parquet dataset (``store.dataset``), the rest from the blocks.
 
     Columns: ``snapshot_id``, ``time`` (the snapshot's API time, UTC), then ``columns`` (default:
-    all of ``schema.POSITION_SCHEMA``). ``progress(n)`` is called after each batch of n blocks.
+    all of ``schema.POSITION_SCHEMA``). ``time_order``: rows in time order (by ``time``, then
+    ``snapshot_id``); without it a compacted day comes in the file's order (by aircraft, then
+    time), which is all that readers grouping by aircraft need, and cheaper. Either way, each
+    aircraft's rows come in time order. ``progress(n)`` is called after each table with the number
+    of snapshots it covered.
     """
+    import pyarrow.compute as pc  # here, not at the top: a cron poll never reads positions
+
+    from monitor.store.dataset import compacted_days, read_day_file
+
     wanted = list(columns) if columns is not None else POSITION_SCHEMA.names
     unknown = set(wanted) - set(POSITION_SCHEMA.names)
     if unknown:
         raise ValueError(f"unknown position columns: {sorted(unknown)}")
+    files: dict[int, list[CompactedDay]] = {}
+    if tuple(statuses) == ("ok",) and isinstance(store.path, Path):  # blocks, hence files, are ok snapshots'
+        for held in compacted_days(store, start, end, sources):
+            files.setdefault(held.day.toordinal() - _EPOCH_ORDINAL, []).append(held)
+    blocks = groupby(_block_rows(store, start, end, statuses, sources), key=lambda row: int(row[1]) // DAY_S)
+    block_day, group = next(blocks, (None, None))
+    while files or block_day is not None:  # the days of files and of blocks, merged in order
+        day = min([*files, *([block_day] if block_day is not None else [])])
+        tables = [read_day_file(held, wanted, start, end) for held in files.pop(day, [])]
+        if block_day == day and group is not None:
+            for chunk in _decoded(store, group, wanted, batch_blocks):
+                if tables:
+                    tables.append(chunk)
+                    continue
+                yield chunk  # a day held in blocks alone: its chunks as they come, already in time order
+                if progress:
+                    progress(_snapshots_in(chunk))
+            block_day, group = next(blocks, (None, None))
+        if not tables:
+            continue
+        table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+        by_aircraft = not time_order and "icao24" in wanted
+        if time_order or len(tables) > 1:  # several sources, or a file and later blocks, on one day
+            keys = [("icao24", "ascending")] if by_aircraft else []
+            keys += [("time", "ascending"), ("snapshot_id", "ascending")]
+            table = table.take(pc.sort_indices(table, keys))
+        yield table
+        if progress:
+            progress(_snapshots_in(table))
+
+
+def _snapshots_in(table: pa.Table) -> int:
+    return int(call("count_distinct", table["snapshot_id"]).as_py()) if table.num_rows else 0
+
+
+def _decoded(
+    store: Store, rows: Iterator[tuple[int, int, str, bytes]], wanted: list[str], batch_blocks: int
+) -> Iterator[pa.Table]:
+    """Blocks decoded to tables of up to ``batch_blocks`` snapshots each."""
     batch: list[pa.Table] = []
-    for sid, t, fmt, data in _block_rows(store, start, end, statuses, sources):
-        _check_format(store, fmt, sid)
+    for sid, t, fmt, data in rows:
+        check_format(store, fmt, sid)
         batch.append(with_snapshot_columns(decode_block(data).select(wanted), sid, t))
         if len(batch) >= batch_blocks:
             yield pa.concat_tables(batch)
-            if progress:
-                progress(len(batch))
             batch = []
     if batch:
         yield pa.concat_tables(batch)
-        if progress:
-            progress(len(batch))
 
 
 def count_blocks(
     store: Store, start: datetime | None = None, end: datetime | None = None, sources: Sequence[str] | None = None
 ) -> int:
-    """How many position blocks (snapshots with data) of ``sources`` (None: all) lie in ``[start, end)``."""
+    """How many snapshots of ``sources`` (None: all) with positions lie in ``[start, end)``, in blocks
+    or in compacted days (the progress total of :func:`iter_positions`)."""
     which, params = source_filter(sources)
     return int(
         store.scalar(

@@ -1,0 +1,341 @@
+"""Closed days' positions as a Hive-partitioned Parquet dataset beside the store, and compacting them.
+
+Place in the flow: each poll stores its positions as one block in SQLite (``store.positions``):
+one transaction per poll, cheap to write. Once a UTC day is closed, :func:`compact_day` moves that
+day's blocks of one source into one Parquet file, which every other tool reads as it is:
+
+    <store folder>/parquet/positions/source=<source>/date=YYYY-MM-DD/part-<n>.parquet
+
+Each file holds ``snapshot_id``, ``time`` (the snapshot's API time, UTC) and every column of
+``schema.POSITION_SCHEMA`` (``zone`` included), zstd-compressed, in one large row group, sorted by
+``icao24`` then ``time`` so that one aircraft's rows are together and in time order. ``source``
+and ``date`` are the partition columns, taken from the path (Spark, DuckDB and pyarrow read them
+from there; a file that also held them would clash in Spark).
+
+Which file holds a day is the store's to say (``compacted_days``), never the folder's: a day's
+positions are the file its row names plus any blocks of that day still in SQLite (a poll stored
+after the day was compacted). Compacting writes the new file aside, fsyncs it, renames it into
+place (a new ``<n>``, never over the file the row names), and then, in one SQLite transaction,
+points the row at it and empties the blocks it holds (each block's row stays, with its count and
+no data, saying that its positions are in the day's file). A crash at any moment leaves either the
+blocks or the file counted, never both and never neither; what a crash can leave behind (a hidden
+temporary file, a file no row names) is removed by the next compaction of that day, and by
+:func:`sweep`. Compacting is idempotent: a day with no blocks left is not touched.
+
+The dataset's folder belongs to one store: a marker file (``parquet/_vzmon_store``) names the
+store's id, and a second store in the same folder is refused rather than mixed in.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from monitor.errors import StoreError
+from monitor.outputs import describe_os_error
+from monitor.schema import POSITION_SCHEMA
+from monitor.store.db import Store, to_epoch
+from monitor.store.migrations import COMPACTED_FORMAT
+
+__all__ = [
+    "DATASET_FORMAT",
+    "FILE_SCHEMA",
+    "CompactedDay",
+    "compact_day",
+    "compacted_days",
+    "dataset_root",
+    "pending_days",
+    "read_day_file",
+    "sweep",
+]
+
+DATASET_FORMAT = COMPACTED_FORMAT
+DAY_S = 86_400
+FILE_SCHEMA = pa.schema(
+    [
+        pa.field("snapshot_id", pa.int64()),
+        pa.field("time", pa.timestamp("s", tz="UTC")),
+        *POSITION_SCHEMA,
+    ]
+)
+_PART = re.compile(r"part-(\d+)\.parquet$")
+_MARKER = "_vzmon_store"
+ROW_GROUP_ROWS = 1 << 21  # one row group per day for a region's day (about 0.4 M positions a day at 60 s)
+
+
+def dataset_root(store: Store) -> Path:
+    """The folder of the store's Parquet dataset: ``parquet/`` beside the store file."""
+    if not isinstance(store.path, Path):
+        raise StoreError("an in-memory store has no Parquet dataset", path=None)
+    return store.path.parent / "parquet"
+
+
+def _relative(store: Store, path: Path) -> str:
+    return path.relative_to(dataset_root(store).parent).as_posix()
+
+
+def _absolute(store: Store, file: str) -> Path:
+    return dataset_root(store).parent / file
+
+
+def partition(store: Store, source: str, day: date) -> Path:
+    """The Hive partition folder of one source's day."""
+    return dataset_root(store) / "positions" / f"source={source}" / f"date={day:%Y-%m-%d}"
+
+
+@dataclass(frozen=True)
+class CompactedDay:
+    source: str
+    day: date
+    path: Path
+    n_snapshots: int
+    n_positions: int
+    bytes: int
+
+
+def _day(epoch: int) -> date:
+    return datetime.fromtimestamp(epoch, UTC).date()
+
+
+def _epoch(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+
+
+def compacted_days(
+    store: Store, start: datetime | None = None, end: datetime | None = None, sources: Sequence[str] | None = None
+) -> list[CompactedDay]:
+    """The compacted days of ``sources`` (None: all) that overlap ``[start, end)``, oldest first."""
+    lo = (to_epoch(start) or 0) - DAY_S + 1 if start is not None else -(2**62)
+    hi = to_epoch(end) if end is not None else 2**62
+    sql = "SELECT source, day, file, n_snapshots, n_positions, bytes FROM compacted_days WHERE day >= ? AND day < ?"
+    params: list[object] = [lo, hi]
+    if sources is not None:
+        sql += f" AND source IN ({', '.join('?' * len(sources))})"
+        params += list(sources)
+    return [
+        CompactedDay(r[0], _day(r[1]), _absolute(store, r[2]), int(r[3]), int(r[4]), int(r[5]))
+        for r in store.execute(sql + " ORDER BY day, source", params)
+    ]
+
+
+def read_day_file(
+    day: CompactedDay, columns: Sequence[str], start: datetime | None = None, end: datetime | None = None
+) -> pa.Table:
+    """``columns`` (plus ``snapshot_id`` and ``time``) of one compacted day's rows in ``[start, end)``,
+    in the file's order (by aircraft, then time)."""
+    try:
+        table = pq.ParquetFile(day.path).read(columns=["snapshot_id", "time", *columns], use_threads=True)
+    except (OSError, pa.ArrowException) as exc:
+        raise StoreError(
+            f"cannot read {day.path}, the Parquet file of {day.source}'s {day.day}: {exc}; restore it from a backup "
+            "of the store's folder (the store names it in compacted_days)",
+            path=day.path,
+        ) from None
+    # Parquet keeps times in milliseconds at least: back to the schema's whole seconds
+    table = table.cast(pa.schema([FILE_SCHEMA.field(n) for n in table.column_names]))
+    day_start = datetime(day.day.year, day.day.month, day.day.day, tzinfo=UTC)
+    cut_lo = start is not None and start > day_start
+    cut_hi = end is not None and end < day_start + timedelta(days=1)
+    if cut_lo or cut_hi:
+        t = table["time"]
+        keep = pc.and_(
+            pc.greater_equal(t, pa.scalar(start, t.type)) if cut_lo else pa.scalar(True),
+            pc.less(t, pa.scalar(end, t.type)) if cut_hi else pa.scalar(True),
+        )
+        table = table.filter(keep)
+    return table
+
+
+def pending_days(store: Store, before: datetime, sources: Sequence[str] | None = None) -> list[tuple[str, date]]:
+    """(source, day) of every UTC day ending at or before ``before`` that still has position blocks."""
+    which = f" AND s.source IN ({', '.join('?' * len(sources))})" if sources is not None else ""
+    cutoff = (to_epoch(before) or 0) // DAY_S * DAY_S
+    rows = store.execute(
+        "SELECT DISTINCT s.source, s.api_time / 86400 FROM position_blocks b JOIN snapshots s ON s.id = b.snapshot_id "
+        f"WHERE s.api_time < ? AND b.format != ?{which} ORDER BY 2, 1",
+        [cutoff, COMPACTED_FORMAT, *(sources or ())],
+    )
+    return [(str(r[0]), _day(int(r[1]) * DAY_S)) for r in rows]
+
+
+def _claim(store: Store) -> Path:
+    """The dataset folder, made and marked as this store's; another store's folder is refused."""
+    root = dataset_root(store)
+    name = Path(store.path).name
+    store_id = store.meta("store_id")
+    if store_id is None:
+        store_id = uuid.uuid4().hex
+        with store.transaction() as conn:
+            conn.execute("INSERT OR IGNORE INTO store_meta (key, value) VALUES ('store_id', ?)", (store_id,))
+        store_id = store.meta("store_id") or store_id
+    marker = root / _MARKER
+    try:
+        held = marker.read_text(encoding="utf-8").split()[0] if marker.exists() else None
+    except (OSError, UnicodeDecodeError, IndexError):
+        held = ""
+    if held is not None and held != store_id:
+        raise StoreError(
+            f"{root} holds another store's Parquet positions ({marker} names store {held or '?'}, not "
+            f"{store.path}'s {store_id}); give each store its own folder (move {name} into one)",
+            path=root,
+        )
+    if held is None:
+        root.mkdir(parents=True, exist_ok=True)
+        _write_atomic(marker, f"{store_id} {name}\n".encode())
+    return root
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _write_parquet(path: Path, table: pa.Table) -> int:
+    """``table`` as ``path``, atomically: a hidden temporary file, fsynced, then renamed. Returns bytes."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        size = _write_file(tmp, table)
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise StoreError(
+            f"cannot write {path}: {describe_os_error(exc, path.parent, 'free space there, or move the store')}; "
+            "the day's positions stay in the store",
+            path=path,
+        ) from None
+    return size
+
+
+def _write_file(tmp: Path, table: pa.Table) -> int:
+    with open(tmp, "wb") as f:
+        pq.write_table(
+            table,
+            f,
+            row_group_size=ROW_GROUP_ROWS,
+            compression="zstd",
+            compression_level=3,
+            use_dictionary=["icao24", "callsign", "origin_country", "squawk", "sensors", "zone"],
+            write_statistics=["snapshot_id", "time", "icao24"],
+        )
+        f.flush()
+        os.fsync(f.fileno())
+    return tmp.stat().st_size
+
+
+def _day_blocks(store: Store, source: str, day: date) -> tuple[list[int], list[pa.Table]]:
+    from monitor.store.positions import check_format, decode_block, with_snapshot_columns
+
+    ids: list[int] = []
+    tables: list[pa.Table] = []
+    lo = _epoch(day)
+    for sid, t, fmt, data in store.execute(
+        "SELECT s.id, s.api_time, b.format, b.data FROM snapshots s JOIN position_blocks b ON b.snapshot_id = s.id "
+        "WHERE s.source = ? AND s.api_time >= ? AND s.api_time < ? AND b.format != ? ORDER BY s.api_time, s.id",
+        (source, lo, lo + DAY_S, COMPACTED_FORMAT),
+    ):
+        check_format(store, fmt, sid)
+        ids.append(int(sid))
+        tables.append(with_snapshot_columns(decode_block(data), int(sid), int(t)))
+    return ids, tables
+
+
+def _orphans(folder: Path, keep: str | None) -> Iterator[Path]:
+    """Files compaction left in ``folder`` that no row names: temporary files and superseded parts."""
+    if not folder.is_dir():
+        return
+    for p in folder.iterdir():
+        if (p.name.startswith(".part-") and p.name.endswith(".tmp")) or (_PART.match(p.name) and p.name != keep):
+            yield p
+
+
+def compact_day(
+    store: Store, source: str, day: date, step: Callable[[str], object] = lambda _: None
+) -> CompactedDay | None:
+    """Move ``source``'s blocks of UTC ``day`` into the day's Parquet file (merged with the file
+    already there); None when the day has no blocks. The caller holds the store's lock.
+
+    ``step(name)`` is called after each durable step (``written``, ``committed``, ``cleaned``): a
+    seam for the crash tests.
+    """
+    root = _claim(store)
+    lo = _epoch(day)
+    row = store.execute("SELECT file FROM compacted_days WHERE source = ? AND day = ?", (source, lo)).fetchone()
+    old = _absolute(store, row[0]) if row else None
+    ids, tables = _day_blocks(store, source, day)
+    folder = partition(store, source, day)
+    if not ids:
+        for p in _orphans(folder, old.name if old else None):
+            p.unlink(missing_ok=True)
+        return None
+    if old is not None:
+        held = read_day_file(CompactedDay(source, day, old, 0, 0, 0), POSITION_SCHEMA.names)
+        tables.insert(0, held.cast(FILE_SCHEMA))
+    table = pa.concat_tables(tables).cast(FILE_SCHEMA)
+    del tables
+    order = pc.sort_indices(table, [("icao24", "ascending"), ("time", "ascending"), ("snapshot_id", "ascending")])
+    table = table.take(order)
+    generation = int(m.group(1)) + 1 if old is not None and (m := _PART.match(old.name)) else 1
+    folder.mkdir(parents=True, exist_ok=True)
+    for p in _orphans(folder, old.name if old else None):  # a crashed run's leftovers
+        p.unlink(missing_ok=True)
+    path = folder / f"part-{generation}.parquet"
+    size = _write_parquet(path, table)
+    step("written")
+    n_snapshots = len(np.unique(table["snapshot_id"].to_numpy()))
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT OR REPLACE INTO compacted_days (source, day, file, format, n_snapshots, n_positions, bytes, "
+            "compacted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (source, lo, _relative(store, path), DATASET_FORMAT, n_snapshots, table.num_rows, size, int(time.time())),
+        )
+        conn.executemany(  # the data goes; the row stays, saying where the positions went
+            "UPDATE position_blocks SET format = ?, data = X'' WHERE snapshot_id = ?",
+            [(COMPACTED_FORMAT, i) for i in ids],
+        )
+    step("committed")
+    if old is not None and old != path:
+        old.unlink(missing_ok=True)
+        _fsync_dir(folder)
+    step("cleaned")
+    del root
+    return CompactedDay(source, day, path, n_snapshots, table.num_rows, size)
+
+
+def sweep(store: Store) -> int:
+    """Remove what crashed compactions left in the dataset (files no row names); returns how many."""
+    if not (dataset_root(store) / "positions").is_dir():
+        return 0
+    root = _claim(store) / "positions"  # never another store's folder
+    named = {_absolute(store, r[0]) for r in store.execute("SELECT file FROM compacted_days")}
+    removed = 0
+    for folder in root.glob("source=*/date=*"):
+        for p in folder.iterdir():
+            if p not in named and (_PART.match(p.name) or (p.name.startswith(".part-") and p.name.endswith(".tmp"))):
+                p.unlink(missing_ok=True)
+                removed += 1
+    return removed

@@ -1,0 +1,285 @@
+"""The Parquet dataset of closed days: compaction, one read function over Parquet and blocks, and
+crash safety (a real SIGKILL at each step and at random moments)."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+
+from benchmarks.bench_report import build_store
+from monitor.cli import main
+from monitor.errors import StoreError
+from monitor.pipeline.compact import compact_some
+from monitor.schema import POSITION_SCHEMA
+from monitor.store.dataset import FILE_SCHEMA, compact_day, compacted_days, pending_days, sweep
+from monitor.store.db import Store
+from monitor.store.positions import count_blocks, iter_positions
+from monitor.store.snapshots import PollRecord, snapshot_totals
+from tests.storekit import record
+
+START = datetime(2025, 11, 20, tzinfo=UTC)
+DAYS = 3
+NOW = START + timedelta(days=DAYS, hours=2)  # every built day closed
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """Three days of 10-minute snapshots (~60 aircraft each), in blocks only."""
+    path = tmp_path_factory.mktemp("built") / "monitor.sqlite"
+    build_store(path, days=DAYS, interval_s=600, scale=3.0, start=START, quiet=True)
+    return path
+
+
+@pytest.fixture
+def store_path(built: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "outputs" / "monitor.sqlite"
+    path.parent.mkdir()
+    shutil.copy(built, path)
+    return path
+
+
+def _all(store: Store, *args, **kwargs) -> pa.Table:
+    tables = list(iter_positions(store, *args, **kwargs))
+    return pa.concat_tables(tables) if tables else pa.table({})
+
+
+def _canonical(table: pa.Table) -> pa.Table:
+    return table.sort_by([("snapshot_id", "ascending"), ("icao24", "ascending")])
+
+
+def _one_position(store: Store, icao24: str) -> pa.Table:
+    """A stored position, as a new aircraft's."""
+    row = next(iter_positions(store, columns=POSITION_SCHEMA.names)).select(POSITION_SCHEMA.names).slice(0, 1)
+    return row.set_column(POSITION_SCHEMA.get_field_index("icao24"), "icao24", pa.array([icao24]))
+
+
+def _assert_same(a: pa.Table, b: pa.Table) -> None:
+    """Equal tables, NaN equal to NaN (``Table.equals`` says NaN != NaN) and a null never equal to a NaN."""
+    assert a.schema == b.schema and a.num_rows == b.num_rows
+    for name in a.column_names:
+        x, y = a[name].combine_chunks(), b[name].combine_chunks()
+        assert x.is_null().equals(y.is_null()), name
+        if pa.types.is_floating(x.type):
+            assert np.array_equal(x.to_numpy(zero_copy_only=False), y.to_numpy(zero_copy_only=False), equal_nan=True)
+        else:
+            assert x.to_pylist() == y.to_pylist(), name
+
+
+def test_compacted_days_read_exactly_as_the_blocks_did(store_path: Path):
+    with Store(store_path) as store:
+        before = _canonical(_all(store))
+        part = _all(store, START + timedelta(hours=20), START + timedelta(days=1, hours=5), ["icao24", "zone"])
+        n_blocks = count_blocks(store)
+        run = compact_some(store, NOW)
+        assert run.days == DAYS and run.positions == before.num_rows and run.left == 0
+        assert store.scalar("SELECT COUNT(*) FROM position_blocks WHERE length(data) > 0") == 0
+        after = _all(store)
+        assert after.schema == before.schema
+        _assert_same(_canonical(after), before)
+        # time order kept across files (the default), and a window inside days cut exactly
+        times = after["time"].cast(pa.int64()).to_numpy()
+        assert (times[1:] >= times[:-1]).all()
+        part_after = _all(store, START + timedelta(hours=20), START + timedelta(days=1, hours=5), ["icao24", "zone"])
+        _assert_same(_canonical(part_after), _canonical(part))
+        assert count_blocks(store) == n_blocks
+        assert snapshot_totals(store)["positions"] == before.num_rows
+
+
+def test_without_time_order_each_aircraft_still_comes_in_time_order(store_path: Path):
+    with Store(store_path) as store:
+        compact_some(store, NOW)
+        tables = list(iter_positions(store, columns=["icao24"], time_order=False))
+        assert len(tables) == DAYS
+        whole = pa.concat_tables(tables).to_pandas()
+        assert whole.groupby("icao24")["time"].apply(lambda t: t.is_monotonic_increasing).all()
+
+
+def test_the_files_are_a_hive_dataset_other_tools_read(store_path: Path):
+    with Store(store_path) as store:
+        expected = _all(store).num_rows
+        compact_some(store, NOW)
+    root = store_path.parent / "parquet" / "positions"
+    files = sorted(root.glob("source=*/date=*/*.parquet"))
+    assert [f.relative_to(root).as_posix() for f in files] == [
+        f"source=opensky/date={START.date() + timedelta(days=i)}/part-1.parquet" for i in range(DAYS)
+    ]
+    dataset = ds.dataset(root, format="parquet", partitioning="hive")
+    assert dataset.count_rows() == expected
+    assert {"source", "date", "snapshot_id", "time", "zone", "icao24"} <= set(dataset.schema.names)
+    meta = pq.ParquetFile(files[0])
+    assert meta.schema_arrow.names == FILE_SCHEMA.names and meta.metadata.num_row_groups == 1
+    assert meta.schema_arrow.field("time").type == pa.timestamp("ms", tz="UTC")  # Parquet's coarsest unit
+    assert meta.metadata.row_group(0).column(0).compression == "ZSTD"
+    day = meta.read(columns=["icao24", "time"]).to_pandas()
+    assert day["icao24"].is_monotonic_increasing
+    assert day.groupby("icao24")["time"].apply(lambda t: t.is_monotonic_increasing).all()
+    # bytes a position: the point of the layout
+    per_position = sum(f.stat().st_size for f in files) / expected
+    assert per_position < 30, per_position
+
+
+def test_compaction_is_idempotent_and_takes_late_polls(store_path: Path, zone_set):
+    with Store(store_path) as store:
+        compact_some(store, NOW)
+        first = compacted_days(store)
+        assert compact_some(store, NOW).days == 0
+        assert compacted_days(store) == first
+        total = _all(store).num_rows
+        # a poll of a compacted day stored afterwards (a late write): read once, then compacted in
+        late = _one_position(store, "abcdef")
+        t = START + timedelta(hours=3, seconds=7)
+        record(store, PollRecord("opensky", t, "ok", api_time=t), late)
+        assert _all(store).num_rows == total + 1
+        assert pending_days(store, NOW) == [("opensky", START.date())]
+        assert compact_some(store, NOW).days == 1
+        assert _all(store).num_rows == total + 1
+        held = compacted_days(store, sources=["opensky"])[0]
+        assert held.path.name == "part-2.parquet" and held.n_positions == first[0].n_positions + 1
+    assert sorted(p.name for p in held.path.parent.iterdir()) == ["part-2.parquet"]
+
+
+def test_an_open_day_stays_in_blocks(store_path: Path):
+    with Store(store_path) as store:
+        last_day = START + timedelta(days=DAYS - 1)
+        run = compact_some(store, last_day + timedelta(days=1, minutes=30))  # within the hour's grace
+        assert run.days == DAYS - 1
+        assert [(s, d) for s, d in pending_days(store, NOW)] == [("opensky", last_day.date())]
+
+
+def test_a_folder_of_another_store_is_refused(store_path: Path):
+    other = store_path.with_name("other.sqlite")
+    shutil.copy(store_path, other)
+    with Store(store_path) as store:
+        compact_some(store, NOW)
+    with Store(other) as store, pytest.raises(StoreError, match="another store's Parquet positions"):
+        compact_day(store, "opensky", START.date())
+    with Store(other) as store, pytest.raises(StoreError, match="another store's Parquet positions"):
+        sweep(store)
+    assert len(list((store_path.parent / "parquet").rglob("*.parquet"))) == DAYS  # nothing touched
+
+
+def test_a_damaged_file_is_one_line_naming_it(store_path: Path):
+    with Store(store_path) as store:
+        compact_some(store, NOW)
+        held = compacted_days(store)[0]
+        held.path.write_bytes(b"not parquet")
+        with pytest.raises(StoreError, match=r"cannot read .*part-1\.parquet.*restore it"):
+            _all(store)
+
+
+def test_vzmon_compact_command(store_path: Path, monkeypatch, capsys):
+    monkeypatch.setenv("VZMON_DB", str(store_path))
+    assert main(["compact"]) == 0
+    out = capsys.readouterr().out
+    assert f"compacted {DAYS} day(s)" in out and "bytes a position" in out
+    assert main(["compact"]) == 0
+    assert "nothing to compact" in capsys.readouterr().out
+
+
+# -- crash safety: a real SIGKILL, then every position counted exactly once
+
+_CHILD = """
+import os, signal, sys
+from datetime import datetime
+from monitor.store.db import Store
+from monitor.pipeline.compact import compact_some
+
+at = sys.argv[3]
+def step(name):
+    print(name, flush=True)
+    if name == at:
+        os.kill(os.getpid(), signal.SIGKILL)
+print("started", flush=True)
+with Store(sys.argv[1]) as store:
+    compact_some(store, datetime.fromisoformat(sys.argv[2]), step=step)
+print("done", flush=True)
+"""
+
+
+def _positions_once(path: Path, expected: list[tuple[int, str]]) -> None:
+    with Store(path) as store:
+        got = _all(store, columns=["icao24"])
+    pairs = sorted(zip(got["snapshot_id"].to_pylist(), got["icao24"].to_pylist(), strict=True))
+    assert pairs == expected  # every position exactly once: none lost, none twice
+
+
+def _expected(path: Path) -> list[tuple[int, str]]:
+    with Store(path) as store:
+        got = _all(store, columns=["icao24"])
+    return sorted(zip(got["snapshot_id"].to_pylist(), got["icao24"].to_pylist(), strict=True))
+
+
+def _child(path: Path, at: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(path), NOW.isoformat(), at],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+
+
+def _finish_and_check(path: Path, expected: list[tuple[int, str]]) -> None:
+    _positions_once(path, expected)
+    with Store(path) as store:
+        sweep(store)
+        compact_some(store, NOW)
+        assert store.scalar("SELECT COUNT(*) FROM position_blocks WHERE length(data) > 0") == 0
+    _positions_once(path, expected)
+    # what other tools see: the files the store names, and nothing else
+    root = path.parent / "parquet" / "positions"
+    assert ds.dataset(root, format="parquet", partitioning="hive").count_rows() == len(expected)
+    assert not list(root.rglob(".*.tmp"))
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+@pytest.mark.parametrize("at", ["written", "committed", "cleaned"])
+def test_sigkill_after_each_step_counts_every_position_once(store_path: Path, at: str):
+    expected = _expected(store_path)
+    with Store(store_path) as store:  # a first day compacted, so the run also rewrites (late block below)
+        compact_day(store, "opensky", START.date())
+        t = START + timedelta(hours=1, seconds=3)
+        late = _one_position(store, "c0ffee")
+        sid = record(store, PollRecord("opensky", t, "ok", api_time=t), late).snapshot_id
+    expected = sorted([*expected, (sid, "c0ffee")])
+    proc = _child(store_path, at)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGKILL and out.splitlines()[-1] == at
+    _finish_and_check(store_path, expected)
+
+
+def test_sigkill_at_random_moments_counts_every_position_once(store_path: Path):
+    expected = _expected(store_path)
+    rng = random.Random(13)
+    for _ in range(6):
+        proc = _child(store_path, "never")
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "started"
+        # kill somewhere in the run: after 0 to 6 of its steps, plus a random moment within the next one
+        for _ in range(rng.randrange(0, 7)):
+            if not proc.stdout.readline():
+                break
+        os.kill(proc.pid, signal.SIGKILL)  # or, if it finished already, nothing happens
+        proc.wait(timeout=60)
+        proc.stdout.close()
+        _positions_once(store_path, expected)
+    _finish_and_check(store_path, expected)
+
+
+def test_day_keys_are_utc_days():
+    from monitor.store.dataset import _day, _epoch
+
+    assert _day(_epoch(date(2025, 11, 29))) == date(2025, 11, 29)
+    assert _epoch(date(1970, 1, 2)) == 86_400
