@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 import airportsdata
 import numpy as np
@@ -91,17 +92,34 @@ class AirportTable:
         if n == 0 or len(self.icao) == 0:
             return best, dist
         m = min(k, len(self.icao))
-        alon, alat = np.radians(self.lon), np.radians(self.lat)
-        for s in range(0, n, 4096):  # chunks keep the distance matrix small
-            plon, plat = np.radians(lon[s : s + 4096])[:, None], np.radians(lat[s : s + 4096])[:, None]
-            a = np.sin((alat - plat) / 2) ** 2 + np.cos(plat) * np.cos(alat) * np.sin((alon - plon) / 2) ** 2
-            d = 2 * _EARTH_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
-            part = np.argpartition(d, m - 1, axis=1)[:, :m] if m < d.shape[1] else np.tile(np.arange(m), (len(d), 1))
-            pd_ = np.take_along_axis(d, part, axis=1)
-            order = np.argsort(pd_, axis=1, kind="stable")
-            best[s : s + 4096, :m] = np.take_along_axis(part, order, axis=1)
-            dist[s : s + 4096, :m] = np.take_along_axis(pd_, order, axis=1)
+        ok = np.isfinite(lon) & np.isfinite(lat)
+        if not ok.all():  # a point without a position has no nearest airport
+            inner_best, inner_dist = self.nearest_k(np.asarray(lon)[ok], np.asarray(lat)[ok], k)
+            best[ok], dist[ok] = inner_best, inner_dist
+            return best, dist
+        # nearest by chord between unit vectors, which orders points as the great circle does
+        _, idx = self._kdtree.query(_unit(np.asarray(lon, np.float64), np.asarray(lat, np.float64)), k=m)
+        idx = np.asarray(idx, dtype=np.intp).reshape(n, m)
+        plon, plat = np.radians(lon)[:, None], np.radians(lat)[:, None]
+        alon, alat = np.radians(self.lon)[idx], np.radians(self.lat)[idx]
+        a = np.sin((alat - plat) / 2) ** 2 + np.cos(plat) * np.cos(alat) * np.sin((alon - plon) / 2) ** 2
+        d = 2 * _EARTH_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+        order = np.argsort(d, axis=1, kind="stable")  # the chord's order, settled in kilometres
+        best[:, :m] = np.take_along_axis(idx, order, axis=1)
+        dist[:, :m] = np.take_along_axis(d, order, axis=1)
         return best, dist
+
+    @functools.cached_property
+    def _kdtree(self) -> Any:
+        from scipy.spatial import cKDTree
+
+        return cKDTree(_unit(self.lon, self.lat))
+
+
+def _unit(lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Points on the unit sphere, one row each."""
+    lo, la = np.radians(lon), np.radians(lat)
+    return np.column_stack((np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)))
 
 
 @functools.cache

@@ -283,3 +283,16 @@ def test_day_keys_are_utc_days():
 
     assert _day(_epoch(date(2025, 11, 29))) == date(2025, 11, 29)
     assert _epoch(date(1970, 1, 2)) == 86_400
+
+
+def test_each_collect_compacts_one_closed_day_after_its_poll(built: Path, opensky_env: Path):
+    opensky_env.parent.mkdir(parents=True)
+    shutil.copy(built, opensky_env)
+    with Store(opensky_env) as store:
+        expected = _all(store, end=NOW).num_rows
+    for n in range(1, DAYS + 2):
+        assert main(["collect"]) in (0, 75)
+        with Store(opensky_env) as store:
+            assert len(compacted_days(store)) == min(n, DAYS)
+            assert _all(store, end=NOW).num_rows == expected
+            assert store.scalar("SELECT COUNT(*) FROM snapshots WHERE api_time > ?", (int(NOW.timestamp()),)) == n

@@ -18,11 +18,11 @@ import pandas as pd
 from geo.fence import fence_for
 from geo.zoneset import ZoneSet
 from monitor.analysis.cadence import infer_interval_s
+from monitor.analysis.cells import MAP_CELL_DEG, CellSums
 from monitor.analysis.flights import FLIGHT_CLASSES
 from monitor.analysis.hourly import (
     DensityGrid,
     daily_unique_aircraft,
-    density_grid,
     hourly_airborne,
     hourly_coverage,
     hourly_flights,
@@ -38,16 +38,18 @@ __all__ = [
     "BeforeAfter",
     "Footprint",
     "cadence_in",
+    "cell_sums_for",
     "compare_windows",
     "context_series",
+    "densities",
     "density_in",
+    "equal_stretches",
     "fir_flights_in",
     "footprint",
+    "footprint_of",
     "in_family",
     "with_family_adjustment",
 ]
-
-MAP_CELL_DEG = 0.25
 
 
 @dataclass(frozen=True)
@@ -228,50 +230,71 @@ def _one_side_only(a: npt.NDArray[np.bool_], b: npt.NDArray[np.bool_], inside: n
     return float(np.count_nonzero((a ^ b) & inside)) / either if either else 0.0
 
 
-def footprint(
-    tracks: Tracks, polls: pd.DataFrame, windows: tuple[Window, Window], zone_set: ZoneSet
-) -> tuple[Footprint, DensityGrid]:
-    """The footprints of the last stretch before and the first stretch after, each as long as the
-    shorter window, over the cells of the FIR and its ring; and the grid they are drawn on."""
+def equal_stretches(windows: tuple[Window, Window]) -> tuple[Window, Window]:
+    """The last stretch of before and the first of after, each as long as the shorter window."""
     before, after = windows
     span = min(before.end - before.start, after.end - after.start)
-    equal = (Window(before.label, before.end - span, before.end), Window(after.label, after.start, after.start + span))
+    return Window(before.label, before.end - span, before.end), Window(after.label, after.start, after.start + span)
+
+
+def cell_sums_for(windows: tuple[Window, Window], zone_set: ZoneSet, span: Window | None = None) -> CellSums:
+    """The :class:`CellSums` the report's maps need: the windows' densities, the footprint's halves."""
     box = zone_set.polling_box
-    edges = (box.west, box.south, box.east, box.north)
-    grid_b, grid_a = (density_in(tracks, polls, w, edges) for w in equal)
-    xc = (grid_b.lon_edges[:-1] + grid_b.lon_edges[1:]) / 2
-    yc = (grid_b.lat_edges[:-1] + grid_b.lat_edges[1:]) / 2
+    return CellSums((box.west, box.south, box.east, box.north), windows, equal_stretches(windows), span)
+
+
+def _grid(counts: npt.NDArray[np.float64], sums: CellSums, snapshots: int) -> DensityGrid:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(counts > 0, counts / max(snapshots, 1), np.nan)
+    return DensityGrid(mean, sums.lon_edges, sums.lat_edges, snapshots)
+
+
+def _ok_polls(polls: pd.DataFrame, window: Window) -> int:
+    t = polls["time"]
+    return int(((polls["status"] == "ok") & (t >= pd.Timestamp(window.start)) & (t < pd.Timestamp(window.end))).sum())
+
+
+def densities(sums: CellSums, polls: pd.DataFrame) -> tuple[DensityGrid, ...]:
+    """Mean airborne aircraft per map cell at a successful snapshot inside each of ``sums.windows``."""
+    return tuple(_grid(sums.in_window(i), sums, _ok_polls(polls, w)) for i, w in enumerate(sums.windows))
+
+
+def footprint_of(sums: CellSums, polls: pd.DataFrame, zone_set: ZoneSet) -> tuple[Footprint, DensityGrid]:
+    """The footprints of ``sums.split`` (:func:`equal_stretches`) over the cells of the FIR and its
+    ring, and the grid they are drawn on."""
+    equal = (sums.split[0], sums.split[1])
+    (b_even, b_odd), (a_even, a_odd) = sums.halves(0), sums.halves(1)
+    grid_b = _grid(b_even + b_odd, sums, _ok_polls(polls, equal[0]))
+    xc = (sums.lon_edges[:-1] + sums.lon_edges[1:]) / 2
+    yc = (sums.lat_edges[:-1] + sums.lat_edges[1:]) / 2
     lon, lat = np.meshgrid(xc, yc)
     codes = fence_for(zone_set).classify(lon.ravel(), lat.ravel()).reshape(lon.shape)
     watched = {z.code for z in zone_set.zones if z.kind in ("fir", "ring")}
     inside = np.isin(codes, list(watched))
-
-    def halves(w: Window) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-        lo, hi = int(w.start.timestamp()), int(w.end.timestamp())
-        mask = (tracks.t >= lo) & (tracks.t < hi) & ~tracks.ground
-        odd = (tracks.t[mask] // 3600) % 2 == 1
-        x, y = tracks.lon[mask].astype(float), tracks.lat[mask].astype(float)
-        seen = [
-            np.histogram2d(y[part], x[part], bins=(grid_b.lat_edges, grid_b.lon_edges))[0] > 0 for part in (~odd, odd)
-        ]
-        return seen[0], seen[1]
-
-    (be, bo), (ae, ao) = halves(equal[0]), halves(equal[1])
+    be, bo, ae, ao = b_even > 0, b_odd > 0, a_even > 0, a_odd > 0
     within = (_one_side_only(be, bo, inside) + _one_side_only(ae, ao, inside)) / 2
     between = (_one_side_only(be, ae, inside) + _one_side_only(bo, ao, inside)) / 2
-    seen = Footprint(equal, ~np.isnan(grid_b.grid), ~np.isnan(grid_a.grid), inside, within, between)
+    seen = Footprint(equal, (b_even + b_odd) > 0, (a_even + a_odd) > 0, inside, within, between)
     return seen, grid_b
+
+
+def _summed(tracks: Tracks, sums: CellSums) -> CellSums:
+    sums.add(tracks.t, tracks.lon, tracks.lat, tracks.ground)
+    return sums
+
+
+def footprint(
+    tracks: Tracks, polls: pd.DataFrame, windows: tuple[Window, Window], zone_set: ZoneSet
+) -> tuple[Footprint, DensityGrid]:
+    """:func:`footprint_of` the positions of ``tracks`` (all in memory: tests, short spans)."""
+    return footprint_of(_summed(tracks, cell_sums_for(windows, zone_set)), polls, zone_set)
 
 
 def density_in(
     tracks: Tracks, polls: pd.DataFrame, window: Window, box: tuple[float, float, float, float]
 ) -> DensityGrid:
     """Mean airborne aircraft per map cell of ``box`` at a successful snapshot inside ``window``."""
-    lo, hi = int(window.start.timestamp()), int(window.end.timestamp())
-    mask = (tracks.t >= lo) & (tracks.t < hi) & ~tracks.ground
-    t = polls["time"]
-    ok = int(((polls["status"] == "ok") & (t >= pd.Timestamp(window.start)) & (t < pd.Timestamp(window.end))).sum())
-    return density_grid(tracks.lon[mask], tracks.lat[mask], box, MAP_CELL_DEG, ok)
+    return densities(_summed(tracks, CellSums(box, [window])), polls)[0]
 
 
 def positions_between(tracks: Tracks, window: Window) -> int:

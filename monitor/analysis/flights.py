@@ -45,6 +45,7 @@ Method (stated in every report):
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,7 +179,7 @@ def _segment(
 
 
 def build_flights(
-    tracks: Tracks,
+    tracks: Tracks | Iterable[Tracks],
     airports: AirportTable,
     fir_code: str,
     rules: FlightRules | None = None,
@@ -193,11 +194,71 @@ def build_flights(
     ``in_fir`` (an airborne position in the FIR) and ``flight_class`` (for ``in_fir`` flights,
     else None). ``entries``: one row per flight and zone it was airborne in, with ``aircraft``
     (code), and the first and last times it was seen airborne there (``time``, ``last_time``).
+
+    ``tracks`` may be several :class:`Tracks` with the same codes and no aircraft in two of them
+    (``analysis.buckets``: a long span a bucket of aircraft at a time, in bounded memory): a
+    flight is one aircraft's, so the result is the same as from all of them at once.
     """
     rules = rules or FlightRules()
+    clock = observed_clock(ok_times) if ok_times is not None else None
+    parts = [_flights_of(one, airports, fir_code, rules, clock) for one in _each(tracks)]
+    return _joined(parts, clock)
+
+
+def _each(tracks: Tracks | Iterable[Tracks]) -> Iterator[Tracks]:
+    if isinstance(tracks, Tracks):
+        yield tracks
+    else:
+        yield from tracks
+
+
+def _joined(
+    parts: list[tuple[pd.DataFrame, dict[str, Any]]], clock: PollClock | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One table of flights and one of entries from the parts' (flights numbered as if built at
+    once: by aircraft code, then time), entry times spread by those numbers."""
+    if not parts:
+        raise ValueError("build_flights needs at least one Tracks")
+    flights = pd.concat([f for f, _ in parts], ignore_index=True) if len(parts) > 1 else parts[0][0]
+    offsets = np.cumsum([0, *(len(f) for f, _ in parts)])
+    local = flights["flight"].to_numpy()
+    rank = np.empty(len(flights), dtype=np.int64)
+    rank[np.lexsort((local, flights["aircraft"].to_numpy()))] = np.arange(len(flights))
+    number = rank  # a flight's number among all segments, ground-only ones included
+    keep = flights.pop("airborne").to_numpy(dtype=bool)
+    flights = flights.assign(flight=number)[keep].sort_values("flight", kind="stable").reset_index(drop=True)
+    raw = {k: np.concatenate([e[k] for _, e in parts]) for k in parts[0][1] if k != "zones"}
+    zones = parts[0][1]["zones"]
+    part_of = np.repeat(np.arange(len(parts)), [len(e["flight"]) for _, e in parts])
+    flight = number[offsets[part_of] + raw["flight"]]
+    order = np.lexsort((raw["zone"], flight))
+    entered, estimated = entry_times(
+        raw["first_seen"][order],
+        flight[order],
+        raw["exempt"][order],
+        clock.times if clock is not None else None,
+        raw["after_hole"][order] if clock is not None else None,
+    )
+    entries = pd.DataFrame(
+        {
+            "flight": flight[order],
+            "aircraft": raw["aircraft"][order],
+            "zone": pd.Categorical.from_codes(raw["zone"][order].astype(np.int64), categories=pd.Index(zones)),
+            "time": pd.to_datetime(entered, unit="s", utc=True),
+            "time_estimated": estimated,
+            "last_time": pd.to_datetime(raw["last_seen"][order], unit="s", utc=True),
+        }
+    )
+    return flights, entries
+
+
+def _flights_of(
+    tracks: Tracks, airports: AirportTable, fir_code: str, rules: FlightRules, clock: PollClock | None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The flights of one :class:`Tracks`, numbered within it (ground-only ones included, flagged
+    by ``airborne``), and their entries' raw facts."""
     aircraft, callsign, t = tracks.aircraft, tracks.callsign, tracks.t
     lon, lat, alt, vrate, ground, zone = tracks.lon, tracks.lat, tracks.alt, tracks.vrate, tracks.ground, tracks.zone
-    clock = observed_clock(ok_times) if ok_times is not None else None
     new, relaunch = _segment(Positions(aircraft, t, callsign, ground, lon, lat), rules, clock)
     flight = np.cumsum(new, dtype=np.int32 if len(new) < 2**31 else np.int64) - 1
     starts = np.flatnonzero(new)
@@ -274,22 +335,22 @@ def build_flights(
     known = first_cs >= 0
     cs_text[known] = tracks.callsign_names[first_cs[known]]
     designators = {c: airline_of(c) for c in set(cs_text[known].tolist())}
-    keep = airborne_n > 0
     flights = pd.DataFrame(
         {
-            "flight": np.arange(n)[keep],
-            "aircraft": aircraft[starts][keep],
-            "icao24": tracks.aircraft_names[aircraft[starts][keep]] if n else np.array([], dtype=object),
-            "callsign": cs_text[keep],
-            "airline": [designators.get(c) if c is not None else None for c in cs_text[keep]],
-            "first_time": pd.to_datetime(t[starts][keep], unit="s", utc=True),
-            "last_time": pd.to_datetime(t[ends][keep], unit="s", utc=True),
-            "start_airport": start_ap[keep],
-            "end_airport": end_ap[keep],
-            "start_in_fir": start_fir[keep],
-            "end_in_fir": end_fir[keep],
-            "in_fir": in_fir[keep],
-            "flight_class": cls[keep],
+            "flight": np.arange(n),  # every segment: _joined numbers them all, then drops the ground-only ones
+            "airborne": airborne_n > 0,
+            "aircraft": aircraft[starts],
+            "icao24": tracks.aircraft_names[aircraft[starts]] if n else np.array([], dtype=object),
+            "callsign": cs_text,
+            "airline": [designators.get(c) if c is not None else None for c in cs_text],
+            "first_time": pd.to_datetime(t[starts], unit="s", utc=True),
+            "last_time": pd.to_datetime(t[ends], unit="s", utc=True),
+            "start_airport": start_ap,
+            "end_airport": end_ap,
+            "start_in_fir": start_fir,
+            "end_in_fir": end_fir,
+            "in_fir": in_fir,
+            "flight_class": cls,
         }
     )
     # first and last airborne time of each flight in each zone. Positions of a flight are contiguous
@@ -311,18 +372,14 @@ def build_flights(
         pick_first = pick_last = air
     first_seen, first_flight = t[pick_first], flight[pick_first]
     exempt = (pick_first == starts[first_flight]) & (start_ap[first_flight] != None)  # noqa: E711
-    after_hole = clock.hole(first_seen, before=True) if clock is not None else None
-    entered, estimated = entry_times(
-        first_seen, first_flight, exempt, clock.times if clock is not None else None, after_hole
-    )
-    entries = pd.DataFrame(
-        {
-            "flight": flight[pick_first],
-            "aircraft": aircraft[pick_first],
-            "zone": pd.Categorical.from_codes(zone[pick_first].astype(np.int64), categories=pd.Index(tracks.zones)),
-            "time": pd.to_datetime(entered, unit="s", utc=True),
-            "time_estimated": estimated,
-            "last_time": pd.to_datetime(t[pick_last], unit="s", utc=True),
-        }
-    )
+    entries = {
+        "flight": first_flight.astype(np.int64),
+        "aircraft": aircraft[pick_first],
+        "zone": zone[pick_first],
+        "first_seen": first_seen,
+        "last_seen": t[pick_last],
+        "exempt": exempt,
+        "after_hole": clock.hole(first_seen, before=True) if clock is not None else np.zeros(len(first_seen), bool),
+        "zones": np.asarray(tracks.zones, dtype=object),
+    }
     return flights, entries

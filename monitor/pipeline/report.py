@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,38 +22,37 @@ import numpy as np
 import pandas as pd
 
 from geo.airports import airport_table
-from monitor.analysis.archive import cross_checks, military_hourly, military_rows, with_legs
+from monitor.analysis.archive import with_legs
 from monitor.analysis.before_after import (
     cadence_in,
+    cell_sums_for,
     compare_windows,
     context_series,
-    density_in,
+    densities,
     fir_flights_in,
-    footprint,
-    positions_between,
+    footprint_of,
 )
+from monitor.analysis.buckets import AircraftBuckets, buckets_for
 from monitor.analysis.flights import FlightRules, build_flights
-from monitor.analysis.overlap import AREAS_RING, SIGHTING_COLUMNS, WindowOverlap, overlap, seen_in, slot_coverage
 from monitor.analysis.stats import AnalysisRules
 from monitor.analysis.tracks import Tracks
 from monitor.analysis.verdict import verdict
 from monitor.analysis.windows import Window, plan_windows
-from monitor.checks import load_checks
 from monitor.errors import ConfigError
 from monitor.events import find_event, load_events
 from monitor.outputs import Layout, check_folder, staged_folder
+from monitor.pipeline.report_parts import archive_legs, archive_part, per_source, scratch, who_saw
 from monitor.pipeline.shared import view_for, zone_set_for
-from monitor.report.build import REPORT_FILES, ArchivePart, ReportData, write_report
+from monitor.report.build import REPORT_FILES, ReportData, write_report
 from monitor.report.charts.base import ChartInputs
 from monitor.report.charts.registry import CHARTS
 from monitor.report.credits import Provenance, seen_by
 from monitor.settings.table import Settings
 from monitor.sources.registry import ARCHIVE, COMBINED
-from monitor.store.archive import archive_aircraft, legs_between, military_positions, stored_days
 from monitor.store.db import Store
 from monitor.store.frames import count_frame, poll_frame
-from monitor.store.positions import count_blocks, iter_positions
-from monitor.store.snapshots import combined_parts, poll_rows, sources_between
+from monitor.store.positions import count_blocks, count_positions, iter_positions
+from monitor.store.snapshots import combined_parts, sources_between
 
 __all__ = ["REPORT_LAYOUT", "Progress", "ReportResult", "no_progress", "report"]
 
@@ -176,33 +175,53 @@ def report(
         chosen = view_for(settings, store, span_start, span_end, source)  # one view, never two added up
         # the charts draw the context (2 days either side): credit every network drawn there
         parts = combined_parts(store, *_context(span_start, span_end)) if chosen == [COMBINED] else ()
-        polls = poll_frame(store, span_start - timedelta(days=1), span_end + timedelta(days=1), chosen)
-        counts = count_frame(store, span_start, span_end, chosen)
+        # the context's polls and counts, read once: the windows' are a slice of them
+        context = Window("context", *_context(span_start, span_end))
+        all_polls = poll_frame(store, context.start, context.end, chosen)
+        all_counts = count_frame(store, context.start, context.end, chosen)
+        polls = _between(all_polls, span_start - timedelta(days=1), span_end + timedelta(days=1))
+        counts = _between(all_counts, span_start, span_end)
         n_blocks = count_blocks(store, read_start, read_end, chosen)
-        with progress("reading positions", n_blocks) as bar:
-            positions = iter_positions(store, read_start, read_end, Tracks.COLUMNS, progress=bar.update, sources=chosen)
-            tracks = Tracks.from_tables(positions, zones)
-    intervals = tuple(settings.report_interval_s or cadence_in(polls, w) for w in windows)
-    simulated = bool(polls["simulated"].any()) if len(polls) else False
-    ok_times = polls.loc[polls["status"] == "ok", "time"].to_numpy(dtype="datetime64[s]").astype(np.int64)
-    flight_rules = FlightRules()
-    with progress("building flights", 1) as bar:
-        airports = airport_table(zone_set)
-        flights, entries = build_flights(tracks, airports, fir, flight_rules, ok_times=ok_times)
-        if chosen == [ARCHIVE]:  # the traces saw take-offs and landings the heatmaps' slices may miss
-            flights = with_legs(flights, _legs(path, read_start, read_end), airports, flight_rules.airport_radius_km)
-        bar.update(1)
+        n_stored = count_positions(store, read_start, read_end, chosen)
+        span = Window("both", span_start, span_end)
+        sums = cell_sums_for(windows, zone_set, span)  # the maps' cells, summed as the days come
+        with ExitStack() as spill:
+            n_buckets = buckets_for(n_stored)
+            folder = Path(spill.enter_context(scratch(out))) if n_buckets > 1 else None
+            buckets = AircraftBuckets(zones, n_buckets, folder)  # flights a bucket of aircraft at a time
+            with progress("reading positions", n_blocks) as bar:
+                for table in iter_positions(
+                    store,
+                    read_start,
+                    read_end,
+                    Tracks.COLUMNS,
+                    progress=bar.update,
+                    sources=chosen,
+                    time_order=False,  # flights need each aircraft's rows in time order, no more
+                    dictionaries=Tracks.DICTIONARIES,
+                ):
+                    rows = buckets.add(table)
+                    sums.add(rows["t"], rows["lon"], rows["lat"], rows["ground"])
+            intervals = tuple(settings.report_interval_s or cadence_in(polls, w) for w in windows)
+            simulated = bool(polls["simulated"].any()) if len(polls) else False
+            ok_times = polls.loc[polls["status"] == "ok", "time"].to_numpy(dtype="datetime64[s]").astype(np.int64)
+            flight_rules = FlightRules()
+            with progress("building flights", 1) as bar:
+                airports = airport_table(zone_set)
+                flights, entries = build_flights(buckets.tracks(), airports, fir, flight_rules, ok_times=ok_times)
+                if chosen == [ARCHIVE]:  # the traces saw take-offs and landings the heatmaps' slices may miss
+                    legs = archive_legs(path, read_start, read_end)
+                    flights = with_legs(flights, legs, airports, flight_rules.airport_radius_km)
+                bar.update(1)
     compared = compare_windows(
         windows, polls, counts, flights, entries, zones, fir, (intervals[0], intervals[1]), rules
     )
-    box = zone_set.polling_box
-    edges = (box.west, box.south, box.east, box.north)
-    density = (density_in(tracks, polls, before, edges), density_in(tracks, polls, after, edges))
-    seen, _ = footprint(tracks, polls, windows, zone_set)
+    density_before, density_after = densities(sums, polls)
+    seen, _ = footprint_of(sums, polls, zone_set)
     made_from = Provenance(chosen[0] if chosen else "opensky", simulated, parts)
     with Store.open_existing(path) as store:
         networks = tuple(s for s in sources_between(store, span_start, span_end) if s != COMBINED)
-        who_saw = _who_saw(store, windows, networks, fir, settings.collect_combined_step_s)
+        seen_by_network = who_saw(store, windows, networks, fir, settings.collect_combined_step_s)
         drawn = tuple(s for s in sources_between(store, *_context(span_start, span_end)) if s != COMBINED)
     # every network the report shows (the view's, and the others' in the per-source chart and overlap table)
     shown = tuple(sorted(set(drawn) | set(networks) | set(made_from.networks)))
@@ -210,24 +229,21 @@ def report(
     sources = seen_by(made_from)
     text = verdict(event, windows, compared.coverage, list(compared.changes), fir, sources, seen)
 
-    span = Window("both", span_start, span_end)
-    n_positions = positions_between(tracks, span)
+    n_positions = sums.counted
     n_flights = (
         int((pd.to_datetime(flights["last_time"], utc=True) >= pd.Timestamp(span_start)).sum()) if len(flights) else 0
     )
-    context = Window("context", *_context(span_start, span_end))
     split = pd.Timestamp(event.start.replace(minute=0, second=0, microsecond=0))  # each side at its own cadence
     with Store.open_existing(path) as store:
-        all_counts = count_frame(store, context.start, context.end, chosen)
-        all_polls = poll_frame(store, context.start, context.end, chosen)
-        per_source = _per_source(store, settings, context, split, fir, drawn, rules.min_coverage)
+        read = {tuple(chosen): (all_polls, all_counts)}
+        per_network = per_source(store, settings, context, split, fir, drawn, rules.min_coverage, read)
     series = context_series(
         all_counts, all_polls, context, split, zones, (intervals[0], intervals[1]), rules.min_coverage
     )
     archive = None
     if chosen == [ARCHIVE]:  # adsb.lol's archive: military aircraft apart, database facts, cross-checks
         with Store.open_existing(path) as store:
-            archive = _archive_part(store, settings, context, windows, all_counts, all_polls, fir, max(intervals))
+            archive = archive_part(store, settings, context, windows, all_counts, all_polls, fir, max(intervals))
     hours = compared.hours_with_data
     inputs = ChartInputs(
         event=event,
@@ -237,12 +253,12 @@ def report(
         zones=tuple(zones),
         hourly=series,
         changes=compared.changes,
-        density=density,
+        density=(density_before, density_after),
         footprint=seen,
         flights=(fir_flights_in(flights, before), fir_flights_in(flights, after)),
         days_with_data=(max(hours[0] / 24, 1e-9), max(hours[1] / 24, 1e-9)),
         made_from=made_from,
-        per_source=per_source,
+        per_source=per_network,
         sources_made_from=credited,
         military=archive.hourly if archive else None,
     )
@@ -273,7 +289,7 @@ def report(
             sources=sources,
             made_from=made_from,
             credited=credited,
-            who_saw=who_saw,
+            who_saw=seen_by_network,
             flight_rules=flight_rules,
             unclassed=compared.unclassed,
             archive=archive,
@@ -291,107 +307,12 @@ FLIGHT_LEAD = timedelta(hours=6)  # positions read before the first window (see 
 CONTEXT = timedelta(days=2)  # the charts draw this much either side of the windows
 
 
+def _between(frame: pd.DataFrame, start: datetime, end: datetime) -> pd.DataFrame:
+    """The rows of a time-ordered frame with ``time`` in ``[start, end)``."""
+    t = frame["time"]
+    return frame.iloc[t.searchsorted(pd.Timestamp(start)) : t.searchsorted(pd.Timestamp(end))].reset_index(drop=True)
+
+
 def _context(span_start: datetime, span_end: datetime) -> tuple[datetime, datetime]:
     """The stretch the charts draw: the windows and ``CONTEXT`` either side."""
     return span_start - CONTEXT, span_end + CONTEXT
-
-
-def _who_saw(
-    store: Store, windows: tuple[Window, Window], networks: tuple[str, ...], fir: str, step_s: int
-) -> tuple[WindowOverlap, ...]:
-    """Per window and area (the FIR, the ring): how the networks' aircraft overlap, with each
-    network's grid coverage of the window. Empty with fewer than two networks."""
-    if len(networks) < 2:
-        return ()
-    rows = []
-    for w in windows:
-        seen = {n: seen_in(iter_positions(store, w.start, w.end, SIGHTING_COLUMNS, sources=[n]), fir) for n in networks}
-        coverage = {
-            n: slot_coverage([t for _, t, st, _ in poll_rows(store, w.start, w.end, [n]) if st in ("ok", "empty")],
-                             w.start, w.end, step_s)
-            for n in networks
-        }  # fmt: skip
-        for area in (fir, AREAS_RING):
-            rows.append(WindowOverlap(w.label, overlap(area, {n: s.aircraft[area] for n, s in seen.items()}), coverage))
-    return tuple(rows)
-
-
-def _per_source(
-    store: Store,
-    settings: Settings,
-    context: Window,
-    split: pd.Timestamp,
-    fir: str,
-    networks: tuple[str, ...],
-    min_coverage: float,
-) -> pd.DataFrame:
-    """Hourly aircraft airborne in the FIR over ``context``, a column per network and one for the
-    combined view when the store holds it there; each source judged at its own cadence (gaps NaN)."""
-    present = sources_between(store, context.start, context.end)
-    columns = {}
-    for name in (*networks, *((COMBINED,) if COMBINED in present else ())):
-        polls = poll_frame(store, context.start, context.end, [name])
-        interval = settings.report_interval_s or cadence_in(polls, context)
-        counts = count_frame(store, context.start, context.end, [name])
-        columns[name] = context_series(counts, polls, context, split, [fir], (interval, interval), min_coverage)[fir]
-    return pd.DataFrame(columns)
-
-
-def _archive_part(
-    store: Store,
-    settings: Settings,
-    context: Window,
-    windows: tuple[Window, Window],
-    counts: pd.DataFrame,
-    polls: pd.DataFrame,
-    fir: str,
-    step_s: float,
-) -> ArchivePart:
-    """What a report on adsb.lol's archive adds: the military aircraft (series and table), the
-    aircraft without a database entry, the published values at instants of the context, and the
-    health of each day read."""
-    military = pd.DataFrame(
-        military_positions(store, ARCHIVE, context.start, context.end),
-        columns=["time", "icao24", "zone", "lon", "lat", "baro_altitude_m", "on_ground", "callsign", "registration",
-                 "typecode", "description"],
-    )  # fmt: skip
-    military["time"] = pd.to_datetime(military["time"], unit="s", utc=True)
-    ok_times = polls.loc[polls["status"] == "ok", "time"]
-    span_start, span_end = windows[0].start, max(w.end for w in windows)
-    aircraft = pd.DataFrame(
-        archive_aircraft(store, ARCHIVE, span_start, span_end), columns=["day", "icao24", "military", "no_db"]
-    )
-    days = stored_days(store, ARCHIVE, context.start.date(), (context.end - timedelta(seconds=1)).date())
-    return ArchivePart(
-        hourly=military_hourly(military, ok_times, context.start, context.end, fir),
-        military=tuple(military_rows(military, ok_times, windows, fir)),
-        cross_checks=tuple(
-            cross_checks(
-                load_checks(settings.checks_file).references, counts, military, context.start, context.end, step_s
-            )
-        ),
-        days=tuple(days),
-        aircraft=int(aircraft["icao24"].nunique()),
-        military_aircraft=int(aircraft.loc[aircraft["military"] == 1, "icao24"].nunique()),
-        no_db=int(aircraft.loc[aircraft["no_db"] == 1, "icao24"].nunique()),
-    )
-
-
-def _legs(path: Path, start: datetime, end: datetime) -> pd.DataFrame:
-    """The archive's legs over ``[start, end)`` with UTC times (``analysis.archive.with_legs``)."""
-    with Store.open_existing(path) as store:
-        legs = pd.DataFrame(
-            legs_between(store, ARCHIVE, start, end),
-            columns=[
-                "icao24",
-                "takeoff_time",
-                "takeoff_lon",
-                "takeoff_lat",
-                "landing_time",
-                "landing_lon",
-                "landing_lat",
-            ],
-        )
-    for column in ("takeoff_time", "landing_time"):
-        legs[column] = pd.to_datetime(legs[column], unit="s", utc=True)
-    return legs

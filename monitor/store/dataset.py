@@ -130,12 +130,19 @@ def compacted_days(
 
 
 def read_day_file(
-    day: CompactedDay, columns: Sequence[str], start: datetime | None = None, end: datetime | None = None
+    day: CompactedDay,
+    columns: Sequence[str],
+    start: datetime | None = None,
+    end: datetime | None = None,
+    dictionaries: Sequence[str] = (),
 ) -> pa.Table:
     """``columns`` (plus ``snapshot_id`` and ``time``) of one compacted day's rows in ``[start, end)``,
-    in the file's order (by aircraft, then time)."""
+    in the file's order (by aircraft, then time); the string columns named in ``dictionaries`` as
+    Arrow dictionaries, as the file holds them (half the reading time)."""
     try:
-        table = pq.ParquetFile(day.path).read(columns=["snapshot_id", "time", *columns], use_threads=True)
+        table = pq.ParquetFile(day.path, read_dictionary=list(dictionaries)).read(
+            columns=["snapshot_id", "time", *columns], use_threads=True
+        )
     except (OSError, pa.ArrowException) as exc:
         raise StoreError(
             f"cannot read {day.path}, the Parquet file of {day.source}'s {day.day}: {exc}; restore it from a backup "
@@ -143,7 +150,14 @@ def read_day_file(
             path=day.path,
         ) from None
     # Parquet keeps times in milliseconds at least: back to the schema's whole seconds
-    table = table.cast(pa.schema([FILE_SCHEMA.field(n) for n in table.column_names]))
+    table = table.cast(
+        pa.schema(
+            [
+                f if f.name in dictionaries else FILE_SCHEMA.field(f.name)
+                for f in (table.schema.field(n) for n in table.column_names)
+            ]
+        )
+    )
     day_start = datetime(day.day.year, day.day.month, day.day.day, tzinfo=UTC)
     cut_lo = start is not None and start > day_start
     cut_hi = end is not None and end < day_start + timedelta(days=1)

@@ -40,6 +40,7 @@ __all__ = [
     "BLOCK_FORMAT",
     "check_format",
     "count_blocks",
+    "count_positions",
     "decode_block",
     "encode_block",
     "iter_positions",
@@ -147,6 +148,7 @@ def iter_positions(
     progress: Callable[[int], object] | None = None,
     sources: Sequence[str] | None = None,
     time_order: bool = True,
+    dictionaries: Sequence[str] = (),
 ) -> Iterator[pa.Table]:
     """Positions of ``sources``' (None: all) snapshots whose API time is in ``[start, end)``, a day
     at a time, oldest day first, as Arrow tables (bounded memory for months). The one way to read
@@ -156,8 +158,9 @@ def iter_positions(
     all of ``schema.POSITION_SCHEMA``). ``time_order``: rows in time order (by ``time``, then
     ``snapshot_id``); without it a compacted day comes in the file's order (by aircraft, then
     time), which is all that readers grouping by aircraft need, and cheaper. Either way, each
-    aircraft's rows come in time order. ``progress(n)`` is called after each table with the number
-    of snapshots it covered.
+    aircraft's rows come in time order. String columns named in ``dictionaries`` come as Arrow
+    dictionaries (as Parquet holds them: cheaper to read and to group by). ``progress(n)`` is
+    called after each table with the number of snapshots it covered.
     """
     import pyarrow.compute as pc  # here, not at the top: a cron poll never reads positions
 
@@ -167,6 +170,7 @@ def iter_positions(
     unknown = set(wanted) - set(POSITION_SCHEMA.names)
     if unknown:
         raise ValueError(f"unknown position columns: {sorted(unknown)}")
+    as_dict = [n for n in dictionaries if n in wanted]
     files: dict[int, list[CompactedDay]] = {}
     if tuple(statuses) == ("ok",) and isinstance(store.path, Path):  # blocks, hence files, are ok snapshots'
         for held in compacted_days(store, start, end, sources):
@@ -175,9 +179,9 @@ def iter_positions(
     block_day, group = next(blocks, (None, None))
     while files or block_day is not None:  # the days of files and of blocks, merged in order
         day = min([*files, *([block_day] if block_day is not None else [])])
-        tables = [read_day_file(held, wanted, start, end) for held in files.pop(day, [])]
+        tables = [read_day_file(held, wanted, start, end, as_dict) for held in files.pop(day, [])]
         if block_day == day and group is not None:
-            for chunk in _decoded(store, group, wanted, batch_blocks):
+            for chunk in _decoded(store, group, wanted, batch_blocks, as_dict):
                 if tables:
                     tables.append(chunk)
                     continue
@@ -187,7 +191,7 @@ def iter_positions(
             block_day, group = next(blocks, (None, None))
         if not tables:
             continue
-        table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+        table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
         by_aircraft = not time_order and "icao24" in wanted
         if time_order or len(tables) > 1:  # several sources, or a file and later blocks, on one day
             keys = [("icao24", "ascending")] if by_aircraft else []
@@ -203,18 +207,32 @@ def _snapshots_in(table: pa.Table) -> int:
 
 
 def _decoded(
-    store: Store, rows: Iterator[tuple[int, int, str, bytes]], wanted: list[str], batch_blocks: int
+    store: Store,
+    rows: Iterator[tuple[int, int, str, bytes]],
+    wanted: list[str],
+    batch_blocks: int,
+    dictionaries: Sequence[str] = (),
 ) -> Iterator[pa.Table]:
-    """Blocks decoded to tables of up to ``batch_blocks`` snapshots each."""
+    """Blocks decoded to tables of up to ``batch_blocks`` snapshots each (``dictionaries``: those
+    string columns dictionary-encoded, as :func:`iter_positions` promised)."""
+
+    def done(batch: list[pa.Table]) -> pa.Table:
+        table = pa.concat_tables(batch)
+        for name in dictionaries:
+            i = table.schema.get_field_index(name)
+            encoded = call("dictionary_encode", table[name].combine_chunks())
+            table = table.set_column(i, pa.field(name, encoded.type, table.schema.field(i).nullable), encoded)
+        return table
+
     batch: list[pa.Table] = []
     for sid, t, fmt, data in rows:
         check_format(store, fmt, sid)
         batch.append(with_snapshot_columns(decode_block(data).select(wanted), sid, t))
         if len(batch) >= batch_blocks:
-            yield pa.concat_tables(batch)
+            yield done(batch)
             batch = []
     if batch:
-        yield pa.concat_tables(batch)
+        yield done(batch)
 
 
 def count_blocks(
@@ -226,6 +244,21 @@ def count_blocks(
     return int(
         store.scalar(
             "SELECT COUNT(*) FROM snapshots s JOIN position_blocks b ON b.snapshot_id = s.id "
+            f"WHERE s.api_time >= ? AND s.api_time < ?{which}",
+            (to_epoch(start) if start else -(2**62), to_epoch(end) if end else 2**62, *params),
+        )
+    )
+
+
+def count_positions(
+    store: Store, start: datetime | None = None, end: datetime | None = None, sources: Sequence[str] | None = None
+) -> int:
+    """How many positions ``sources``' (None: all) snapshots in ``[start, end)`` hold, in blocks or
+    in compacted days (each block's row keeps its count): what a read of them will bring."""
+    which, params = source_filter(sources)
+    return int(
+        store.scalar(
+            "SELECT COALESCE(SUM(b.n_positions), 0) FROM snapshots s JOIN position_blocks b ON b.snapshot_id = s.id "
             f"WHERE s.api_time >= ? AND s.api_time < ?{which}",
             (to_epoch(start) if start else -(2**62), to_epoch(end) if end else 2**62, *params),
         )

@@ -1,0 +1,95 @@
+"""A long span's positions in buckets of aircraft, spilled to disk, so flights are built a bucket at a time.
+
+Place in the flow: ``pipeline.report`` reads months of positions a day at a time
+(``store.iter_positions``). Holding them all as :class:`~monitor.analysis.tracks.Tracks` costs
+about 34 bytes a position (1.1 GB for 90 days of a busy region) before flight building doubles
+it. A flight is one aircraft's, so the aircraft are split into buckets (by their code, which the
+read assigns in one :class:`~monitor.analysis.tracks.Codes` for all of them), each bucket's compact
+rows are appended to its own Arrow IPC file in a private folder as the days come, and
+``analysis.flights.build_flights`` takes the buckets one after another: the same flights, in
+the memory of one bucket. With one bucket nothing is written: the rows stay in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from monitor.analysis.tracks import Codes, Tracks
+
+__all__ = ["AircraftBuckets", "buckets_for"]
+
+POSITIONS_PER_BUCKET = 2_500_000  # ~85 MB of Tracks, ~250 MB while its flights are built
+
+
+def buckets_for(positions: int) -> int:
+    """How many buckets keep each near :data:`POSITIONS_PER_BUCKET` positions."""
+    return max(1, -(-positions // POSITIONS_PER_BUCKET))
+
+
+class AircraftBuckets:
+    """Compact position rows, split by aircraft into ``n`` buckets; files under ``folder`` when n > 1."""
+
+    def __init__(self, zones: Sequence[str], n: int, folder: Path | None = None) -> None:
+        if n > 1 and folder is None:
+            raise ValueError("more than one bucket needs a folder to spill to")
+        self.codes = Codes(zones)
+        self.n = n
+        self._held: list[dict[str, npt.NDArray[Any]]] = []
+        self._writers: list[pa.ipc.RecordBatchStreamWriter] = []
+        self._paths = [folder / f"bucket-{i}.arrows" for i in range(n)] if folder is not None and n > 1 else []
+        self._schema: pa.Schema | None = None
+        self.positions = 0
+
+    def add(self, table: pa.Table) -> dict[str, npt.NDArray[Any]]:
+        """Take a batch of ``store.iter_positions`` (``time`` and ``Tracks.COLUMNS``; each aircraft's
+        rows in time order across batches). Returns its compact rows, for what sums them as they come."""
+        part = self.codes.compact(table)
+        rows = len(part["t"])
+        self.positions += rows
+        if not rows:
+            return part
+        if self.n == 1:
+            self._held.append(part)
+            return part
+        bucket = part["aircraft"] % self.n
+        order = np.argsort(bucket, kind="stable")  # a stable split keeps each aircraft's rows in time order
+        bounds = np.searchsorted(bucket[order], np.arange(self.n + 1))
+        for i in range(self.n):
+            lo, hi = bounds[i], bounds[i + 1]
+            if hi > lo:
+                pick = order[lo:hi]
+                self._write(i, pa.record_batch({k: v[pick] for k, v in part.items()}))
+        return part
+
+    def _write(self, i: int, batch: pa.RecordBatch) -> None:
+        if not self._writers:
+            self._schema = batch.schema
+            self._writers = [pa.ipc.new_stream(str(p), batch.schema) for p in self._paths]
+        self._writers[i].write_batch(batch)
+
+    def tracks(self) -> Iterator[Tracks]:
+        """Each bucket's :class:`Tracks` in turn (all sharing one set of codes); each bucket's file
+        is read, then deleted."""
+        if self.n == 1 or not self._writers:
+            held, self._held = self._held, []
+            yield Tracks.assemble(held, self.codes)
+            return
+        for w in self._writers:
+            w.close()
+        for path in self._paths:
+            with pa.OSFile(str(path)) as source:
+                table = pa.ipc.open_stream(source).read_all()
+            parts = [
+                {name: col.to_numpy(zero_copy_only=False) for name, col in zip(b.schema.names, b.columns, strict=True)}
+                for b in table.to_batches()
+            ]
+            del table
+            path.unlink()
+            yield Tracks.assemble(parts, self.codes)
+            del parts

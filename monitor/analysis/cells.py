@@ -1,0 +1,90 @@
+"""Airborne positions summed per map cell, a chunk at a time: what the density maps and the
+footprint need of months of positions, without holding them.
+
+Place in the flow: ``pipeline.report`` feeds each batch of positions it reads to a
+:class:`CellSums` (and to ``analysis.buckets`` for the flights); ``analysis.before_after`` turns
+the sums into density grids and the footprint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from monitor.analysis.hourly import cell_counts
+from monitor.analysis.windows import Window
+
+__all__ = ["MAP_CELL_DEG", "CellSums"]
+
+MAP_CELL_DEG = 0.25
+
+
+def _bounds(w: Window) -> tuple[int, int]:
+    return int(w.start.timestamp()), int(w.end.timestamp())
+
+
+class CellSums:
+    """Airborne positions per cell of ``box`` (west, south, east, north; ``MAP_CELL_DEG`` cells):
+    in each of ``windows``, and in each of ``split`` apart for even and odd UTC hours; and every
+    position (airborne or not) inside ``count_in``."""
+
+    def __init__(
+        self,
+        box: tuple[float, float, float, float],
+        windows: Sequence[Window] = (),
+        split: Sequence[Window] = (),
+        count_in: Window | None = None,
+    ) -> None:
+        west, south, east, north = box
+        self.lon_edges = np.arange(west, east + MAP_CELL_DEG, MAP_CELL_DEG)
+        self.lat_edges = np.arange(south, north + MAP_CELL_DEG, MAP_CELL_DEG)
+        shape = (len(self.lat_edges) - 1, len(self.lon_edges) - 1)
+        self.windows, self.split, self.count_in = tuple(windows), tuple(split), count_in
+        self._in = [np.zeros(shape) for _ in self.windows]
+        self._halves = [(np.zeros(shape), np.zeros(shape)) for _ in self.split]
+        self.counted = 0
+
+    def _cells(self, lon: npt.NDArray[Any], lat: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+        return cell_counts(
+            np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64), self.lon_edges, self.lat_edges
+        )
+
+    def add(
+        self,
+        t: npt.NDArray[np.int64],
+        lon: npt.NDArray[np.floating[Any]],
+        lat: npt.NDArray[np.floating[Any]],
+        ground: npt.NDArray[np.bool_],
+    ) -> None:
+        """Add positions (Unix seconds, degrees, on the ground), in any order."""
+        if not len(t):
+            return
+        lo_t, hi_t = int(t.min()), int(t.max())
+        air = ~ground
+        for w, grid in zip(self.windows, self._in, strict=True):
+            lo, hi = _bounds(w)
+            if hi > lo_t and lo <= hi_t:
+                m = (t >= lo) & (t < hi) & air
+                grid += self._cells(lon[m], lat[m])
+        for w, (even, odd) in zip(self.split, self._halves, strict=True):
+            lo, hi = _bounds(w)
+            if hi > lo_t and lo <= hi_t:
+                m = (t >= lo) & (t < hi) & air
+                is_odd = (t[m] // 3600) % 2 == 1
+                x, y = lon[m], lat[m]
+                even += self._cells(x[~is_odd], y[~is_odd])
+                odd += self._cells(x[is_odd], y[is_odd])
+        if self.count_in is not None:
+            lo, hi = _bounds(self.count_in)
+            self.counted += int(np.count_nonzero((t >= lo) & (t < hi)))
+
+    def in_window(self, i: int) -> npt.NDArray[np.float64]:
+        """Airborne positions per cell in ``windows[i]``."""
+        return self._in[i]
+
+    def halves(self, i: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Airborne positions per cell in ``split[i]``: in even UTC hours, in odd ones."""
+        return self._halves[i]

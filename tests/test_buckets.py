@@ -1,0 +1,94 @@
+"""Flights built a bucket of aircraft at a time (spilled to disk) are the flights built at once,
+and the map sums taken a day at a time are those of all positions at once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo.airports import airport_table
+from monitor.analysis.before_after import cell_sums_for, densities, density_in, footprint, footprint_of
+from monitor.analysis.buckets import AircraftBuckets, buckets_for
+from monitor.analysis.flights import build_flights
+from monitor.analysis.tracks import Tracks
+from monitor.analysis.windows import Window
+from monitor.store.db import Store
+from monitor.store.frames import poll_frame
+from monitor.store.positions import iter_positions
+
+START = datetime(2025, 11, 10, tzinfo=UTC)
+END = START + timedelta(days=6)
+BEFORE = Window("before", START + timedelta(hours=6), START + timedelta(days=3))
+AFTER = Window("after", START + timedelta(days=3), END - timedelta(hours=6))
+
+
+def _read(store: Store, **kwargs) -> list:
+    return list(
+        iter_positions(store, START, END, Tracks.COLUMNS, time_order=False, dictionaries=Tracks.DICTIONARIES, **kwargs)
+    )
+
+
+@pytest.mark.parametrize("n", [2, 5])
+def test_flights_by_buckets_are_the_flights_built_at_once(filled_store: Path, zone_set, tmp_path: Path, n: int):
+    zones = [z.code for z in zone_set.zones]
+    airports = airport_table(zone_set)
+    with Store.open_existing(filled_store) as store:
+        tables = _read(store)
+        ok = poll_frame(store, START, END)
+    ok_times = ok.loc[ok["status"] == "ok", "time"].to_numpy(dtype="datetime64[s]").astype(np.int64)
+    whole, whole_entries = build_flights(Tracks.from_tables(tables, zones), airports, "SVZM", ok_times=ok_times)
+    folder = tmp_path / "spill"
+    folder.mkdir()
+    buckets = AircraftBuckets(zones, n, folder)
+    for table in tables:
+        buckets.add(table)
+    assert len(list(folder.iterdir())) == n  # spilled: one file per bucket
+    flights, entries = build_flights(buckets.tracks(), airports, "SVZM", ok_times=ok_times)
+    assert not list(folder.iterdir())  # each bucket's file is deleted once read
+    assert len(whole) > 1000 and whole["flight_class"].notna().sum() > 100
+    pd.testing.assert_frame_equal(flights, whole)
+    pd.testing.assert_frame_equal(entries, whole_entries)
+
+
+def test_one_bucket_spills_nothing():
+    buckets = AircraftBuckets(["SVZM"], 1)
+    assert len(next(buckets.tracks())) == 0
+    with pytest.raises(ValueError, match="folder"):
+        AircraftBuckets(["SVZM"], 2)
+    assert buckets_for(0) == 1 and buckets_for(2_500_001) == 2
+
+
+def test_map_sums_a_day_at_a_time_are_those_of_all_positions(filled_store: Path, zone_set):
+    zones = [z.code for z in zone_set.zones]
+    box = zone_set.polling_box
+    edges = (box.west, box.south, box.east, box.north)
+    with Store.open_existing(filled_store) as store:
+        tables = _read(store)
+        polls = poll_frame(store, START, END)
+    tracks = Tracks.from_tables(tables, zones)
+    sums = cell_sums_for((BEFORE, AFTER), zone_set, Window("both", BEFORE.start, AFTER.end))
+    buckets = AircraftBuckets(zones, 1)
+    for table in tables:
+        rows = buckets.add(table)
+        sums.add(rows["t"], rows["lon"], rows["lat"], rows["ground"])
+    for got, want in zip(
+        densities(sums, polls), (density_in(tracks, polls, w, edges) for w in (BEFORE, AFTER)), strict=True
+    ):
+        assert np.array_equal(got.grid, want.grid, equal_nan=True) and got.snapshots == want.snapshots > 0
+    (seen, grid), (seen_all, grid_all) = (
+        footprint_of(sums, polls, zone_set),
+        footprint(tracks, polls, (BEFORE, AFTER), zone_set),
+    )
+    assert np.array_equal(grid.grid, grid_all.grid, equal_nan=True)
+    assert (seen.within, seen.between, seen.lost, seen.gained) == (
+        seen_all.within,
+        seen_all.between,
+        seen_all.lost,
+        seen_all.gained,
+    )
+    lo, hi = int(BEFORE.start.timestamp()), int(AFTER.end.timestamp())
+    assert sums.counted == int(((tracks.t >= lo) & (tracks.t < hi)).sum()) > 0
