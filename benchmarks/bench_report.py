@@ -226,6 +226,12 @@ def build_store(
         )
         conn.executemany("INSERT INTO position_blocks VALUES (?,?,?,?)", blocks)
         conn.executemany("INSERT INTO zone_counts VALUES (?,?,?,?,?)", counts)
+        conn.execute(  # the hourly totals the store keeps beside the counts (store.snapshots.record_poll)
+            "INSERT INTO zone_hours (source, hour, zone, n, airborne) SELECT s.source, s.api_time / 3600, z.zone, "
+            "COUNT(*), SUM(z.airborne) FROM zone_counts z JOIN snapshots s ON s.id = z.snapshot_id "
+            "WHERE s.status = 'ok' AND s.api_time >= ? AND s.api_time < ? GROUP BY s.source, s.api_time / 3600, z.zone",
+            (int(grid0), int(grid1)),
+        )
         conn.execute("COMMIT")
         total += len(t)
         if not quiet:

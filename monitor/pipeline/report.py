@@ -50,7 +50,7 @@ from monitor.report.credits import Provenance, seen_by
 from monitor.settings.table import Settings
 from monitor.sources.registry import ARCHIVE, COMBINED
 from monitor.store.db import Store
-from monitor.store.frames import count_frame, poll_frame
+from monitor.store.frames import count_frame, hourly_count_frame, poll_frame
 from monitor.store.positions import count_blocks, count_positions, iter_positions
 from monitor.store.snapshots import combined_parts, sources_between
 
@@ -178,7 +178,13 @@ def report(
         # the context's polls and counts, read once: the windows' are a slice of them
         context = Window("context", *_context(span_start, span_end))
         all_polls = poll_frame(store, context.start, context.end, chosen)
-        all_counts = count_frame(store, context.start, context.end, chosen)
+        # hourly means from the hourly totals kept beside the counts; the archive's cross-checks
+        # look at single snapshots, so that view reads them all
+        all_counts = (
+            hourly_count_frame(store, context.start, context.end, chosen[0])
+            if len(chosen) == 1 and chosen != [ARCHIVE]
+            else count_frame(store, context.start, context.end, chosen)
+        )
         polls = _between(all_polls, span_start - timedelta(days=1), span_end + timedelta(days=1))
         counts = _between(all_counts, span_start, span_end)
         n_blocks = count_blocks(store, read_start, read_end, chosen)

@@ -19,8 +19,17 @@ import pyarrow as pa
 from monitor.errors import StoreError
 from monitor.store.db import Store, source_filter, to_epoch
 from monitor.store.positions import iter_positions, positions_schema
+from monitor.store.snapshots import hour_rows
 
-__all__ = ["count_frame", "iter_frames", "poll_frame", "positions_frame", "read_frame", "read_positions"]
+__all__ = [
+    "count_frame",
+    "hourly_count_frame",
+    "iter_frames",
+    "poll_frame",
+    "positions_frame",
+    "read_frame",
+    "read_positions",
+]
 
 _TO_PANDAS = {pa.string(): pd.StringDtype(), pa.bool_(): pd.BooleanDtype(), pa.int16(): pd.Int16Dtype()}
 
@@ -112,3 +121,19 @@ def count_frame(store: Store, start: datetime, end: datetime, sources: Sequence[
     )
     df["time"] = _utc_seconds(df["time"])
     return df
+
+
+def hourly_count_frame(store: Store, start: datetime, end: datetime, source: str) -> pd.DataFrame:
+    """Per UTC hour starting in ``[start, end)`` and zone, the mean ``airborne`` count of
+    ``source``'s ok snapshots in that hour (``zone_hours``, kept with each poll): ``time`` (the
+    hour's start, UTC), ``zone``, ``airborne``. What ``analysis.hourly_airborne`` makes of
+    :func:`count_frame`'s rows for whole hours, from a few thousand rows instead of a million."""
+    rows = hour_rows(store, source, start, end)
+    df = pd.DataFrame.from_records(rows, columns=["hour", "zone", "n", "airborne"])
+    return pd.DataFrame(
+        {
+            "time": _utc_seconds(df["hour"].astype("int64") * 3600),
+            "zone": df["zone"].astype(object),
+            "airborne": df["airborne"].astype(float) / df["n"].astype(float),
+        }
+    )

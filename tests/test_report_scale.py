@@ -1,5 +1,6 @@
-"""Flights built a bucket of aircraft at a time (spilled to disk) are the flights built at once,
-and the map sums taken a day at a time are those of all positions at once."""
+"""The report at scale gives what it gave in memory: flights built a bucket of aircraft at a time
+(spilled to disk) are the flights built at once, the map sums taken a day at a time are those of
+all positions at once, and hourly means from the store's hourly totals are those of its snapshots."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from geo.airports import airport_table
 from monitor.analysis.before_after import cell_sums_for, densities, density_in, footprint, footprint_of
 from monitor.analysis.buckets import AircraftBuckets, buckets_for
 from monitor.analysis.flights import build_flights
+from monitor.analysis.hourly import hourly_airborne
 from monitor.analysis.tracks import Tracks
 from monitor.analysis.windows import Window
 from monitor.store.db import Store
-from monitor.store.frames import poll_frame
+from monitor.store.frames import count_frame, hourly_count_frame, poll_frame
 from monitor.store.positions import iter_positions
 
 START = datetime(2025, 11, 10, tzinfo=UTC)
@@ -92,3 +94,13 @@ def test_map_sums_a_day_at_a_time_are_those_of_all_positions(filled_store: Path,
     )
     lo, hi = int(BEFORE.start.timestamp()), int(AFTER.end.timestamp())
     assert sums.counted == int(((tracks.t >= lo) & (tracks.t < hi)).sum()) > 0
+
+
+def test_hourly_means_from_the_hourly_totals_are_those_of_the_snapshots(filled_store: Path, zone_set):
+    zones = [z.code for z in zone_set.zones]
+    window = Window("w", START + timedelta(minutes=30), END - timedelta(minutes=20))  # cut hours at both ends
+    with Store.open_existing(filled_store) as store:
+        per_snapshot = hourly_airborne(count_frame(store, START, END, ["opensky"]), window, zones)
+        per_hour = hourly_airborne(hourly_count_frame(store, START, END, "opensky"), window, zones)
+    assert per_snapshot.notna().sum().sum() > 900
+    pd.testing.assert_frame_equal(per_hour, per_snapshot, check_exact=False, rtol=1e-12)
