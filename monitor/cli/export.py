@@ -23,11 +23,19 @@ def register(sub: Any) -> None:
         "date); counts: aircraft per zone per snapshot; polls: every poll attempt with its status; hourly: "
         "coverage and mean aircraft airborne per zone and hour (gaps empty).",
         epilog="examples:\n  vzmon export positions --format parquet\n"
-        "  vzmon export hourly --format csv --from 2025-11-15 --to 2025-12-07",
+        "  vzmon export hourly --format csv --from 2025-11-15 --to 2025-12-07\n"
+        "  vzmon export positions --format parquet --flavour traffic",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("what", choices=("positions", "counts", "polls", "hourly"))
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    p.add_argument(
+        "--flavour",
+        choices=("vzmon", "traffic"),
+        default="vzmon",
+        help="traffic: positions as the traffic library's Flight takes them (timestamp UTC, feet, knots, ft/min), "
+        "a Parquet file per UTC day (needs positions --format parquet)",
+    )
     p.add_argument("--from", dest="start", type=utc_arg, metavar="TIME")
     p.add_argument("--to", dest="end", type=utc_arg, metavar="TIME")
     p.add_argument("--out", metavar="PATH", help="file (or folder for partitioned Parquet)")
@@ -51,6 +59,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         start=args.start,
         end=args.end,
         source=args.source,
+        flavour=args.flavour,
     )
     print(
         f"exported {result.rows:,} rows of {result.what} to {result.path}"

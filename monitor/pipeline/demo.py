@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from monitor.clock import utcnow
 from monitor.errors import ConfigError, NotAStore
 from monitor.ingest import ingest
+from monitor.pipeline.compact import compact_some
 from monitor.pipeline.locking import store_lock
 from monitor.pipeline.report import Progress, ReportResult, no_progress, report
 from monitor.pipeline.shared import zone_set_for
@@ -24,6 +26,7 @@ from monitor.settings.table import Settings
 from monitor.sources.simulated.flights import simulate_replies
 from monitor.sources.simulated.reply import DEMO, simulated_reply
 from monitor.sources.simulated.scenario import Scenario, november_2025
+from monitor.store.dataset import remove_dataset
 from monitor.store.db import Store
 from monitor.store.snapshots import PollRecord, real_poll_count, record_poll
 
@@ -116,8 +119,11 @@ def run_demo(
         _check_demo_store(db)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
+        remove_dataset(db)  # the old demo store's Parquet days
     with store_lock(dataclasses.replace(settings, store_db=db)):
         polls, gaps, positions = fill_simulated(settings, db, scenario, progress)
+        with Store(db) as store:  # its days are past: into Parquet, as a store collect has run on for weeks
+            compact_some(store, utcnow())
     out = settings.store_outputs_dir / "demo" / "reports"
     # the demo's store holds its one source, whatever collect.sources names
     reports = tuple(report(settings, e, db=db, out_dir=out / e, progress=progress, source=DEMO) for e in events)

@@ -7,6 +7,8 @@ exported:
   UTC date (``date=YYYY-MM-DD/part-0.parquet``), CSV is one file.
 - ``counts``: aircraft per zone per successful snapshot (airborne, on ground, stale).
 - ``polls``: every poll attempt with its status (gaps included), for coverage checks.
+- ``positions --flavour traffic``: the positions as the ``traffic`` library's ``Flight`` takes
+  them (``timestamp`` UTC, feet, knots, ft/min), a Parquet file per UTC day.
 - ``hourly``: per hour, the poll coverage and the mean aircraft airborne per zone (hours below
   ``report.min_coverage`` are empty: gaps).
 
@@ -45,7 +47,7 @@ from monitor.store.export import iter_counts, iter_polls
 from monitor.store.frames import count_frame, poll_frame, positions_frame
 from monitor.store.positions import iter_positions, positions_schema
 
-__all__ = ["EXPORTS", "HEADS", "POSITIONS_LAYOUT", "ExportResult", "export"]
+__all__ = ["EXPORTS", "FLAVOURS", "HEADS", "POSITIONS_LAYOUT", "TRAFFIC_SCHEMA", "ExportResult", "as_traffic", "export"]
 
 EXPORTS = ("positions", "counts", "polls", "hourly")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -206,6 +208,90 @@ def _write_partitioned(target: Path, tables: Iterator[pa.Table]) -> tuple[int, i
     return rows, files
 
 
+FLAVOURS = ("vzmon", "traffic")
+_TRAFFIC_FILE = re.compile(r"^\d{4}-\d{2}-\d{2}\.parquet$")
+FT, KT, FT_MIN = 0.3048, 1852 / 3600, 0.3048 / 60  # metres a foot; m/s a knot; m/s a foot a minute
+# the columns and dtypes of a traffic Flight (xoolive/traffic: timestamp UTC, feet, knots, ft/min)
+TRAFFIC_SCHEMA = pa.schema(
+    [
+        pa.field("timestamp", pa.timestamp("s", tz="UTC")),
+        pa.field("icao24", pa.string()),
+        pa.field("callsign", pa.string()),
+        pa.field("latitude", pa.float64()),
+        pa.field("longitude", pa.float64()),
+        pa.field("altitude", pa.float64()),
+        pa.field("groundspeed", pa.float64()),
+        pa.field("track", pa.float64()),
+        pa.field("vertical_rate", pa.float64()),
+        pa.field("onground", pa.bool_()),
+        pa.field("squawk", pa.string()),
+        pa.field("geoaltitude", pa.float64()),
+        pa.field("last_position", pa.timestamp("s", tz="UTC")),
+        pa.field("source", pa.string()),
+    ]
+)
+TRAFFIC_LAYOUT = Layout(
+    kind="export of positions for traffic (a Parquet file per UTC day)",
+    holds=lambda entry: entry.is_file() and bool(_TRAFFIC_FILE.match(entry.name)),
+    signed=lambda folder: False,
+)
+_TRAFFIC_COLUMNS = ["icao24", "callsign", "latitude", "longitude", "baro_altitude_m", "velocity_mps", "true_track_deg",
+                    "vertical_rate_mps", "on_ground", "squawk", "geo_altitude_m", "time_position"]  # fmt: skip
+
+
+def as_traffic(table: pa.Table, source: str) -> pa.Table:
+    """Positions (``store.iter_positions``) as rows of a traffic ``Flight``: the rows with a
+    position, the snapshot's time as ``timestamp``, feet, knots and ft/min, callsigns stripped."""
+    table = table.filter(pc.and_(pc.is_valid(table["latitude"]), pc.is_valid(table["longitude"])))
+
+    def scaled(name: str, by: float) -> pa.Array:
+        return pc.round(pc.divide(table[name].cast(pa.float64()), by), 1)
+
+    return pa.table(
+        {
+            "timestamp": table["time"],
+            "icao24": table["icao24"],
+            "callsign": pc.utf8_trim_whitespace(table["callsign"]),
+            "latitude": table["latitude"].cast(pa.float64()),
+            "longitude": table["longitude"].cast(pa.float64()),
+            "altitude": scaled("baro_altitude_m", FT),
+            "groundspeed": scaled("velocity_mps", KT),
+            "track": table["true_track_deg"].cast(pa.float64()),
+            "vertical_rate": scaled("vertical_rate_mps", FT_MIN),
+            "onground": pc.fill_null(table["on_ground"], False),
+            "squawk": table["squawk"],
+            "geoaltitude": scaled("geo_altitude_m", FT),
+            "last_position": table["time_position"].cast(pa.timestamp("s", tz="UTC")),
+            "source": pa.array([source] * table.num_rows, pa.string()),
+        },
+        schema=TRAFFIC_SCHEMA,
+    )
+
+
+def _write_traffic(target: Path, tables: Iterator[pa.Table], source: str) -> tuple[int, int]:
+    """Positions as ``target/YYYY-MM-DD.parquet``, one file per UTC day, one writer open at a time
+    (each table is a day or part of one, in order). Returns (rows, files)."""
+    rows = files = 0
+    with staged_folder(target, TRAFFIC_LAYOUT, "--out") as stage:
+        writer: pq.ParquetWriter | None = None
+        current = ""
+        for table in tables:
+            table = as_traffic(table, source)
+            days = pc.strftime(table["timestamp"], format="%Y-%m-%d")
+            for day in pc.unique(days).to_pylist():
+                part = table.filter(pc.equal(days, day))
+                if day != current:
+                    if writer is not None:
+                        writer.close()
+                    writer = pq.ParquetWriter(stage / f"{day}.parquet", TRAFFIC_SCHEMA, compression="zstd")
+                    current, files = day, files + 1
+                writer.write_table(part)  # type: ignore[union-attr]  # opened above for the first day
+                rows += part.num_rows
+        if writer is not None:
+            writer.close()
+    return rows, files
+
+
 def export(
     settings: Settings,
     what: str,
@@ -216,6 +302,7 @@ def export(
     end: datetime | None = None,
     db: Path | None = None,
     source: str | None = None,
+    flavour: str = "vzmon",
 ) -> ExportResult:
     """Write ``what`` (one of ``EXPORTS``) as ``fmt`` (csv or parquet); returns where and how much.
 
@@ -228,12 +315,25 @@ def export(
     """
     if what not in EXPORTS:
         raise ConfigError(f"cannot export {what!r}; choose one of {', '.join(EXPORTS)}", key="what")
+    if flavour not in FLAVOURS:
+        raise ConfigError(f"unknown --flavour {flavour!r}; choose one of {', '.join(FLAVOURS)}", key="--flavour")
+    if flavour == "traffic" and (what != "positions" or fmt != "parquet"):
+        raise ConfigError(
+            "--flavour traffic writes positions as Parquet: use `vzmon export positions --format parquet "
+            "--flavour traffic`",
+            key="--flavour",
+        )
     lo, hi = start or _EPOCH, min(end or _END, _END)
     suffix = "" if (what == "positions" and fmt == "parquet") else f".{fmt}"
-    target = out or settings.store_outputs_dir / "exports" / f"{what}{suffix}"
+    name = "positions-traffic" if flavour == "traffic" else f"{what}{suffix}"
+    target = out or settings.store_outputs_dir / "exports" / name
     with Store.open_existing(db or settings.store_db, redact=settings.redact) as store:
         tagged = [source] if source is not None else None  # counts and polls carry their source
         one = view_for(settings, store, lo, hi, source) if what in ("positions", "hourly") else tagged
+        if flavour == "traffic":
+            view = one[0] if one else "opensky"
+            rows, files = _write_traffic(target, iter_positions(store, lo, hi, _TRAFFIC_COLUMNS, sources=one), view)
+            return ExportResult(what, target, rows, files)
         if what == "positions" and fmt == "parquet":
             rows, files = _write_partitioned(target, iter_positions(store, lo, hi, sources=one))
             return ExportResult(what, target, rows, files)

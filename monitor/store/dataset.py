@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -57,6 +58,7 @@ __all__ = [
     "dataset_root",
     "pending_days",
     "read_day_file",
+    "remove_dataset",
     "sweep",
 ]
 
@@ -338,6 +340,15 @@ def compact_day(
     step("cleaned")
     del root
     return CompactedDay(source, day, path, n_snapshots, table.num_rows, size)
+
+
+def remove_dataset(store_path: Path) -> None:
+    """Delete the Parquet dataset beside ``store_path`` if it is a vzmon store's (it carries the
+    marker): for ``vzmon demo``, which makes its store anew."""
+    root = store_path.parent / "parquet"
+    if (root / _MARKER).is_file():
+        shutil.rmtree(root / "positions", ignore_errors=True)
+        (root / _MARKER).unlink(missing_ok=True)
 
 
 def sweep(store: Store) -> int:
