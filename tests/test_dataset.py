@@ -95,7 +95,9 @@ def test_compacted_days_read_exactly_as_the_blocks_did(store_path: Path):
         part_after = _all(store, START + timedelta(hours=20), START + timedelta(days=1, hours=5), ["icao24", "zone"])
         _assert_same(_canonical(part_after), _canonical(part))
         assert count_blocks(store) == n_blocks
-        assert snapshot_totals(store)["positions"] == before.num_rows
+        totals = snapshot_totals(store)
+        assert totals["positions"] == totals["positions_in_parquet"] == before.num_rows
+        assert totals["days_in_parquet"] == DAYS
 
 
 def test_without_time_order_each_aircraft_still_comes_in_time_order(store_path: Path):
@@ -187,6 +189,8 @@ def test_vzmon_compact_command(store_path: Path, monkeypatch, capsys):
     assert f"compacted {DAYS} day(s)" in out and "bytes a position" in out
     assert main(["compact"]) == 0
     assert "nothing to compact" in capsys.readouterr().out
+    main(["status"])
+    assert f"days_in_parquet {DAYS}" in capsys.readouterr().out
 
 
 # -- crash safety: a real SIGKILL, then every position counted exactly once

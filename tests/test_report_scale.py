@@ -15,7 +15,7 @@ from geo.airports import airport_table
 from monitor.analysis.before_after import cell_sums_for, densities, density_in, footprint, footprint_of
 from monitor.analysis.buckets import AircraftBuckets, buckets_for
 from monitor.analysis.flights import build_flights
-from monitor.analysis.hourly import hourly_airborne
+from monitor.analysis.hourly import cell_counts, hourly_airborne
 from monitor.analysis.tracks import Tracks
 from monitor.analysis.windows import Window
 from monitor.store.db import Store
@@ -104,3 +104,14 @@ def test_hourly_means_from_the_hourly_totals_are_those_of_the_snapshots(filled_s
         per_hour = hourly_airborne(hourly_count_frame(store, START, END, "opensky"), window, zones)
     assert per_snapshot.notna().sum().sum() > 900
     pd.testing.assert_frame_equal(per_hour, per_snapshot, check_exact=False, rtol=1e-12)
+
+
+def test_cells_by_arithmetic_are_histogram2d_s_cells():
+    rng = np.random.default_rng(1)
+    for cell in (0.25, 0.5, 0.1):
+        xe, ye = np.arange(-80, -55 + cell, cell), np.arange(-2, 20 + cell, cell)
+        # points anywhere, some off the grid, many exactly on edges (the last edge is closed)
+        lon = np.round(np.r_[rng.uniform(-82, -53, 50_000), xe, np.full(5, -55.0)], 2)
+        lat = np.round(np.r_[rng.uniform(-4, 22, 50_000), np.full(len(xe), 3.0), ye[:5]], 2)
+        want, _, _ = np.histogram2d(lat, lon, bins=(ye, xe))
+        assert np.array_equal(cell_counts(lon, lat, xe, ye), want)

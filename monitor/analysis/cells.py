@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from monitor.analysis.hourly import cell_counts
+from monitor.analysis.hourly import cell_index
 from monitor.analysis.windows import Window
 
 __all__ = ["MAP_CELL_DEG", "CellSums"]
@@ -47,11 +47,6 @@ class CellSums:
         self._halves = [(np.zeros(shape), np.zeros(shape)) for _ in self.split]
         self.counted = 0
 
-    def _cells(self, lon: npt.NDArray[Any], lat: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
-        return cell_counts(
-            np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64), self.lon_edges, self.lat_edges
-        )
-
     def add(
         self,
         t: npt.NDArray[np.int64],
@@ -60,26 +55,39 @@ class CellSums:
         ground: npt.NDArray[np.bool_],
     ) -> None:
         """Add positions (Unix seconds, degrees, on the ground), in any order."""
-        if not len(t):
-            return
-        lo_t, hi_t = int(t.min()), int(t.max())
-        air = ~ground
-        for w, grid in zip(self.windows, self._in, strict=True):
-            lo, hi = _bounds(w)
-            if hi > lo_t and lo <= hi_t:
-                m = (t >= lo) & (t < hi) & air
-                grid += self._cells(lon[m], lat[m])
-        for w, (even, odd) in zip(self.split, self._halves, strict=True):
-            lo, hi = _bounds(w)
-            if hi > lo_t and lo <= hi_t:
-                m = (t >= lo) & (t < hi) & air
-                is_odd = (t[m] // 3600) % 2 == 1
-                x, y = lon[m], lat[m]
-                even += self._cells(x[~is_odd], y[~is_odd])
-                odd += self._cells(x[is_odd], y[is_odd])
-        if self.count_in is not None:
+        if self.count_in is not None and len(t):
             lo, hi = _bounds(self.count_in)
             self.counted += int(np.count_nonzero((t >= lo) & (t < hi)))
+        lo_t, hi_t = (int(t.min()), int(t.max())) if len(t) else (0, -1)
+        touched = [w for w in (*self.windows, *self.split) if _bounds(w)[1] > lo_t and _bounds(w)[0] <= hi_t]
+        if not touched:
+            return
+        air = ~ground
+        t = t[air]
+        cell = cell_index(
+            np.asarray(lon[air], dtype=np.float64),
+            np.asarray(lat[air], dtype=np.float64),
+            self.lon_edges,
+            self.lat_edges,
+        )  # each airborne position's cell, once for every window (-1: off the grid)
+        size = (len(self.lat_edges) - 1) * (len(self.lon_edges) - 1)
+
+        def counts(m: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+            picked = cell[m]
+            shape = (len(self.lat_edges) - 1, len(self.lon_edges) - 1)
+            return np.bincount(picked[picked >= 0], minlength=size).reshape(shape).astype(np.float64)
+
+        for w, grid in zip(self.windows, self._in, strict=True):
+            if w in touched:
+                lo, hi = _bounds(w)
+                grid += counts((t >= lo) & (t < hi))
+        for w, (even, odd) in zip(self.split, self._halves, strict=True):
+            if w in touched:
+                lo, hi = _bounds(w)
+                inside = (t >= lo) & (t < hi)
+                is_odd = (t // 3600) % 2 == 1
+                even += counts(inside & ~is_odd)
+                odd += counts(inside & is_odd)
 
     def in_window(self, i: int) -> npt.NDArray[np.float64]:
         """Airborne positions per cell in ``windows[i]``."""

@@ -177,10 +177,11 @@ def pending_days(store: Store, before: datetime, sources: Sequence[str] | None =
     """(source, day) of every UTC day ending at or before ``before`` that still has position blocks."""
     which = f" AND s.source IN ({', '.join('?' * len(sources))})" if sources is not None else ""
     cutoff = (to_epoch(before) or 0) // DAY_S * DAY_S
-    rows = store.execute(
-        "SELECT DISTINCT s.source, s.api_time / 86400 FROM position_blocks b JOIN snapshots s ON s.id = b.snapshot_id "
-        f"WHERE s.api_time < ? AND b.format != ?{which} ORDER BY 2, 1",
-        [cutoff, COMPACTED_FORMAT, *(sources or ())],
+    rows = store.execute(  # from the partial index of the blocks still held (the open days'), not every snapshot
+        "SELECT DISTINCT s.source, s.api_time / 86400 FROM position_blocks b INDEXED BY position_blocks_held "
+        f"CROSS JOIN snapshots s ON s.id = b.snapshot_id WHERE b.format != '{COMPACTED_FORMAT}' "
+        f"AND s.api_time < ?{which} ORDER BY 2, 1",
+        [cutoff, *(sources or ())],
     )
     return [(str(r[0]), _day(int(r[1]) * DAY_S)) for r in rows]
 

@@ -252,7 +252,7 @@ CREATE VIEW zone_counts_utc AS
     (
         8,
         "closed days' positions as Parquet files beside the store (store.dataset)",
-        """
+        f"""
 CREATE TABLE compacted_days (
     source TEXT NOT NULL,
     day INTEGER NOT NULL,
@@ -268,7 +268,8 @@ CREATE VIEW compacted_days_utc AS
     SELECT source, strftime('%Y-%m-%d', day, 'unixepoch') AS date, file, format, n_snapshots, n_positions, bytes,
         strftime('%Y-%m-%dT%H:%M:%SZ', compacted_at, 'unixepoch') AS compacted_at_utc
     FROM compacted_days;
-INSERT INTO block_formats (format, since_version) VALUES ('{COMPACTED_FORMAT}', '0.1.0')
+INSERT INTO block_formats (format, since_version) VALUES ('{COMPACTED_FORMAT}', '0.1.0');
+CREATE INDEX position_blocks_held ON position_blocks (snapshot_id) WHERE format != '{COMPACTED_FORMAT}'
 """,
     ),
 )

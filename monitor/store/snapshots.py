@@ -214,13 +214,17 @@ def latest_credits(store: Store) -> tuple[int, datetime] | None:
 
 
 def snapshot_totals(store: Store) -> dict[str, int]:
-    """Rows in the store: ``snapshots`` and ``snapshots_<status>`` for each status seen, ``positions``."""
+    """Rows in the store: ``snapshots`` and ``snapshots_<status>`` for each status seen, ``positions``
+    (of which ``positions_in_parquet``, in ``days_in_parquet`` source-days moved to Parquet)."""
     by_status = {
         r["status"]: int(r["n"]) for r in store.query("SELECT status, COUNT(*) AS n FROM snapshots GROUP BY status")
     }
     rows = {f"snapshots_{k}": v for k, v in sorted(by_status.items())}
     rows["snapshots"] = sum(by_status.values())
     rows["positions"] = int(store.scalar("SELECT COALESCE(SUM(n_positions), 0) FROM position_blocks"))
+    parquet = store.query("SELECT COUNT(*) AS days, COALESCE(SUM(n_positions), 0) AS n FROM compacted_days")[0]
+    rows["positions_in_parquet"] = int(parquet["n"])  # of the positions above: those of closed days
+    rows["days_in_parquet"] = int(parquet["days"])
     return rows
 
 
