@@ -76,9 +76,10 @@ class AircraftBuckets:
     def tracks(self) -> Iterator[Tracks]:
         """Each bucket's :class:`Tracks` in turn (all sharing one set of codes); each bucket's file
         is read, then deleted."""
+        names = (self.codes.aircraft.names(), self.codes.callsigns.names())  # once, for every bucket
         if self.n == 1 or not self._writers:
             held, self._held = self._held, []
-            yield Tracks.assemble(held, self.codes)
+            yield Tracks.assemble(held, self.codes, names)
             return
         for w in self._writers:
             w.close()
@@ -91,5 +92,5 @@ class AircraftBuckets:
             ]
             del table
             path.unlink()
-            yield Tracks.assemble(parts, self.codes)
+            yield Tracks.assemble(parts, self.codes, names)
             del parts

@@ -56,12 +56,13 @@ import pandas as pd
 from geo.airports import AirportTable
 from monitor.analysis.airlines import airline_of
 from monitor.analysis.tracks import Tracks
-from monitor.analysis.unseen import Positions, entry_times, went_on
+from monitor.analysis.unseen import PollClock, Positions, entry_times, observed_clock, went_on
 
 __all__ = ["FLIGHT_CLASSES", "UNKNOWN", "FlightRules", "PollClock", "build_flights", "observed_clock"]
 
 FLIGHT_CLASSES = ("domestic", "departure", "arrival", "overflight")
 UNKNOWN = "unknown"  # an end fell in a hole in the polling: the class is not guessed
+_CLASSES = (*FLIGHT_CLASSES, UNKNOWN)
 CANDIDATE_AIRPORTS = 4  # an end is placed at the best of this many nearest airports
 
 
@@ -79,53 +80,6 @@ class FlightRules:
     join_max_s: float = 4 * 3600.0  # ... if the stretch lasted at most this long (wall clock)
     join_speed_tolerance: float = 0.35  # ... and the speed across it is within 35 % of the aircraft's own
     join_cruise_mps: tuple[float, float] = (100.0, 330.0)  # ... or, its own speed unknown, in this band
-
-
-@dataclass(frozen=True)
-class PollClock:
-    """The successful polls of a span: their sorted ``times`` (epoch s), the ``seconds`` of working
-    polling at each, and the usual ``cadence`` (median spacing)."""
-
-    times: npt.NDArray[np.int64]
-    seconds: npt.NDArray[np.float64]
-    cadence: float
-
-    def elapsed(self, t0: npt.NDArray[np.int64], t1: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-        """Seconds of working polling between poll times ``t0`` and ``t1``."""
-        last = len(self.times) - 1
-        i0 = np.clip(np.searchsorted(self.times, t0), 0, last)
-        i1 = np.clip(np.searchsorted(self.times, t1), 0, last)
-        out: npt.NDArray[np.float64] = self.seconds[i1] - self.seconds[i0]
-        return out
-
-    def hole(self, at: npt.NDArray[np.int64], before: bool) -> npt.NDArray[np.bool_]:
-        """Whether the successful poll just before (or after) each time in ``at`` is missing: spaced
-        more than 1.5 cadences away, or beyond the data."""
-        out: npt.NDArray[np.bool_]
-        if len(self.times) < 2:
-            out = np.ones(len(at), dtype=bool)
-        elif before:
-            i = np.searchsorted(self.times, at)
-            out = (i == 0) | (at - self.times[np.clip(i - 1, 0, None)] > 1.5 * self.cadence)
-        else:
-            j = np.searchsorted(self.times, at, side="right")
-            nxt = self.times[np.clip(j, 0, len(self.times) - 1)]
-            out = (j >= len(self.times)) | (nxt - at > 1.5 * self.cadence)
-        return out
-
-
-def observed_clock(ok_times: npt.NDArray[np.int64]) -> PollClock:
-    """The :class:`PollClock` of the successful polls at ``ok_times``.
-
-    Each spacing between successful polls counts up to twice the median spacing, so a feed
-    outage adds at most that much however long it lasted.
-    """
-    times = np.unique(np.asarray(ok_times, dtype=np.int64))
-    if len(times) < 2:
-        return PollClock(times, np.zeros(len(times)), 0.0)
-    d = np.diff(times).astype(np.float64)
-    cadence = float(np.median(d))
-    return PollClock(times, np.r_[0.0, np.cumsum(np.minimum(d, max(2.0 * cadence, 1.0)))], cadence)
 
 
 def _segment(
@@ -201,8 +155,12 @@ def build_flights(
     """
     rules = rules or FlightRules()
     clock = observed_clock(ok_times) if ok_times is not None else None
-    parts = [_flights_of(one, airports, fir_code, rules, clock) for one in _each(tracks)]
-    return _joined(parts, clock)
+    parts = []
+    names: tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]] = (np.empty(0, object), np.empty(0, object))
+    for one in _each(tracks):  # each bucket's positions are let go once its flights are made
+        parts.append(_flights_of(one, airports, fir_code, rules, clock))
+        names = (one.aircraft_names, one.callsign_names)  # the same codes in every part
+    return _joined(parts, clock, names, airports)
 
 
 def _each(tracks: Tracks | Iterable[Tracks]) -> Iterator[Tracks]:
@@ -213,20 +171,45 @@ def _each(tracks: Tracks | Iterable[Tracks]) -> Iterator[Tracks]:
 
 
 def _joined(
-    parts: list[tuple[pd.DataFrame, dict[str, Any]]], clock: PollClock | None
+    parts: list[tuple[dict[str, Any], dict[str, Any]]],
+    clock: PollClock | None,
+    names: tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]],
+    airports: AirportTable,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One table of flights and one of entries from the parts' (flights numbered as if built at
-    once: by aircraft code, then time), entry times spread by those numbers."""
+    once: by aircraft code, then time), entry times spread by those numbers. ``names``: the
+    aircraft and callsign names of the parts' codes."""
     if not parts:
         raise ValueError("build_flights needs at least one Tracks")
-    flights = pd.concat([f for f, _ in parts], ignore_index=True) if len(parts) > 1 else parts[0][0]
-    offsets = np.cumsum([0, *(len(f) for f, _ in parts)])
-    local = flights["flight"].to_numpy()
-    rank = np.empty(len(flights), dtype=np.int64)
-    rank[np.lexsort((local, flights["aircraft"].to_numpy()))] = np.arange(len(flights))
-    number = rank  # a flight's number among all segments, ground-only ones included
-    keep = flights.pop("airborne").to_numpy(dtype=bool)
-    flights = flights.assign(flight=number)[keep].sort_values("flight", kind="stable").reset_index(drop=True)
+    cols = {k: np.concatenate([f[k] for f, _ in parts]) for k in parts[0][0]}
+    offsets = np.cumsum([0, *(len(f["flight"]) for f, _ in parts)])
+    number = np.empty(len(cols["flight"]), dtype=np.int64)  # among all segments, ground-only ones included
+    number[np.lexsort((cols["flight"], cols["aircraft"]))] = np.arange(len(number))
+    kept = np.flatnonzero(cols["airborne"])
+    kept = kept[np.argsort(number[kept], kind="stable")]
+    aircraft_names, callsign_names = names
+    cs = cols["callsign"][kept]
+    callsign = np.full(len(kept), None, dtype=object)
+    callsign[cs >= 0] = callsign_names[cs[cs >= 0]]
+    designators = {c: airline_of(c) for c in set(callsign[cs >= 0].tolist())}
+    flights = pd.DataFrame(
+        {
+            "flight": number[kept],
+            "aircraft": cols["aircraft"][kept],
+            "icao24": aircraft_names[cols["aircraft"][kept]] if len(kept) else np.array([], dtype=object),
+            "callsign": callsign,
+            "airline": [designators.get(c) if c is not None else None for c in callsign],
+            "first_time": pd.to_datetime(cols["first_time"][kept], unit="s", utc=True),
+            "last_time": pd.to_datetime(cols["last_time"][kept], unit="s", utc=True),
+            "start_airport": _names_of(cols["start_airport"][kept], airports.icao),
+            "end_airport": _names_of(cols["end_airport"][kept], airports.icao),
+            "start_in_fir": cols["start_in_fir"][kept],
+            "end_in_fir": cols["end_in_fir"][kept],
+            "in_fir": cols["in_fir"][kept],
+            "flight_class": _names_of(cols["flight_class"][kept], np.array(_CLASSES, dtype=object)),
+        }
+    )
+    del cols
     raw = {k: np.concatenate([e[k] for _, e in parts]) for k in parts[0][1] if k != "zones"}
     zones = parts[0][1]["zones"]
     part_of = np.repeat(np.arange(len(parts)), [len(e["flight"]) for _, e in parts])
@@ -252,9 +235,17 @@ def _joined(
     return flights, entries
 
 
+def _names_of(index: npt.NDArray[np.integer[Any]], names: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
+    """``names[index]``, None where the index is -1."""
+    out = np.full(len(index), None, dtype=object)
+    some = index >= 0
+    out[some] = names[index[some]]
+    return out
+
+
 def _flights_of(
     tracks: Tracks, airports: AirportTable, fir_code: str, rules: FlightRules, clock: PollClock | None
-) -> tuple[pd.DataFrame, dict[str, Any]]:
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The flights of one :class:`Tracks`, numbered within it (ground-only ones included, flagged
     by ``airborne``), and their entries' raw facts."""
     aircraft, callsign, t = tracks.aircraft, tracks.callsign, tracks.t
@@ -269,8 +260,8 @@ def _flights_of(
     fir_index = tracks.zones.index(fir_code) if fir_code in tracks.zones else -2
     in_fir = np.bincount(flight[airborne & (zone == fir_index)], minlength=n) > 0
 
-    def place(idx: npt.NDArray[np.intp], climbing: bool) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.bool_]]:
-        codes = np.full(len(idx), None, dtype=object)
+    def place(idx: npt.NDArray[np.intp], climbing: bool) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+        codes = np.full(len(idx), -1, dtype=np.intp)  # the airport's index in ``airports``; -1: none
         fir = np.zeros(len(idx), dtype=bool)
         if not len(airports.icao) or not len(idx):
             return codes, fir
@@ -307,52 +298,42 @@ def _flights_of(
         pick = np.argmin(np.where(at, score, np.inf), axis=1)
         rows = np.arange(len(idx))
         chosen, found = safe[rows, pick], at[rows, pick]
-        codes[found] = airports.icao[chosen][found]
+        codes[found] = chosen[found]
         fir[found] = airports.in_fir[chosen][found]
         return codes, fir
 
     # a flight that took off again after a landing starts where it last stood on the ground
     start_ap, start_fir = place(np.where(relaunch[starts], starts - 1, starts), climbing=True)
     end_ap, end_fir = place(ends, climbing=False)
-    cls = np.full(n, None, dtype=object)
-    cls[in_fir & start_fir & end_fir] = "domestic"
-    cls[in_fir & start_fir & ~end_fir] = "departure"
-    cls[in_fir & ~start_fir & end_fir] = "arrival"
-    cls[in_fir & ~start_fir & ~end_fir] = "overflight"
+    cls = np.full(n, -1, dtype=np.int8)  # an index in _CLASSES; -1: not classed (not in the FIR)
+    for code, (from_fir, to_fir) in enumerate(((True, True), (True, False), (False, True), (False, False))):
+        cls[in_fir & (start_fir == from_fir) & (end_fir == to_fir)] = code  # domestic, departure, arrival, overflight
     if clock is not None and n:
         # An end next to a hole in the polling (or the edge of the data) and not at an airport is
         # unknown: the take-off or landing may have happened unseen. Such flights are not guessed.
         start_hole = clock.hole(t[starts], before=True)
         end_hole = clock.hole(t[ends], before=False)
-        unknown = (start_hole & (start_ap == None)) | (end_hole & (end_ap == None))  # noqa: E711
-        cls[in_fir & unknown] = UNKNOWN
+        unknown = (start_hole & (start_ap < 0)) | (end_hole & (end_ap < 0))
+        cls[in_fir & unknown] = _CLASSES.index(UNKNOWN)
     # a flight's callsign is the first one received during it
     has_cs = callsign >= 0
     first_cs = np.full(n, -1, dtype=np.int64)
     cs_flights, cs_first = np.unique(flight[has_cs], return_index=True)
     first_cs[cs_flights] = callsign[has_cs][cs_first]
-    cs_text = np.full(n, None, dtype=object)
-    known = first_cs >= 0
-    cs_text[known] = tracks.callsign_names[first_cs[known]]
-    designators = {c: airline_of(c) for c in set(cs_text[known].tolist())}
-    flights = pd.DataFrame(
-        {
-            "flight": np.arange(n),  # every segment: _joined numbers them all, then drops the ground-only ones
-            "airborne": airborne_n > 0,
-            "aircraft": aircraft[starts],
-            "icao24": tracks.aircraft_names[aircraft[starts]] if n else np.array([], dtype=object),
-            "callsign": cs_text,
-            "airline": [designators.get(c) if c is not None else None for c in cs_text],
-            "first_time": pd.to_datetime(t[starts], unit="s", utc=True),
-            "last_time": pd.to_datetime(t[ends], unit="s", utc=True),
-            "start_airport": start_ap,
-            "end_airport": end_ap,
-            "start_in_fir": start_fir,
-            "end_in_fir": end_fir,
-            "in_fir": in_fir,
-            "flight_class": cls,
-        }
-    )
+    flights = {  # numbers only: the text columns are made once, for the flights kept (_joined)
+        "flight": np.arange(n, dtype=np.int64),  # every segment: _joined numbers them all, then drops ground-only ones
+        "airborne": airborne_n > 0,
+        "aircraft": aircraft[starts],
+        "callsign": first_cs,
+        "first_time": t[starts],
+        "last_time": t[ends],
+        "start_airport": start_ap,
+        "end_airport": end_ap,
+        "start_in_fir": start_fir,
+        "end_in_fir": end_fir,
+        "in_fir": in_fir,
+        "flight_class": cls,
+    }
     # first and last airborne time of each flight in each zone. Positions of a flight are contiguous
     # and in time order, so find the runs of one (flight, zone), then merge runs of the same pair.
     air = np.flatnonzero(airborne & (zone >= 0))
@@ -371,7 +352,7 @@ def _flights_of(
     else:
         pick_first = pick_last = air
     first_seen, first_flight = t[pick_first], flight[pick_first]
-    exempt = (pick_first == starts[first_flight]) & (start_ap[first_flight] != None)  # noqa: E711
+    exempt = (pick_first == starts[first_flight]) & (start_ap[first_flight] >= 0)
     entries = {
         "flight": first_flight.astype(np.int64),
         "aircraft": aircraft[pick_first],

@@ -47,10 +47,8 @@ class _Codes:
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
 
     def names(self) -> npt.NDArray[np.object_]:
-        out = np.empty(len(self.index), dtype=object)
-        for name, code in self.index.items():
-            out[code] = name
-        return out
+        """The names by code (codes are given in order: the dict's order is theirs)."""
+        return np.array(list(self.index), dtype=object) if self.index else np.empty(0, dtype=object)
 
 
 _DTYPES: dict[str, Any] = {
@@ -150,9 +148,16 @@ class Tracks:
         return cls.assemble([codes.compact(table) for table in tables], codes)
 
     @classmethod
-    def assemble(cls, parts: Iterable[dict[str, npt.NDArray[Any]]], codes: Codes) -> Tracks:
+    def assemble(
+        cls,
+        parts: Iterable[dict[str, npt.NDArray[Any]]],
+        codes: Codes,
+        names: tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]] | None = None,
+    ) -> Tracks:
         """Tracks from compact chunks (:meth:`Codes.compact`), each aircraft's rows in time order
-        across them: sorted by aircraft (stably, so each aircraft's rows stay in time order)."""
+        across them: sorted by aircraft (stably, so each aircraft's rows stay in time order).
+        ``names``: ``codes``' aircraft and callsign names, when the caller made them already (a
+        year holds a million aircraft: making them for each of many buckets would cost minutes)."""
         columns: dict[str, list[npt.NDArray[Any]]] = {name: [] for name in _DTYPES}
         for part in parts:
             if len(part["t"]):
@@ -168,12 +173,8 @@ class Tracks:
             del chunks
             sorted_[name] = column[order]
             del column
-        return cls(
-            **sorted_,
-            aircraft_names=codes.aircraft.names(),
-            callsign_names=codes.callsigns.names(),
-            zones=codes.zones,
-        )
+        aircraft_names, callsign_names = names or (codes.aircraft.names(), codes.callsigns.names())
+        return cls(**sorted_, aircraft_names=aircraft_names, callsign_names=callsign_names, zones=codes.zones)
 
     @classmethod
     def from_frame(cls, positions: pd.DataFrame, zones: Sequence[str] | None = None) -> Tracks:

@@ -2,7 +2,8 @@
 after a feed outage entered its zone.
 
 Place in the flow: ``analysis.flights`` asks :func:`went_on` before it cuts a flight where the
-aircraft went unseen, and :func:`entry_times` for each flight's entry into each zone. Pure: no I/O.
+aircraft went unseen, and :func:`entry_times` for each flight's entry into each zone; it measures
+unseen time on the :class:`PollClock` of the successful polls. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Positions", "distance_m", "entry_times", "went_on"]
+__all__ = ["PollClock", "Positions", "distance_m", "entry_times", "observed_clock", "went_on"]
 
 _EARTH_M = 6_371_008.8
 
@@ -114,3 +115,50 @@ def entry_times(
     offset = np.maximum(np.ceil(frac * (first_seen - prev_ok)), 1).astype(np.int64)
     entered: npt.NDArray[np.int64] = np.where(unseen, prev_ok + offset, first_seen)
     return entered, unseen
+
+
+@dataclass(frozen=True)
+class PollClock:
+    """The successful polls of a span: their sorted ``times`` (epoch s), the ``seconds`` of working
+    polling at each, and the usual ``cadence`` (median spacing)."""
+
+    times: npt.NDArray[np.int64]
+    seconds: npt.NDArray[np.float64]
+    cadence: float
+
+    def elapsed(self, t0: npt.NDArray[np.int64], t1: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """Seconds of working polling between poll times ``t0`` and ``t1``."""
+        last = len(self.times) - 1
+        i0 = np.clip(np.searchsorted(self.times, t0), 0, last)
+        i1 = np.clip(np.searchsorted(self.times, t1), 0, last)
+        out: npt.NDArray[np.float64] = self.seconds[i1] - self.seconds[i0]
+        return out
+
+    def hole(self, at: npt.NDArray[np.int64], before: bool) -> npt.NDArray[np.bool_]:
+        """Whether the successful poll just before (or after) each time in ``at`` is missing: spaced
+        more than 1.5 cadences away, or beyond the data."""
+        out: npt.NDArray[np.bool_]
+        if len(self.times) < 2:
+            out = np.ones(len(at), dtype=bool)
+        elif before:
+            i = np.searchsorted(self.times, at)
+            out = (i == 0) | (at - self.times[np.clip(i - 1, 0, None)] > 1.5 * self.cadence)
+        else:
+            j = np.searchsorted(self.times, at, side="right")
+            nxt = self.times[np.clip(j, 0, len(self.times) - 1)]
+            out = (j >= len(self.times)) | (nxt - at > 1.5 * self.cadence)
+        return out
+
+
+def observed_clock(ok_times: npt.NDArray[np.int64]) -> PollClock:
+    """The :class:`PollClock` of the successful polls at ``ok_times``.
+
+    Each spacing between successful polls counts up to twice the median spacing, so a feed
+    outage adds at most that much however long it lasted.
+    """
+    times = np.unique(np.asarray(ok_times, dtype=np.int64))
+    if len(times) < 2:
+        return PollClock(times, np.zeros(len(times)), 0.0)
+    d = np.diff(times).astype(np.float64)
+    cadence = float(np.median(d))
+    return PollClock(times, np.r_[0.0, np.cumsum(np.minimum(d, max(2.0 * cadence, 1.0)))], cadence)

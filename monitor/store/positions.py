@@ -18,8 +18,9 @@ the vzmon that reads it (``block_formats`` table).
 from __future__ import annotations
 
 import logging
+from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +35,8 @@ from monitor.store.db import Store, source_filter, to_epoch
 from monitor.store.migrations import BLOCK_FORMAT, COMPACTED_FORMAT
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from monitor.store.dataset import CompactedDay
 
 __all__ = [
@@ -162,7 +165,9 @@ def iter_positions(
     dictionaries (as Parquet holds them: cheaper to read and to group by). ``progress(n)`` is
     called after each table with the number of snapshots it covered.
     """
-    import pyarrow.compute as pc  # here, not at the top: a cron poll never reads positions
+    from concurrent.futures import ThreadPoolExecutor  # here, not at the top: a cron poll never reads positions
+
+    import pyarrow.compute as pc
 
     from monitor.store.dataset import compacted_days, read_day_file
 
@@ -175,31 +180,62 @@ def iter_positions(
     if tuple(statuses) == ("ok",) and isinstance(store.path, Path):  # blocks, hence files, are ok snapshots'
         for held in compacted_days(store, start, end, sources):
             files.setdefault(held.day.toordinal() - _EPOCH_ORDINAL, []).append(held)
+    file_days = sorted(files)
+    # the next compacted day is read in a thread while the caller works on this one (Parquet reads
+    # let go of the GIL); SQLite, which must stay on this thread, is read here
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vzmon-parquet") if len(file_days) > 1 else None
+    reads: dict[int, Future[list[pa.Table]]] = {}
+
+    def fetch(day: int) -> list[pa.Table]:
+        return [read_day_file(held, wanted, start, end, as_dict) for held in files[day]]
+
+    def read_ahead(day: int) -> None:
+        after = bisect_right(file_days, day)
+        if pool is not None and after < len(file_days) and file_days[after] not in reads:
+            reads[file_days[after]] = pool.submit(fetch, file_days[after])
+
     blocks = groupby(_block_rows(store, start, end, statuses, sources), key=lambda row: int(row[1]) // DAY_S)
     block_day, group = next(blocks, (None, None))
-    while files or block_day is not None:  # the days of files and of blocks, merged in order
-        day = min([*files, *([block_day] if block_day is not None else [])])
-        tables = [read_day_file(held, wanted, start, end, as_dict) for held in files.pop(day, [])]
-        if block_day == day and group is not None:
-            for chunk in _decoded(store, group, wanted, batch_blocks, as_dict):
-                if tables:
-                    tables.append(chunk)
-                    continue
-                yield chunk  # a day held in blocks alone: its chunks as they come, already in time order
-                if progress:
-                    progress(_snapshots_in(chunk))
-            block_day, group = next(blocks, (None, None))
-        if not tables:
-            continue
-        table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
-        by_aircraft = not time_order and "icao24" in wanted
-        if time_order or len(tables) > 1:  # several sources, or a file and later blocks, on one day
-            keys = [("icao24", "ascending")] if by_aircraft else []
-            keys += [("time", "ascending"), ("snapshot_id", "ascending")]
-            table = table.take(pc.sort_indices(table, keys))
-        yield table
-        if progress:
-            progress(_snapshots_in(table))
+    try:
+        next_file = 0
+        while next_file < len(file_days) or block_day is not None:  # the days of files and of blocks, in order
+            day = min([*file_days[next_file : next_file + 1], *([block_day] if block_day is not None else [])])
+            tables: list[pa.Table] = []
+            n_snapshots = 0
+            if next_file < len(file_days) and file_days[next_file] == day:
+                next_file += 1
+                read_ahead(day)
+                tables = reads.pop(day).result() if day in reads else fetch(day)
+                n_snapshots = sum(held.n_snapshots for held in files[day])
+            if block_day == day and group is not None:
+                for chunk in _decoded(store, group, wanted, batch_blocks, as_dict):
+                    if tables:
+                        tables.append(chunk)
+                        continue
+                    yield chunk  # a day held in blocks alone: its chunks as they come, already in time order
+                    if progress:
+                        progress(_snapshots_in(chunk))
+                block_day, group = next(blocks, (None, None))
+            if not tables:
+                continue
+            table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
+            by_aircraft = not time_order and "icao24" in wanted
+            if time_order or len(tables) > 1:  # several sources, or a file and later blocks, on one day
+                keys = [("icao24", "ascending")] if by_aircraft else []
+                keys += [("time", "ascending"), ("snapshot_id", "ascending")]
+                table = table.take(pc.sort_indices(table, keys))
+            yield table
+            if progress:  # a whole day's file: its count is known; a part of one, or with late blocks: counted
+                whole = len(tables) == len(files[day]) and (start is None or _day_start(day) >= start)
+                whole = whole and (end is None or _day_start(day + 1) <= end)
+                progress(n_snapshots if whole else _snapshots_in(table))
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _day_start(day: int) -> datetime:
+    return datetime.fromtimestamp(day * DAY_S, UTC)
 
 
 def _snapshots_in(table: pa.Table) -> int:
