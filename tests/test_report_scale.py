@@ -13,7 +13,7 @@ import pytest
 
 from geo.airports import airport_table
 from monitor.analysis.before_after import cell_sums_for, densities, density_in, footprint, footprint_of
-from monitor.analysis.buckets import AircraftBuckets, buckets_for
+from monitor.analysis.buckets import POSITIONS_PER_BUCKET, AircraftBuckets, buckets_for
 from monitor.analysis.flights import build_flights
 from monitor.analysis.hourly import cell_counts, hourly_airborne
 from monitor.analysis.tracks import Tracks
@@ -61,7 +61,7 @@ def test_one_bucket_spills_nothing():
     assert len(next(buckets.tracks())) == 0
     with pytest.raises(ValueError, match="folder"):
         AircraftBuckets(["SVZM"], 2)
-    assert buckets_for(0) == 1 and buckets_for(2_500_001) == 2
+    assert buckets_for(0) == 1 and buckets_for(POSITIONS_PER_BUCKET + 1) == 2
 
 
 def test_map_sums_a_day_at_a_time_are_those_of_all_positions(filled_store: Path, zone_set):

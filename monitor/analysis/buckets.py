@@ -22,9 +22,9 @@ import pyarrow as pa
 
 from monitor.analysis.tracks import Codes, Tracks
 
-__all__ = ["AircraftBuckets", "buckets_for"]
+__all__ = ["POSITIONS_PER_BUCKET", "AircraftBuckets", "buckets_for"]
 
-POSITIONS_PER_BUCKET = 2_500_000  # ~85 MB of Tracks, ~250 MB while its flights are built
+POSITIONS_PER_BUCKET = 1_500_000  # ~50 MB of Tracks, ~150 MB while its flights are built
 
 
 def buckets_for(positions: int) -> int:

@@ -181,8 +181,13 @@ def _joined(
     aircraft and callsign names of the parts' codes."""
     if not parts:
         raise ValueError("build_flights needs at least one Tracks")
-    cols = {k: np.concatenate([f[k] for f, _ in parts]) for k in parts[0][0]}
+    zones = parts[0][1]["zones"]
     offsets = np.cumsum([0, *(len(f["flight"]) for f, _ in parts)])
+    part_of = np.repeat(np.arange(len(parts)), [len(e["flight"]) for _, e in parts])
+    flight_parts, entry_parts = [f for f, _ in parts], [e for _, e in parts]
+    parts.clear()  # each part's arrays are let go as soon as they are joined: one column's copy at a time
+    cols = {k: np.concatenate([f.pop(k) for f in flight_parts]) for k in list(flight_parts[0])}
+    del flight_parts
     number = np.empty(len(cols["flight"]), dtype=np.int64)  # among all segments, ground-only ones included
     number[np.lexsort((cols["flight"], cols["aircraft"]))] = np.arange(len(number))
     kept = np.flatnonzero(cols["airborne"])
@@ -210,10 +215,10 @@ def _joined(
         }
     )
     del cols
-    raw = {k: np.concatenate([e[k] for _, e in parts]) for k in parts[0][1] if k != "zones"}
-    zones = parts[0][1]["zones"]
-    part_of = np.repeat(np.arange(len(parts)), [len(e["flight"]) for _, e in parts])
-    flight = number[offsets[part_of] + raw["flight"]]
+    raw = {k: np.concatenate([e.pop(k) for e in entry_parts]) for k in list(entry_parts[0]) if k != "zones"}
+    del entry_parts
+    flight = number[offsets[part_of] + raw.pop("flight")]
+    del part_of
     order = np.lexsort((raw["zone"], flight))
     entered, estimated = entry_times(
         raw["first_seen"][order],

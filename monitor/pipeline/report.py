@@ -38,6 +38,7 @@ from monitor.analysis.stats import AnalysisRules
 from monitor.analysis.tracks import Tracks
 from monitor.analysis.verdict import verdict
 from monitor.analysis.windows import Window, plan_windows
+from monitor.compute import unmap_large_frees
 from monitor.errors import ConfigError
 from monitor.events import find_event, load_events
 from monitor.outputs import Layout, check_folder, staged_folder
@@ -171,6 +172,7 @@ def report(
     # hour, nor classed from a mid-air first position), and one still airborne when the after
     # window closes is followed to its landing.
     read_start, read_end = span_start - FLIGHT_LEAD, span_end + FLIGHT_LEAD
+    unmap_large_frees()  # months of positions pass through big temporary arrays: hand them back when freed
     with Store.open_existing(path) as store:
         chosen = view_for(settings, store, span_start, span_end, source)  # one view, never two added up
         # the charts draw the context (2 days either side): credit every network drawn there
