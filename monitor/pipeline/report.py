@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -197,6 +198,9 @@ def report(
             n_buckets = buckets_for(n_stored)
             folder = Path(spill.enter_context(scratch(out))) if n_buckets > 1 else None
             buckets = AircraftBuckets(zones, n_buckets, folder)  # flights a bucket of aircraft at a time
+            # the maps' cells are summed on a thread of their own while the next day is read and split
+            cells = spill.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="vzmon-cells"))
+            summing: Future[None] | None = None
             with progress("reading positions", n_blocks) as bar:
                 for table in iter_positions(
                     store,
@@ -209,7 +213,11 @@ def report(
                     dictionaries=Tracks.DICTIONARIES,
                 ):
                     rows = buckets.add(table)
-                    sums.add(rows["t"], rows["lon"], rows["lat"], rows["ground"])
+                    if summing is not None:
+                        summing.result()  # one day in hand at a time (and its error, if any, raised here)
+                    summing = cells.submit(sums.add, rows["t"], rows["lon"], rows["lat"], rows["ground"])
+                if summing is not None:
+                    summing.result()
             intervals = tuple(settings.report_interval_s or cadence_in(polls, w) for w in windows)
             simulated = bool(polls["simulated"].any()) if len(polls) else False
             ok_times = polls.loc[polls["status"] == "ok", "time"].to_numpy(dtype="datetime64[s]").astype(np.int64)
