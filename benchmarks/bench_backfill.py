@@ -753,6 +753,9 @@ def run_backfill(parts: list[Path], out: Path, workers: int, profile: bool = Fal
         civil = int(store.scalar("SELECT COALESCE(SUM(n_positions), 0) FROM position_blocks"))
         military = int(store.scalar("SELECT COUNT(*) FROM archive_military"))
         store_mb = store.size_bytes() / 1e6
+        parquet_mb = int(store.scalar("SELECT COALESCE(SUM(bytes), 0) FROM compacted_days")) / 1e6
+        free = int(store.scalar("PRAGMA freelist_count")) * int(store.scalar("PRAGMA page_size"))
+        live_mb = store_mb - free / 1e6  # pages compaction freed are reused by the next days
     me = os.getpid()
     cpu_main = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     children = sorted((p for pid, p in watch.procs.items() if pid != me), key=lambda p: -p["cpu_s"])
@@ -764,6 +767,7 @@ def run_backfill(parts: list[Path], out: Path, workers: int, profile: bool = Fal
         "main_hwm_mb": watch.procs[me]["hwm_kb"] / 1024, "children": children,
         "sum_rss_mb": watch.sum_rss_kb / 1024, "sum_pss_mb": watch.sum_pss_kb / 1024, "profile": profiler,
         "reaped_maxrss_mb": ended.ru_maxrss / 1024 if cpu_reaped > 0 else None, "store_mb": store_mb,
+        "parquet_mb": parquet_mb, "live_mb": live_mb,
     }  # fmt: skip
 
 
@@ -893,7 +897,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{run['civil']:,} civil + {run['military']:,} military (truth {manifest['civil_positions']:,} + "
             f"{manifest['military_positions']:,}): {'right' if ok else 'WRONG'}"
         )
-        print(f"  store            {run['store_mb']:.1f} MB for the day (a new store: its schema and the day)")
+        print(
+            f"  store            {run['live_mb']:.1f} MB of SQLite in use for the day (its snapshots, counts and "
+            f"archive tables; the file is {run['store_mb']:.1f} MB, the rest pages its compaction freed for the next "
+            f"days) and {run['parquet_mb']:.1f} MB of Parquet (its positions, compacted as the day is stored)"
+        )
 
     box = _box()
     names = json.loads((folder / "names.json").read_text(encoding="utf-8"))

@@ -263,18 +263,20 @@ def _one_day(
     write, military, no_db = prepare_day(
         got.read, day, got.attempt.tag, got.attempt.location, zone_set, step, warnings, clock(), status
     )
+    suspect, stored = list(got.suspect), write.day
     with store_lock(settings, wait_s=LOCK_WAIT_S):
         wrote = write_day(store, write, store.zone_set_id(zone_set), replace=force)
+        del write, got  # the day as read is stored: let it go before its positions are read back
         if wrote:  # a past day is closed: into Parquet at once
             compact_stored_day(store, SOURCE, day)
     if not wrote:  # another backfill stored it meanwhile
         return DayResult(day, "skipped", stored_day(store, SOURCE, day))
-    partial = "; ".join(got.suspect) + ": stored with its gaps; the next backfill reads the day again"
+    partial = "; ".join(suspect) + ": stored with its gaps; the next backfill reads the day again"
     return DayResult(
         day,
-        "partial" if got.suspect else "replaced" if complete else "stored",
-        write.day,
-        error=partial if got.suspect else None,
+        "partial" if suspect else "replaced" if complete else "stored",
+        stored,
+        error=partial if suspect else None,
         warnings=tuple(warnings),
         seconds=time.monotonic() - started,
         military=military,
