@@ -300,3 +300,20 @@ def test_each_collect_compacts_one_closed_day_after_its_poll(built: Path, opensk
             assert len(compacted_days(store)) == min(n, DAYS)
             assert _all(store, end=NOW).num_rows == expected
             assert store.scalar("SELECT COUNT(*) FROM snapshots WHERE api_time > ?", (int(NOW.timestamp()),)) == n
+
+
+def test_a_file_a_compaction_replaced_is_removed_by_the_next_run_if_the_first_died(store_path: Path):
+    """A SIGKILL after the commit, before the replaced file went: the next collect's compaction
+    removes it, so tools reading the folder see the day once again."""
+    with Store(store_path) as store:
+        compact_day(store, "opensky", START.date())
+        t = START + timedelta(hours=2, seconds=9)
+        record(store, PollRecord("opensky", t, "ok", api_time=t), _one_position(store, "beef01"))
+    proc = _child(store_path, "committed")
+    proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    folder = store_path.parent / "parquet" / "positions" / "source=opensky" / f"date={START.date()}"
+    assert sorted(p.name for p in folder.iterdir()) == ["part-1.parquet", "part-2.parquet"]  # the day twice, on disk
+    with Store(store_path) as store:
+        compact_some(store, NOW)  # what collect does after its poll
+    assert sorted(p.name for p in folder.iterdir()) == ["part-2.parquet"]

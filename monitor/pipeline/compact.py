@@ -44,8 +44,9 @@ def compact_some(
     step: Callable[[str], object] = lambda _: None,
 ) -> CompactRun:
     """Compact up to ``limit`` (None: every) closed (source, day) still held in blocks, oldest first."""
-    from monitor.store.dataset import compact_day, pending_days
+    from monitor.store.dataset import compact_day, finish_removal, pending_days
 
+    finish_removal(store)  # what a run that died after its commit left to remove
     pending = pending_days(store, now - CLOSE_GRACE)
     todo = pending if limit is None else pending[:limit]
     days = positions = size = 0

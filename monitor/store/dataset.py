@@ -17,10 +17,14 @@ positions are the file its row names plus any blocks of that day still in SQLite
 after the day was compacted). Compacting writes the new file aside, fsyncs it, renames it into
 place (a new ``<n>``, never over the file the row names), and then, in one SQLite transaction,
 points the row at it and empties the blocks it holds (each block's row stays, with its count and
-no data, saying that its positions are in the day's file). A crash at any moment leaves either the
-blocks or the file counted, never both and never neither; what a crash can leave behind (a hidden
-temporary file, a file no row names) is removed by the next compaction of that day, and by
-:func:`sweep`. Compacting is idempotent: a day with no blocks left is not touched.
+no data, saying that its positions are in the day's file); a file it replaced is named in
+``store_meta`` in the same transaction and removed right after, or by the next run.
+
+A crash at any moment leaves either the blocks or the file counted, never both and never neither,
+for vzmon. What a crash can leave behind (a hidden temporary file, a file no row names) is removed
+by the next compaction of that day, the next run (a replaced file) and :func:`sweep`; until then a
+tool reading the folder directly may see that day twice. Compacting is idempotent: a day with no
+blocks left is not touched.
 
 The dataset's folder belongs to one store: a marker file (``parquet/_vzmon_store``) names the
 store's id, and a second store in the same folder is refused rather than mixed in.
@@ -56,6 +60,7 @@ __all__ = [
     "compact_day",
     "compacted_days",
     "dataset_root",
+    "finish_removal",
     "pending_days",
     "read_day_file",
     "remove_dataset",
@@ -73,6 +78,7 @@ FILE_SCHEMA = pa.schema(
 )
 _PART = re.compile(r"part-(\d+)\.parquet$")
 _MARKER = "_vzmon_store"
+_SUPERSEDED = "compaction_superseded"  # store_meta: a file a compaction replaced, still to remove
 ROW_GROUP_ROWS = 1 << 21  # one row group per day for a region's day (about 0.4 M positions a day at 60 s)
 
 
@@ -334,13 +340,31 @@ def compact_day(
             "UPDATE position_blocks SET format = ?, data = X'' WHERE snapshot_id = ?",
             [(COMPACTED_FORMAT, i) for i in ids],
         )
+        if old is not None and old != path:  # to remove next, even if this run dies before it does
+            conn.execute(
+                "INSERT OR REPLACE INTO store_meta (key, value) VALUES (?, ?)", (_SUPERSEDED, _relative(store, old))
+            )
     step("committed")
-    if old is not None and old != path:
-        old.unlink(missing_ok=True)
-        _fsync_dir(folder)
+    finish_removal(store)
     step("cleaned")
     del root
     return CompactedDay(source, day, path, n_snapshots, table.num_rows, size)
+
+
+def finish_removal(store: Store) -> None:
+    """Remove the file a compaction superseded, if the store says one is left (the run that
+    superseded it may have died before it could): until then, a tool reading the folder directly
+    sees that day twice. vzmon never does: it reads the file the store names."""
+    left = store.meta(_SUPERSEDED)
+    if left is None:
+        return
+    path = _absolute(store, left)
+    if path not in {_absolute(store, r[0]) for r in store.execute("SELECT file FROM compacted_days")}:
+        path.unlink(missing_ok=True)
+        if path.parent.is_dir():
+            _fsync_dir(path.parent)
+    with store.transaction() as conn:
+        conn.execute("DELETE FROM store_meta WHERE key = ?", (_SUPERSEDED,))
 
 
 def remove_dataset(store_path: Path) -> None:
