@@ -121,6 +121,8 @@ def test_the_files_are_a_hive_dataset_other_tools_read(store_path: Path):
     dataset = ds.dataset(root, format="parquet", partitioning="hive")
     assert dataset.count_rows() == expected
     assert {"source", "date", "snapshot_id", "time", "zone", "icao24"} <= set(dataset.schema.names)
+    credit = pq.read_schema(files[0]).metadata[b"vzmon.data_credit"].decode()
+    assert credit.startswith("The OpenSky Network")  # whom the data comes from, in every file
     meta = pq.ParquetFile(files[0])
     assert meta.schema_arrow.names == FILE_SCHEMA.names and meta.metadata.num_row_groups == 1
     assert meta.schema_arrow.field("time").type == pa.timestamp("ms", tz="UTC")  # Parquet's coarsest unit

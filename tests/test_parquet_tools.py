@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from monitor.analysis.hourly import hourly_airborne
@@ -48,8 +49,10 @@ def _duckdb(sql: str) -> str:
 
 def test_the_demo_store_keeps_its_closed_days_in_parquet(demo: Path):
     root = demo / "demo" / "parquet" / "positions"
-    days = sorted(p.parent.name for p in root.glob("source=demo/date=*/part-1.parquet"))
-    assert len(days) >= 20
+    files = sorted(root.glob("source=demo/date=*/part-1.parquet"))
+    assert len(files) >= 20
+    meta = pq.read_schema(files[0]).metadata  # each file says whom its data comes from
+    assert meta[b"vzmon.source"] == b"demo" and b"simulated" in meta[b"vzmon.data_credit"]
     with Store.open_existing(demo / "demo" / "demo.sqlite") as store:
         assert store.scalar("SELECT COUNT(*) FROM position_blocks WHERE length(data) > 0") == 0
 
@@ -95,6 +98,8 @@ def test_export_for_traffic_loads_as_traffic_loads_it(demo_env: Path, tmp_path: 
     files = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
     assert files == ["2025-11-28.parquet", "2025-11-29.parquet"]
     day = pd.read_parquet(out / "2025-11-29.parquet")  # what Traffic.from_file does
+    meta = pq.read_schema(out / "2025-11-29.parquet").metadata
+    assert meta[b"vzmon.source"] == b"demo" and b"simulated" in meta[b"vzmon.data_credit"]  # whom it comes from
     assert list(day.columns) == [
         "timestamp", "icao24", "callsign", "latitude", "longitude", "altitude", "groundspeed", "track",
         "vertical_rate", "onground", "squawk", "geoaltitude", "last_position", "source",

@@ -42,6 +42,7 @@ from monitor.outputs import Layout, atomic_file, staged_folder
 from monitor.pipeline.shared import view_for, zone_set_for
 from monitor.schema import POSITION_SCHEMA
 from monitor.settings.table import Settings
+from monitor.store.dataset import credit_for
 from monitor.store.db import Store
 from monitor.store.export import iter_counts, iter_polls
 from monitor.store.frames import count_frame, poll_frame, positions_frame
@@ -181,15 +182,17 @@ POSITIONS_LAYOUT = Layout(
 )
 
 
-def _write_partitioned(target: Path, tables: Iterator[pa.Table]) -> tuple[int, int]:
+def _write_partitioned(target: Path, tables: Iterator[pa.Table], source: str, credit: str) -> tuple[int, int]:
     """Positions into ``target/date=YYYY-MM-DD/part-0.parquet``, one writer open at a time (the
-    tables come in time order). Returns (rows, files)."""
+    tables come in time order), each file's metadata saying whom the data comes from. Returns
+    (rows, files)."""
+    schema = _POSITIONS_ARROW.with_metadata({"vzmon.source": source, "vzmon.data_credit": credit})
     rows = files = 0
     with staged_folder(target, POSITIONS_LAYOUT, "--out") as stage:
         writer: pq.ParquetWriter | None = None
         current = ""
         for table in tables:
-            table = table.cast(_POSITIONS_ARROW)
+            table = table.cast(_POSITIONS_ARROW).replace_schema_metadata(schema.metadata)
             days = pc.strftime(table["time"], format="%Y-%m-%d")
             for day in pc.unique(days).to_pylist():
                 part = table.filter(pc.equal(days, day))
@@ -198,7 +201,7 @@ def _write_partitioned(target: Path, tables: Iterator[pa.Table]) -> tuple[int, i
                         writer.close()
                     folder = stage / f"date={day}"
                     folder.mkdir()
-                    writer = pq.ParquetWriter(folder / "part-0.parquet", _POSITIONS_ARROW, compression="zstd")
+                    writer = pq.ParquetWriter(folder / "part-0.parquet", schema, compression="zstd")
                     current = day
                     files += 1
                 writer.write_table(part)  # type: ignore[union-attr]  # opened above for the first day
@@ -268,9 +271,11 @@ def as_traffic(table: pa.Table, source: str) -> pa.Table:
     )
 
 
-def _write_traffic(target: Path, tables: Iterator[pa.Table], source: str) -> tuple[int, int]:
+def _write_traffic(target: Path, tables: Iterator[pa.Table], source: str, credit: str) -> tuple[int, int]:
     """Positions as ``target/YYYY-MM-DD.parquet``, one file per UTC day, one writer open at a time
-    (each table is a day or part of one, in order). Returns (rows, files)."""
+    (each table is a day or part of one, in order), each file's metadata saying whom the data
+    comes from (``credit``). Returns (rows, files)."""
+    schema = TRAFFIC_SCHEMA.with_metadata({"vzmon.source": source, "vzmon.data_credit": credit})
     rows = files = 0
     with staged_folder(target, TRAFFIC_LAYOUT, "--out") as stage:
         writer: pq.ParquetWriter | None = None
@@ -283,9 +288,9 @@ def _write_traffic(target: Path, tables: Iterator[pa.Table], source: str) -> tup
                 if day != current:
                     if writer is not None:
                         writer.close()
-                    writer = pq.ParquetWriter(stage / f"{day}.parquet", TRAFFIC_SCHEMA, compression="zstd")
+                    writer = pq.ParquetWriter(stage / f"{day}.parquet", schema, compression="zstd")
                     current, files = day, files + 1
-                writer.write_table(part)  # type: ignore[union-attr]  # opened above for the first day
+                writer.write_table(part.replace_schema_metadata(schema.metadata))  # type: ignore[union-attr]
                 rows += part.num_rows
         if writer is not None:
             writer.close()
@@ -330,12 +335,14 @@ def export(
     with Store.open_existing(db or settings.store_db, redact=settings.redact) as store:
         tagged = [source] if source is not None else None  # counts and polls carry their source
         one = view_for(settings, store, lo, hi, source) if what in ("positions", "hourly") else tagged
+        view = one[0] if one else "opensky"
         if flavour == "traffic":
-            view = one[0] if one else "opensky"
-            rows, files = _write_traffic(target, iter_positions(store, lo, hi, _TRAFFIC_COLUMNS, sources=one), view)
+            positions = iter_positions(store, lo, hi, _TRAFFIC_COLUMNS, sources=one)
+            rows, files = _write_traffic(target, positions, view, credit_for(store, view, lo, hi))
             return ExportResult(what, target, rows, files)
         if what == "positions" and fmt == "parquet":
-            rows, files = _write_partitioned(target, iter_positions(store, lo, hi, sources=one))
+            positions = iter_positions(store, lo, hi, sources=one)
+            rows, files = _write_partitioned(target, positions, view, credit_for(store, view, lo, hi))
             return ExportResult(what, target, rows, files)
         chunks: Iterator[pd.DataFrame]
         if what == "positions":

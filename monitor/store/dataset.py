@@ -50,8 +50,10 @@ import pyarrow.parquet as pq
 from monitor.errors import StoreError
 from monitor.outputs import describe_os_error
 from monitor.schema import POSITION_SCHEMA
+from monitor.sources.registry import COMBINED, CREDITS
 from monitor.store.db import Store, to_epoch
 from monitor.store.migrations import COMPACTED_FORMAT
+from monitor.store.snapshots import combined_parts
 
 __all__ = [
     "DATASET_FORMAT",
@@ -59,6 +61,7 @@ __all__ = [
     "CompactedDay",
     "compact_day",
     "compacted_days",
+    "credit_for",
     "dataset_root",
     "finish_removal",
     "pending_days",
@@ -254,6 +257,19 @@ def _write_parquet(path: Path, table: pa.Table) -> int:
     return size
 
 
+def credit_for(store: Store, source: str, start: datetime, end: datetime) -> str:
+    """Whom a source's positions of ``[start, end)`` come from, as every output of them must say:
+    the network's credit line (its licence with it), the networks a combined view joins there, or
+    that they were simulated."""
+    if source == COMBINED:
+        parts = combined_parts(store, start, end)
+        return "combined view of " + "; ".join(CREDITS.get(p, p) for p in parts)
+    simulated = store.scalar("SELECT MAX(simulated) FROM snapshots WHERE source = ?", (source,))
+    if simulated:
+        return "simulated by vzmon demo: not real traffic"
+    return CREDITS.get(source, source)
+
+
 def _write_file(tmp: Path, table: pa.Table) -> int:
     with open(tmp, "wb") as f:
         pq.write_table(
@@ -327,7 +343,10 @@ def compact_day(
     for p in _orphans(folder, old.name if old else None):  # a crashed run's leftovers
         p.unlink(missing_ok=True)
     path = folder / f"part-{generation}.parquet"
-    size = _write_parquet(path, table)
+    day_start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    said = credit_for(store, source, day_start, day_start + timedelta(days=1))
+    credit = {b"vzmon.source": source.encode(), b"vzmon.data_credit": said.encode()}
+    size = _write_parquet(path, table.replace_schema_metadata({**(table.schema.metadata or {}), **credit}))
     step("written")
     n_snapshots = len(np.unique(table["snapshot_id"].to_numpy()))
     with store.transaction() as conn:
