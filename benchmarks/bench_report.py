@@ -37,6 +37,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -401,7 +402,14 @@ def _describe(db: Path) -> str:
 TARGETS = {90: (10.0, 1000.0), 365: (40.0, 1500.0)}  # days: (seconds, peak MB)
 
 
-def _run_fresh(days: int, db: Path) -> dict[str, object]:
+class Fresh(TypedDict):
+    seconds: float
+    peak_mb: float
+    flights: int
+    stages: str
+
+
+def _run_fresh(days: int, db: Path) -> Fresh:
     """The report over the whole store in a new process (its peak memory its own, not what an
     earlier run in this process left in the allocators)."""
     done = subprocess.run(
@@ -413,7 +421,7 @@ def _run_fresh(days: int, db: Path) -> dict[str, object]:
     )
     if done.returncode != 0:
         raise SystemExit(f"the {days}-day report failed: {done.stderr.strip()[-2000:]}")
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    result: Fresh = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
@@ -422,7 +430,7 @@ def _one(days: int, db: Path) -> int:
     seconds, mem, flights, stages = _run_ours(
         settings, db, START, START + timedelta(days=days), out / f"report-{days}d"
     )
-    stats = {"seconds": seconds, "peak_mb": mem.peak_mb, "flights": flights, "stages": stages.describe(seconds)}
+    stats: Fresh = {"seconds": seconds, "peak_mb": mem.peak_mb, "flights": flights, "stages": stages.describe(seconds)}
     print(json.dumps(stats))
     return 0
 

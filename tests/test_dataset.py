@@ -24,7 +24,8 @@ from monitor.cli import main
 from monitor.errors import StoreError
 from monitor.pipeline.compact import compact_some
 from monitor.schema import POSITION_SCHEMA
-from monitor.store.dataset import FILE_SCHEMA, compact_day, compacted_days, pending_days, sweep
+from monitor.store.compacted import compacted_days, pending_days
+from monitor.store.dataset import FILE_SCHEMA, compact_day, sweep
 from monitor.store.db import Store
 from monitor.store.positions import count_blocks, iter_positions
 from monitor.store.snapshots import PollRecord, snapshot_totals
@@ -285,10 +286,10 @@ def test_sigkill_at_random_moments_counts_every_position_once(store_path: Path):
 
 
 def test_day_keys_are_utc_days():
-    from monitor.store.dataset import _day, _epoch
+    from monitor.store.compacted import day_epoch, day_of
 
-    assert _day(_epoch(date(2025, 11, 29))) == date(2025, 11, 29)
-    assert _epoch(date(1970, 1, 2)) == 86_400
+    assert day_of(day_epoch(date(2025, 11, 29))) == date(2025, 11, 29)
+    assert day_epoch(date(1970, 1, 2)) == 86_400
 
 
 def test_each_collect_compacts_one_closed_day_after_its_poll(built: Path, opensky_env: Path):

@@ -18,6 +18,7 @@ from monitor.clock import utcnow
 from monitor.errors import MonitorError
 from monitor.pipeline.locking import store_lock
 from monitor.settings.table import Settings
+from monitor.store.compacted import pending_days, superseded
 from monitor.store.db import Store
 
 __all__ = ["CLOSE_GRACE", "CompactRun", "compact", "compact_after_polls", "compact_some", "compact_stored_day"]
@@ -44,11 +45,13 @@ def compact_some(
     step: Callable[[str], object] = lambda _: None,
 ) -> CompactRun:
     """Compact up to ``limit`` (None: every) closed (source, day) still held in blocks, oldest first."""
-    from monitor.store.dataset import compact_day, finish_removal, pending_days
+    pending = pending_days(store, now - CLOSE_GRACE)  # SQL only: a cron run with nothing to do loads no more
+    todo = pending if limit is None else pending[:limit]
+    if not todo and superseded(store) is None:
+        return CompactRun(0, 0, 0, len(pending), 0)
+    from monitor.store.dataset import compact_day, finish_removal
 
     finish_removal(store)  # what a run that died after its commit left to remove
-    pending = pending_days(store, now - CLOSE_GRACE)
-    todo = pending if limit is None else pending[:limit]
     days = positions = size = 0
     for source, day in todo:
         done = compact_day(store, source, day, step=step)

@@ -38,7 +38,6 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -51,27 +50,32 @@ from monitor.errors import StoreError
 from monitor.outputs import describe_os_error
 from monitor.schema import POSITION_SCHEMA
 from monitor.sources.registry import COMBINED, CREDITS
-from monitor.store.db import Store, to_epoch
+from monitor.store.compacted import (
+    DAY_S,
+    SUPERSEDED,
+    CompactedDay,
+    absolute,
+    dataset_root,
+    day_epoch,
+    relative,
+)
+from monitor.store.db import Store
 from monitor.store.migrations import COMPACTED_FORMAT
 from monitor.store.snapshots import combined_parts
 
 __all__ = [
     "DATASET_FORMAT",
     "FILE_SCHEMA",
-    "CompactedDay",
     "compact_day",
-    "compacted_days",
     "credit_for",
-    "dataset_root",
     "finish_removal",
-    "pending_days",
+    "partition",
     "read_day_file",
     "remove_dataset",
     "sweep",
 ]
 
 DATASET_FORMAT = COMPACTED_FORMAT
-DAY_S = 86_400
 FILE_SCHEMA = pa.schema(
     [
         pa.field("snapshot_id", pa.int64()),
@@ -81,63 +85,12 @@ FILE_SCHEMA = pa.schema(
 )
 _PART = re.compile(r"part-(\d+)\.parquet$")
 _MARKER = "_vzmon_store"
-_SUPERSEDED = "compaction_superseded"  # store_meta: a file a compaction replaced, still to remove
 ROW_GROUP_ROWS = 1 << 21  # one row group per day for a region's day (about 0.4 M positions a day at 60 s)
-
-
-def dataset_root(store: Store) -> Path:
-    """The folder of the store's Parquet dataset: ``parquet/`` beside the store file."""
-    if not isinstance(store.path, Path):
-        raise StoreError("an in-memory store has no Parquet dataset", path=None)
-    return store.path.parent / "parquet"
-
-
-def _relative(store: Store, path: Path) -> str:
-    return path.relative_to(dataset_root(store).parent).as_posix()
-
-
-def _absolute(store: Store, file: str) -> Path:
-    return dataset_root(store).parent / file
 
 
 def partition(store: Store, source: str, day: date) -> Path:
     """The Hive partition folder of one source's day."""
     return dataset_root(store) / "positions" / f"source={source}" / f"date={day:%Y-%m-%d}"
-
-
-@dataclass(frozen=True)
-class CompactedDay:
-    source: str
-    day: date
-    path: Path
-    n_snapshots: int
-    n_positions: int
-    bytes: int
-
-
-def _day(epoch: int) -> date:
-    return datetime.fromtimestamp(epoch, UTC).date()
-
-
-def _epoch(day: date) -> int:
-    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
-
-
-def compacted_days(
-    store: Store, start: datetime | None = None, end: datetime | None = None, sources: Sequence[str] | None = None
-) -> list[CompactedDay]:
-    """The compacted days of ``sources`` (None: all) that overlap ``[start, end)``, oldest first."""
-    lo = (to_epoch(start) or 0) - DAY_S + 1 if start is not None else -(2**62)
-    hi = to_epoch(end) if end is not None else 2**62
-    sql = "SELECT source, day, file, n_snapshots, n_positions, bytes FROM compacted_days WHERE day >= ? AND day < ?"
-    params: list[object] = [lo, hi]
-    if sources is not None:
-        sql += f" AND source IN ({', '.join('?' * len(sources))})"
-        params += list(sources)
-    return [
-        CompactedDay(r[0], _day(r[1]), _absolute(store, r[2]), int(r[3]), int(r[4]), int(r[5]))
-        for r in store.execute(sql + " ORDER BY day, source", params)
-    ]
 
 
 def read_day_file(
@@ -180,19 +133,6 @@ def read_day_file(
         )
         table = table.filter(keep)
     return table
-
-
-def pending_days(store: Store, before: datetime, sources: Sequence[str] | None = None) -> list[tuple[str, date]]:
-    """(source, day) of every UTC day ending at or before ``before`` that still has position blocks."""
-    which = f" AND s.source IN ({', '.join('?' * len(sources))})" if sources is not None else ""
-    cutoff = (to_epoch(before) or 0) // DAY_S * DAY_S
-    rows = store.execute(  # from the partial index of the blocks still held (the open days'), not every snapshot
-        "SELECT DISTINCT s.source, s.api_time / 86400 FROM position_blocks b INDEXED BY position_blocks_held "
-        f"CROSS JOIN snapshots s ON s.id = b.snapshot_id WHERE b.format != '{COMPACTED_FORMAT}' "
-        f"AND s.api_time < ?{which} ORDER BY 2, 1",
-        [cutoff, *(sources or ())],
-    )
-    return [(str(r[0]), _day(int(r[1]) * DAY_S)) for r in rows]
 
 
 def _claim(store: Store) -> Path:
@@ -291,7 +231,7 @@ def _day_blocks(store: Store, source: str, day: date) -> tuple[list[int], list[p
 
     ids: list[int] = []
     tables: list[pa.Table] = []
-    lo = _epoch(day)
+    lo = day_epoch(day)
     for sid, t, fmt, data in store.execute(
         "SELECT s.id, s.api_time, b.format, b.data FROM snapshots s JOIN position_blocks b ON b.snapshot_id = s.id "
         "WHERE s.source = ? AND s.api_time >= ? AND s.api_time < ? AND b.format != ? ORDER BY s.api_time, s.id",
@@ -322,9 +262,9 @@ def compact_day(
     seam for the crash tests.
     """
     root = _claim(store)
-    lo = _epoch(day)
+    lo = day_epoch(day)
     row = store.execute("SELECT file FROM compacted_days WHERE source = ? AND day = ?", (source, lo)).fetchone()
-    old = _absolute(store, row[0]) if row else None
+    old = absolute(store, row[0]) if row else None
     ids, tables = _day_blocks(store, source, day)
     folder = partition(store, source, day)
     if not ids:
@@ -353,7 +293,7 @@ def compact_day(
         conn.execute(
             "INSERT OR REPLACE INTO compacted_days (source, day, file, format, n_snapshots, n_positions, bytes, "
             "compacted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (source, lo, _relative(store, path), DATASET_FORMAT, n_snapshots, table.num_rows, size, int(time.time())),
+            (source, lo, relative(store, path), DATASET_FORMAT, n_snapshots, table.num_rows, size, int(time.time())),
         )
         conn.executemany(  # the data goes; the row stays, saying where the positions went
             "UPDATE position_blocks SET format = ?, data = X'' WHERE snapshot_id = ?",
@@ -361,7 +301,7 @@ def compact_day(
         )
         if old is not None and old != path:  # to remove next, even if this run dies before it does
             conn.execute(
-                "INSERT OR REPLACE INTO store_meta (key, value) VALUES (?, ?)", (_SUPERSEDED, _relative(store, old))
+                "INSERT OR REPLACE INTO store_meta (key, value) VALUES (?, ?)", (SUPERSEDED, relative(store, old))
             )
     step("committed")
     finish_removal(store)
@@ -374,16 +314,16 @@ def finish_removal(store: Store) -> None:
     """Remove the file a compaction superseded, if the store says one is left (the run that
     superseded it may have died before it could): until then, a tool reading the folder directly
     sees that day twice. vzmon never does: it reads the file the store names."""
-    left = store.meta(_SUPERSEDED)
+    left = store.meta(SUPERSEDED)
     if left is None:
         return
-    path = _absolute(store, left)
-    if path not in {_absolute(store, r[0]) for r in store.execute("SELECT file FROM compacted_days")}:
+    path = absolute(store, left)
+    if path not in {absolute(store, r[0]) for r in store.execute("SELECT file FROM compacted_days")}:
         path.unlink(missing_ok=True)
         if path.parent.is_dir():
             _fsync_dir(path.parent)
     with store.transaction() as conn:
-        conn.execute("DELETE FROM store_meta WHERE key = ?", (_SUPERSEDED,))
+        conn.execute("DELETE FROM store_meta WHERE key = ?", (SUPERSEDED,))
 
 
 def remove_dataset(store_path: Path) -> None:
@@ -400,7 +340,7 @@ def sweep(store: Store) -> int:
     if not (dataset_root(store) / "positions").is_dir():
         return 0
     root = _claim(store) / "positions"  # never another store's folder
-    named = {_absolute(store, r[0]) for r in store.execute("SELECT file FROM compacted_days")}
+    named = {absolute(store, r[0]) for r in store.execute("SELECT file FROM compacted_days")}
     removed = 0
     for folder in root.glob("source=*/date=*"):
         for p in folder.iterdir():

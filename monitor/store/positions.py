@@ -37,7 +37,7 @@ from monitor.store.migrations import BLOCK_FORMAT, COMPACTED_FORMAT
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-    from monitor.store.dataset import CompactedDay
+    from monitor.store.compacted import CompactedDay
 
 __all__ = [
     "BLOCK_FORMAT",
@@ -169,7 +169,8 @@ def iter_positions(
 
     import pyarrow.compute as pc
 
-    from monitor.store.dataset import compacted_days, read_day_file
+    from monitor.store.compacted import compacted_days
+    from monitor.store.dataset import read_day_file
 
     wanted = list(columns) if columns is not None else POSITION_SCHEMA.names
     unknown = set(wanted) - set(POSITION_SCHEMA.names)
