@@ -29,12 +29,14 @@ PROBE = (
 )
 
 
-def _loaded(tmp_path: Path, env: dict[str, str], *args: str) -> tuple[int, set[str]]:
+def _loaded(tmp_path: Path, env: dict[str, str], *args: str, whole: bool = False) -> tuple[int, set[str]]:
+    """The exit code and the packages loaded (``whole``: every module, by its full name)."""
     out = tmp_path / f"modules-{len(list(tmp_path.glob('modules-*')))}.json"
     done = subprocess.run(
         [sys.executable, "-c", PROBE, str(out), *args], env=env, capture_output=True, text=True, timeout=120
     )
-    return done.returncode, {m.split(".")[0] for m in json.loads(out.read_text())}
+    names = json.loads(out.read_text())
+    return done.returncode, set(names) if whole else {m.split(".")[0] for m in names}
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +65,16 @@ def test_polling_never_loads_the_analysis_libraries(tmp_path, env):
         assert code == 0, args
         assert not loaded & {*HEAVY}, f"vzmon {' '.join(args)} loaded {sorted(loaded & {*HEAVY})}"
         assert {"pyarrow", "shapely", "requests"} <= loaded  # the probe sees what it should
+
+
+@pytest.mark.slow
+def test_a_collect_with_no_closed_day_to_compact_loads_no_parquet(tmp_path, env):
+    """Each cron run asks whether a closed day waits for compaction; the answer is SQL alone."""
+    for _ in range(2):
+        code, loaded = _loaded(tmp_path, env, "collect", whole=True)
+        assert code == 0
+        assert not loaded & {"pyarrow.parquet", "pyarrow.compute", "monitor.store.dataset"}, sorted(loaded)
+        assert "monitor.store.compacted" in loaded  # it did ask
 
 
 @pytest.mark.slow
