@@ -320,3 +320,66 @@ def test_a_file_a_compaction_replaced_is_removed_by_the_next_run_if_the_first_di
     with Store(store_path) as store:
         compact_some(store, NOW)  # what collect does after its poll
     assert sorted(p.name for p in folder.iterdir()) == ["part-2.parquet"]
+
+
+def test_a_compacted_day_with_late_polls_reads_as_the_report_reads(store_path: Path):
+    """Dictionaries and no time order (the report's read) on a day held in a file and in blocks."""
+    from monitor.analysis.tracks import Tracks
+
+    with Store(store_path) as store:
+        compact_some(store, NOW)
+        late = _one_position(store, "abc123")
+        for minutes in (5, 65):  # the same aircraft twice, later than rows of the file
+            t = START + timedelta(minutes=minutes, seconds=1)
+            record(store, PollRecord("opensky", t, "ok", api_time=t), late)
+        tables = list(
+            iter_positions(store, columns=list(Tracks.COLUMNS), time_order=False, dictionaries=Tracks.DICTIONARIES)
+        )
+        assert sum(t.num_rows for t in tables) == _all(store).num_rows
+    whole = pa.concat_tables([t.cast(tables[0].schema) for t in tables]).to_pandas()
+    assert whole.groupby("icao24", observed=True)["time"].apply(lambda t: t.is_monotonic_increasing).all()
+    assert (whole["icao24"] == "abc123").sum() == 2
+
+
+def test_positions_are_read_for_ok_snapshots_only(store_path: Path):
+    with Store(store_path) as store, pytest.raises(ValueError, match="ok snapshots only"):
+        next(iter_positions(store, statuses=("error",)))
+
+
+def test_a_copy_of_a_store_beside_it_is_refused_and_touches_nothing(store_path: Path):
+    with Store(store_path) as store:
+        compact_some(store, NOW)
+    copy = store_path.with_name("monitor.bak.sqlite")  # the same store id: a backup kept beside it
+    shutil.copy(store_path, copy)
+    with Store(copy) as store, pytest.raises(StoreError, match=r"they are monitor\.sqlite.s"):
+        sweep(store)
+    assert len(list((store_path.parent / "parquet").rglob("*.parquet"))) == DAYS
+
+
+def test_a_folder_whose_store_is_gone_is_refused_with_what_to_do(store_path: Path):
+    with Store(store_path) as store:
+        compact_some(store, NOW)
+    store_path.unlink()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{store_path}{suffix}").unlink(missing_ok=True)
+    with Store(store_path.with_name("new.sqlite")) as other, pytest.raises(StoreError, match="is gone: move"):
+        compact_day(other, "opensky", START.date())
+    with Store(store_path) as fresh, pytest.raises(StoreError, match=r"an earlier store at .* wrote them.*move"):
+        compact_day(fresh, "opensky", START.date())
+    assert len(list((store_path.parent / "parquet").rglob("*.parquet"))) == DAYS
+
+
+def test_the_demo_removes_only_its_own_days(store_path: Path):
+    from monitor.store.dataset import remove_dataset
+
+    with Store(store_path) as store:
+        compact_some(store, NOW)
+        own_id = store.meta("store_id")
+    demo_beside = store_path.with_name("demo.sqlite")  # a demo store set in the real store's folder
+    remove_dataset(demo_beside, None)
+    remove_dataset(demo_beside, own_id)
+    assert len(list((store_path.parent / "parquet").rglob("*.parquet"))) == DAYS  # never another store's
+    remove_dataset(store_path, "another id")
+    assert len(list((store_path.parent / "parquet").rglob("*.parquet"))) == DAYS
+    remove_dataset(store_path, own_id)  # its own, named by its id
+    assert not list((store_path.parent / "parquet").rglob("*.parquet"))

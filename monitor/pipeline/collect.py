@@ -219,7 +219,7 @@ def collect_once(
             done = combine_pending(store, zone_set, settings.collect_sources, settings.collect_combined_step_s, clock())
             if done.until is not None:
                 log.info("combined view: %d slots, %d gaps, up to %s", done.slots, done.gaps, f"{done.until:%H:%M}Z")
-        if not dry_run:
-            compact_after_polls(store, clock())
         results[0] = with_alerts(settings, store, zone_set, results[0], clock)
+        if not dry_run:
+            compact_after_polls(store, clock())  # last: nothing it meets holds back the poll or its alerts
     return results

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from monitor.clock import utcnow
-from monitor.errors import MonitorError
 from monitor.pipeline.locking import store_lock
 from monitor.settings.table import Settings
 from monitor.store.compacted import pending_days, superseded
@@ -67,8 +66,9 @@ def compact_after_polls(store: Store, now: datetime) -> None:
     """One closed day, after a ``collect`` or ``watch`` poll: a failure is logged, never the poll's."""
     try:
         compact_some(store, now, limit=1)
-    except (MonitorError, OSError) as exc:
+    except Exception as exc:  # the poll and its alerts are done; compaction waits for the next run
         log.warning("compaction skipped (the positions stay in the store, nothing is lost): %s", exc)
+        log.debug("compaction failed", exc_info=True)
 
 
 def compact_stored_day(store: Store, source: str, day: date) -> None:
@@ -77,8 +77,9 @@ def compact_stored_day(store: Store, source: str, day: date) -> None:
 
     try:
         compact_day(store, source, day)
-    except (MonitorError, OSError) as exc:
+    except Exception as exc:  # the day is stored; only its move to Parquet waits
         log.warning("%s's %s stays in the store's blocks until `vzmon compact`: %s", source, day, exc)
+        log.debug("compaction failed", exc_info=True)
 
 
 def compact(

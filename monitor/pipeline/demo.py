@@ -115,11 +115,15 @@ def run_demo(
             "set VZMON_DEMO_DB to another file",
             key="demo.db",
         )
-    if fresh and db.exists():
-        _check_demo_store(db)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
-        remove_dataset(db)  # the old demo store's Parquet days
+    if fresh:
+        store_id = None
+        if db.exists():
+            _check_demo_store(db)
+            with Store.open_existing(db) as old:
+                store_id = old.meta("store_id")
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+        remove_dataset(db, store_id)  # the old demo store's Parquet days (never another store's)
     with store_lock(dataclasses.replace(settings, store_db=db)):
         polls, gaps, positions = fill_simulated(settings, db, scenario, progress)
         with Store(db) as store:  # its days are past: into Parquet, as a store collect has run on for weeks

@@ -128,8 +128,8 @@ def watch(
             result = poll_once(settings, zone_set, sources[name], store, clock)
             if several:
                 combine_pending(store, zone_set, names, settings.collect_combined_step_s, clock())
-            compact_after_polls(store, clock())
             result = with_alerts(settings, store, zone_set, result, clock)
+            compact_after_polls(store, clock())  # after the alerts: nothing it meets holds them back
             polls += 1
             on_poll(result)
             if isinstance(result.failure, AuthError):

@@ -146,20 +146,33 @@ def _claim(store: Store) -> Path:
             conn.execute("INSERT OR IGNORE INTO store_meta (key, value) VALUES ('store_id', ?)", (store_id,))
         store_id = store.meta("store_id") or store_id
     marker = root / _MARKER
-    try:
-        held = marker.read_text(encoding="utf-8").split()[0] if marker.exists() else None
-    except (OSError, UnicodeDecodeError, IndexError):
-        held = ""
-    if held is not None and held != store_id:
-        raise StoreError(
-            f"{root} holds another store's Parquet positions ({marker} names store {held or '?'}, not "
-            f"{store.path}'s {store_id}); give each store its own folder (move {name} into one)",
-            path=root,
-        )
+    held = _owner(root)
+    if held is not None and held != (store_id, name):
+        keep = f"move {root} away to keep those days (DuckDB reads them as they are), or delete it"
+        if held[1] == name:
+            why = f"an earlier store at {store.path} wrote them, replaced since: {keep}"
+        elif not (root.parent / held[1]).exists():
+            why = f"its store {held[1]} is gone: {keep}"
+        else:
+            why = f"they are {held[1]}'s: give each store its own folder (move {name} into one)"
+        raise StoreError(f"{root} holds another store's Parquet positions; {why}", path=root)
     if held is None:
         root.mkdir(parents=True, exist_ok=True)
         _write_atomic(marker, f"{store_id} {name}\n".encode())
+        _fsync_dir(root.parent)
     return root
+
+
+def _owner(root: Path) -> tuple[str, str] | None:
+    """The (store id, store file name) the dataset folder's marker names; None without a marker."""
+    marker = root / _MARKER
+    if not marker.exists():
+        return None
+    try:
+        words = marker.read_text(encoding="utf-8").split()
+    except (OSError, UnicodeDecodeError):
+        words = []
+    return (words[0], words[1]) if len(words) >= 2 else ("?", "?")
 
 
 def _fsync_dir(path: Path) -> None:
@@ -326,11 +339,16 @@ def finish_removal(store: Store) -> None:
         conn.execute("DELETE FROM store_meta WHERE key = ?", (SUPERSEDED,))
 
 
-def remove_dataset(store_path: Path) -> None:
-    """Delete the Parquet dataset beside ``store_path`` if it is a vzmon store's (it carries the
-    marker): for ``vzmon demo``, which makes its store anew."""
+def remove_dataset(store_path: Path, store_id: str | None) -> None:
+    """Delete the Parquet dataset beside ``store_path`` when its marker names that store: by its id
+    (``store_id``, read from the store before it was deleted), or by its name when the store is
+    already gone. For ``vzmon demo``, which makes its store anew; another store's days are never
+    touched."""
     root = store_path.parent / "parquet"
-    if (root / _MARKER).is_file():
+    held = _owner(root)
+    if held is None or held[1] != store_path.name:
+        return
+    if held[0] == store_id or (store_id is None and not store_path.exists()):
         shutil.rmtree(root / "positions", ignore_errors=True)
         (root / _MARKER).unlink(missing_ok=True)
 

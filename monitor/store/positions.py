@@ -177,8 +177,10 @@ def iter_positions(
     if unknown:
         raise ValueError(f"unknown position columns: {sorted(unknown)}")
     as_dict = [n for n in dictionaries if n in wanted]
+    if tuple(statuses) != ("ok",):
+        raise ValueError(f"positions are stored for ok snapshots only, not {list(statuses)}")
     files: dict[int, list[CompactedDay]] = {}
-    if tuple(statuses) == ("ok",) and isinstance(store.path, Path):  # blocks, hence files, are ok snapshots'
+    if isinstance(store.path, Path):  # an in-memory store holds no files
         for held in compacted_days(store, start, end, sources):
             files.setdefault(held.day.toordinal() - _EPOCH_ORDINAL, []).append(held)
     file_days = sorted(files)
@@ -222,9 +224,9 @@ def iter_positions(
             table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
             by_aircraft = not time_order and "icao24" in wanted
             if time_order or len(tables) > 1:  # several sources, or a file and later blocks, on one day
-                keys = [("icao24", "ascending")] if by_aircraft else []
-                keys += [("time", "ascending"), ("snapshot_id", "ascending")]
-                table = table.take(pc.sort_indices(table, keys))
+                # sorted on plain values: Arrow sorts no dictionary column (icao24 may be one here)
+                by = {n: _plain(table[n]) for n in (["icao24"] if by_aircraft else []) + ["time", "snapshot_id"]}
+                table = table.take(pc.sort_indices(pa.table(by), [(n, "ascending") for n in by]))
             yield table
             if progress:  # a whole day's file: its count is known; a part of one, or with late blocks: counted
                 whole = len(tables) == len(files[day]) and (start is None or _day_start(day) >= start)
@@ -233,6 +235,11 @@ def iter_positions(
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _plain(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A column with its dictionary decoded (a sort key)."""
+    return column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
 
 
 def _day_start(day: int) -> datetime:
