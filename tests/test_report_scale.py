@@ -4,6 +4,7 @@ all positions at once, and hourly means from the store's hourly totals are those
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -115,3 +116,62 @@ def test_cells_by_arithmetic_are_histogram2d_s_cells():
         lat = np.round(np.r_[rng.uniform(-4, 22, 50_000), np.full(len(xe), 3.0), ye[:5]], 2)
         want, _, _ = np.histogram2d(lat, lon, bins=(ye, xe))
         assert np.array_equal(cell_counts(lon, lat, xe, ye), want)
+
+
+def test_a_report_reads_the_same_before_and_after_its_days_are_compacted(tmp_path: Path):
+    """Parquet days come by aircraft, blocks by time: flights, their numbers and the entry times
+    spread over a feed outage by those numbers must not depend on it."""
+    import shutil
+
+    from benchmarks.bench_report import build_store
+    from monitor.pipeline.compact import compact_some
+    from monitor.pipeline.report import report
+    from monitor.settings.load import load_settings
+
+    start = datetime(2025, 11, 20, tzinfo=UTC)
+    blocks = tmp_path / "blocks" / "monitor.sqlite"
+    blocks.parent.mkdir()
+    build_store(blocks, days=4, interval_s=300, scale=3.0, start=start, quiet=True)
+    hole = (
+        int((start + timedelta(days=2, hours=3)).timestamp()),
+        int((start + timedelta(days=2, hours=6)).timestamp()),
+    )
+    with Store(blocks) as store, store.transaction() as conn:  # a 3-hour feed outage: failed polls, no data
+        conn.execute(
+            "DELETE FROM zone_counts WHERE snapshot_id IN (SELECT id FROM snapshots WHERE api_time BETWEEN ? AND ?)",
+            hole,
+        )
+        conn.execute(
+            "DELETE FROM position_blocks WHERE snapshot_id IN "
+            "(SELECT id FROM snapshots WHERE api_time BETWEEN ? AND ?)",
+            hole,
+        )
+        conn.execute("DELETE FROM zone_hours")
+        conn.execute("UPDATE snapshots SET status = 'error' WHERE api_time BETWEEN ? AND ?", hole)
+        conn.execute(
+            "INSERT INTO zone_hours (source, hour, zone, n, airborne) SELECT s.source, s.api_time / 3600, z.zone, "
+            "COUNT(*), SUM(z.airborne) FROM zone_counts z JOIN snapshots s ON s.id = z.snapshot_id "
+            "WHERE s.status = 'ok' GROUP BY 1, 2, 3"
+        )
+    parquet = tmp_path / "parquet" / "monitor.sqlite"
+    parquet.parent.mkdir()
+    shutil.copy(blocks, parquet)
+    with Store(parquet) as store:
+        assert compact_some(store, start + timedelta(days=10)).days == 4
+    events = tmp_path / "events.toml"
+    events.write_text(
+        '[[event]]\nid = "e"\ntime = 2025-11-22T01:00:00Z\nkind = "announcement"\ntitle = "t"\n'
+        'source = "https://example.org"\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(
+        env={"VZMON_CONFIG": os.devnull, "VZMON_OUTPUTS": str(tmp_path / "out"), "VZMON_EVENTS_FILE": str(events)}
+    )
+    span = {"start": start + timedelta(hours=1), "end": start + timedelta(days=4) - timedelta(hours=1)}
+    got = [
+        report(settings, "e", db=db, out_dir=tmp_path / "out" / name, **span)
+        for name, db in (("a", blocks), ("b", parquet))
+    ]
+    assert got[0].data.n_flights == got[1].data.n_flights > 100
+    metrics = [(tmp_path / "out" / name / "metrics.csv").read_text(encoding="utf-8") for name in ("a", "b")]
+    assert metrics[0] == metrics[1]

@@ -52,6 +52,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from geo.airports import AirportTable
 from monitor.analysis.airlines import airline_of
@@ -176,9 +178,9 @@ def _joined(
     names: tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]],
     airports: AirportTable,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One table of flights and one of entries from the parts' (flights numbered as if built at
-    once: by aircraft code, then time), entry times spread by those numbers. ``names``: the
-    aircraft and callsign names of the parts' codes."""
+    """One table of flights and one of entries from the parts' (flights numbered by aircraft
+    address, then time), entry times spread by those numbers. ``names``: the aircraft and callsign
+    names of the parts' codes."""
     if not parts:
         raise ValueError("build_flights needs at least one Tracks")
     zones = parts[0][1]["zones"]
@@ -188,11 +190,17 @@ def _joined(
     parts.clear()  # each part's arrays are let go as soon as they are joined: one column's copy at a time
     cols = {k: np.concatenate([f.pop(k) for f in flight_parts]) for k in list(flight_parts[0])}
     del flight_parts
-    number = np.empty(len(cols["flight"]), dtype=np.int64)  # among all segments, ground-only ones included
-    number[np.lexsort((cols["flight"], cols["aircraft"]))] = np.arange(len(number))
+    # A flight's number among all segments (ground-only ones included), by aircraft address, then
+    # time: the same however the positions were read (a day's Parquet file comes by aircraft, its
+    # blocks by time, and the codes follow), so the entry times spread by it are the same too.
+    aircraft_names, callsign_names = names
+    by_name = np.empty(len(aircraft_names), dtype=np.int64)
+    if len(aircraft_names):
+        by_name[np.asarray(pc.sort_indices(pa.array(aircraft_names, pa.string())))] = np.arange(len(aircraft_names))
+    number = np.empty(len(cols["flight"]), dtype=np.int64)
+    number[np.lexsort((cols["flight"], by_name[cols["aircraft"]]))] = np.arange(len(number))
     kept = np.flatnonzero(cols["airborne"])
     kept = kept[np.argsort(number[kept], kind="stable")]
-    aircraft_names, callsign_names = names
     cs = cols["callsign"][kept]
     callsign = np.full(len(kept), None, dtype=object)
     callsign[cs >= 0] = callsign_names[cs[cs >= 0]]
