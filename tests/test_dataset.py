@@ -383,3 +383,33 @@ def test_the_demo_removes_only_its_own_days(store_path: Path):
     assert len(list((store_path.parent / "parquet").rglob("*.parquet"))) == DAYS
     remove_dataset(store_path, own_id)  # its own, named by its id
     assert not list((store_path.parent / "parquet").rglob("*.parquet"))
+
+
+def test_a_read_running_while_another_process_compacts_counts_every_position_once(store_path: Path):
+    """A report reads for minutes while collect compacts: days moved, and a file replaced (and
+    removed) under the reader, are each read once."""
+    day2 = START + timedelta(days=1)
+    with Store(store_path) as store:
+        compact_day(store, "opensky", day2.date())  # day 2 in a file the reader will list
+        t = day2 + timedelta(hours=4, seconds=5)
+        late = _one_position(store, "fade01")
+        record(store, PollRecord("opensky", t, "ok", api_time=t), late)  # a late poll of day 2
+        expected = sorted(
+            (sid, icao)
+            for table in iter_positions(store, columns=["icao24"])
+            for sid, icao in zip(table["snapshot_id"].to_pylist(), table["icao24"].to_pylist(), strict=True)
+        )
+    with Store(store_path) as reader, Store(store_path) as writer:
+        tables = iter_positions(reader, columns=["icao24"])
+        got = [next(tables)]  # day 1 read: the reader holds its list of files and its blocks' query
+        compact_some(writer, NOW)  # meanwhile: day 1 and 3 moved, day 2 merged into part-2, part-1 removed
+        assert not (
+            store_path.parent / "parquet" / "positions" / "source=opensky" / f"date={day2.date()}" / "part-1.parquet"
+        ).exists()
+        got += list(tables)
+    pairs = sorted(
+        (sid, icao)
+        for table in got
+        for sid, icao in zip(table["snapshot_id"].to_pylist(), table["icao24"].to_pylist(), strict=True)
+    )
+    assert pairs == expected and len(pairs) > 1000

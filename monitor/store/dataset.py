@@ -32,6 +32,7 @@ store's id, and a second store in the same folder is refused rather than mixed i
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -72,6 +73,7 @@ __all__ = [
     "partition",
     "read_day_file",
     "remove_dataset",
+    "successor",
     "sweep",
 ]
 
@@ -91,6 +93,12 @@ ROW_GROUP_ROWS = 1 << 21  # one row group per day for a region's day (about 0.4 
 def partition(store: Store, source: str, day: date) -> Path:
     """The Hive partition folder of one source's day."""
     return dataset_root(store) / "positions" / f"source={source}" / f"date={day:%Y-%m-%d}"
+
+
+def successor(held: CompactedDay) -> CompactedDay:
+    """The newest part of ``held``'s partition (``held`` itself when it is still the newest)."""
+    parts = [(int(m.group(1)), p) for p in held.path.parent.glob("part-*.parquet") if (m := _PART.match(p.name))]
+    return dataclasses.replace(held, path=max(parts)[1]) if parts else held
 
 
 def read_day_file(

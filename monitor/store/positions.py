@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 
 from monitor.compute import call
-from monitor.errors import NotAStore
+from monitor.errors import NotAStore, StoreError
 from monitor.schema import POSITION_SCHEMA
 from monitor.store.db import Store, source_filter, to_epoch
 from monitor.store.migrations import BLOCK_FORMAT, COMPACTED_FORMAT
@@ -170,7 +170,7 @@ def iter_positions(
     import pyarrow.compute as pc
 
     from monitor.store.compacted import compacted_days
-    from monitor.store.dataset import read_day_file
+    from monitor.store.dataset import read_day_file, successor
 
     wanted = list(columns) if columns is not None else POSITION_SCHEMA.names
     unknown = set(wanted) - set(POSITION_SCHEMA.names)
@@ -179,6 +179,11 @@ def iter_positions(
     as_dict = [n for n in dictionaries if n in wanted]
     if tuple(statuses) != ("ok",):
         raise ValueError(f"positions are stored for ok snapshots only, not {list(statuses)}")
+    # The blocks' query runs first, then the files are listed: a compaction that commits between
+    # the two leaves its day in both (its blocks, as the query saw them, are dropped below by
+    # snapshot), never in neither.
+    blocks = groupby(_block_rows(store, start, end, statuses, sources), key=lambda row: int(row[1]) // DAY_S)
+    block_day, group = next(blocks, (None, None))
     files: dict[int, list[CompactedDay]] = {}
     if isinstance(store.path, Path):  # an in-memory store holds no files
         for held in compacted_days(store, start, end, sources):
@@ -192,13 +197,24 @@ def iter_positions(
     def fetch(day: int) -> list[pa.Table]:
         return [read_day_file(held, wanted, start, end, as_dict) for held in files[day]]
 
+    def fetched(day: int) -> list[pa.Table]:
+        """The day's files, read; a file replaced since this read began (a compaction merged late
+        polls in and removed it) is read from its successor, the partition's newest part: this
+        read's view of the store still names the old one, and the late polls it also sees in the
+        blocks are dropped by snapshot."""
+        try:
+            return reads.pop(day).result() if day in reads else fetch(day)
+        except StoreError:
+            if all(held.path.exists() for held in files[day]):
+                raise
+            files[day] = [held if held.path.exists() else successor(held) for held in files[day]]
+            return fetch(day)
+
     def read_ahead(day: int) -> None:
         after = bisect_right(file_days, day)
         if pool is not None and after < len(file_days) and file_days[after] not in reads:
             reads[file_days[after]] = pool.submit(fetch, file_days[after])
 
-    blocks = groupby(_block_rows(store, start, end, statuses, sources), key=lambda row: int(row[1]) // DAY_S)
-    block_day, group = next(blocks, (None, None))
     try:
         next_file = 0
         while next_file < len(file_days) or block_day is not None:  # the days of files and of blocks, in order
@@ -208,11 +224,13 @@ def iter_positions(
             if next_file < len(file_days) and file_days[next_file] == day:
                 next_file += 1
                 read_ahead(day)
-                tables = reads.pop(day).result() if day in reads else fetch(day)
+                tables = fetched(day)
                 n_snapshots = sum(held.n_snapshots for held in files[day])
             if block_day == day and group is not None:
+                in_files = pa.chunked_array([t["snapshot_id"] for t in tables], pa.int64()).unique() if tables else None
                 for chunk in _decoded(store, group, wanted, batch_blocks, as_dict):
-                    if tables:
+                    if in_files is not None:  # late polls of a compacted day; none the files already hold
+                        chunk = chunk.filter(pc.invert(pc.is_in(chunk["snapshot_id"], value_set=in_files)))
                         tables.append(chunk)
                         continue
                     yield chunk  # a day held in blocks alone: its chunks as they come, already in time order
