@@ -175,3 +175,23 @@ def test_a_report_reads_the_same_before_and_after_its_days_are_compacted(tmp_pat
     assert got[0].data.n_flights == got[1].data.n_flights > 100
     metrics = [(tmp_path / "out" / name / "metrics.csv").read_text(encoding="utf-8") for name in ("a", "b")]
     assert metrics[0] == metrics[1]
+
+
+def test_the_bucket_folder_of_a_killed_report_is_removed_by_the_next(tmp_path: Path):
+    import fcntl
+
+    from monitor.pipeline.report_parts import scratch
+
+    out = tmp_path / "reports" / "event"
+    killed = tmp_path / "reports" / ".vzmon-report-killed"
+    killed.mkdir(parents=True)
+    (killed / ".in-use").write_text("")  # its lock, free: the report that held it is gone
+    (killed / "bucket-0.arrows").write_bytes(b"x" * 1000)
+    running = tmp_path / "reports" / ".vzmon-report-running"
+    running.mkdir()
+    with open(running / ".in-use", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # a report running now
+        with scratch(out) as folder:
+            assert Path(folder).parent == out.parent and Path(folder).is_dir()
+            assert not killed.exists() and running.exists()
+        assert not Path(folder).exists()

@@ -6,7 +6,10 @@ Part of ``monitor.pipeline``: ``pipeline.report`` calls these with its open stor
 
 from __future__ import annotations
 
+import fcntl
+import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -34,14 +37,34 @@ __all__ = ["archive_legs", "archive_part", "per_source", "scratch", "who_saw"]
 @contextmanager
 def scratch(out: Path) -> Iterator[str]:
     """A private folder for the flights' buckets: beside the report's folder (the outputs' disk),
-    else the system's temporary folder; removed afterwards."""
+    else the system's temporary folder; removed afterwards. Each holds a lock while in use, so the
+    folders of reports that were killed (which nothing else removes) are removed here."""
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned(out.parent)
         tmp = tempfile.TemporaryDirectory(prefix=".vzmon-report-", dir=out.parent)
     except OSError:
         tmp = tempfile.TemporaryDirectory(prefix="vzmon-report-")
-    with tmp as folder:
+    with tmp as folder, open(Path(folder) / _IN_USE, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
         yield folder
+
+
+_IN_USE = ".in-use"
+
+
+def _remove_abandoned(parent: Path) -> None:
+    """Remove the bucket folders of reports no longer running (their lock is free)."""
+    for folder in parent.glob(".vzmon-report-*"):
+        try:
+            with open(folder / _IN_USE) as held:
+                fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a report running now
+        except OSError:  # no lock file: killed before it took its lock, or another report's, just made
+            if time.time() - folder.stat().st_mtime < 3600:
+                continue
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def who_saw(

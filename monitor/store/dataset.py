@@ -300,7 +300,10 @@ def compact_day(
     order = pc.sort_indices(table, [("icao24", "ascending"), ("time", "ascending"), ("snapshot_id", "ascending")])
     table = table.take(order)
     generation = int(m.group(1)) + 1 if old is not None and (m := _PART.match(old.name)) else 1
-    folder.mkdir(parents=True, exist_ok=True)
+    if not folder.is_dir():
+        folder.mkdir(parents=True)
+        for made in (folder.parent, folder.parent.parent):  # the new folders' names, durable too
+            _fsync_dir(made)
     for p in _orphans(folder, old.name if old else None):  # a crashed run's leftovers
         p.unlink(missing_ok=True)
     path = folder / f"part-{generation}.parquet"
