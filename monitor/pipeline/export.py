@@ -23,7 +23,7 @@ an existing folder is replaced only when it is a previous vzmon export of positi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -183,29 +183,45 @@ POSITIONS_LAYOUT = Layout(
 
 
 def _write_partitioned(target: Path, tables: Iterator[pa.Table], source: str, credit: str) -> tuple[int, int]:
-    """Positions into ``target/date=YYYY-MM-DD/part-0.parquet``, one writer open at a time (the
-    tables come in time order), each file's metadata saying whom the data comes from. Returns
-    (rows, files)."""
+    """Positions into ``target/date=YYYY-MM-DD/part-0.parquet``, each file's metadata saying whom
+    the data comes from. Returns (rows, files)."""
     schema = _POSITIONS_ARROW.with_metadata({"vzmon.source": source, "vzmon.data_credit": credit})
-    rows = files = 0
+
+    def path_for(stage: Path, day: str) -> Path:
+        (stage / f"date={day}").mkdir()
+        return stage / f"date={day}" / "part-0.parquet"
+
+    rows = (table.cast(_POSITIONS_ARROW) for table in tables)
     with staged_folder(target, POSITIONS_LAYOUT, "--out") as stage:
-        writer: pq.ParquetWriter | None = None
-        current = ""
+        return _write_by_day(stage, rows, schema, "time", path_for)
+
+
+def _write_by_day(
+    stage: Path,
+    tables: Iterator[pa.Table],
+    schema: pa.Schema,
+    time_column: str,
+    path_for: Callable[[Path, str], Path],
+) -> tuple[int, int]:
+    """``tables`` (each a day or part of one, in order) into a file per UTC day of ``time_column``
+    at ``path_for(stage, "YYYY-MM-DD")``, one writer open at a time. Returns (rows, files)."""
+    rows = files = 0
+    writer: pq.ParquetWriter | None = None
+    current = ""
+    try:
         for table in tables:
-            table = table.cast(_POSITIONS_ARROW).replace_schema_metadata(schema.metadata)
-            days = pc.strftime(table["time"], format="%Y-%m-%d")
+            table = table.replace_schema_metadata(schema.metadata)
+            days = pc.strftime(table[time_column], format="%Y-%m-%d")
             for day in pc.unique(days).to_pylist():
                 part = table.filter(pc.equal(days, day))
-                if day != current:
+                if writer is None or day != current:
                     if writer is not None:
                         writer.close()
-                    folder = stage / f"date={day}"
-                    folder.mkdir()
-                    writer = pq.ParquetWriter(folder / "part-0.parquet", schema, compression="zstd")
-                    current = day
-                    files += 1
-                writer.write_table(part)  # type: ignore[union-attr]  # opened above for the first day
+                    writer = pq.ParquetWriter(path_for(stage, day), schema, compression="zstd")
+                    current, files = day, files + 1
+                writer.write_table(part)
                 rows += part.num_rows
+    finally:
         if writer is not None:
             writer.close()
     return rows, files
@@ -272,29 +288,12 @@ def as_traffic(table: pa.Table, source: str) -> pa.Table:
 
 
 def _write_traffic(target: Path, tables: Iterator[pa.Table], source: str, credit: str) -> tuple[int, int]:
-    """Positions as ``target/YYYY-MM-DD.parquet``, one file per UTC day, one writer open at a time
-    (each table is a day or part of one, in order), each file's metadata saying whom the data
-    comes from (``credit``). Returns (rows, files)."""
+    """Positions as ``target/YYYY-MM-DD.parquet``, one file per UTC day, each file's metadata
+    saying whom the data comes from (``credit``). Returns (rows, files)."""
     schema = TRAFFIC_SCHEMA.with_metadata({"vzmon.source": source, "vzmon.data_credit": credit})
-    rows = files = 0
+    rows = (as_traffic(table, source) for table in tables)
     with staged_folder(target, TRAFFIC_LAYOUT, "--out") as stage:
-        writer: pq.ParquetWriter | None = None
-        current = ""
-        for table in tables:
-            table = as_traffic(table, source)
-            days = pc.strftime(table["timestamp"], format="%Y-%m-%d")
-            for day in pc.unique(days).to_pylist():
-                part = table.filter(pc.equal(days, day))
-                if day != current:
-                    if writer is not None:
-                        writer.close()
-                    writer = pq.ParquetWriter(stage / f"{day}.parquet", schema, compression="zstd")
-                    current, files = day, files + 1
-                writer.write_table(part.replace_schema_metadata(schema.metadata))  # type: ignore[union-attr]
-                rows += part.num_rows
-        if writer is not None:
-            writer.close()
-    return rows, files
+        return _write_by_day(stage, rows, schema, "timestamp", lambda stage, day: stage / f"{day}.parquet")
 
 
 def export(

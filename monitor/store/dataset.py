@@ -52,7 +52,6 @@ from monitor.outputs import describe_os_error
 from monitor.schema import POSITION_SCHEMA
 from monitor.sources.registry import COMBINED, CREDITS
 from monitor.store.compacted import (
-    DAY_S,
     SUPERSEDED,
     CompactedDay,
     absolute,
@@ -60,7 +59,7 @@ from monitor.store.compacted import (
     day_epoch,
     relative,
 )
-from monitor.store.db import Store
+from monitor.store.db import Store, to_epoch
 from monitor.store.migrations import COMPACTED_FORMAT
 from monitor.store.snapshots import combined_parts
 
@@ -225,7 +224,10 @@ def credit_for(store: Store, source: str, start: datetime, end: datetime) -> str
     if source == COMBINED:
         parts = combined_parts(store, start, end)
         return "combined view of " + "; ".join(CREDITS.get(p, p) for p in parts)
-    simulated = store.scalar("SELECT MAX(simulated) FROM snapshots WHERE source = ?", (source,))
+    simulated = store.scalar(  # the range's snapshots (by the API-time index), not all of the source's
+        "SELECT MAX(simulated) FROM snapshots WHERE source = ? AND api_time >= ? AND api_time < ?",
+        (source, to_epoch(start), to_epoch(end)),
+    )
     if simulated:
         return "simulated by vzmon demo: not real traffic"
     return CREDITS.get(source, source)
@@ -248,19 +250,13 @@ def _write_file(tmp: Path, table: pa.Table) -> int:
 
 
 def _day_blocks(store: Store, source: str, day: date) -> tuple[list[int], list[pa.Table]]:
-    from monitor.store.positions import check_format, decode_block, with_snapshot_columns
+    """The snapshot ids and decoded positions of ``source``'s blocks still held for ``day``."""
+    from monitor.store.positions import block_rows, decoded_blocks
 
-    ids: list[int] = []
-    tables: list[pa.Table] = []
-    lo = day_epoch(day)
-    for sid, t, fmt, data in store.execute(
-        "SELECT s.id, s.api_time, b.format, b.data FROM snapshots s JOIN position_blocks b ON b.snapshot_id = s.id "
-        "WHERE s.source = ? AND s.api_time >= ? AND s.api_time < ? AND b.format != ? ORDER BY s.api_time, s.id",
-        (source, lo, lo + DAY_S, COMPACTED_FORMAT),
-    ):
-        check_format(store, fmt, sid)
-        ids.append(int(sid))
-        tables.append(with_snapshot_columns(decode_block(data), int(sid), int(t)))
+    start = datetime.combine(day, datetime.min.time(), UTC)
+    rows = block_rows(store, start, start + timedelta(days=1), ("ok",), [source])
+    tables = list(decoded_blocks(store, rows, POSITION_SCHEMA.names, 2048))
+    ids = [int(i) for t in tables for i in np.unique(t["snapshot_id"].to_numpy())]  # each block has a row
     return ids, tables
 
 
@@ -369,11 +365,10 @@ def sweep(store: Store) -> int:
     if not (dataset_root(store) / "positions").is_dir():
         return 0
     root = _claim(store) / "positions"  # never another store's folder
-    named = {absolute(store, r[0]) for r in store.execute("SELECT file FROM compacted_days")}
+    named = {(f := absolute(store, r[0])).parent: f.name for r in store.execute("SELECT file FROM compacted_days")}
     removed = 0
     for folder in root.glob("source=*/date=*"):
-        for p in folder.iterdir():
-            if p not in named and (_PART.match(p.name) or (p.name.startswith(".part-") and p.name.endswith(".tmp"))):
-                p.unlink(missing_ok=True)
-                removed += 1
+        for p in list(_orphans(folder, named.get(folder))):
+            p.unlink(missing_ok=True)
+            removed += 1
     return removed

@@ -41,10 +41,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BLOCK_FORMAT",
+    "block_rows",
     "check_format",
     "count_blocks",
     "count_positions",
     "decode_block",
+    "decoded_blocks",
     "encode_block",
     "iter_positions",
     "last_row_per_aircraft",
@@ -118,7 +120,7 @@ def check_format(store: Store, fmt: str, snapshot_id: int) -> None:
     )
 
 
-def _block_rows(
+def block_rows(
     store: Store,
     start: datetime | None,
     end: datetime | None,
@@ -182,7 +184,7 @@ def iter_positions(
     # The blocks' query runs first, then the files are listed: a compaction that commits between
     # the two leaves its day in both (its blocks, as the query saw them, are dropped below by
     # snapshot), never in neither.
-    blocks = groupby(_block_rows(store, start, end, statuses, sources), key=lambda row: int(row[1]) // DAY_S)
+    blocks = groupby(block_rows(store, start, end, statuses, sources), key=lambda row: int(row[1]) // DAY_S)
     block_day, group = next(blocks, (None, None))
     files: dict[int, list[CompactedDay]] = {}
     if isinstance(store.path, Path):  # an in-memory store holds no files
@@ -228,7 +230,7 @@ def iter_positions(
                 n_snapshots = sum(held.n_snapshots for held in files[day])
             if block_day == day and group is not None:
                 in_files = pa.chunked_array([t["snapshot_id"] for t in tables], pa.int64()).unique() if tables else None
-                for chunk in _decoded(store, group, wanted, batch_blocks, as_dict):
+                for chunk in decoded_blocks(store, group, wanted, batch_blocks, as_dict):
                     if in_files is not None:  # late polls of a compacted day; none the files already hold
                         chunk = chunk.filter(pc.invert(pc.is_in(chunk["snapshot_id"], value_set=in_files)))
                         tables.append(chunk)
@@ -268,7 +270,7 @@ def _snapshots_in(table: pa.Table) -> int:
     return int(call("count_distinct", table["snapshot_id"]).as_py()) if table.num_rows else 0
 
 
-def _decoded(
+def decoded_blocks(
     store: Store,
     rows: Iterator[tuple[int, int, str, bytes]],
     wanted: list[str],
@@ -302,14 +304,7 @@ def count_blocks(
 ) -> int:
     """How many snapshots of ``sources`` (None: all) with positions lie in ``[start, end)``, in blocks
     or in compacted days (the progress total of :func:`iter_positions`)."""
-    which, params = source_filter(sources)
-    return int(
-        store.scalar(
-            "SELECT COUNT(*) FROM snapshots s JOIN position_blocks b ON b.snapshot_id = s.id "
-            f"WHERE s.api_time >= ? AND s.api_time < ?{which}",
-            (to_epoch(start) if start else -(2**62), to_epoch(end) if end else 2**62, *params),
-        )
-    )
+    return _blocks_total(store, "COUNT(*)", start, end, sources)
 
 
 def count_positions(
@@ -317,10 +312,17 @@ def count_positions(
 ) -> int:
     """How many positions ``sources``' (None: all) snapshots in ``[start, end)`` hold, in blocks or
     in compacted days (each block's row keeps its count): what a read of them will bring."""
+    return _blocks_total(store, "COALESCE(SUM(b.n_positions), 0)", start, end, sources)
+
+
+def _blocks_total(
+    store: Store, total: str, start: datetime | None, end: datetime | None, sources: Sequence[str] | None
+) -> int:
+    """``total`` (an SQL aggregate) over the block rows of ``sources``' snapshots in ``[start, end)``."""
     which, params = source_filter(sources)
     return int(
         store.scalar(
-            "SELECT COALESCE(SUM(b.n_positions), 0) FROM snapshots s JOIN position_blocks b ON b.snapshot_id = s.id "
+            f"SELECT {total} FROM snapshots s JOIN position_blocks b ON b.snapshot_id = s.id "
             f"WHERE s.api_time >= ? AND s.api_time < ?{which}",
             (to_epoch(start) if start else -(2**62), to_epoch(end) if end else 2**62, *params),
         )
