@@ -51,6 +51,7 @@ def chart_coverage(
         alpha=0.85,
         zorder=5,
         shading="flat",
+        rasterized=True,  # thousands of cells: one image in the SVG, not a path each
     )
     draw_zones(ax, zone_set, label=False, fill_alpha=0.0)
     before, after = seen.windows

@@ -48,6 +48,7 @@ def chart_maps(
                 cmap="viridis",
                 zorder=5,
                 shading="flat",
+                rasterized=True,  # thousands of cells: one image in the SVG, not a path each
             )
         draw_zones(ax, zone_set, label=False, fill_alpha=0.0)
         ax.set_title(
