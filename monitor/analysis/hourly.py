@@ -72,6 +72,13 @@ def hourly_airborne(counts: pd.DataFrame, window: Window, zones: Sequence[str]) 
     return table.reindex(index=hours, columns=list(zones)).astype(float)
 
 
+def _codes_in(values: pd.Series, names: list[str]) -> npt.NDArray[np.int64]:
+    """Each value's index in ``names``; -1 for a value not there or missing."""
+    column = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("category")
+    lut = np.append(pd.Index(names).get_indexer(column.cat.categories), -1)  # code -1 (missing) -> -1
+    return lut[column.cat.codes.to_numpy()].astype(np.int64)
+
+
 def hourly_flights(
     entries: pd.DataFrame, flights: pd.DataFrame, window: Window, zones: Sequence[str], fir_code: str
 ) -> pd.DataFrame:
@@ -83,18 +90,35 @@ def hourly_flights(
     is under half.
     """
     hours = _hours(window)
-    start, end = pd.Timestamp(window.start), pd.Timestamp(window.end)
-    e = entries[(entries["time"] >= start) & (entries["time"] < end)]
-    hour = e["time"].dt.floor("h")
-    table = pd.crosstab(hour, e["zone"].astype(str)).reindex(index=hours, columns=list(zones), fill_value=0)
-    classes = flights.set_index("flight")["flight_class"]
-    fir = e[e["zone"].astype(str) == fir_code]
-    cls = classes.reindex(fir["flight"].to_numpy()).to_numpy()
-    by_class = pd.crosstab(fir["time"].dt.floor("h").to_numpy(), cls) if len(fir) else pd.DataFrame()
+    n_hours = len(hours)
+    zone_list = list(zones)
+    if n_hours and len(entries):
+        # numbers, not pandas groupings: a 90-day report has a million entries
+        t = entries["time"].to_numpy(dtype="datetime64[s]").astype(np.int64)
+        hour = (t - int(hours[0].timestamp())) // 3600
+        inside = (hour >= 0) & (hour < n_hours)
+        zone = _codes_in(entries["zone"], zone_list)
+        pick = inside & (zone >= 0)
+        by_zone = np.bincount(hour[pick] * len(zone_list) + zone[pick], minlength=n_hours * len(zone_list)).reshape(
+            n_hours, len(zone_list)
+        )
+        fir = pick & (zone == zone_list.index(fir_code)) if fir_code in zone_list else np.zeros(len(t), bool)
+        number = pd.Index(flights["flight"].to_numpy())
+        at = number.get_indexer(entries["flight"].to_numpy()[fir])
+        cls = _codes_in(flights["flight_class"], [*FLIGHT_CLASSES, UNKNOWN])[np.clip(at, 0, None)]
+        cls[at < 0] = -1
+        known = cls >= 0
+        n_classes = len(FLIGHT_CLASSES) + 1
+        by_class = np.bincount(hour[fir][known] * n_classes + cls[known], minlength=n_hours * n_classes).reshape(
+            n_hours, n_classes
+        )
+    else:
+        by_zone = np.zeros((n_hours, len(zone_list)), dtype=np.int64)
+        by_class = np.zeros((n_hours, len(FLIGHT_CLASSES) + 1), dtype=np.int64)
+    table = pd.DataFrame(by_zone, index=hours, columns=pd.Index(zone_list, name="zone"))
 
     def column(name: str) -> npt.NDArray[np.float64]:
-        col = by_class[name] if name in by_class.columns else pd.Series(dtype=float)
-        return col.reindex(hours, fill_value=0).to_numpy(dtype=float) if len(col) else np.zeros(len(hours))
+        return by_class[:, [*FLIGHT_CLASSES, UNKNOWN].index(name)].astype(float)
 
     # Flights whose class is unknown (an end in a polling hole) are shared out like the hour's
     # classed flights; an hour with under half its flights classed is a gap for the classes.
@@ -123,20 +147,21 @@ def daily_unique_aircraft(
     days = pd.date_range(first_day, last_day, freq="D", inclusive="left", tz="UTC")
     table = pd.DataFrame(0.0, index=days, columns=list(zones))
     if len(days) and len(entries):
-        d0 = entries["time"].dt.floor("D").to_numpy(dtype="datetime64[D]").astype(np.int64)
-        d1 = entries["last_time"].dt.floor("D").to_numpy(dtype="datetime64[D]").astype(np.int64)
-        span = d1 - d0 + 1
-        day = np.repeat(d0, span) + (np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span))
-        zone_of = np.repeat(pd.Categorical(entries["zone"].astype(str), categories=list(zones)).codes, span)
-        aircraft = np.repeat(entries["aircraft"].to_numpy(dtype=np.int64), span)
+        # numbers, not strings or pandas groupings: a year's report has millions of entries
+        d0 = entries["time"].to_numpy(dtype="datetime64[s]").astype("datetime64[D]").astype(np.int64)
+        d1 = entries["last_time"].to_numpy(dtype="datetime64[s]").astype("datetime64[D]").astype(np.int64)
         lo = np.int64(first_day.to_datetime64().astype("datetime64[D]").astype(np.int64))
         hi = np.int64(last_day.to_datetime64().astype("datetime64[D]").astype(np.int64))
-        ok = (day >= lo) & (day < hi) & (zone_of >= 0)
-        seen = pd.DataFrame({"day": day[ok], "zone": zone_of[ok], "aircraft": aircraft[ok]}).drop_duplicates()
-        counts = seen.groupby(["day", "zone"]).size().reset_index(name="n")
-        values = table.to_numpy(copy=True)
-        values[(counts["day"].to_numpy() - lo).astype(int), counts["zone"].to_numpy().astype(int)] = counts["n"]
-        table = pd.DataFrame(values, index=days, columns=list(zones))
+        zone_codes = _codes_in(entries["zone"], list(zones)).astype(np.int64)
+        near = (d1 >= lo) & (d0 < hi) & (zone_codes >= 0)  # the entries this window's days see
+        d0, d1 = np.maximum(d0[near], lo), np.minimum(d1[near], hi - 1)
+        span = d1 - d0 + 1
+        day = np.repeat(d0 - lo, span) + (np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span))
+        aircraft = entries["aircraft"].to_numpy(dtype=np.int64)[near]
+        slot = day * len(zones) + np.repeat(zone_codes[near], span)  # (day, zone) as one number
+        seen = np.unique((slot << 32) | np.repeat(aircraft, span))  # each aircraft once a day and zone
+        values = np.bincount(seen >> 32, minlength=len(days) * len(zones)).astype(float)
+        table = pd.DataFrame(values.reshape(len(days), len(zones)), index=days, columns=list(zones))
     hours = coverage.reindex(pd.date_range(first_day, last_day, freq="h", inclusive="left", tz="UTC"))
     covered = (hours.fillna(0.0) >= min_coverage).groupby(pd.DatetimeIndex(hours.index).floor("D")).all()
     table.loc[~covered.reindex(days, fill_value=False).to_numpy()] = np.nan
