@@ -49,7 +49,11 @@ class AircraftBuckets:
     def add(self, table: pa.Table) -> dict[str, npt.NDArray[Any]]:
         """Take a batch of ``store.iter_positions`` (``time`` and ``Tracks.COLUMNS``; each aircraft's
         rows in time order across batches). Returns its compact rows, for what sums them as they come."""
-        part = self.codes.compact(table)
+        return self.place(self.codes.compact(table))
+
+    def place(self, part: dict[str, npt.NDArray[Any]]) -> dict[str, npt.NDArray[Any]]:
+        """Take a batch already made compact by this object's ``codes`` (``codes.compact``, which a
+        caller may run on a thread of its own, one batch after another, in order). Returns it."""
         rows = len(part["t"])
         self.positions += rows
         if not rows:
@@ -57,20 +61,22 @@ class AircraftBuckets:
         if self.n == 1:
             self._held.append(part)
             return part
-        bucket = part["aircraft"] % self.n
+        bucket = (part["aircraft"] % self.n).astype(np.uint16 if self.n < 2**16 else np.int64)  # 16 bits: a radix sort
         order = np.argsort(bucket, kind="stable")  # a stable split keeps each aircraft's rows in time order
         bounds = np.searchsorted(bucket[order], np.arange(self.n + 1))
+        split = pa.record_batch({k: v[order] for k, v in part.items()})  # one gather a column, then slices
         for i in range(self.n):
-            lo, hi = bounds[i], bounds[i + 1]
+            lo, hi = int(bounds[i]), int(bounds[i + 1])
             if hi > lo:
-                pick = order[lo:hi]
-                self._write(i, pa.record_batch({k: v[pick] for k, v in part.items()}))
+                self._write(i, split.slice(lo, hi - lo))
         return part
 
     def _write(self, i: int, batch: pa.RecordBatch) -> None:
         if not self._writers:
             self._schema = batch.schema
-            self._writers = [pa.ipc.new_stream(str(p), batch.schema) for p in self._paths]
+            # lz4: a third of the bytes to write and read back (codes and times repeat), for little work
+            options = pa.ipc.IpcWriteOptions(compression="lz4")
+            self._writers = [pa.ipc.new_stream(str(p), batch.schema, options=options) for p in self._paths]
         self._writers[i].write_batch(batch)
 
     def tracks(self) -> Iterator[Tracks]:

@@ -39,11 +39,11 @@ class _Codes:
             lut = np.array(
                 [self.index.setdefault(v, len(self.index)) for v in chunk.dictionary.to_pylist()] or [0], dtype=np.int32
             )
-            idx = chunk.indices.to_numpy(zero_copy_only=False)
-            codes = lut[np.nan_to_num(idx, nan=0).astype(np.int64)] if len(lut) else np.zeros(len(idx), np.int32)
-            if chunk.indices.null_count:
-                codes[np.asarray(chunk.indices.is_null())] = -1
-            parts.append(codes.astype(np.int32))
+            indices = chunk.indices
+            codes = lut[pc.fill_null(indices, 0).to_numpy()]  # integers, never floats with NaN for the nulls
+            if indices.null_count:
+                codes[indices.is_null().to_numpy(zero_copy_only=False)] = -1
+            parts.append(codes)
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
 
     def names(self) -> npt.NDArray[np.object_]:

@@ -39,7 +39,7 @@ from monitor.analysis.stats import AnalysisRules
 from monitor.analysis.tracks import Tracks
 from monitor.analysis.verdict import verdict
 from monitor.analysis.windows import Window, plan_windows
-from monitor.compute import unmap_large_frees
+from monitor.compute import release_free_memory, unmap_large_frees
 from monitor.errors import ConfigError
 from monitor.events import find_event, load_events
 from monitor.outputs import Layout, check_folder, staged_folder
@@ -198,9 +198,21 @@ def report(
             n_buckets = buckets_for(n_stored)
             folder = Path(spill.enter_context(scratch(out))) if n_buckets > 1 else None
             buckets = AircraftBuckets(zones, n_buckets, folder)  # flights a bucket of aircraft at a time
-            # the maps' cells are summed on a thread of their own while the next day is read and split
+            # A pipeline of threads (Arrow and numpy let go of the GIL): while the next day's file is
+            # read (iter_positions' thread), this day is made compact (its own thread, in order: the
+            # codes grow as the days come), the day before is split into the buckets here, and the
+            # one before that summed into the maps' cells. A day or two in hand at each step.
+            compact = spill.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="vzmon-compact"))
             cells = spill.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="vzmon-cells"))
+            compacting: Future[dict[str, np.ndarray]] | None = None
             summing: Future[None] | None = None
+
+            def place(part: Future[dict[str, np.ndarray]]) -> Future[None]:
+                rows = buckets.place(part.result())  # an error of the compaction is raised here
+                if summing is not None:
+                    summing.result()  # (and the summing's)
+                return cells.submit(sums.add, rows["t"], rows["lon"], rows["lat"], rows["ground"])
+
             with progress("reading positions", n_blocks) as bar:
                 for table in iter_positions(
                     store,
@@ -212,12 +224,16 @@ def report(
                     time_order=False,  # flights need each aircraft's rows in time order, no more
                     dictionaries=Tracks.DICTIONARIES,
                 ):
-                    rows = buckets.add(table)
-                    if summing is not None:
-                        summing.result()  # one day in hand at a time (and its error, if any, raised here)
-                    summing = cells.submit(sums.add, rows["t"], rows["lon"], rows["lat"], rows["ground"])
+                    made = compact.submit(buckets.codes.compact, table)
+                    del table
+                    if compacting is not None:
+                        summing = place(compacting)
+                    compacting = made
+                if compacting is not None:
+                    summing = place(compacting)
                 if summing is not None:
                     summing.result()
+            release_free_memory()  # the days' arrays, before the buckets' flights are made
             intervals = tuple(settings.report_interval_s or cadence_in(polls, w) for w in windows)
             simulated = bool(polls["simulated"].any()) if len(polls) else False
             ok_times = polls.loc[polls["status"] == "ok", "time"].to_numpy(dtype="datetime64[s]").astype(np.int64)
@@ -229,6 +245,7 @@ def report(
                     legs = archive_legs(path, read_start, read_end)
                     flights = with_legs(flights, legs, airports, flight_rules.airport_radius_km)
                 bar.update(1)
+    release_free_memory()  # the buckets' arrays, before the measures
     compared = compare_windows(
         windows, polls, counts, flights, entries, zones, fir, (intervals[0], intervals[1]), rules
     )
