@@ -70,24 +70,28 @@ class CellSums:
             self.lon_edges,
             self.lat_edges,
         )  # each airborne position's cell, once for every window (-1: off the grid)
-        size = (len(self.lat_edges) - 1) * (len(self.lon_edges) - 1)
+        shape = (len(self.lat_edges) - 1, len(self.lon_edges) - 1)
+        size = shape[0] * shape[1]
+        on_grid = cell >= 0
+        lo_t, hi_t = (int(t.min()), int(t.max())) if len(t) else (0, -1)
 
-        def counts(m: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
-            picked = cell[m]
-            shape = (len(self.lat_edges) - 1, len(self.lon_edges) - 1)
-            return np.bincount(picked[picked >= 0], minlength=size).reshape(shape).astype(np.float64)
+        def within(w: Window) -> npt.NDArray[np.bool_]:
+            lo, hi = _bounds(w)
+            if lo <= lo_t and hi_t < hi:  # the usual case: a day's positions all inside the window
+                return on_grid
+            return on_grid & (t >= lo) & (t < hi)
 
         for w, grid in zip(self.windows, self._in, strict=True):
             if w in touched:
-                lo, hi = _bounds(w)
-                grid += counts((t >= lo) & (t < hi))
-        for w, (even, odd) in zip(self.split, self._halves, strict=True):
-            if w in touched:
-                lo, hi = _bounds(w)
-                inside = (t >= lo) & (t < hi)
-                is_odd = (t // 3600) % 2 == 1
-                even += counts(inside & ~is_odd)
-                odd += counts(inside & is_odd)
+                grid += np.bincount(cell[within(w)], minlength=size).reshape(shape)
+        if any(w in touched for w in self.split):
+            odd = (t // 3600) & 1  # odd UTC hours
+            for w, (even_grid, odd_grid) in zip(self.split, self._halves, strict=True):
+                if w in touched:
+                    pick = within(w)
+                    both = np.bincount(cell[pick] * 2 + odd[pick], minlength=2 * size).reshape(*shape, 2)
+                    even_grid += both[..., 0]
+                    odd_grid += both[..., 1]
 
     def in_window(self, i: int) -> npt.NDArray[np.float64]:
         """Airborne positions per cell in ``windows[i]``."""

@@ -215,14 +215,16 @@ def _joined(
     cs = cols["callsign"][kept]
     callsign = np.full(len(kept), None, dtype=object)
     callsign[cs >= 0] = callsign_names[cs[cs >= 0]]
-    designators = {c: airline_of(c) for c in set(callsign[cs >= 0].tolist())}
+    used = np.unique(cs[cs >= 0])  # each callsign's designator once, then by its code
+    designator = np.full(len(callsign_names) + 1, None, dtype=object)  # the last: no callsign
+    designator[used] = [airline_of(c) for c in callsign_names[used].tolist()]
     flights = pd.DataFrame(
         {
             "flight": number[kept],
             "aircraft": cols["aircraft"][kept],
             "icao24": aircraft_names[cols["aircraft"][kept]] if len(kept) else np.array([], dtype=object),
             "callsign": callsign,
-            "airline": [designators.get(c) if c is not None else None for c in callsign],
+            "airline": designator[cs],  # -1 (no callsign) picks the last: None
             "first_time": pd.to_datetime(cols["first_time"][kept], unit="s", utc=True),
             "last_time": pd.to_datetime(cols["last_time"][kept], unit="s", utc=True),
             "start_airport": _names_of(cols["start_airport"][kept], airports.icao),

@@ -78,7 +78,10 @@ class Codes:
             pc.invert(pc.fill_null(table["stale"], True)),
             pc.and_(pc.is_valid(table["longitude"]), pc.is_valid(table["latitude"])),
         )
-        table = table.filter(fresh).combine_chunks()  # one dictionary per batch, not per block
+        if not pc.all(fresh).as_py():  # a compacted day's file is all fresh: nothing to copy
+            table = table.filter(fresh)
+        if any(column.num_chunks > 1 for column in table.columns):
+            table = table.combine_chunks()  # one dictionary per batch, not per block
         if table.num_rows == 0:
             return {name: np.zeros(0, dtype) for name, dtype in _DTYPES.items()}
         baro, geo = _f32(table, "baro_altitude_m"), _f32(table, "geo_altitude_m")
