@@ -53,7 +53,7 @@ from monitor.settings.table import Settings
 from monitor.sources.registry import ARCHIVE, COMBINED
 from monitor.store.db import Store
 from monitor.store.frames import count_frame, hourly_count_frame, poll_frame
-from monitor.store.positions import count_blocks, count_positions, iter_positions
+from monitor.store.positions import block_totals, iter_positions
 from monitor.store.snapshots import combined_parts, sources_between
 
 __all__ = ["REPORT_LAYOUT", "Progress", "ReportResult", "no_progress", "report"]
@@ -190,8 +190,7 @@ def report(
         )
         polls = _between(all_polls, span_start - timedelta(days=1), span_end + timedelta(days=1))
         counts = _between(all_counts, span_start, span_end)
-        n_blocks = count_blocks(store, read_start, read_end, chosen)
-        n_stored = count_positions(store, read_start, read_end, chosen)
+        n_blocks, n_stored = block_totals(store, read_start, read_end, chosen)  # progress total, positions
         span = Window("both", span_start, span_end)
         sums = cell_sums_for(windows, zone_set, span)  # the maps' cells, summed as the days come
         with ExitStack() as spill:

@@ -42,9 +42,9 @@ if TYPE_CHECKING:
 __all__ = [
     "BLOCK_FORMAT",
     "block_rows",
+    "block_totals",
     "check_format",
     "count_blocks",
-    "count_positions",
     "decode_block",
     "decoded_blocks",
     "encode_block",
@@ -304,29 +304,22 @@ def count_blocks(
 ) -> int:
     """How many snapshots of ``sources`` (None: all) with positions lie in ``[start, end)``, in blocks
     or in compacted days (the progress total of :func:`iter_positions`)."""
-    return _blocks_total(store, "COUNT(*)", start, end, sources)
+    return block_totals(store, start, end, sources)[0]
 
 
-def count_positions(
+def block_totals(
     store: Store, start: datetime | None = None, end: datetime | None = None, sources: Sequence[str] | None = None
-) -> int:
-    """How many positions ``sources``' (None: all) snapshots in ``[start, end)`` hold, in blocks or
-    in compacted days (each block's row keeps its count): what a read of them will bring."""
-    return _blocks_total(store, "COALESCE(SUM(b.n_positions), 0)", start, end, sources)
-
-
-def _blocks_total(
-    store: Store, total: str, start: datetime | None, end: datetime | None, sources: Sequence[str] | None
-) -> int:
-    """``total`` (an SQL aggregate) over the block rows of ``sources``' snapshots in ``[start, end)``."""
+) -> tuple[int, int]:
+    """How many snapshots with positions ``sources``' (None: all) snapshots in ``[start, end)`` are,
+    and how many positions they hold, in blocks or in compacted days (each block's row keeps its
+    count), in one query: :func:`iter_positions`' progress total, and what a read of them brings."""
     which, params = source_filter(sources)
-    return int(
-        store.scalar(
-            f"SELECT {total} FROM snapshots s JOIN position_blocks b ON b.snapshot_id = s.id "
-            f"WHERE s.api_time >= ? AND s.api_time < ?{which}",
-            (to_epoch(start) if start else -(2**62), to_epoch(end) if end else 2**62, *params),
-        )
+    (row,) = store.query(
+        "SELECT COUNT(*), COALESCE(SUM(b.n_positions), 0) FROM snapshots s "
+        f"JOIN position_blocks b ON b.snapshot_id = s.id WHERE s.api_time >= ? AND s.api_time < ?{which}",
+        (to_epoch(start) if start else -(2**62), to_epoch(end) if end else 2**62, *params),
     )
+    return int(row[0]), int(row[1])
 
 
 def positions_schema(columns: Sequence[str] | None = None) -> pa.Schema:
