@@ -46,7 +46,7 @@ def test_flights_by_buckets_are_the_flights_built_at_once(filled_store: Path, zo
     whole, whole_entries = build_flights(Tracks.from_tables(tables, zones), airports, "SVZM", ok_times=ok_times)
     folder = tmp_path / "spill"
     folder.mkdir()
-    buckets = AircraftBuckets(zones, n, folder)
+    buckets = AircraftBuckets(zones, n, folder, write_rows=5_000)  # written several times as the days come
     for table in tables:
         buckets.add(table)
     assert len(list(folder.iterdir())) == n  # spilled: one file per bucket

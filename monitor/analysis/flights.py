@@ -46,7 +46,7 @@ Method (stated in every report):
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -137,7 +137,7 @@ def _segment(
 
 
 def build_flights(
-    tracks: Tracks | Iterable[Tracks],
+    tracks: Tracks | Iterable[Tracks | Callable[[], Tracks]],
     airports: AirportTable,
     fir_code: str,
     rules: FlightRules | None = None,
@@ -155,28 +155,51 @@ def build_flights(
 
     ``tracks`` may be several :class:`Tracks` with the same codes and no aircraft in two of them
     (``analysis.buckets``: a long span a bucket of aircraft at a time, in bounded memory): a
-    flight is one aircraft's, so the result is the same as from all of them at once.
+    flight is one aircraft's, so the result is the same as from all of them at once. Each may be
+    given as a function that makes it (``AircraftBuckets.loaders``), run on the thread that makes
+    its flights.
     """
     rules = rules or FlightRules()
     clock = observed_clock(ok_times) if ok_times is not None else None
     parts = []
     names: tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]] = (np.empty(0, object), np.empty(0, object))
-    # Two buckets at once, on two threads (numpy lets go of the GIL in its loops): while one
-    # bucket's flights are made, the next is loaded and made beside it. Each bucket's positions
-    # are let go once its flights are made.
+    # Two buckets at once, on two threads (numpy lets go of the GIL in its loops): each thread
+    # loads its bucket (when given a function that makes it) and makes its flights. Each bucket's
+    # positions are let go once its flights are made.
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="vzmon-flights") as pool:
-        pending: deque[Future[tuple[dict[str, Any], dict[str, Any]]]] = deque()
+        pending: deque[Future[_Part]] = deque()
         for one in _each(tracks):
-            names = (one.aircraft_names, one.callsign_names)  # the same codes in every part
-            pending.append(pool.submit(_flights_of, one, airports, fir_code, rules, clock))
+            pending.append(pool.submit(_part, one, airports, fir_code, rules, clock))
             del one
-            while len(pending) >= 2:  # at most two buckets in hand while the next one loads
-                parts.append(pending.popleft().result())
-        parts.extend(f.result() for f in pending)
+            while len(pending) >= 2:  # at most two buckets in hand
+                flights, entries, names = pending.popleft().result()  # the same codes in every part
+                parts.append((flights, entries))
+        for future in pending:
+            flights, entries, names = future.result()
+            parts.append((flights, entries))
     return _joined(parts, clock, names, airports)
 
 
-def _each(tracks: Tracks | Iterable[Tracks]) -> Iterator[Tracks]:
+_Part = tuple[dict[str, Any], dict[str, Any], tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]]
+
+
+def _part(
+    tracks: Tracks | Callable[[], Tracks],
+    airports: AirportTable,
+    fir_code: str,
+    rules: FlightRules,
+    clock: PollClock | None,
+) -> _Part:
+    """One bucket's flights and entries (made from it first, when given the function that makes it),
+    and its codes' names."""
+    one = tracks if isinstance(tracks, Tracks) else tracks()
+    flights, entries = _flights_of(one, airports, fir_code, rules, clock)
+    return flights, entries, (one.aircraft_names, one.callsign_names)
+
+
+def _each(
+    tracks: Tracks | Iterable[Tracks | Callable[[], Tracks]],
+) -> Iterator[Tracks | Callable[[], Tracks]]:
     if isinstance(tracks, Tracks):
         yield tracks
     else:

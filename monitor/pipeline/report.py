@@ -239,7 +239,7 @@ def report(
             flight_rules = FlightRules()
             with progress("building flights", 1) as bar:
                 airports = airport_table(zone_set)
-                flights, entries = build_flights(buckets.tracks(), airports, fir, flight_rules, ok_times=ok_times)
+                flights, entries = build_flights(buckets.loaders(), airports, fir, flight_rules, ok_times=ok_times)
                 if chosen == [ARCHIVE]:  # the traces saw take-offs and landings the heatmaps' slices may miss
                     legs = archive_legs(path, read_start, read_end)
                     flights = with_legs(flights, legs, airports, flight_rules.airport_radius_km)
