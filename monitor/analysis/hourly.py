@@ -18,6 +18,7 @@ import pandas as pd
 
 from monitor.analysis.flights import FLIGHT_CLASSES, UNKNOWN
 from monitor.analysis.windows import Window
+from monitor.compute import sorted_unique
 
 __all__ = [
     "DensityGrid",
@@ -159,7 +160,7 @@ def daily_unique_aircraft(
         day = np.repeat(d0 - lo, span) + (np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span))
         aircraft = entries["aircraft"].to_numpy(dtype=np.int64)[near]
         slot = day * len(zones) + np.repeat(zone_codes[near], span)  # (day, zone) as one number
-        seen = np.unique((slot << 32) | np.repeat(aircraft, span))  # each aircraft once a day and zone
+        seen = sorted_unique((slot << 32) | np.repeat(aircraft, span))  # each aircraft once a day and zone
         values = np.bincount(seen >> 32, minlength=len(days) * len(zones)).astype(float)
         table = pd.DataFrame(values.reshape(len(days), len(zones)), index=days, columns=list(zones))
     hours = coverage.reindex(pd.date_range(first_day, last_day, freq="h", inclusive="left", tz="UTC"))

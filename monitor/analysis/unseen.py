@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from monitor.compute import sorted_unique
+
 __all__ = ["PollClock", "Positions", "distance_m", "entry_times", "observed_clock", "went_on"]
 
 _EARTH_M = 6_371_008.8
@@ -156,7 +158,7 @@ def observed_clock(ok_times: npt.NDArray[np.int64]) -> PollClock:
     Each spacing between successful polls counts up to twice the median spacing, so a feed
     outage adds at most that much however long it lasted.
     """
-    times = np.unique(np.asarray(ok_times, dtype=np.int64))
+    times = sorted_unique(np.asarray(ok_times, dtype=np.int64))
     if len(times) < 2:
         return PollClock(times, np.zeros(len(times)), 0.0)
     d = np.diff(times).astype(np.float64)
