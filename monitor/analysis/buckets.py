@@ -102,8 +102,12 @@ class AircraftBuckets:
 
     def loaders(self) -> Iterator[Callable[[], Tracks]]:
         """For each bucket in turn, a function that reads its file (then deletes it) and makes its
-        :class:`Tracks`: to be run on whichever thread builds that bucket's flights."""
+        :class:`Tracks`: to be run on whichever thread builds that bucket's flights. Once only: no
+        row can be added afterwards."""
         names = (self.codes.aircraft.names(), self.codes.callsigns.names())  # once, for every bucket
+        # the buckets are read once: the codes' lookup tables (a year's million aircraft, ~40 MB)
+        # are let go; their names stay, in ``names``
+        self.codes.aircraft.index, self.codes.callsigns.index = {}, {}
         self._write()
         if self.n == 1 or not self._writers:
             held, self._held = self._held, []

@@ -256,7 +256,8 @@ def _joined(
             "end_in_fir": cols["end_in_fir"][kept],
             "in_fir": cols["in_fir"][kept],
             "flight_class": _names_of(cols["flight_class"][kept], np.array(_CLASSES, dtype=object)),
-        }
+        },
+        copy=False,  # the columns are new arrays already
     )
     del cols
     raw = {k: np.concatenate([e.pop(k) for e in entry_parts]) for k in list(entry_parts[0]) if k != "zones"}
@@ -265,22 +266,26 @@ def _joined(
     del part_of
     order = np.lexsort((raw["zone"], flight))
     entered, estimated = entry_times(
-        raw["first_seen"][order],
+        raw.pop("first_seen")[order],
         flight[order],
-        raw["exempt"][order],
+        raw.pop("exempt")[order],
         clock.times if clock is not None else None,
         raw["after_hole"][order] if clock is not None else None,
     )
-    entries = pd.DataFrame(
-        {
-            "flight": flight[order],
-            "aircraft": raw["aircraft"][order],
-            "zone": pd.Categorical.from_codes(raw["zone"][order].astype(np.int64), categories=pd.Index(zones)),
-            "time": pd.to_datetime(entered, unit="s", utc=True),
-            "time_estimated": estimated,
-            "last_time": pd.to_datetime(raw["last_seen"][order], unit="s", utc=True),
-        }
-    )
+    del raw["after_hole"]
+    # each column put in order as the one before it is let go, and handed to pandas without a
+    # copy: a year's entries (millions) are the report's memory peak
+    columns: dict[str, Any] = {"flight": flight[order]}
+    del flight
+    columns["aircraft"] = raw.pop("aircraft")[order]
+    zone = raw.pop("zone")[order].astype(np.int64)
+    columns["zone"] = pd.Categorical.from_codes(zone, categories=pd.Index(zones))
+    del zone
+    columns["time"] = pd.to_datetime(entered, unit="s", utc=True)
+    columns["time_estimated"] = estimated
+    columns["last_time"] = pd.to_datetime(raw.pop("last_seen")[order], unit="s", utc=True)
+    del entered, estimated, order
+    entries = pd.DataFrame(columns, copy=False)
     return flights, entries
 
 
