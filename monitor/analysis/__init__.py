@@ -3,7 +3,8 @@
 - ``windows``: before/after windows around an event, cut at neighbouring events.
 - ``cadence``: the polling cadence (numpy only: the alert check uses it after every poll).
 - ``hourly``: coverage and the hourly and daily measures per zone.
-- ``flights``: positions into flights, classed domestic, departure, arrival or overflight.
+- ``flights``: positions into flights, classed domestic, departure, arrival or overflight;
+  ``flight_table`` joins the buckets' flights into one table.
 - ``stats``: before/after changes with 95 % intervals.
 - ``verdict``: the plain-language paragraph a report opens with.
 - ``airlines``: the airline of a callsign.

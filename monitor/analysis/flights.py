@@ -54,13 +54,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from geo.airports import AirportTable
-from monitor.analysis.airlines import airline_of
+from monitor.analysis.flight_table import joined_tables
 from monitor.analysis.tracks import Tracks
-from monitor.analysis.unseen import PollClock, Positions, entry_times, observed_clock, went_on
+from monitor.analysis.unseen import PollClock, Positions, observed_clock, went_on
 
 __all__ = ["FLIGHT_CLASSES", "UNKNOWN", "FlightRules", "PollClock", "build_flights", "observed_clock"]
 
@@ -177,7 +175,7 @@ def build_flights(
         for future in pending:
             flights, entries, names = future.result()
             parts.append((flights, entries))
-    return _joined(parts, clock, names, airports)
+    return joined_tables(parts, clock, names, airports, _CLASSES)
 
 
 _Part = tuple[dict[str, Any], dict[str, Any], tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]]
@@ -204,97 +202,6 @@ def _each(
         yield tracks
     else:
         yield from tracks
-
-
-def _joined(
-    parts: list[tuple[dict[str, Any], dict[str, Any]]],
-    clock: PollClock | None,
-    names: tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]],
-    airports: AirportTable,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One table of flights and one of entries from the parts' (flights numbered by aircraft
-    address, then time), entry times spread by those numbers. ``names``: the aircraft and callsign
-    names of the parts' codes."""
-    if not parts:
-        raise ValueError("build_flights needs at least one Tracks")
-    zones = parts[0][1]["zones"]
-    offsets = np.cumsum([0, *(len(f["flight"]) for f, _ in parts)])
-    part_of = np.repeat(np.arange(len(parts)), [len(e["flight"]) for _, e in parts])
-    flight_parts, entry_parts = [f for f, _ in parts], [e for _, e in parts]
-    parts.clear()  # each part's arrays are let go as soon as they are joined: one column's copy at a time
-    cols = {k: np.concatenate([f.pop(k) for f in flight_parts]) for k in list(flight_parts[0])}
-    del flight_parts
-    # A flight's number among all segments (ground-only ones included), by aircraft address, then
-    # time: the same however the positions were read (a day's Parquet file comes by aircraft, its
-    # blocks by time, and the codes follow), so the entry times spread by it are the same too.
-    aircraft_names, callsign_names = names
-    by_name = np.empty(len(aircraft_names), dtype=np.int64)
-    if len(aircraft_names):
-        by_name[np.asarray(pc.sort_indices(pa.array(aircraft_names, pa.string())))] = np.arange(len(aircraft_names))
-    number = np.empty(len(cols["flight"]), dtype=np.int64)
-    number[np.lexsort((cols["flight"], by_name[cols["aircraft"]]))] = np.arange(len(number))
-    kept = np.flatnonzero(cols["airborne"])
-    kept = kept[np.argsort(number[kept], kind="stable")]
-    cs = cols["callsign"][kept]
-    callsign = np.full(len(kept), None, dtype=object)
-    callsign[cs >= 0] = callsign_names[cs[cs >= 0]]
-    used = np.unique(cs[cs >= 0])  # each callsign's designator once, then by its code
-    designator = np.full(len(callsign_names) + 1, None, dtype=object)  # the last: no callsign
-    designator[used] = [airline_of(c) for c in callsign_names[used].tolist()]
-    flights = pd.DataFrame(
-        {
-            "flight": number[kept],
-            "aircraft": cols["aircraft"][kept],
-            "icao24": aircraft_names[cols["aircraft"][kept]] if len(kept) else np.array([], dtype=object),
-            "callsign": callsign,
-            "airline": designator[cs],  # -1 (no callsign) picks the last: None
-            "first_time": pd.to_datetime(cols["first_time"][kept], unit="s", utc=True),
-            "last_time": pd.to_datetime(cols["last_time"][kept], unit="s", utc=True),
-            "start_airport": _names_of(cols["start_airport"][kept], airports.icao),
-            "end_airport": _names_of(cols["end_airport"][kept], airports.icao),
-            "start_in_fir": cols["start_in_fir"][kept],
-            "end_in_fir": cols["end_in_fir"][kept],
-            "in_fir": cols["in_fir"][kept],
-            "flight_class": _names_of(cols["flight_class"][kept], np.array(_CLASSES, dtype=object)),
-        },
-        copy=False,  # the columns are new arrays already
-    )
-    del cols
-    raw = {k: np.concatenate([e.pop(k) for e in entry_parts]) for k in list(entry_parts[0]) if k != "zones"}
-    del entry_parts
-    flight = number[offsets[part_of] + raw.pop("flight")]
-    del part_of
-    order = np.lexsort((raw["zone"], flight))
-    entered, estimated = entry_times(
-        raw.pop("first_seen")[order],
-        flight[order],
-        raw.pop("exempt")[order],
-        clock.times if clock is not None else None,
-        raw["after_hole"][order] if clock is not None else None,
-    )
-    del raw["after_hole"]
-    # each column put in order as the one before it is let go, and handed to pandas without a
-    # copy: a year's entries (millions) are the report's memory peak
-    columns: dict[str, Any] = {"flight": flight[order]}
-    del flight
-    columns["aircraft"] = raw.pop("aircraft")[order]
-    zone = raw.pop("zone")[order].astype(np.int64)
-    columns["zone"] = pd.Categorical.from_codes(zone, categories=pd.Index(zones))
-    del zone
-    columns["time"] = pd.to_datetime(entered, unit="s", utc=True)
-    columns["time_estimated"] = estimated
-    columns["last_time"] = pd.to_datetime(raw.pop("last_seen")[order], unit="s", utc=True)
-    del entered, estimated, order
-    entries = pd.DataFrame(columns, copy=False)
-    return flights, entries
-
-
-def _names_of(index: npt.NDArray[np.integer[Any]], names: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
-    """``names[index]``, None where the index is -1."""
-    out = np.full(len(index), None, dtype=object)
-    some = index >= 0
-    out[some] = names[index[some]]
-    return out
 
 
 def _flights_of(
@@ -374,8 +281,8 @@ def _flights_of(
     first_cs = np.full(n, -1, dtype=np.int64)
     cs_flights, cs_first = np.unique(flight[has_cs], return_index=True)
     first_cs[cs_flights] = callsign[has_cs][cs_first]
-    flights = {  # numbers only: the text columns are made once, for the flights kept (_joined)
-        "flight": np.arange(n, dtype=np.int64),  # every segment: _joined numbers them all, then drops ground-only ones
+    flights = {  # numbers only: the text columns are made once, for the flights kept (flight_table)
+        "flight": np.arange(n, dtype=np.int64),  # every segment: joined_tables numbers them all, drops ground-only ones
         "airborne": airborne_n > 0,
         "aircraft": aircraft[starts],
         "callsign": first_cs,
