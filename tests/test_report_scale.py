@@ -195,3 +195,52 @@ def test_the_bucket_folder_of_a_killed_report_is_removed_by_the_next(tmp_path: P
             assert Path(folder).parent == out.parent and Path(folder).is_dir()
             assert not killed.exists() and running.exists()
         assert not Path(folder).exists()
+
+
+@pytest.mark.parametrize("where", ["compacting a day", "a bucket's flights"])
+def test_an_error_on_a_worker_thread_is_the_report_s_and_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+):
+    """The report's threads (days made compact, buckets' flights) hand their errors to the report:
+    raised, not lost or hung on, with the buckets' folder removed and no partial report written."""
+    import monitor.analysis.flights as flights_module
+    import monitor.pipeline.report as report_module
+    from benchmarks.bench_report import build_store
+    from monitor.analysis.tracks import Codes
+    from monitor.pipeline.report import report
+    from monitor.settings.load import load_settings
+
+    start = datetime(2025, 11, 20, tzinfo=UTC)
+    db = tmp_path / "monitor.sqlite"
+    build_store(db, days=3, interval_s=600, scale=1.0, start=start, quiet=True)
+    events = tmp_path / "events.toml"
+    events.write_text(
+        '[[event]]\nid = "e"\ntime = 2025-11-21T12:00:00Z\nkind = "announcement"\ntitle = "t"\n'
+        'source = "https://example.org"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "reports"
+    settings = load_settings(
+        env={"VZMON_CONFIG": os.devnull, "VZMON_OUTPUTS": str(out), "VZMON_EVENTS_FILE": str(events)}
+    )
+    monkeypatch.setattr(report_module, "buckets_for", lambda _n: 3)  # spilled, several buckets
+    calls = {"n": 0}
+
+    def failing(real):  # the real step, failing on its second call
+        def step(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise RuntimeError(f"broken while {where}")
+            return real(*args, **kwargs)
+
+        return step
+
+    if where == "compacting a day":
+        monkeypatch.setattr(Codes, "compact", failing(Codes.compact))
+    else:
+        monkeypatch.setattr(flights_module, "_flights_of", failing(flights_module._flights_of))
+    span = {"start": start + timedelta(hours=7), "end": start + timedelta(days=3) - timedelta(hours=7)}
+    with pytest.raises(RuntimeError, match=f"broken while {where}"):
+        report(settings, "e", db=db, out_dir=out / "e", **span)
+    assert calls["n"] >= 2
+    assert not out.exists() or not list(out.iterdir())  # no bucket folder, no partial report
