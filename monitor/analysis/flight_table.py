@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from geo.airports import AirportTable
 from monitor.analysis.airlines import airline_of
 from monitor.analysis.unseen import PollClock, entry_times
+from monitor.compute import sorted_unique
 
 __all__ = ["joined_tables"]
 
@@ -53,7 +54,7 @@ def joined_tables(
     cs = cols["callsign"][kept]
     callsign = np.full(len(kept), None, dtype=object)
     callsign[cs >= 0] = callsign_names[cs[cs >= 0]]
-    used = np.unique(cs[cs >= 0])  # each callsign's designator once, then by its code
+    used = sorted_unique(cs[cs >= 0])  # each callsign's designator once, then by its code
     designator = np.full(len(callsign_names) + 1, None, dtype=object)  # the last: no callsign
     designator[used] = [airline_of(c) for c in callsign_names[used].tolist()]
     flights = pd.DataFrame(

@@ -42,11 +42,11 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from monitor.compute import sorted_unique
 from monitor.errors import StoreError
 from monitor.outputs import describe_os_error
 from monitor.schema import POSITION_SCHEMA
@@ -256,7 +256,7 @@ def _day_blocks(store: Store, source: str, day: date) -> tuple[list[int], list[p
     start = datetime.combine(day, datetime.min.time(), UTC)
     rows = block_rows(store, start, start + timedelta(days=1), ("ok",), [source])
     tables = list(decoded_blocks(store, rows, POSITION_SCHEMA.names, 2048))
-    ids = [int(i) for t in tables for i in np.unique(t["snapshot_id"].to_numpy())]  # each block has a row
+    ids = [int(i) for t in tables for i in sorted_unique(t["snapshot_id"].to_numpy())]  # each block has a row
     return ids, tables
 
 
@@ -308,7 +308,7 @@ def compact_day(
     credit = {b"vzmon.source": source.encode(), b"vzmon.data_credit": said.encode()}
     size = _write_parquet(path, table.replace_schema_metadata({**(table.schema.metadata or {}), **credit}))
     step("written")
-    n_snapshots = len(np.unique(table["snapshot_id"].to_numpy()))
+    n_snapshots = len(sorted_unique(table["snapshot_id"].to_numpy()))
     with store.transaction() as conn:
         conn.execute(
             "INSERT OR REPLACE INTO compacted_days (source, day, file, format, n_snapshots, n_positions, bytes, "
