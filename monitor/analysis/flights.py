@@ -1,8 +1,9 @@
 """Flights: positions cut into flights, each flight's ends placed at airports, each flight classed.
 
 Place in the flow: ``pipeline.report`` hands this module the positions of a time span (as
-:class:`Tracks`), the times of the successful polls and an airport table; it returns one row per
-flight. Pure: no I/O.
+:class:`Tracks`, or a bucket of aircraft at a time as functions that load them from
+``analysis.buckets``' files), the times of the successful polls and an airport table; it returns
+one row per flight. No I/O of its own: only the loading functions it is given read files.
 
 Method (stated in every report):
 - A flight is one aircraft's continuous presence: consecutive fresh positions of one ``icao24``,
