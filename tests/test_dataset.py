@@ -27,7 +27,7 @@ from monitor.schema import POSITION_SCHEMA
 from monitor.store.compacted import compacted_days, pending_days
 from monitor.store.dataset import FILE_SCHEMA, compact_day, sweep
 from monitor.store.db import Store
-from monitor.store.positions import count_blocks, iter_positions
+from monitor.store.positions import block_totals, iter_positions
 from monitor.store.snapshots import PollRecord, snapshot_totals
 from tests.storekit import record
 
@@ -83,7 +83,7 @@ def test_compacted_days_read_exactly_as_the_blocks_did(store_path: Path):
     with Store(store_path) as store:
         before = _canonical(_all(store))
         part = _all(store, START + timedelta(hours=20), START + timedelta(days=1, hours=5), ["icao24", "zone"])
-        n_blocks = count_blocks(store)
+        blocks = block_totals(store)  # snapshots and positions, in blocks or in compacted days
         run = compact_some(store, NOW)
         assert run.days == DAYS and run.positions == before.num_rows and run.left == 0
         assert store.scalar("SELECT COUNT(*) FROM position_blocks WHERE length(data) > 0") == 0
@@ -95,7 +95,7 @@ def test_compacted_days_read_exactly_as_the_blocks_did(store_path: Path):
         assert (times[1:] >= times[:-1]).all()
         part_after = _all(store, START + timedelta(hours=20), START + timedelta(days=1, hours=5), ["icao24", "zone"])
         _assert_same(_canonical(part_after), _canonical(part))
-        assert count_blocks(store) == n_blocks
+        assert block_totals(store) == blocks
         totals = snapshot_totals(store)
         assert totals["positions"] == totals["positions_in_parquet"] == before.num_rows
         assert totals["days_in_parquet"] == DAYS

@@ -48,9 +48,9 @@ def test_flights_by_buckets_are_the_flights_built_at_once(filled_store: Path, zo
     folder.mkdir()
     buckets = AircraftBuckets(zones, n, folder, write_rows=5_000)  # written several times as the days come
     for table in tables:
-        buckets.add(table)
+        buckets.place(buckets.codes.compact(table))
     assert len(list(folder.iterdir())) == n  # spilled: one file per bucket
-    flights, entries = build_flights(buckets.tracks(), airports, "SVZM", ok_times=ok_times)
+    flights, entries = build_flights(buckets.loaders(), airports, "SVZM", ok_times=ok_times)
     assert not list(folder.iterdir())  # each bucket's file is deleted once read
     assert len(whole) > 1000 and whole["flight_class"].notna().sum() > 100
     pd.testing.assert_frame_equal(flights, whole)
@@ -59,7 +59,7 @@ def test_flights_by_buckets_are_the_flights_built_at_once(filled_store: Path, zo
 
 def test_one_bucket_spills_nothing():
     buckets = AircraftBuckets(["SVZM"], 1)
-    assert len(next(buckets.tracks())) == 0
+    assert len(next(buckets.loaders())()) == 0
     with pytest.raises(ValueError, match="folder"):
         AircraftBuckets(["SVZM"], 2)
     assert buckets_for(0) == 1 and buckets_for(POSITIONS_PER_BUCKET + 1) == 2
@@ -76,7 +76,7 @@ def test_map_sums_a_day_at_a_time_are_those_of_all_positions(filled_store: Path,
     sums = cell_sums_for((BEFORE, AFTER), zone_set, Window("both", BEFORE.start, AFTER.end))
     buckets = AircraftBuckets(zones, 1)
     for table in tables:
-        rows = buckets.add(table)
+        rows = buckets.place(buckets.codes.compact(table))
         sums.add(rows["t"], rows["lon"], rows["lat"], rows["ground"])
     for got, want in zip(
         densities(sums, polls), (density_in(tracks, polls, w, edges) for w in (BEFORE, AFTER)), strict=True

@@ -5,9 +5,9 @@ Place in the flow: ``pipeline.report`` reads months of positions a day at a time
 about 34 bytes a position (1.1 GB for 90 days of a busy region) before flight building doubles
 it. A flight is one aircraft's, so the aircraft are split into buckets (by their code, which the
 read assigns in one :class:`~monitor.analysis.tracks.Codes` for all of them), each bucket's compact
-rows are appended to its own Arrow IPC file in a private folder as the days come, and
-``analysis.flights.build_flights`` takes the buckets one after another: the same flights, in
-the memory of one bucket. With one bucket nothing is written: the rows stay in memory.
+rows are appended to its own Arrow IPC file in a private folder as the days come (in batches), and
+``analysis.flights.build_flights`` loads and takes the buckets two at a time: the same flights, in
+the memory of two buckets. With one bucket nothing is written: the rows stay in memory.
 """
 
 from __future__ import annotations
@@ -51,14 +51,11 @@ class AircraftBuckets:
         self._write_rows = write_rows
         self.positions = 0
 
-    def add(self, table: pa.Table) -> dict[str, npt.NDArray[Any]]:
-        """Take a batch of ``store.iter_positions`` (``time`` and ``Tracks.COLUMNS``; each aircraft's
-        rows in time order across batches). Returns its compact rows, for what sums them as they come."""
-        return self.place(self.codes.compact(table))
-
     def place(self, part: dict[str, npt.NDArray[Any]]) -> dict[str, npt.NDArray[Any]]:
-        """Take a batch already made compact by this object's ``codes`` (``codes.compact``, which a
-        caller may run on a thread of its own, one batch after another, in order). Returns it."""
+        """Take a batch of ``store.iter_positions`` (``time`` and ``Tracks.COLUMNS``; each aircraft's
+        rows in time order across batches) made compact by this object's ``codes`` (``codes.compact``,
+        which a caller may run on a thread of its own, one batch after another, in order). Returns
+        it, for what sums the rows as they come."""
         rows = len(part["t"])
         self.positions += rows
         if not rows:
@@ -95,15 +92,10 @@ class AircraftBuckets:
             waiting.clear()
         self._waiting_rows = 0
 
-    def tracks(self) -> Iterator[Tracks]:
-        """Each bucket's :class:`Tracks` in turn (all sharing one set of codes)."""
-        for load in self.loaders():
-            yield load()
-
     def loaders(self) -> Iterator[Callable[[], Tracks]]:
         """For each bucket in turn, a function that reads its file (then deletes it) and makes its
-        :class:`Tracks`: to be run on whichever thread builds that bucket's flights. Once only: no
-        row can be added afterwards."""
+        :class:`Tracks` (all sharing one set of codes): to be run on whichever thread builds that
+        bucket's flights. Once only: no row can be added afterwards."""
         names = (self.codes.aircraft.names(), self.codes.callsigns.names())  # once, for every bucket
         # the buckets are read once: the codes' lookup tables (a year's million aircraft, ~40 MB)
         # are let go; their names stay, in ``names``

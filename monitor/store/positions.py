@@ -44,7 +44,6 @@ __all__ = [
     "block_rows",
     "block_totals",
     "check_format",
-    "count_blocks",
     "decode_block",
     "decoded_blocks",
     "encode_block",
@@ -299,20 +298,13 @@ def decoded_blocks(
         yield done(batch)
 
 
-def count_blocks(
-    store: Store, start: datetime | None = None, end: datetime | None = None, sources: Sequence[str] | None = None
-) -> int:
-    """How many snapshots of ``sources`` (None: all) with positions lie in ``[start, end)``, in blocks
-    or in compacted days (the progress total of :func:`iter_positions`)."""
-    return block_totals(store, start, end, sources)[0]
-
-
 def block_totals(
     store: Store, start: datetime | None = None, end: datetime | None = None, sources: Sequence[str] | None = None
 ) -> tuple[int, int]:
     """How many snapshots with positions ``sources``' (None: all) snapshots in ``[start, end)`` are,
     and how many positions they hold, in blocks or in compacted days (each block's row keeps its
-    count), in one query: :func:`iter_positions`' progress total, and what a read of them brings."""
+    count), in one query: :func:`iter_positions`' progress total (in snapshots), and what a read of
+    them brings."""
     which, params = source_filter(sources)
     (row,) = store.query(
         "SELECT COUNT(*), COALESCE(SUM(b.n_positions), 0) FROM snapshots s "
