@@ -6,7 +6,9 @@ day-to-day volume with a coefficient of variation of 0.2, a 6-hour feed outage),
 judged poll by poll, with a 48-hour closure hiding 70 % of the aircraft starting at a different
 hour in each run. Per zone: false drop and zero alerts per 30 days of normal traffic, the delay to
 detect the closure, recovery alerts while it lasts, and the delay from traffic's return (its true
-mean back at 80 % of the baseline) to the recovery alert.
+mean back at 80 % of the baseline for an hour) to the first recovery alert after the closure ended
+(negative when the alert came first: the closure ended into a quiet day, and traffic was back to
+that day's level before its true mean reached 80 %).
 
 Baseline, run in the same process on the same counts: the previous rule (a drop when 3 polls in a
 row are below half the 4-week same-hour median where it expects 5 or more; a zero when the FIR

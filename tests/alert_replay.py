@@ -32,7 +32,8 @@ class Score:
     detection_min: float | None  # from the closure's start to its first drop or zero alert
     false_recoveries: int  # recovery alerts while the closure lasts
     recovery_min: float | None  # from traffic's return (its true mean back at 80 % of the baseline after
-    # the closure) to the first recovery alert after it; None if none came (or traffic never returned)
+    # the closure) to the first recovery alert after the closure ended: negative when the alert came
+    # first (the closure ended into a quiet day); None if none came (or traffic never returned)
     returned_min: float | None = None  # from the closure's end to that return
 
     @property
@@ -98,7 +99,7 @@ def replay(
         hits = [t for k, t in mine if k in ("drop", "zero") and inside(t)]
         fake_back = [t for k, t in mine if k == "recovery" and inside(t)]
         returned = _return(rep, zone, tables[zone], rules)
-        back = [t for k, t in mine if k == "recovery" and returned is not None and t >= returned]
+        back = [t for k, t in mine if k == "recovery" and rep.closure is not None and t >= rep.closure[1]]
         scores[zone] = Score(
             zone=zone,
             normal_days=normal_s / 86_400,

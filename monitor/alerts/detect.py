@@ -60,10 +60,14 @@ RECOVERY_MIN_SPAN_S = 1800  # a return must last half an hour: a busy moment in 
 CONDITIONED_UP_TO_S = 3600  # windows this short are also tested given the hours before them
 LEVEL_SPAN_S = 6 * 3600  # the hours before a window that tell today's level
 LEVEL_CV_FLOOR = 0.15  # today's level is never known better than ±15 % (it drifts, and days change)
+JUMP_SIGMAS = 4.5  # a step between polls this many standard deviations out is a change of level
 DEFAULT_TAU_S = 2400.0  # an aircraft's stay in a zone, before the zone's own counts tell it
 DEFAULT_PHI = 0.05  # day-to-day variation of the level (CV ~22 %) before the history tells it
 CONSISTENT = 0.05  # a return is not refuted at this level: traffic may be back at the recovery share
-RECOVERY_BUDGET = 0.05  # false recoveries per 48 hours of a real closure, over all recovery windows
+RECOVERY_BUDGET = 0.05  # false recoveries per 48 hours of a closure at the drop line, over all windows
+LEVEL_RECOVERY_BUDGET = 0.01  # ... and of any closure, judged against its own level
+BASELINE_WEEKS = 4  # the weeks whose same-hour means the baseline is the median of
+LEVEL_MIN_POLLS = 12  # the level before a window is taken from at least this many polls
 DAY_S = 86_400.0
 
 
@@ -91,7 +95,7 @@ class Evidence:
     expected: float
     p: float
     alpha: float
-    test: str  # "baseline" | "given the 6 h before" | "above the drop threshold"
+    test: str  # "baseline" | "given the 6 h before" | "above the drop line" | "above the level before"
 
     @property
     def window_s(self) -> int:
@@ -101,7 +105,9 @@ class Evidence:
 def occupancy_tau(times: npt.NDArray[np.int64], counts: npt.NDArray[np.float64]) -> float | None:
     """The counts' correlation time from successive polls at the usual spacing ``d``: for Poisson
     aircraft staying ``tau`` on average, E[(y(t+d) - y(t))^2] = 2 mean (1 - exp(-d / tau)).
-    None when there are too few pairs or too few aircraft to tell."""
+    Steps beyond :data:`JUMP_SIGMAS` of the others are left out: a closure's start or end is a
+    change of level, not aircraft coming and going, and one such step would halve ``tau`` (and make
+    every window look surer than it is). None when there are too few pairs or too few aircraft."""
     if len(times) < 24:
         return None
     dt = np.diff(times)
@@ -111,7 +117,11 @@ def occupancy_tau(times: npt.NDArray[np.int64], counts: npt.NDArray[np.float64])
     mean = float(np.mean(counts))
     if len(diffs) < 20 or mean < 0.5 or d <= 0:
         return None
-    rho = 1.0 - float(np.mean(diffs * diffs)) / (2.0 * mean)
+    squares = diffs * diffs
+    kept = squares
+    for _ in range(3):
+        kept = squares[squares <= JUMP_SIGMAS**2 * max(float(kept.mean()), 1.0)]
+    rho = 1.0 - float(np.mean(kept)) / (2.0 * mean)
     rho = min(max(rho, 0.01), 0.999)
     return float(np.clip(-d / math.log(rho), 300.0, 4 * 3600.0))
 
@@ -241,21 +251,25 @@ def recovery_evidence(
 ) -> Evidence | None:
     """The first window ending at the last poll that establishes a return, or None.
 
-    A window after the drop ``began`` starts at its first poll back at ``recovery_fraction`` of the
+    A window after the drop ``began`` starts at its first poll back above ``drop_fraction`` of the
     (pre-drop) baseline, and counts when it spans half an hour, holds ``min_polls`` polls, is
-    consistent with traffic back at that share (not surely below it) and is unlikely had traffic
-    still been at ``drop_fraction`` of the baseline: sustained evidence, so one busy poll in a
+    consistent with traffic back at ``recovery_fraction`` of it (not surely below that share) and
+    is unlikely had traffic stayed down: either surely above the drop line (``drop_fraction`` of
+    the baseline, ±15 %; budget :data:`RECOVERY_BUDGET`) or surely above the level traffic had in
+    the hours before the window (:func:`drop_level`; budget :data:`LEVEL_RECOVERY_BUDGET`). The
+    first test alone needs hours to tell a return to a quiet day's level from the line; the second
+    sees a deep closure's end within the hour. Sustained evidence either way, so one busy poll in a
     closure is not a recovery, while a return to a quiet day's level still is one.
     """
     if len(times) == 0:
         return None
     step = float(np.median(np.diff(times))) if len(times) > 1 else 300.0
-    down = 1.0 / LEVEL_CV_FLOOR**2  # the drop level, known to ±10 %
+    line = 1.0 / LEVEL_CV_FLOOR**2  # the level at the line is never known better than ±15 %
     end = int(times[-1])
-    back = counts >= recovery_fraction * expected
+    back = counts > drop_fraction * expected
     for w in RECOVERY_WINDOWS_S:
-        lo = int(np.searchsorted(times, end - w, side="right"))
-        while lo < len(times) and not back[lo]:  # the window starts at its first poll back up: the return
+        lo = int(np.searchsorted(times, end - w, side="left"))  # a window of w holds polls w apart
+        while lo < len(times) and not back[lo]:  # it starts at its first poll back above the drop line
             lo += 1
         n = len(times) - lo
         if n < min_polls or times[lo] <= began or end - int(times[lo]) < RECOVERY_MIN_SPAN_S:
@@ -265,11 +279,45 @@ def recovery_evidence(
             continue
         q = window_factor(n, step, noise.tau_s)
         # consistent with traffic back at recovery_fraction of the baseline (not surely below it) ...
-        if lower_tail(observed / q, recovery_fraction * due / q, down, down) < CONSISTENT:
+        if lower_tail(observed / q, recovery_fraction * due / q, line, line) < CONSISTENT:
             continue
-        # ... and surely above the drop threshold
-        p = upper_tail(observed / q, due / q, down, down / drop_fraction)
-        limit = RECOVERY_BUDGET * max(w, noise.tau_s) / (2 * DAY_S) / len(RECOVERY_WINDOWS_S)
+        # ... and surely above the drop line, or surely above the level just before the window
+        chances = max(w, noise.tau_s) / (2 * DAY_S) / len(RECOVERY_WINDOWS_S)
+        p, limit = upper_tail(observed / q, due / q, line, line / drop_fraction), RECOVERY_BUDGET * chances
         if p < limit:
-            return Evidence(int(times[lo]), end, n, observed, due, p, limit, "above the drop threshold")
+            return Evidence(int(times[lo]), end, n, observed, due, p, limit, "above the drop line")
+        level = drop_level(times, counts, expected, max(began, int(times[lo]) - LEVEL_SPAN_S), lo, step, noise.tau_s)
+        if level is not None and level[0] / level[1] < drop_fraction:
+            # the baseline's hours each carry their own error (a median of a few weeks' means): the
+            # window's hours may be low against the hours before by chance, so the level is less sure
+            a, b = level
+            hour = window_factor(max(1, round(3600 / step)), step, noise.tau_s)
+            cv2 = 1.0 / a + math.pi / 2 / BASELINE_WEEKS * hour / max(due, 1.0)
+            p, limit = upper_tail(observed / q, due / q, 1.0 / cv2, b / (a * cv2)), LEVEL_RECOVERY_BUDGET * chances
+            if p < limit:
+                return Evidence(int(times[lo]), end, n, observed, due, p, limit, "above the level before")
     return None
+
+
+def drop_level(
+    times: npt.NDArray[np.int64],
+    counts: npt.NDArray[np.float64],
+    expected: npt.NDArray[np.float64],
+    since: int,
+    lo: int,
+    step: float,
+    tau_s: float,
+) -> tuple[float, float] | None:
+    """The gamma (shape, rate) of traffic's level, as a share of the baseline, over the polls from
+    ``since`` up to (not including) poll ``lo``: a vague prior (shape 1, mean 1) updated by the
+    counts in units of independent aircraft, never surer than ``LEVEL_CV_FLOOR``. Taken on the
+    same day as the window it is compared with, so a busy day lifts the drop's level too. None
+    with fewer than ``LEVEL_MIN_POLLS`` polls."""
+    first = int(np.searchsorted(times, since, side="left"))
+    if lo - first < LEVEL_MIN_POLLS:
+        return None
+    q = window_factor(lo - first, step, tau_s)
+    a = 1.0 + float(counts[first:lo].mean()) / q
+    b = 1.0 + float(expected[first:lo].mean()) / q
+    cap = 1.0 / LEVEL_CV_FLOOR**2
+    return (cap, b * cap / a) if a > cap else (a, b)

@@ -14,10 +14,12 @@ Rules (thresholds in :class:`AlertRules`, per zone where it makes sense):
   window to be sure, many by day a short one. **zero**: the FIR's last ``zero_consecutive`` or
   more polls saw no aircraft where the baseline expects at least ``zero_min_expected``, judged the
   same way. One alert per episode.
-- **recovery**: after a drop or zero, a window after the drop began averaging at least
-  ``recovery_fraction`` (80 %) of the pre-drop baseline and very unlikely had traffic stayed at
-  ``drop_fraction`` of it: sustained evidence of return, so one busy poll in a closure is not a
-  recovery. One per episode.
+- **recovery**: after a drop or zero, a window after the drop began, from its first poll back above
+  ``drop_fraction`` of the pre-drop baseline, consistent with traffic back at ``recovery_fraction``
+  (80 %) of it, and very unlikely had traffic stayed down: at ``drop_fraction`` of the baseline,
+  or at the level it had in the six hours before the window (each test with its own budget of
+  false recoveries, ``alerts.detect``): sustained evidence of return, so one busy poll in a
+  closure is not a recovery, while a deep closure's end is seen within the hour. One per episode.
 - **outage**: no successful poll for ``outage_min`` minutes (counted from the last successful
   poll ever stored, or from the first attempt on a fresh store), or the account is rate-limited.
   Never reported as a traffic drop; **outage_end** when data flows again. No cooldown: the

@@ -282,8 +282,8 @@ class Settings:
     alerts_recovery_fraction: float = setting(
         0.8,
         v.float_range(0.0, 1.0, lo_open=True),
-        "Recovery: a window after the drop began back at this share of the pre-drop baseline, and surely above "
-        "the drop threshold.",
+        "Recovery: a window after the drop began consistent with traffic back at this share of the pre-drop "
+        "baseline, and surely above the drop threshold or the level of the hours before it.",
     )
     alerts_zero_consecutive: int = setting(
         2, v.int_range(1, 100), "Zero: no aircraft in the FIR for this many polls ..."
