@@ -278,10 +278,11 @@ def _flights_of(
         unknown = (start_hole & (start_ap < 0)) | (end_hole & (end_ap < 0))
         cls[in_fir & unknown] = _CLASSES.index(UNKNOWN)
     # a flight's callsign is the first one received during it
-    has_cs = callsign >= 0
+    has_cs = np.flatnonzero(callsign >= 0)
     first_cs = np.full(n, -1, dtype=np.int64)
-    cs_flights, cs_first = np.unique(flight[has_cs], return_index=True)
-    first_cs[cs_flights] = callsign[has_cs][cs_first]
+    with_cs = flight[has_cs]  # in order (flights are numbered along the rows): a flight's first is where it changes
+    first = has_cs[np.r_[True, with_cs[1:] != with_cs[:-1]]] if len(has_cs) else has_cs
+    first_cs[flight[first]] = callsign[first]
     flights = {  # numbers only: the text columns are made once, for the flights kept (flight_table)
         "flight": np.arange(n, dtype=np.int64),  # every segment: joined_tables numbers them all, drops ground-only ones
         "airborne": airborne_n > 0,
