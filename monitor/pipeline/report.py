@@ -47,6 +47,7 @@ from monitor.pipeline.report_parts import archive_legs, archive_part, per_source
 from monitor.pipeline.shared import view_for, zone_set_for
 from monitor.report.build import REPORT_FILES, ReportData, write_report
 from monitor.report.charts.base import ChartInputs
+from monitor.report.charts.draw import draw_charts
 from monitor.report.charts.registry import CHARTS
 from monitor.report.credits import Provenance, seen_by
 from monitor.settings.table import Settings
@@ -102,6 +103,7 @@ class ReportResult:
     files: dict[str, Path]
     charts: dict[str, list[Path]]
     data: ReportData
+    helper_private_bytes: int = 0  # memory the chart-drawing helper process used of its own (0: none)
 
     @property
     def headline(self) -> list[str]:
@@ -295,12 +297,10 @@ def report(
         military=archive.hourly if archive else None,
     )
     with staged_folder(out, REPORT_LAYOUT, "--out") as stage:
-        charts: dict[str, list[Path]] = {}
-        drawn_charts = [chart for chart in CHARTS if chart.shown(inputs)]
-        with progress("drawing charts", len(drawn_charts)) as bar:
-            for chart in drawn_charts:
-                charts[chart.title(inputs)] = chart.draw(inputs, stage / chart.stem)
-                bar.update(1)
+        to_draw = [chart for chart in CHARTS if chart.shown(inputs)]
+        with progress("drawing charts", len(to_draw)) as bar:
+            pictures = draw_charts(to_draw, inputs, stage, bar.update)  # on two cores where there are two
+        charts = pictures.charts
         data = ReportData(
             event=event,
             windows=windows,
@@ -332,7 +332,7 @@ def report(
     charts = {title: [out / p.name for p in paths] for title, paths in charts.items()}
     data = dataclasses.replace(data, charts=charts)
     log.info("report %s written to %s (%d positions, %d flights)", event.id, out, n_positions, n_flights)
-    return ReportResult(out, files, charts, data)
+    return ReportResult(out, files, charts, data, pictures.helper_private_bytes)
 
 
 FLIGHT_LEAD = timedelta(hours=6)  # positions read before the first window (see report())

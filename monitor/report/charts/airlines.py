@@ -51,4 +51,5 @@ CHART = Chart(
     "airlines",
     lambda _: "Airline mix",
     lambda c, stem: chart_airlines(c.flights[0], c.flights[1], c.days_with_data, c.fir, stem, c.made_from),
+    cost=0.3,
 )

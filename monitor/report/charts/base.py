@@ -78,6 +78,7 @@ class Chart:
     title: Callable[[ChartInputs], str]
     draw: Callable[[ChartInputs, Path], list[Path]]
     shown: Callable[[ChartInputs], bool] = lambda _inputs: True  # whether this report has what it draws
+    cost: float = 0.5  # seconds to draw a 90-day report's (measured): how ``report.charts.draw`` shares them out
 
 
 def save(fig: Figure, stem: Path, made_from: Provenance, note: str = "") -> list[Path]:

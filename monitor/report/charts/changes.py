@@ -87,4 +87,5 @@ CHART = Chart(
     "changes",
     lambda _: "Before and after, with 95% intervals",
     lambda c, stem: chart_changes(c.changes, c.fir, stem, c.made_from),
+    cost=0.5,
 )

@@ -83,4 +83,5 @@ CHART = Chart(
     "coverage",
     lambda _: "Where aircraft were seen at all",
     lambda c, stem: chart_coverage(c.footprint, c.density[0], c.zone_set, stem, c.made_from),
+    cost=0.4,
 )

@@ -68,4 +68,5 @@ CHART = Chart(
     "heatmap",
     lambda c: f"{c.fir} by date and hour",
     lambda c, stem: chart_heatmap(c.hourly[c.fir], c.fir, stem, c.made_from, c.events),
+    cost=0.6,
 )

@@ -73,4 +73,5 @@ CHART = Chart(
     "maps",
     lambda _: "Where the traffic was",
     lambda c, stem: chart_maps(c.density[0], c.density[1], c.zone_set, c.windows, stem, c.made_from),
+    cost=1.0,
 )

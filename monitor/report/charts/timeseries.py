@@ -77,4 +77,5 @@ CHART = Chart(
     "timeseries",
     lambda _: "Aircraft airborne per zone",
     lambda c, stem: chart_timeseries(c.hourly, c.zones, c.event, c.events, c.windows, stem, c.made_from),
+    cost=1.0,
 )
