@@ -403,3 +403,20 @@ def test_a_transaction_inside_another_is_a_savepoint_undone_alone_and_kept_only_
             inner.execute("INSERT INTO store_meta (key, value) VALUES ('lost', '1')")
         raise RuntimeError("the outer transaction fails after its savepoint was released")
     assert store.scalar("SELECT COUNT(*) FROM store_meta WHERE key = 'lost'") == 0
+
+
+def test_sources_between_names_the_sources_with_an_ok_poll_in_the_range(store):
+    """One walk of the sources on the index, then a look into the range for each: the same answer
+    as scanning the range's polls."""
+    from monitor.store.snapshots import sources_between
+
+    hour = timedelta(hours=1)
+    record(store, _ok(T0))  # opensky: ok inside
+    record(store, PollRecord("adsblol", T0 + hour, "ok", api_time=T0 + hour))  # ok inside
+    record(store, PollRecord("adsbfi", T0 + hour, "empty", api_time=T0 + hour))  # nothing seen: no ok poll
+    record(store, PollRecord("adsbfi", T0 - 2 * hour, "ok", api_time=T0 - 2 * hour))  # ok before the range
+    record(store, PollRecord("archive", T0 + hour, "error", error="HTTP 503"))  # failed
+    record(store, PollRecord("combined", T0 + 3 * hour, "ok", api_time=T0 + 3 * hour))  # ok at the range's end
+    assert sources_between(store, T0, T0 + 3 * hour) == ["adsblol", "opensky"]
+    assert sources_between(store, T0 - 2 * hour, T0 + 4 * hour) == ["adsbfi", "adsblol", "combined", "opensky"]
+    assert sources_between(store, T0 + 4 * hour, T0 + 5 * hour) == []
