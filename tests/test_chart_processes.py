@@ -4,6 +4,7 @@ helper's errors and death raised by the report, and one process where there is o
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import signal
 from dataclasses import replace
@@ -74,6 +75,7 @@ def test_charts_drawn_in_two_processes_are_those_drawn_in_one(store, tmp_path, m
     monkeypatch.setattr(report_module, "draw_charts", _one_process_draw())
     one = _report(store, tmp_path / "one")
     assert two.helper_private_bytes > 0 and one.helper_private_bytes == 0  # a helper drew, then none
+    assert gc.get_freeze_count() == 0  # what was frozen for the fork is collected again here
     assert list(two.charts) == list(one.charts)  # the registry's order, whoever drew them
     for title, paths in two.charts.items():
         assert [p.name for p in paths] == [p.name for p in one.charts[title]]
@@ -116,6 +118,17 @@ def test_a_killed_helper_is_an_error_not_a_hang(store, tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match=rf"charts {stem}.* ended without a result \(signal 9\)"):
         _report(store, out)
     assert not out.exists()
+
+
+def test_a_fork_refused_draws_every_chart_here(store, tmp_path, monkeypatch):
+    def refused() -> int:
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    monkeypatch.setattr("monitor.report.charts.draw.two_cores", lambda: True)
+    result = _report(store, tmp_path / "one")
+    assert result.helper_private_bytes == 0 and gc.get_freeze_count() == 0  # nothing left frozen
+    assert {p.name for paths in result.charts.values() for p in paths} >= {"maps.png", "maps.svg", "heatmap.png"}
 
 
 def test_one_core_draws_every_chart_here(store, tmp_path, monkeypatch):

@@ -23,6 +23,11 @@ windows. A drop is declared when a window is both below ``drop_fraction`` of the
 less likely than its share of the false-alarm budget (:func:`alpha`): the budget, in false alarms
 per zone per 30 days under normal traffic, is spread over the windows in proportion to how many
 independent chances each has.
+
+A return (:func:`recovery_evidence`) is judged the same way the other way up: a window back above
+the drop line, consistent with traffic at the recovery share, and unlikely had traffic stayed
+down, either at the drop line or at the level of the hours before the window
+(:func:`level_before`), each with its own budget of false recoveries.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ __all__ = [
     "Noise",
     "alpha",
     "drop_evidence",
+    "level_before",
     "lower_tail",
     "occupancy_tau",
     "recovery_evidence",
@@ -120,6 +126,7 @@ def occupancy_tau(times: npt.NDArray[np.int64], counts: npt.NDArray[np.float64])
     squares = diffs * diffs
     kept = squares
     for _ in range(3):
+        # (never below 4.5 aircraft: in a quiet zone a step of 4 is still aircraft coming and going)
         kept = squares[squares <= JUMP_SIGMAS**2 * max(float(kept.mean()), 1.0)]
     rho = 1.0 - float(np.mean(kept)) / (2.0 * mean)
     rho = min(max(rho, 0.01), 0.999)
@@ -256,7 +263,7 @@ def recovery_evidence(
     consistent with traffic back at ``recovery_fraction`` of it (not surely below that share) and
     is unlikely had traffic stayed down: either surely above the drop line (``drop_fraction`` of
     the baseline, ±15 %; budget :data:`RECOVERY_BUDGET`) or surely above the level traffic had in
-    the hours before the window (:func:`drop_level`; budget :data:`LEVEL_RECOVERY_BUDGET`). The
+    the hours before the window (:func:`level_before`; budget :data:`LEVEL_RECOVERY_BUDGET`). The
     first test alone needs hours to tell a return to a quiet day's level from the line; the second
     sees a deep closure's end within the hour. Sustained evidence either way, so one busy poll in a
     closure is not a recovery, while a return to a quiet day's level still is one.
@@ -286,7 +293,7 @@ def recovery_evidence(
         p, limit = upper_tail(observed / q, due / q, line, line / drop_fraction), RECOVERY_BUDGET * chances
         if p < limit:
             return Evidence(int(times[lo]), end, n, observed, due, p, limit, "above the drop line")
-        level = drop_level(times, counts, expected, max(began, int(times[lo]) - LEVEL_SPAN_S), lo, step, noise.tau_s)
+        level = level_before(times, counts, expected, max(began, int(times[lo]) - LEVEL_SPAN_S), lo, step, noise.tau_s)
         if level is not None and level[0] / level[1] < drop_fraction:
             # the baseline's hours each carry their own error (a median of a few weeks' means): the
             # window's hours may be low against the hours before by chance, so the level is less sure
@@ -299,7 +306,7 @@ def recovery_evidence(
     return None
 
 
-def drop_level(
+def level_before(
     times: npt.NDArray[np.int64],
     counts: npt.NDArray[np.float64],
     expected: npt.NDArray[np.float64],

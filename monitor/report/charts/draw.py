@@ -10,12 +10,14 @@ fresh interpreter would spend two seconds importing matplotlib, pandas and shape
 back the files it wrote, or its error, through a pipe, and ends with ``os._exit``, running none
 of the parent's clean-up. The report's own worker threads have ended by then; the child touches
 no Arrow data, so the idle threads of Arrow's pools, copied as dead, are never waited on.
-Anywhere else, or with one core, the charts are drawn here one after another.
+Anywhere else, with one core, or when the system will not fork (no memory or process to spare),
+the charts are drawn here one after another.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import pickle
 import signal
@@ -25,10 +27,13 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from monitor.report.charts.base import Chart, ChartInputs
 
 __all__ = ["Drawn", "draw_charts", "share", "two_cores"]
+
+log = logging.getLogger(__name__)
 
 # measured on a 90-day report: the forked helper draws its charts about a fifth slower than this
 # process would (the pages it writes to are copied first)
@@ -68,24 +73,18 @@ def draw_charts(
 ) -> Drawn:
     """Draw ``charts`` into ``folder`` (``stem``.png and .svg each); ``done(n)`` after each ``n``
     drawn. An error in either process is raised here, the helper's as it was raised there."""
-    if len(charts) < 2 or not two_cores():
+    forked = _fork() if len(charts) >= 2 and two_cores() else None
+    if forked is None:
         drawn = {}
         for chart in charts:
             drawn[chart.title(inputs)] = chart.draw(inputs, folder / chart.stem)
             done(1)
         return Drawn(drawn)
+    pid, read, write = forked
     mine, theirs = share(charts)
-    read, write = os.pipe()
-    gc.freeze()  # the objects so far are left out of collections, so neither process copies their pages
-    with warnings.catch_warnings():
-        # Python 3.12+ warns on forking a process with threads: see the module docstring for why
-        # this child never waits on one
-        warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
-        pid = os.fork()
     if pid == 0:  # the helper: draw, report, exit
         os.close(read)
         _helper(theirs, inputs, folder, write)
-    gc.unfreeze()
     os.close(write)
     try:
         paths: dict[str, list[Path]] = {}
@@ -117,7 +116,29 @@ def draw_charts(
     return Drawn({chart.title(inputs): paths[chart.stem] for chart in charts}, private)
 
 
-def _helper(charts: Sequence[Chart], inputs: ChartInputs, folder: Path, write: int) -> None:
+def _fork() -> tuple[int, int, int] | None:
+    """Fork the helper: (its pid, or 0 in it; the pipe's read and write ends). None when the system
+    will not fork now (no memory or processes to spare): the charts are then drawn here."""
+    read, write = os.pipe()
+    gc.freeze()  # the objects so far are left out of collections, so neither process copies their pages
+    try:
+        with warnings.catch_warnings():
+            # Python 3.12+ warns on forking a process with threads: see the module docstring for
+            # why this child never waits on one
+            warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+            pid = os.fork()
+    except OSError as error:
+        gc.unfreeze()
+        os.close(read)
+        os.close(write)
+        log.info("charts drawn in one process: cannot fork (%s)", error)
+        return None
+    if pid:
+        gc.unfreeze()  # the helper keeps its objects frozen: it never collects what it shares
+    return pid, read, write
+
+
+def _helper(charts: Sequence[Chart], inputs: ChartInputs, folder: Path, write: int) -> NoReturn:
     """The forked child's whole life: never returns."""
     code = 0
     try:
