@@ -71,8 +71,9 @@ class PeakRSS:
     or of this process and its children together if more: the report forks a helper to draw half
     the charts (``report.charts.draw``), which shares this process's pages, so what it adds is its
     private memory. While a child lives, this process's resident memory is sampled every 20 ms and
-    the child's private memory every 100 ms (reading it walks the child's page tables), and their
-    two maxima are added, as if they came at once: an upper bound."""
+    the child's private memory every 100 ms (reading it walks the child's page tables; the helper
+    also reports its own after each chart), and their two maxima are added, as if they came at
+    once: an estimate on the high side, though a peak between two samples can be missed."""
 
     def __enter__(self) -> PeakRSS:
         gc.collect()

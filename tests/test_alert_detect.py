@@ -3,6 +3,8 @@ traffic had just before it, and a change of level does not pass for aircraft com
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pytest
 
@@ -35,14 +37,18 @@ def test_a_closures_start_does_not_shorten_the_aircrafts_stay(monkeypatch, jump_
     assert (abs(closed / normal - 1) < 0.2) is holds, (normal, closed)
 
 
-def _first_recovery(level: float) -> tuple[float, str]:
-    """Minutes from traffic's return (to 90 % of a flat baseline of 30) to the recovery, after 24
-    hours at ``level`` of it, and the test that established it."""
+def _first_recovery(
+    level: float, to: float | Sequence[float] = 27.0, baseline: float = 30.0
+) -> tuple[float, str] | None:
+    """Minutes from traffic's rise (to ``to`` aircraft, or a cycle of counts) to the recovery,
+    after 24 hours at ``level`` of a flat ``baseline``, and the test that established it; None if
+    none came in 6 hours."""
     step = 300
     times = np.arange(0, 30 * 3600, step, dtype=np.int64)
-    expected = np.full(len(times), 30.0)
+    expected = np.full(len(times), baseline)
     back = 24 * 3600
-    counts = np.where(times < back, round(30 * level), 27).astype(np.float64)
+    after = np.resize(np.asarray(to, dtype=np.float64), len(times))
+    counts = np.where(times < back, round(baseline * level), after)
     for i in range(int(back / step), len(times)):
         e = recovery_evidence(
             times[: i + 1], counts[: i + 1], expected[: i + 1], Noise(tau_s=2400.0), began=0,
@@ -50,14 +56,22 @@ def _first_recovery(level: float) -> tuple[float, str]:
         )  # fmt: skip
         if e is not None:
             return (int(times[i]) - back) / 60, e.test
-    raise AssertionError("no recovery")
+    return None
 
 
 def test_a_deep_closures_end_is_judged_against_its_own_level():
     """Back from 20 % of the baseline, the return is plain within the hour, against the level
     before it; back from just under the 50 % line, it needs the line's test, and hours (110 min
     here), as it did before the level was measured."""
-    deep, deep_test = _first_recovery(0.2)
-    shallow, shallow_test = _first_recovery(0.47)
-    assert deep <= 60 and deep_test == "above the level before"
-    assert shallow > 60 and shallow_test == "above the drop line"
+    deep, shallow = _first_recovery(0.2), _first_recovery(0.47)
+    assert deep is not None and deep[0] <= 60 and deep[1] == "above the level before"
+    assert shallow is not None and shallow[0] > 60 and shallow[1] == "above the drop line"
+
+
+def test_a_partial_reopening_is_no_recovery():
+    """Few aircraft (a baseline of 10), from none to 45 % (counts 6, 3, 5, 4, 6, 3 over and over): a
+    rise the level test sees at once (it would call it a recovery in 30 minutes), polls above the
+    drop line to start a window, and counts not surely below 80 % of so few; but not above the
+    line on its own test, so never a recovery. The same closure ending at 90 % is one."""
+    assert _first_recovery(0.0, to=[6, 3, 5, 4, 6, 3], baseline=10.0) is None
+    assert _first_recovery(0.0, to=[10, 8, 9, 9, 10, 8], baseline=10.0) is not None

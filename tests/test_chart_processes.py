@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import errno
 import gc
+import logging
 import os
+import re
 import signal
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -103,21 +105,66 @@ def test_an_error_in_the_helper_is_raised_by_the_report_and_leaves_no_report(sto
     _helpers_chart(monkeypatch, full_disk)
     out = tmp_path / "reports" / "e"
     # the helper's error as it was raised there, so the report names it as it would its own
-    with pytest.raises(OutputError, match=r"no space left on the disk holding .* choose another folder with --out"):
+    with pytest.raises(
+        OutputError, match=r"no space left on the disk holding .* choose another folder with --out"
+    ) as e:
         _report(store, out)
+    assert "raised in the process drawing charts" in "".join(getattr(e.value.__cause__, "__notes__", []))
     assert not out.exists()
+
+
+class Picky(Exception):
+    """An error whose constructor needs more than it keeps in ``args``: it pickles, but does not
+    come back from the pickle."""
+
+    def __init__(self, path: str, why: str) -> None:
+        super().__init__(why)
+        self.path = path
 
 
 @forking
-def test_a_killed_helper_is_an_error_not_a_hang(store, tmp_path, monkeypatch):
-    def killed(_inputs, _stem):  # type: ignore[no-untyped-def]
-        os.kill(os.getpid(), signal.SIGKILL)  # only the helper draws this chart: it kills the helper
+def test_an_error_that_does_not_unpickle_is_raised_as_its_text(store, tmp_path, monkeypatch):
+    def picky(_inputs, _stem):  # type: ignore[no-untyped-def]
+        raise Picky("/x", "the helper's own words")
 
-    stem = _helpers_chart(monkeypatch, killed)
+    _helpers_chart(monkeypatch, picky)
     out = tmp_path / "reports" / "e"
-    with pytest.raises(RuntimeError, match=rf"charts {stem}.* ended without a result \(signal 9\)"):
+    with pytest.raises(RuntimeError, match=r"Picky: the helper's own words \(raised in the process drawing charts\)"):
         _report(store, out)
     assert not out.exists()
+
+
+def _only_in_the_helper(monkeypatch: pytest.MonkeyPatch, action) -> str:  # type: ignore[no-untyped-def]
+    """Make the first of the helper's charts run ``action`` in the helper, and draw as usual here."""
+    parent = os.getpid()
+    real = {c.stem: c for c in report_module.CHARTS}
+
+    def draw(inputs, stem):  # type: ignore[no-untyped-def]
+        if os.getpid() != parent:
+            action()
+        return real[stem.name].draw(inputs, stem)
+
+    return _helpers_chart(monkeypatch, draw)
+
+
+@forking
+def test_a_killed_helper_s_charts_are_drawn_here(store, tmp_path, monkeypatch, caplog):
+    stem = _only_in_the_helper(monkeypatch, lambda: os.kill(os.getpid(), signal.SIGKILL))
+    with caplog.at_level(logging.WARNING, logger="monitor.report.charts.draw"):
+        result = _report(store, tmp_path / "e")
+    assert re.search(rf"charts {stem}.* ended by signal 9: drawn here", caplog.text)
+    assert result.helper_private_bytes == 0
+    assert {p.name for paths in result.charts.values() for p in paths} >= {f"{stem}.png", f"{stem}.svg"}
+
+
+@forking
+def test_a_stuck_helper_is_killed_and_its_charts_drawn_here(store, tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr("monitor.report.charts.draw.PATIENCE", (1.0, 0.0))  # stuck after a second
+    stem = _only_in_the_helper(monkeypatch, signal.pause)  # waits for a signal: the SIGKILL
+    with caplog.at_level(logging.WARNING, logger="monitor.report.charts.draw"):
+        result = _report(store, tmp_path / "e")
+    assert re.search(rf"charts {stem}.* did not finish in time: drawn here", caplog.text)
+    assert {p.name for paths in result.charts.values() for p in paths} >= {f"{stem}.png", f"{stem}.svg"}
 
 
 def test_a_fork_refused_draws_every_chart_here(store, tmp_path, monkeypatch):

@@ -39,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "ABOVE_LINE",
     "DEFAULT_PHI",
     "DEFAULT_TAU_S",
     "DROP_TESTS",
@@ -72,6 +73,7 @@ DEFAULT_PHI = 0.05  # day-to-day variation of the level (CV ~22 %) before the hi
 CONSISTENT = 0.05  # a return is not refuted at this level: traffic may be back at the recovery share
 RECOVERY_BUDGET = 0.05  # false recoveries per 48 hours of a closure at the drop line, over all windows
 LEVEL_RECOVERY_BUDGET = 0.01  # ... and of any closure, judged against its own level
+ABOVE_LINE = 0.05  # ... when the window is also above the drop line at this level (a rise to under it is none)
 BASELINE_WEEKS = 4  # the weeks whose same-hour means the baseline is the median of
 LEVEL_MIN_POLLS = 12  # the level before a window is taken from at least this many polls
 DAY_S = 86_400.0
@@ -265,7 +267,9 @@ def recovery_evidence(
     the baseline, ±15 %; budget :data:`RECOVERY_BUDGET`) or surely above the level traffic had in
     the hours before the window (:func:`level_before`; budget :data:`LEVEL_RECOVERY_BUDGET`). The
     first test alone needs hours to tell a return to a quiet day's level from the line; the second
-    sees a deep closure's end within the hour. Sustained evidence either way, so one busy poll in a
+    can see a deep closure's end within the hour, and counts only when the first finds the window
+    above the line at :data:`ABOVE_LINE` (a partial reopening is a rise too, but no return).
+    Sustained evidence either way, so one busy poll in a
     closure is not a recovery, while a return to a quiet day's level still is one.
     """
     if len(times) == 0:
@@ -293,6 +297,11 @@ def recovery_evidence(
         p, limit = upper_tail(observed / q, due / q, line, line / drop_fraction), RECOVERY_BUDGET * chances
         if p < limit:
             return Evidence(int(times[lo]), end, n, observed, due, p, limit, "above the drop line")
+        # The level test sees traffic rise, not where to: a partial reopening rises too. So the
+        # window must also average the recovery share, and be above the drop line on the line's
+        # own test, if not surely.
+        if p >= ABOVE_LINE:
+            continue
         level = level_before(times, counts, expected, max(began, int(times[lo]) - LEVEL_SPAN_S), lo, step, noise.tau_s)
         if level is not None and level[0] / level[1] < drop_fraction:
             # the baseline's hours each carry their own error (a median of a few weeks' means): the

@@ -19,7 +19,9 @@ Rules (thresholds in :class:`AlertRules`, per zone where it makes sense):
   (80 %) of it, and very unlikely had traffic stayed down: at ``drop_fraction`` of the baseline,
   or at the level it had in the six hours before the window (each test with its own budget of
   false recoveries, ``alerts.detect``): sustained evidence of return, so one busy poll in a
-  closure is not a recovery, while a deep closure's end is seen within the hour. One per episode.
+  closure is not a recovery, while a deep closure's end can be seen within the hour. The level test
+  counts only for a window above the drop line on the line's own test (``alerts.detect``): a
+  partial reopening rises too. One per episode.
 - **outage**: no successful poll for ``outage_min`` minutes (counted from the last successful
   poll ever stored, or from the first attempt on a fresh store), or the account is rate-limited.
   Never reported as a traffic drop; **outage_end** when data flows again. No cooldown: the

@@ -9,19 +9,23 @@ Forked, it shares the inputs and every imported module: nothing to pickle, nothi
 fresh interpreter would spend two seconds importing matplotlib, pandas and shapely). It sends
 back the files it wrote, or its error, through a pipe, and ends with ``os._exit``, running none
 of the parent's clean-up. The report's own worker threads have ended by then; the child touches
-no Arrow data, so the idle threads of Arrow's pools, copied as dead, are never waited on.
+no Arrow data, so the idle threads of Arrow's pools, copied as dead, are never waited on. A
+helper that dies anyway, or gets stuck, is killed and its charts are drawn here.
 Anywhere else, with one core, or when the system will not fork (no memory or process to spare),
 the charts are drawn here one after another.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import os
 import pickle
+import select
 import signal
 import sys
+import time
 import traceback
 import warnings
 from collections.abc import Callable, Sequence
@@ -35,9 +39,13 @@ __all__ = ["Drawn", "draw_charts", "share", "two_cores"]
 
 log = logging.getLogger(__name__)
 
-# measured on a 90-day report: the forked helper draws its charts about a fifth slower than this
+# measured on a 90-day report: the forked helper draws its charts about a quarter slower than this
 # process would (the pages it writes to are copied first)
 HELPER_SLOWER = 1.25
+# how long the helper may take once this process has drawn its share: (seconds, and times this
+# process's time); beyond, it is taken for stuck (a lock copied held by the fork), killed, and its
+# charts are drawn here
+PATIENCE = (120.0, 10.0)
 
 
 @dataclass(frozen=True)
@@ -72,55 +80,90 @@ def draw_charts(
     charts: Sequence[Chart], inputs: ChartInputs, folder: Path, done: Callable[[int], object] = lambda _n: None
 ) -> Drawn:
     """Draw ``charts`` into ``folder`` (``stem``.png and .svg each); ``done(n)`` after each ``n``
-    drawn. An error in either process is raised here, the helper's as it was raised there."""
-    forked = _fork() if len(charts) >= 2 and two_cores() else None
-    if forked is None:
-        drawn = {}
-        for chart in charts:
-            drawn[chart.title(inputs)] = chart.draw(inputs, folder / chart.stem)
-            done(1)
-        return Drawn(drawn)
-    pid, read, write = forked
+    drawn. An error in either process is raised here, the helper's as it was raised there. A
+    helper that dies, or has not finished long after this process (:data:`PATIENCE`), is killed
+    and its charts are drawn here."""
     mine, theirs = share(charts)
-    if pid == 0:  # the helper: draw, report, exit
-        os.close(read)
-        _helper(theirs, inputs, folder, write)
-    os.close(write)
-    try:
-        paths: dict[str, list[Path]] = {}
-        for chart in mine:
-            paths[chart.stem] = chart.draw(inputs, folder / chart.stem)
-            done(1)
-        with os.fdopen(read, "rb") as pipe:
-            read = -1
-            payload = pipe.read()
-        _, status = os.waitpid(pid, 0)
-        pid = 0
-    finally:
-        if read >= 0:
+    forked = _fork() if theirs and two_cores() else None
+    if forked is None:
+        return Drawn(_draw_here(charts, inputs, folder, done))
+    pid, read, write = forked
+    if pid == 0:  # the helper: draw, report, exit, whatever happens
+        try:
             os.close(read)
-        if pid:  # this process failed first: the helper's work is of no use
+            _helper(theirs, inputs, folder, write)
+        finally:
+            os._exit(1)
+    os.close(write)
+    payload: bytes | None = None
+    try:
+        started = time.monotonic()
+        paths = _draw_here(mine, inputs, folder, done, key=lambda c: c.stem)
+        payload = _read_all(read, PATIENCE[0] + PATIENCE[1] * (time.monotonic() - started))
+    finally:
+        os.close(read)
+        if payload is None:  # this process failed, or the helper is stuck: its work is of no use
             os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+        _, status = os.waitpid(pid, 0)
+        gc.unfreeze()  # only now: a collection here while the helper lives would copy the shared pages
     if not payload:
-        how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {os.waitstatus_to_exitcode(status)}"
-        raise RuntimeError(
-            f"the process drawing charts {', '.join(c.stem for c in theirs)} ended without a result ({how})"
+        how = (
+            "did not finish in time"
+            if payload is None
+            else f"ended by signal {os.WTERMSIG(status)}"
+            if os.WIFSIGNALED(status)
+            else f"ended with exit {os.waitstatus_to_exitcode(status)}"
         )
-    outcome = pickle.loads(payload)
-    if isinstance(outcome, BaseException):
-        raise outcome
-    theirs_paths, private = outcome
-    paths.update(theirs_paths)
-    done(len(theirs))
+        log.warning("the process drawing charts %s %s: drawn here", ", ".join(c.stem for c in theirs), how)
+        paths.update(_draw_here(theirs, inputs, folder, done, key=lambda c: c.stem))
+        private = 0
+    else:
+        outcome = pickle.loads(payload)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        theirs_paths, private = outcome
+        paths.update(theirs_paths)
+        done(len(theirs))
     return Drawn({chart.title(inputs): paths[chart.stem] for chart in charts}, private)
+
+
+def _draw_here(
+    charts: Sequence[Chart],
+    inputs: ChartInputs,
+    folder: Path,
+    done: Callable[[int], object],
+    key: Callable[[Chart], str] | None = None,
+) -> dict[str, list[Path]]:
+    """Each chart drawn in this process, by title (or ``key``)."""
+    drawn = {}
+    for chart in charts:
+        drawn[key(chart) if key else chart.title(inputs)] = chart.draw(inputs, folder / chart.stem)
+        done(1)
+    return drawn
+
+
+def _read_all(fd: int, within_s: float) -> bytes | None:
+    """Everything written to the pipe ``fd`` until its other end closes; None if that takes more
+    than ``within_s`` seconds."""
+    deadline = time.monotonic() + within_s
+    chunks: list[bytes] = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return None
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
 
 
 def _fork() -> tuple[int, int, int] | None:
     """Fork the helper: (its pid, or 0 in it; the pipe's read and write ends). None when the system
-    will not fork now (no memory or processes to spare): the charts are then drawn here."""
+    will not fork now (no memory or processes to spare): the charts are then drawn here. The
+    objects made so far are frozen out of the collector until the helper is gone, so neither
+    process copies the pages they share by collecting them; the helper never thaws them."""
     read, write = os.pipe()
-    gc.freeze()  # the objects so far are left out of collections, so neither process copies their pages
+    gc.freeze()
     try:
         with warnings.catch_warnings():
             # Python 3.12+ warns on forking a process with threads: see the module docstring for
@@ -133,13 +176,11 @@ def _fork() -> tuple[int, int, int] | None:
         os.close(write)
         log.info("charts drawn in one process: cannot fork (%s)", error)
         return None
-    if pid:
-        gc.unfreeze()  # the helper keeps its objects frozen: it never collects what it shares
     return pid, read, write
 
 
 def _helper(charts: Sequence[Chart], inputs: ChartInputs, folder: Path, write: int) -> NoReturn:
-    """The forked child's whole life: never returns."""
+    """The forked child's whole life: draw, send the result or the error, exit; never returns."""
     code = 0
     try:
         drawn, private = {}, 0
@@ -149,16 +190,26 @@ def _helper(charts: Sequence[Chart], inputs: ChartInputs, folder: Path, write: i
         payload = pickle.dumps((drawn, private))
     except BaseException as error:  # every error goes to the parent, which raises it
         code = 1
-        error.add_note(f"raised in the process drawing charts:\n{traceback.format_exc()}")  # for --debug
-        try:
-            payload = pickle.dumps(error)
-        except Exception:  # an error that does not pickle goes as its text
-            payload = pickle.dumps(RuntimeError(f"{type(error).__name__}: {error}"))
+        payload = _error_payload(error)
     try:
         with os.fdopen(write, "wb") as pipe:
             pipe.write(payload)
     finally:
         os._exit(code)
+
+
+def _error_payload(error: BaseException) -> bytes:
+    """``error`` pickled with its traceback as a note (for ``--debug``), if it comes back whole from
+    a pickle (an exception whose constructor needs other arguments than it keeps does not); else a
+    RuntimeError with its text."""
+    with contextlib.suppress(Exception):
+        error.add_note(f"raised in the process drawing charts:\n{traceback.format_exc()}")
+    try:
+        payload = pickle.dumps(error)
+        pickle.loads(payload)
+        return payload
+    except Exception:  # any failure to round-trip: send the text
+        return pickle.dumps(RuntimeError(f"{type(error).__name__}: {error} (raised in the process drawing charts)"))
 
 
 def _private_bytes() -> int:
