@@ -97,8 +97,8 @@ class PeakRSS:
     def with_helper(self, private_bytes: int) -> None:
         """Count the helper's private memory as it reported it too (its maximum after each chart)."""
         self._child_private = max(self._child_private, private_bytes)
-        if self._mine_with_child:
-            self.peak = max(self.peak, self._mine_with_child + self._child_private)
+        if self._child_private:  # without samples of this process (no children file): its peak
+            self.peak = max(self.peak, (self._mine_with_child or self.peak) + self._child_private)
 
     def _sample(self) -> None:
         # the report forks from the thread that runs it, this one's starter: its children file alone
@@ -106,7 +106,10 @@ class PeakRSS:
         children_of = Path(f"/proc/self/task/{self._runner}/children")
         tick = 0
         while not self._stop.wait(0.02):
-            children = children_of.read_text().split()
+            try:
+                children = children_of.read_text().split()
+            except OSError:  # a kernel without the file: the helper's own report is all there is
+                return
             if not children:
                 continue
             self._mine_with_child = max(self._mine_with_child, self._read("VmRSS"))
