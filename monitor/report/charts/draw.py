@@ -31,7 +31,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from monitor.report.charts.base import Chart, ChartInputs
 
@@ -106,7 +106,8 @@ def draw_charts(
             os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
         gc.unfreeze()  # only now: a collection here while the helper lives would copy the shared pages
-    if not payload:
+    outcome = _unpickled(payload)
+    if outcome is None:
         how = (
             "did not finish in time"
             if payload is None
@@ -118,13 +119,22 @@ def draw_charts(
         paths.update(_draw_here(theirs, inputs, folder, done, key=lambda c: c.stem))
         private = 0
     else:
-        outcome = pickle.loads(payload)
         if isinstance(outcome, BaseException):
             raise outcome
         theirs_paths, private = outcome
         paths.update(theirs_paths)
         done(len(theirs))
     return Drawn({chart.title(inputs): paths[chart.stem] for chart in charts}, private)
+
+
+def _unpickled(payload: bytes | None) -> Any:
+    """What the helper sent, or None when it sent nothing whole (killed, perhaps mid-write)."""
+    if not payload:
+        return None
+    try:
+        return pickle.loads(payload)
+    except Exception:  # a cut payload: as if none came
+        return None
 
 
 def _draw_here(
