@@ -269,8 +269,8 @@ def recovery_evidence(
     first test alone needs hours to tell a return to a quiet day's level from the line; the second
     can see a deep closure's end within the hour, and counts only when the first finds the window
     above the line at :data:`ABOVE_LINE` (a partial reopening is a rise too, but no return).
-    Sustained evidence either way, so one busy poll in a
-    closure is not a recovery, while a return to a quiet day's level still is one.
+    Sustained evidence either way, so one busy poll in a closure is not a recovery, while a return
+    to a quiet day's level still is one.
     """
     if len(times) == 0:
         return None
@@ -298,8 +298,7 @@ def recovery_evidence(
         if p < limit:
             return Evidence(int(times[lo]), end, n, observed, due, p, limit, "above the drop line")
         # The level test sees traffic rise, not where to: a partial reopening rises too. So the
-        # window must also average the recovery share, and be above the drop line on the line's
-        # own test, if not surely.
+        # window must also be above the drop line on the line's own test, if not surely.
         if p >= ABOVE_LINE:
             continue
         level = level_before(times, counts, expected, max(began, int(times[lo]) - LEVEL_SPAN_S), lo, step, noise.tau_s)
