@@ -1,5 +1,6 @@
 """A report's charts drawn in two processes (``report.charts.draw``): the same files as in one, the
-helper's errors and death raised by the report, and one process where there is one core."""
+helper's errors raised by the report, its charts drawn by the report when it dies or gets stuck,
+and one process where there is one core or no fork."""
 
 from __future__ import annotations
 
