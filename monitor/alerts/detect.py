@@ -331,8 +331,4 @@ def level_before(
     first = int(np.searchsorted(times, since, side="left"))
     if lo - first < LEVEL_MIN_POLLS:
         return None
-    q = window_factor(lo - first, step, tau_s)
-    a = 1.0 + float(counts[first:lo].mean()) / q
-    b = 1.0 + float(expected[first:lo].mean()) / q
-    cap = 1.0 / LEVEL_CV_FLOOR**2
-    return (cap, b * cap / a) if a > cap else (a, b)
+    return _level(1.0, counts[first:lo], expected[first:lo], window_factor(lo - first, step, tau_s))
