@@ -4,6 +4,8 @@ counts as ZoneCount rows. Tests build positions as pandas or Arrow; the store ta
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -68,3 +70,20 @@ def tagged(doc: dict, zone_set: ZoneSet) -> tuple[pd.DataFrame, pd.DataFrame]:
     df = parsed_frame(doc)
     df["zone"] = fence_for(zone_set).categorical(df["longitude"].to_numpy(), df["latitude"].to_numpy())
     return df, count_by_zone(df, zone_set.codes)
+
+
+def three_day_report_store(folder: Path, start: datetime) -> tuple[Path, Path]:
+    """A 3-day store of the report benchmark's synthetic flights (10-minute snapshots) from
+    ``start``, and an events file with one event ``e`` at noon on its second day: (store, events)."""
+    from benchmarks.bench_report import build_store
+
+    db = folder / "monitor.sqlite"
+    build_store(db, days=3, interval_s=600, scale=1.0, start=start, quiet=True)
+    events = folder / "events.toml"
+    noon = (start + timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
+    events.write_text(
+        f'[[event]]\nid = "e"\ntime = {noon:%Y-%m-%dT%H:%M:%SZ}\nkind = "announcement"\ntitle = "t"\n'
+        'source = "https://example.org"\n',
+        encoding="utf-8",
+    )
+    return db, events

@@ -20,6 +20,7 @@ import monitor.pipeline.report as report_module
 from monitor.errors import OutputError
 from monitor.report.charts.base import Chart
 from monitor.report.charts.draw import HELPER_SLOWER, share, two_cores
+from tests.storekit import three_day_report_store
 
 START = datetime(2025, 11, 20, tzinfo=UTC)
 SPAN = {"start": START + timedelta(hours=7), "end": START + timedelta(days=3) - timedelta(hours=7)}
@@ -29,18 +30,7 @@ forking = pytest.mark.skipif(not two_cores(), reason="charts are drawn in two pr
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    from benchmarks.bench_report import build_store
-
-    folder = tmp_path_factory.mktemp("charts")
-    db = folder / "monitor.sqlite"
-    build_store(db, days=3, interval_s=600, scale=1.0, start=START, quiet=True)
-    events = folder / "events.toml"
-    events.write_text(
-        '[[event]]\nid = "e"\ntime = 2025-11-21T12:00:00Z\nkind = "announcement"\ntitle = "t"\n'
-        'source = "https://example.org"\n',
-        encoding="utf-8",
-    )
-    return db, events
+    return three_day_report_store(tmp_path_factory.mktemp("charts"), START)
 
 
 def _report(store: tuple[Path, Path], out: Path) -> report_module.ReportResult:

@@ -205,20 +205,13 @@ def test_an_error_on_a_worker_thread_is_the_report_s_and_leaves_nothing_behind(
     raised, not lost or hung on, with the buckets' folder removed and no partial report written."""
     import monitor.analysis.flights as flights_module
     import monitor.pipeline.report as report_module
-    from benchmarks.bench_report import build_store
     from monitor.analysis.tracks import Codes
     from monitor.pipeline.report import report
     from monitor.settings.load import load_settings
+    from tests.storekit import three_day_report_store
 
     start = datetime(2025, 11, 20, tzinfo=UTC)
-    db = tmp_path / "monitor.sqlite"
-    build_store(db, days=3, interval_s=600, scale=1.0, start=start, quiet=True)
-    events = tmp_path / "events.toml"
-    events.write_text(
-        '[[event]]\nid = "e"\ntime = 2025-11-21T12:00:00Z\nkind = "announcement"\ntitle = "t"\n'
-        'source = "https://example.org"\n',
-        encoding="utf-8",
-    )
+    db, events = three_day_report_store(tmp_path, start)
     out = tmp_path / "reports"
     settings = load_settings(
         env={"VZMON_CONFIG": os.devnull, "VZMON_OUTPUTS": str(out), "VZMON_EVENTS_FILE": str(events)}
