@@ -86,7 +86,7 @@ def draw_charts(
     mine, theirs = share(charts)
     forked = _fork() if theirs and two_cores() else None
     if forked is None:
-        return Drawn(_draw_here(charts, inputs, folder, done))
+        return Drawn(_by_title(charts, inputs, _draw_here(charts, inputs, folder, done)))
     pid, read, write = forked
     if pid == 0:  # the helper: draw, report, exit, whatever happens
         try:
@@ -98,7 +98,7 @@ def draw_charts(
     payload: bytes | None = None
     try:
         started = time.monotonic()
-        paths = _draw_here(mine, inputs, folder, done, key=lambda c: c.stem)
+        paths = _draw_here(mine, inputs, folder, done)
         payload = _read_all(read, PATIENCE[0] + PATIENCE[1] * (time.monotonic() - started))
     finally:
         os.close(read)
@@ -116,7 +116,7 @@ def draw_charts(
             else f"ended with exit {os.waitstatus_to_exitcode(status)}"
         )
         log.warning("the process drawing charts %s %s: drawn here", ", ".join(c.stem for c in theirs), how)
-        paths.update(_draw_here(theirs, inputs, folder, done, key=lambda c: c.stem))
+        paths.update(_draw_here(theirs, inputs, folder, done))
         private = 0
     else:
         if isinstance(outcome, BaseException):
@@ -124,7 +124,7 @@ def draw_charts(
         theirs_paths, private = outcome
         paths.update(theirs_paths)
         done(len(theirs))
-    return Drawn({chart.title(inputs): paths[chart.stem] for chart in charts}, private)
+    return Drawn(_by_title(charts, inputs, paths), private)
 
 
 def _unpickled(payload: bytes | None) -> Any:
@@ -137,17 +137,18 @@ def _unpickled(payload: bytes | None) -> Any:
         return None
 
 
+def _by_title(charts: Sequence[Chart], inputs: ChartInputs, paths: dict[str, list[Path]]) -> dict[str, list[Path]]:
+    """Each chart's files (``paths``, by stem) by its title, in the order of ``charts``."""
+    return {chart.title(inputs): paths[chart.stem] for chart in charts}
+
+
 def _draw_here(
-    charts: Sequence[Chart],
-    inputs: ChartInputs,
-    folder: Path,
-    done: Callable[[int], object],
-    key: Callable[[Chart], str] | None = None,
+    charts: Sequence[Chart], inputs: ChartInputs, folder: Path, done: Callable[[int], object]
 ) -> dict[str, list[Path]]:
-    """Each chart drawn in this process, by title (or ``key``)."""
+    """Each chart drawn in this process: its files by its stem."""
     drawn = {}
     for chart in charts:
-        drawn[key(chart) if key else chart.title(inputs)] = chart.draw(inputs, folder / chart.stem)
+        drawn[chart.stem] = chart.draw(inputs, folder / chart.stem)
         done(1)
     return drawn
 
