@@ -50,6 +50,7 @@ from geo.fence import fence_for
 from geo.zoneset import load_zone_set
 from monitor.pipeline.compact import compact_some
 from monitor.pipeline.report import report
+from monitor.report.charts.draw import private_bytes
 from monitor.schema import POSITION_SCHEMA
 from monitor.settings.load import load_settings
 from monitor.settings.table import Settings
@@ -94,9 +95,9 @@ class PeakRSS:
         self.peak = self._read("VmHWM")
         self.with_helper(0)
 
-    def with_helper(self, private_bytes: int) -> None:
+    def with_helper(self, helper_bytes: int) -> None:
         """Count the helper's private memory as it reported it too (its maximum after each chart)."""
-        self._child_private = max(self._child_private, private_bytes)
+        self._child_private = max(self._child_private, helper_bytes)
         if self._child_private:  # without samples of this process (no children file): its peak
             self.peak = max(self.peak, (self._mine_with_child or self.peak) + self._child_private)
 
@@ -115,7 +116,7 @@ class PeakRSS:
             self._mine_with_child = max(self._mine_with_child, self._read("VmRSS"))
             tick += 1
             if tick % 5 == 1:
-                self._child_private = max(self._child_private, sum(_private(int(c)) for c in children))
+                self._child_private = max(self._child_private, sum(private_bytes(int(c)) for c in children))
 
     @staticmethod
     def _read(field: str) -> int:
@@ -131,15 +132,6 @@ class PeakRSS:
     @property
     def added_mb(self) -> float:
         return (self.peak - self.base) / 1e6
-
-
-def _private(pid: int) -> int:
-    """A process's resident memory not shared with another (0 once it is gone)."""
-    try:
-        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-    except OSError:
-        return 0
-    return sum(int(line.split()[1]) * 1024 for line in text.splitlines() if line.startswith("Private_"))
 
 
 def _flights_for_day(day: datetime, scale: float, rng: np.random.Generator) -> dict[str, np.ndarray]:

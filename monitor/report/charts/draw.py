@@ -35,7 +35,7 @@ from typing import Any, NoReturn
 
 from monitor.report.charts.base import Chart, ChartInputs
 
-__all__ = ["Drawn", "draw_charts", "share", "two_cores"]
+__all__ = ["Drawn", "draw_charts", "private_bytes", "share", "two_cores"]
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ def _helper(charts: Sequence[Chart], inputs: ChartInputs, folder: Path, write: i
         drawn, private = {}, 0
         for chart in charts:
             drawn[chart.stem] = chart.draw(inputs, folder / chart.stem)
-            private = max(private, _private_bytes())
+            private = max(private, private_bytes())
         payload = pickle.dumps((drawn, private))
     except BaseException as error:  # every error goes to the parent, which raises it
         code = 1
@@ -223,11 +223,12 @@ def _error_payload(error: BaseException) -> bytes:
         return pickle.dumps(RuntimeError(f"{type(error).__name__}: {error} (raised in the process drawing charts)"))
 
 
-def _private_bytes() -> int:
-    """This process's resident memory not shared with its parent (Linux ``smaps_rollup``)."""
+def private_bytes(pid: int | None = None) -> int:
+    """A process's resident memory shared with no other (Linux ``smaps_rollup``; this process by
+    default): what a forked helper adds. 0 when it cannot be read (or the process is gone)."""
     total = 0
     try:
-        for line in Path("/proc/self/smaps_rollup").read_text().splitlines():
+        for line in Path(f"/proc/{pid or 'self'}/smaps_rollup").read_text().splitlines():
             if line.startswith(("Private_Clean:", "Private_Dirty:")):
                 total += int(line.split()[1]) * 1024
     except OSError:
