@@ -156,6 +156,39 @@ def test_compaction_is_idempotent_and_takes_late_polls(store_path: Path, zone_se
     assert sorted(p.name for p in held.path.parent.iterdir()) == ["part-2.parquet"]
 
 
+def _scanned_totals(store: Store, start: datetime, end: datetime) -> tuple[int, int]:
+    """``block_totals`` the slow way: every snapshot's block row in the span (each keeps its count)."""
+    row = store.query(
+        "SELECT COUNT(*), COALESCE(SUM(b.n_positions), 0) FROM snapshots s JOIN position_blocks b "
+        "ON b.snapshot_id = s.id WHERE s.api_time >= ? AND s.api_time < ?",
+        (int(start.timestamp()), int(end.timestamp())),
+    )[0]
+    return int(row[0]), int(row[1])
+
+
+def test_block_totals_count_files_blocks_and_cut_days_as_a_scan_does(store_path: Path):
+    with Store(store_path) as store:
+        compact_some(store, START + timedelta(days=2, hours=2))  # two days in files, the last one open
+        late = _one_position(store, "abcdef")
+        t = START + timedelta(hours=3, seconds=7)
+        record(store, PollRecord("opensky", t, "ok", api_time=t), late)  # a late poll of a compacted day
+        assert [d for _, d in pending_days(store, NOW)] == [START.date(), (START + timedelta(days=2)).date()]
+        spans = [
+            (START - timedelta(days=1), START + timedelta(days=4)),  # everything
+            (START + timedelta(hours=2), START + timedelta(days=1, hours=21, minutes=5)),  # both files cut
+            (START + timedelta(hours=3), START + timedelta(hours=4)),  # inside one day, with its late poll
+            (START + timedelta(days=1), START + timedelta(days=2, hours=6)),  # a whole file and the open day
+            (START + timedelta(days=3), START + timedelta(days=4)),  # nothing
+        ]
+        for a, b in spans:
+            assert block_totals(store, a, b) == _scanned_totals(store, a, b), (a, b)
+            assert block_totals(store, a, b, ["adsblol"]) == (0, 0)
+            # the read's progress adds up to the same total, and brings the positions counted
+            counted: list[int] = []
+            read = sum(t.num_rows for t in iter_positions(store, a, b, ["icao24"], progress=counted.append))
+            assert (sum(counted), read) == block_totals(store, a, b), (a, b)
+
+
 def test_an_open_day_stays_in_blocks(store_path: Path):
     with Store(store_path) as store:
         last_day = START + timedelta(days=DAYS - 1)

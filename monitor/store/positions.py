@@ -119,6 +119,12 @@ def check_format(store: Store, fmt: str, snapshot_id: int) -> None:
     )
 
 
+def _span(start: datetime | None, end: datetime | None) -> tuple[int, int]:
+    """``[start, end)`` in epoch seconds, an open end as far as any stored time."""
+    lo, hi = to_epoch(start), to_epoch(end)
+    return -(2**62) if lo is None else lo, 2**62 if hi is None else hi
+
+
 def block_rows(
     store: Store,
     start: datetime | None,
@@ -126,19 +132,27 @@ def block_rows(
     statuses: Sequence[str],
     sources: Sequence[str] | None = None,
 ) -> Iterator[tuple[int, int, str, bytes]]:
-    """(snapshot id, API time, block format, block) in time order; rows are fetched lazily."""
+    """(snapshot id, API time, block format, block) of the blocks still held (not compacted), in
+    time order; rows are fetched lazily."""
     which, of_sources = source_filter(sources)
+    lo, hi = _span(start, end)
+    # The held blocks' first and last times, from their partial index (the open day's blocks, in
+    # a compacted store): the rows' query then walks those days' snapshots, not the whole span's
+    # (a scan of 130,000 rows for 90 compacted days, 0.1-0.4 s, measured).
+    first, last = store.execute(
+        "SELECT MIN(s.api_time), MAX(s.api_time) FROM position_blocks b INDEXED BY position_blocks_held "
+        f"CROSS JOIN snapshots s ON s.id = b.snapshot_id WHERE b.format != '{COMPACTED_FORMAT}' "
+        f"AND s.api_time >= ? AND s.api_time < ?{which}",
+        (lo, hi, *of_sources),
+    ).fetchone()
+    if first is None:
+        return iter(())
     sql = (
         "SELECT s.id, s.api_time, b.format, b.data FROM snapshots s JOIN position_blocks b ON b.snapshot_id = s.id "
-        f"WHERE s.status IN ({', '.join('?' * len(statuses))}){which} AND b.format != ?"
+        f"WHERE s.status IN ({', '.join('?' * len(statuses))}){which} AND b.format != ? "
+        "AND s.api_time >= ? AND s.api_time <= ?"
     )
-    params: list[object] = [*statuses, *of_sources, COMPACTED_FORMAT]
-    if start is not None:
-        sql += " AND s.api_time >= ?"
-        params.append(to_epoch(start))
-    if end is not None:
-        sql += " AND s.api_time < ?"
-        params.append(to_epoch(end))
+    params: list[object] = [*statuses, *of_sources, COMPACTED_FORMAT, int(first), int(last)]
     return iter(store.execute(sql + " ORDER BY s.api_time, s.id", params))
 
 
@@ -302,16 +316,44 @@ def block_totals(
     store: Store, start: datetime | None = None, end: datetime | None = None, sources: Sequence[str] | None = None
 ) -> tuple[int, int]:
     """How many snapshots with positions ``sources``' (None: all) snapshots in ``[start, end)`` are,
-    and how many positions they hold, in blocks or in compacted days (each block's row keeps its
-    count), in one query: :func:`iter_positions`' progress total (in snapshots), and what a read of
-    them brings."""
+    and how many positions they hold, in blocks or in compacted days: :func:`iter_positions`'
+    progress total (in snapshots), and what a read of them brings.
+
+    A compacted day wholly inside the span counts from its ``compacted_days`` row (what the read
+    counts it as), the rest from the blocks' rows (each keeps its count): the blocks still held
+    (a partial index: the open day's), and those of the compacted days cut by the span's ends. Not
+    a scan of every snapshot's row (0.3 s for 90 days, 0.7 s for a year, measured)."""
+    from monitor.store.compacted import compacted_days, day_epoch
+
+    lo, hi = _span(start, end)
     which, params = source_filter(sources)
-    (row,) = store.query(
-        "SELECT COUNT(*), COALESCE(SUM(b.n_positions), 0) FROM snapshots s "
-        f"JOIN position_blocks b ON b.snapshot_id = s.id WHERE s.api_time >= ? AND s.api_time < ?{which}",
-        (to_epoch(start) if start else -(2**62), to_epoch(end) if end else 2**62, *params),
+    snapshots = positions = 0
+    cut: list[tuple[str, int, int]] = []  # (source, from, to) of the compacted days the span's ends cut
+    for day in compacted_days(store, start, end, sources):
+        first = day_epoch(day.day)
+        if lo <= first and first + DAY_S <= hi:
+            snapshots, positions = snapshots + day.n_snapshots, positions + day.n_positions
+        else:
+            cut.append((day.source, max(lo, first), min(hi, first + DAY_S)))
+    held = store.query(
+        "SELECT COUNT(*), COALESCE(SUM(b.n_positions), 0) FROM position_blocks b INDEXED BY position_blocks_held "
+        f"CROSS JOIN snapshots s ON s.id = b.snapshot_id WHERE b.format != '{COMPACTED_FORMAT}' "
+        f"AND s.api_time >= ? AND s.api_time < ?{which}",
+        (lo, hi, *params),
     )
-    return int(row[0]), int(row[1])
+    parts = [tuple(held[0])]
+    for source, a, b in cut:
+        parts.append(
+            tuple(
+                store.query(
+                    "SELECT COUNT(*), COALESCE(SUM(b.n_positions), 0) FROM snapshots s "
+                    "JOIN position_blocks b ON b.snapshot_id = s.id "
+                    "WHERE s.api_time >= ? AND s.api_time < ? AND s.source = ? AND b.format = ?",
+                    (a, b, source, COMPACTED_FORMAT),
+                )[0]
+            )
+        )
+    return snapshots + sum(int(p[0]) for p in parts), positions + sum(int(p[1]) for p in parts)
 
 
 def positions_schema(columns: Sequence[str] | None = None) -> pa.Schema:
