@@ -173,6 +173,7 @@ def test_block_totals_count_files_blocks_and_cut_days_as_a_scan_does(store_path:
         t = START + timedelta(hours=3, seconds=7)
         record(store, PollRecord("opensky", t, "ok", api_time=t), late)  # a late poll of a compacted day
         assert [d for _, d in pending_days(store, NOW)] == [START.date(), (START + timedelta(days=2)).date()]
+        assert pending_days(store, NOW, []) == []
         spans = [
             (START - timedelta(days=1), START + timedelta(days=4)),  # everything
             (START + timedelta(hours=2), START + timedelta(days=1, hours=21, minutes=5)),  # both files cut
@@ -182,7 +183,8 @@ def test_block_totals_count_files_blocks_and_cut_days_as_a_scan_does(store_path:
         ]
         for a, b in spans:
             assert block_totals(store, a, b) == _scanned_totals(store, a, b), (a, b)
-            assert block_totals(store, a, b, ["adsblol"]) == (0, 0)
+            assert block_totals(store, a, b, ["adsblol"]) == block_totals(store, a, b, []) == (0, 0)
+            assert not list(iter_positions(store, a, b, ["icao24"], sources=[]))  # no source: nothing
             # the read's progress adds up to the same total, and brings the positions counted
             counted: list[int] = []
             read = sum(t.num_rows for t in iter_positions(store, a, b, ["icao24"], progress=counted.append))

@@ -88,6 +88,8 @@ def compacted_days(
 
 def pending_days(store: Store, before: datetime, sources: Sequence[str] | None = None) -> list[tuple[str, date]]:
     """(source, day) of every UTC day ending at or before ``before`` that still has position blocks."""
+    if sources is not None and not sources:
+        return []  # (a false WHERE leaves SQLite no plan for the forced index below)
     which = f" AND s.source IN ({', '.join('?' * len(sources))})" if sources is not None else ""
     cutoff = (to_epoch(before) or 0) // DAY_S * DAY_S
     rows = store.execute(  # from the partial index of the blocks still held (the open days'), not every snapshot
