@@ -11,11 +11,12 @@ import pandas as pd
 import pytest
 
 from geo.fence import fence_for
+from monitor.counts import SNAPSHOT_STATUSES
 from monitor.errors import NotAStore, StoreError
 from monitor.schema import POSITION_COLUMNS
 from monitor.sources.opensky.parse import parse_states
 from monitor.store.db import Store
-from monitor.store.frames import positions_frame, read_positions
+from monitor.store.frames import poll_frame, positions_frame, read_positions
 from monitor.store.migrations import MIGRATIONS
 from monitor.store.snapshots import PollRecord, counts_for, rate_limited_until
 from tests.storekit import count_by_zone, record
@@ -420,3 +421,33 @@ def test_sources_between_names_the_sources_with_an_ok_poll_in_the_range(store):
     assert sources_between(store, T0, T0 + 3 * hour) == ["adsblol", "opensky"]
     assert sources_between(store, T0 - 2 * hour, T0 + 4 * hour) == ["adsbfi", "adsblol", "combined", "opensky"]
     assert sources_between(store, T0 + 4 * hour, T0 + 5 * hour) == []
+
+
+def test_poll_frame_is_every_poll_of_the_sources_in_time_order(store):
+    """``poll_frame`` packs each poll in one number: its frame is the rows a plain query reads."""
+    t0 = datetime(2025, 11, 20, tzinfo=UTC)
+    statuses = ["ok", "error", "empty", "rate_limited", "skipped", "ok", "error", "ok"]
+    for i, status in enumerate(statuses):
+        at = t0 + timedelta(minutes=10 * (len(statuses) - i))  # stored newest first
+        api = at - timedelta(seconds=3) if status in ("ok", "empty") else None  # failures keep the request time
+        record(store, PollRecord("opensky", at, status, api_time=api, simulated=i % 3 == 0))
+        record(store, PollRecord("adsblol", at + timedelta(seconds=1), "ok", api_time=at))
+    again = t0 + timedelta(minutes=29, seconds=57)  # the API time of the ok poll at 30 min, served again
+    assert record(store, PollRecord("opensky", t0 + timedelta(minutes=31), "ok", api_time=again)).status == "duplicate"
+    start, end = t0 + timedelta(minutes=15), t0 + timedelta(minutes=75)
+    got = poll_frame(store, start, end, ["opensky"])
+    rows = store.query(
+        "SELECT COALESCE(api_time, requested_at) AS t, status, simulated FROM snapshots "
+        "WHERE source = 'opensky' AND COALESCE(api_time, requested_at) >= ? AND COALESCE(api_time, requested_at) < ? "
+        "ORDER BY t",
+        (int(start.timestamp()), int(end.timestamp())),
+    )
+    rows.sort(key=lambda r: (r["t"], SNAPSHOT_STATUSES.index(r["status"])))  # polls of one second: by status
+    assert len(rows) == len(got) == 7  # a duplicate API time is a poll too
+    assert [int(t.timestamp()) for t in got["time"]] == [r["t"] for r in rows]
+    assert list(got["status"]) == [r["status"] for r in rows]
+    assert list(got["simulated"]) == [bool(r["simulated"]) for r in rows]
+    assert str(got["time"].dtype) == "datetime64[s, UTC]" and got["time"].is_monotonic_increasing
+    assert len(poll_frame(store, start, end)) == 7 + 6  # every source
+    empty = poll_frame(store, end + timedelta(days=1), end + timedelta(days=2))
+    assert empty.empty and list(empty.columns) == ["time", "status", "simulated"]
