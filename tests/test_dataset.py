@@ -191,6 +191,25 @@ def test_block_totals_count_files_blocks_and_cut_days_as_a_scan_does(store_path:
             assert (sum(counted), read) == block_totals(store, a, b), (a, b)
 
 
+def test_block_totals_see_one_moment_while_another_process_compacts(store_path: Path, monkeypatch):
+    """A compaction committing between block_totals' reads (a cron collect compacts after its poll)
+    must not leave a day counted in neither its file nor its blocks."""
+    a, b = START + timedelta(hours=2), START + timedelta(days=3)
+    with Store(store_path) as store, Store(store_path) as other:
+        expected = block_totals(store, a, b)  # every day still in blocks
+        real_query, raced = store.query, []
+
+        def racing(sql: str, params=()):  # the other process compacts just before the blocks are read
+            if "INDEXED BY" in sql and not raced:
+                raced.append(compact_some(other, NOW).days)
+            return real_query(sql, params)
+
+        monkeypatch.setattr(store, "query", racing)
+        assert block_totals(store, a, b) == expected and raced == [DAYS]
+        monkeypatch.undo()
+        assert block_totals(store, a, b) == expected  # and read again, from the files
+
+
 def test_an_open_day_stays_in_blocks(store_path: Path):
     with Store(store_path) as store:
         last_day = START + timedelta(days=DAYS - 1)

@@ -264,6 +264,24 @@ class Store:
         except sqlite3.Error as exc:
             raise self.error("write", exc) from None
 
+    @contextmanager
+    def one_moment(self) -> Iterator[None]:
+        """Several reads that see the store as it was at one moment: what another process commits
+        in between (a cron poll, a compaction) is seen by none of them. Inside a transaction, that
+        one's. Keep it short: a long read holds back the WAL's checkpoints."""
+        if self._conn.in_transaction:
+            yield
+            return
+        try:
+            self._conn.execute("BEGIN")  # the first read fixes the moment (WAL)
+        except sqlite3.Error as exc:
+            raise self.error("read", exc) from None
+        try:
+            yield
+        finally:
+            if self._conn.in_transaction:
+                self._conn.execute("COMMIT")
+
     def _savepoint(self) -> Iterator[sqlite3.Connection]:
         try:
             self._conn.execute("SAVEPOINT inner")

@@ -329,34 +329,35 @@ def block_totals(
 
     if sources is not None and not sources:
         return 0, 0  # (a false WHERE leaves SQLite no plan for the forced index below)
-    lo, hi = _span(start, end)
-    which, params = source_filter(sources)
-    snapshots = positions = 0
-    cut: list[tuple[str, int, int]] = []  # (source, from, to) of the compacted days the span's ends cut
-    for day in compacted_days(store, start, end, sources):
-        first = day_epoch(day.day)
-        if lo <= first and first + DAY_S <= hi:
-            snapshots, positions = snapshots + day.n_snapshots, positions + day.n_positions
-        else:
-            cut.append((day.source, max(lo, first), min(hi, first + DAY_S)))
-    held = store.query(
-        "SELECT COUNT(*), COALESCE(SUM(b.n_positions), 0) FROM position_blocks b INDEXED BY position_blocks_held "
-        f"CROSS JOIN snapshots s ON s.id = b.snapshot_id WHERE b.format != '{COMPACTED_FORMAT}' "
-        f"AND s.api_time >= ? AND s.api_time < ?{which}",
-        (lo, hi, *params),
-    )
-    parts = [tuple(held[0])]
-    for source, a, b in cut:
-        parts.append(
-            tuple(
-                store.query(
-                    "SELECT COUNT(*), COALESCE(SUM(b.n_positions), 0) FROM snapshots s "
-                    "JOIN position_blocks b ON b.snapshot_id = s.id "
-                    "WHERE s.api_time >= ? AND s.api_time < ? AND s.source = ? AND b.format = ?",
-                    (a, b, source, COMPACTED_FORMAT),
-                )[0]
-            )
+    with store.one_moment():  # a compaction committing between these reads would count a day twice or never
+        lo, hi = _span(start, end)
+        which, params = source_filter(sources)
+        snapshots = positions = 0
+        cut: list[tuple[str, int, int]] = []  # (source, from, to) of the compacted days the span's ends cut
+        for day in compacted_days(store, start, end, sources):
+            first = day_epoch(day.day)
+            if lo <= first and first + DAY_S <= hi:
+                snapshots, positions = snapshots + day.n_snapshots, positions + day.n_positions
+            else:
+                cut.append((day.source, max(lo, first), min(hi, first + DAY_S)))
+        held = store.query(
+            "SELECT COUNT(*), COALESCE(SUM(b.n_positions), 0) FROM position_blocks b INDEXED BY position_blocks_held "
+            f"CROSS JOIN snapshots s ON s.id = b.snapshot_id WHERE b.format != '{COMPACTED_FORMAT}' "
+            f"AND s.api_time >= ? AND s.api_time < ?{which}",
+            (lo, hi, *params),
         )
+        parts = [tuple(held[0])]
+        for source, a, b in cut:
+            parts.append(
+                tuple(
+                    store.query(
+                        "SELECT COUNT(*), COALESCE(SUM(b.n_positions), 0) FROM snapshots s "
+                        "JOIN position_blocks b ON b.snapshot_id = s.id "
+                        "WHERE s.api_time >= ? AND s.api_time < ? AND s.source = ? AND b.format = ?",
+                        (a, b, source, COMPACTED_FORMAT),
+                    )[0]
+                )
+            )
     return snapshots + sum(int(p[0]) for p in parts), positions + sum(int(p[1]) for p in parts)
 
 
