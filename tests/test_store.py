@@ -451,3 +451,17 @@ def test_poll_frame_is_every_poll_of_the_sources_in_time_order(store):
     assert len(poll_frame(store, start, end)) == 7 + 6  # every source
     empty = poll_frame(store, end + timedelta(days=1), end + timedelta(days=2))
     assert empty.empty and list(empty.columns) == ["time", "status", "simulated"]
+    assert poll_frame(store, start, end, []).empty  # no source: no poll
+
+
+def test_poll_frame_refuses_a_status_it_cannot_name(store, monkeypatch):
+    """A status this vzmon does not know would pack to NULL and drop out of the frame unseen."""
+    import monitor.store.frames as frames
+
+    t0 = datetime(2025, 11, 20, tzinfo=UTC)
+    record(store, PollRecord("opensky", t0, "ok", api_time=t0))
+    record(store, PollRecord("opensky", t0 + timedelta(minutes=1), "error"))
+    monkeypatch.setattr(frames, "SNAPSHOT_STATUSES", ("ok", "empty", "duplicate", "rate_limited", "skipped"))
+    monkeypatch.setattr(frames, "_STATUS_SLOTS", 5)
+    with pytest.raises(StoreError, match=r"a status this vzmon does not know \(1 of 2 read\): upgrade vzmon"):
+        poll_frame(store, t0, t0 + timedelta(hours=1))

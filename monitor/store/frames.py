@@ -106,14 +106,20 @@ def poll_frame(store: Store, start: datetime, end: datetime, sources: Sequence[s
     status = " ".join(f"WHEN '{name}' THEN {i}" for i, name in enumerate(SNAPSHOT_STATUSES))
     polled = "COALESCE(api_time, requested_at)"
     try:
-        (packed,) = store.execute(
-            f"SELECT group_concat(({polled} * {_STATUS_SLOTS} + CASE status {status} END) * 2 + (simulated != 0)) "
-            f"FROM snapshots WHERE {polled} >= ? AND {polled} < ?{which}",
+        packed, n = store.execute(
+            f"SELECT group_concat(({polled} * {_STATUS_SLOTS} + CASE status {status} END) * 2 + (simulated != 0)), "
+            f"COUNT(*) FROM snapshots WHERE {polled} >= ? AND {polled} < ?{which}",
             (to_epoch(start), to_epoch(end), *params),
         ).fetchone()
     except sqlite3.Error as exc:
         raise StoreError(f"cannot read the store {store.path}: {exc}", path=store.path) from None
-    values = np.sort(np.array(packed.split(","), dtype=np.int64)) if packed else np.zeros(0, np.int64)
+    values = np.sort(np.fromstring(packed or "", dtype=np.int64, sep=","))
+    if len(values) != n:  # a status this vzmon does not know packs to NULL, which group_concat leaves out
+        raise StoreError(
+            f"the store {store.path} holds polls of a status this vzmon does not know ({len(values)} of {n} "
+            "read): upgrade vzmon",
+            path=store.path,
+        )
     return pd.DataFrame(
         {
             "time": _utc_seconds(pd.Series(values // (2 * _STATUS_SLOTS))),
