@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.errors import StoreError
-from monitor.store.db import Store, to_epoch
+from monitor.store.db import Store, epoch_span, to_epoch
 from monitor.store.migrations import COMPACTED_FORMAT
 
 __all__ = [
@@ -73,8 +73,8 @@ def compacted_days(
     store: Store, start: datetime | None = None, end: datetime | None = None, sources: Sequence[str] | None = None
 ) -> list[CompactedDay]:
     """The compacted days of ``sources`` (None: all) that overlap ``[start, end)``, oldest first."""
-    lo = (to_epoch(start) or 0) - DAY_S + 1 if start is not None else -(2**62)
-    hi = to_epoch(end) if end is not None else 2**62
+    lo, hi = epoch_span(start, end)
+    lo = lo - DAY_S + 1 if start is not None else lo  # a day starting before start still overlaps
     sql = "SELECT source, day, file, n_snapshots, n_positions, bytes FROM compacted_days WHERE day >= ? AND day < ?"
     params: list[object] = [lo, hi]
     if sources is not None:

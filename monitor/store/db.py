@@ -46,7 +46,7 @@ from monitor.store.migrations import APPLICATION_ID, MIGRATIONS
 if TYPE_CHECKING:
     from geo.zoneset import ZoneSet
 
-__all__ = ["Store", "from_epoch", "source_filter", "to_epoch"]
+__all__ = ["Store", "epoch_span", "from_epoch", "source_filter", "to_epoch"]
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,12 @@ def to_epoch(t: datetime | None) -> int | None:
     if t.tzinfo is None:
         raise ValueError(f"naive datetime {t!r}: the store only takes tz-aware UTC times")
     return int(t.timestamp())
+
+
+def epoch_span(start: datetime | None, end: datetime | None) -> tuple[int, int]:
+    """``[start, end)`` in the store's Unix seconds, an open end as far as any stored time."""
+    lo, hi = to_epoch(start), to_epoch(end)
+    return -(2**62) if lo is None else lo, 2**62 if hi is None else hi
 
 
 def from_epoch(s: int | float | None) -> datetime | None:
