@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from monitor.errors import StoreError
-from monitor.store.db import Store, epoch_span, to_epoch
-from monitor.store.migrations import COMPACTED_FORMAT
+from monitor.store.db import Store, epoch_span, source_filter, to_epoch
+from monitor.store.migrations import HELD_BLOCKS
 
 __all__ = [
     "DAY_S",
@@ -89,14 +89,12 @@ def compacted_days(
 def pending_days(store: Store, before: datetime, sources: Sequence[str] | None = None) -> list[tuple[str, date]]:
     """(source, day) of every UTC day ending at or before ``before`` that still has position blocks."""
     if sources is not None and not sources:
-        return []  # (a false WHERE leaves SQLite no plan for the forced index below)
-    which = f" AND s.source IN ({', '.join('?' * len(sources))})" if sources is not None else ""
+        return []  # no source: no held block (and no plan for HELD_BLOCKS' forced index)
+    which, params = source_filter(sources)
     cutoff = (to_epoch(before) or 0) // DAY_S * DAY_S
     rows = store.execute(  # from the partial index of the blocks still held (the open days'), not every snapshot
-        "SELECT DISTINCT s.source, s.api_time / 86400 FROM position_blocks b INDEXED BY position_blocks_held "
-        f"CROSS JOIN snapshots s ON s.id = b.snapshot_id WHERE b.format != '{COMPACTED_FORMAT}' "
-        f"AND s.api_time < ?{which} ORDER BY 2, 1",
-        [cutoff, *(sources or ())],
+        f"SELECT DISTINCT s.source, s.api_time / 86400 FROM {HELD_BLOCKS} AND s.api_time < ?{which} ORDER BY 2, 1",
+        [cutoff, *params],
     )
     return [(str(r[0]), day_of(int(r[1]) * DAY_S)) for r in rows]
 

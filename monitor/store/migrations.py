@@ -33,6 +33,14 @@ __all__ = ["APPLICATION_ID", "BLOCK_FORMAT", "MIGRATIONS"]
 BLOCK_FORMAT = "arrow-batch+zstd/1"  # see store.positions.encode_block
 # a block row whose positions moved into the day's Parquet file (store.dataset): no data, the count kept
 COMPACTED_FORMAT = "parquet-positions/1"
+# The blocks not compacted yet (the open days'), walked on their partial index (migration 8's
+# ``position_blocks_held``; the format is a literal so that SQLite can match the index's WHERE):
+# ``SELECT ... FROM {HELD_BLOCKS} AND ...``. A query on it must not have a WHERE that is false
+# whatever the row (no source to read): SQLite then has no plan for the forced index.
+HELD_BLOCKS = (
+    "position_blocks b INDEXED BY position_blocks_held CROSS JOIN snapshots s ON s.id = b.snapshot_id "
+    f"WHERE b.format != '{COMPACTED_FORMAT}'"
+)
 # SQLite's application_id of a vzmon store ("VZMN"), so another program's database is never taken for one
 APPLICATION_ID = 0x565A4D4E
 

@@ -32,7 +32,7 @@ from monitor.compute import call
 from monitor.errors import NotAStore, StoreError
 from monitor.schema import POSITION_SCHEMA
 from monitor.store.db import Store, epoch_span, source_filter
-from monitor.store.migrations import BLOCK_FORMAT, COMPACTED_FORMAT
+from monitor.store.migrations import BLOCK_FORMAT, COMPACTED_FORMAT, HELD_BLOCKS
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -129,16 +129,14 @@ def block_rows(
     """(snapshot id, API time, block format, block) of the blocks still held (not compacted), in
     time order; rows are fetched lazily."""
     if sources is not None and not sources:
-        return iter(())  # (a false WHERE leaves SQLite no plan for the forced index below)
+        return iter(())  # (no source: nothing, and no plan for HELD_BLOCKS' forced index)
     which, of_sources = source_filter(sources)
     lo, hi = epoch_span(start, end)
     # The held blocks' first and last times, from their partial index (the open day's blocks, in
     # a compacted store): the rows' query then walks those days' snapshots, not the whole span's
     # (a scan of 130,000 rows for 90 compacted days, 0.1-0.4 s, measured).
     first, last = store.execute(
-        "SELECT MIN(s.api_time), MAX(s.api_time) FROM position_blocks b INDEXED BY position_blocks_held "
-        f"CROSS JOIN snapshots s ON s.id = b.snapshot_id WHERE b.format != '{COMPACTED_FORMAT}' "
-        f"AND s.api_time >= ? AND s.api_time < ?{which}",
+        f"SELECT MIN(s.api_time), MAX(s.api_time) FROM {HELD_BLOCKS} AND s.api_time >= ? AND s.api_time < ?{which}",
         (lo, hi, *of_sources),
     ).fetchone()
     if first is None:
@@ -322,7 +320,7 @@ def block_totals(
     from monitor.store.compacted import compacted_days, day_epoch
 
     if sources is not None and not sources:
-        return 0, 0  # (a false WHERE leaves SQLite no plan for the forced index below)
+        return 0, 0  # (no source: nothing, and no plan for HELD_BLOCKS' forced index)
     with store.one_moment():  # a compaction committing between these reads would count a day twice or never
         lo, hi = epoch_span(start, end)
         which, params = source_filter(sources)
@@ -335,8 +333,7 @@ def block_totals(
             else:
                 cut.append((day.source, max(lo, first), min(hi, first + DAY_S)))
         held = store.query(
-            "SELECT COUNT(*), COALESCE(SUM(b.n_positions), 0) FROM position_blocks b INDEXED BY position_blocks_held "
-            f"CROSS JOIN snapshots s ON s.id = b.snapshot_id WHERE b.format != '{COMPACTED_FORMAT}' "
+            f"SELECT COUNT(*), COALESCE(SUM(b.n_positions), 0) FROM {HELD_BLOCKS} "
             f"AND s.api_time >= ? AND s.api_time < ?{which}",
             (lo, hi, *params),
         )
