@@ -1,5 +1,6 @@
-"""The statistics behind the recovery alert (``alerts.detect``): a return is judged against the level
-traffic had just before it, and a change of level does not pass for aircraft coming and going."""
+"""The statistics behind the drop and recovery alerts (``alerts.detect``): a sudden fall is judged
+from the aircraft of the poll before it, a return against the level traffic had just before it,
+and a change of level does not pass for aircraft coming and going."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 from monitor.alerts import detect
-from monitor.alerts.detect import Noise, occupancy_tau, recovery_evidence
+from monitor.alerts.detect import STEP_TEST, Noise, occupancy_tau, recovery_evidence, step_evidence
 from tests.traffic_model import ZONES, simulate
 
 MONDAY = 1_736_121_600  # 2025-01-06 00:00 UTC
@@ -75,3 +76,41 @@ def test_a_partial_reopening_is_no_recovery():
     line on its own test, so never a recovery. The same closure ending at 90 % is one."""
     assert _first_recovery(0.0, to=[6, 3, 5, 4, 6, 3], baseline=10.0) is None
     assert _first_recovery(0.0, to=[10, 8, 9, 9, 10, 8], baseline=10.0) is not None
+
+
+def _step(counts: Sequence[float], expected: float = 30.0, gap_at: int | None = None, tau_s: float = 3300.0):
+    """``step_evidence`` on polls 5 minutes apart (one 30-minute gap before poll ``gap_at``)."""
+    times = np.arange(len(counts), dtype=np.int64) * 300
+    if gap_at is not None:
+        times[gap_at:] += 1800
+    return step_evidence(
+        times, np.asarray(counts, dtype=np.float64), np.full(len(counts), expected), Noise(tau_s=tau_s),
+        drop_fraction=0.5, min_polls=3, min_expected=2.0, budget_per_30d=0.5,
+    )  # fmt: skip
+
+
+def test_a_sudden_fall_by_day_is_a_drop_at_its_third_poll():
+    """30 aircraft, then 6: of the 30, each stays a poll longer with probability exp(-5/55), so
+    about 27 should still be seen. The third low poll makes the run; the first poll's survivors
+    are the evidence, an exact binomial tail (mid-p)."""
+    from scipy.stats import binom
+
+    before = [30, 29, 31, 30, 30]
+    assert _step([*before, 6, 7]) is None  # two polls are no run
+    e = _step([*before, 6, 7, 6])
+    assert e is not None and e.test == STEP_TEST and e.polls == 3 and e.start == 5 * 300
+    r = np.exp(-300 / 3300)
+    assert e.p == pytest.approx(binom.cdf(5, 30, r) + 0.5 * binom.pmf(6, 30, r), rel=1e-9)
+    assert e.p < e.alpha == pytest.approx(0.5 * 300 / (30 * DAY) / detect.DROP_TESTS)
+
+
+def test_a_fall_that_aircraft_coming_and_going_explain_is_no_step():
+    """At night (8 aircraft, then 3) a fall of 5 happens by chance often enough; across a 35-minute
+    gap in the polls half the aircraft have left anyway; a run back above the line ends it; a zone
+    whose aircraft stay a short time turns over fast enough for a big fall."""
+    assert _step([8, 8, 9, 8, 3, 3, 3], expected=8.0) is None
+    assert _step([30, 29, 31, 30, 30, 6, 7, 6], gap_at=5) is None
+    assert _step([30, 29, 31, 30, 30, 6, 7, 6, 20]) is None
+    assert _step([30, 29, 31, 30, 30, 6, 7, 6], tau_s=300.0) is None
+    assert _step([30, 29, 31, 30, 30, 6, 7, 6], gap_at=4) is not None  # the gap is before the poll before
+    assert _step([30, 29, 31, 30, 30, 6, 7, 6], gap_at=6) is not None  # ... or inside the run

@@ -15,6 +15,10 @@ from the zone's own history (``alerts.baseline.fit_noise``). Together: the windo
 units of independent aircraft, is negative binomial (gamma-Poisson), and its tail is summed
 exactly (:func:`lower_tail`, mid-p).
 
+A sudden drop is also judged from the poll before it (:func:`step_evidence`): the aircraft seen
+then are each still there a poll later with the probability the counts' own correlation gives, so
+a count that falls from 15 to 4 within one poll, and stays down, is a drop at the third such poll.
+
 Two tests per window. Against the baseline alone (the level as uncertain as day-to-day
 variation), and, for windows up to an hour, given the level of the six hours before the window
 (the posterior of the gamma level after those hours, never surer than :data:`LEVEL_CV_FLOOR`, ±15 %), so a
@@ -46,6 +50,7 @@ __all__ = [
     "DROP_WINDOWS_S",
     "LEVEL_CV_FLOOR",
     "RECOVERY_WINDOWS_S",
+    "STEP_TEST",
     "Evidence",
     "Noise",
     "alpha",
@@ -54,14 +59,16 @@ __all__ = [
     "lower_tail",
     "occupancy_tau",
     "recovery_evidence",
+    "step_evidence",
     "upper_tail",
     "window_factor",
 ]
 
 DROP_WINDOWS_S = (900, 1800, 3600, 7200, 10800, 21600)  # 15 min to 6 h: short by day, long at night
 # the drop tests share the false-alarm budget with the zero test: each window against the baseline,
-# the short ones also given the hours before, and the FIR's run of zeros
-DROP_TESTS = len(DROP_WINDOWS_S) + sum(1 for w in DROP_WINDOWS_S if w <= 3600) + 1
+# the short ones also given the hours before, the step from the poll before, and the FIR's run of zeros
+DROP_TESTS = len(DROP_WINDOWS_S) + sum(1 for w in DROP_WINDOWS_S if w <= 3600) + 2
+STEP_TEST = "a step from the poll before"
 RECOVERY_WINDOWS_S = (1800, 3600, 7200, 10800, 21600)  # long ones for sparse polling
 RECOVERY_MIN_SPAN_S = 1800  # a return must last half an hour: a busy moment in a closure is not one
 CONDITIONED_UP_TO_S = 3600  # windows this short are also tested given the hours before them
@@ -103,7 +110,7 @@ class Evidence:
     expected: float
     p: float
     alpha: float
-    test: str  # "baseline" | "given the 6 h before" | "above the drop line" | "above the level before"
+    test: str  # "baseline" | "given the 6 h before" | STEP_TEST | "above the drop line" | "above the level before"
 
     @property
     def window_s(self) -> int:
@@ -245,6 +252,57 @@ def drop_evidence(
         if p < limit:
             return Evidence(int(times[lo]), end, n, observed, due, p, limit, test)
     return None
+
+
+def step_evidence(
+    times: npt.NDArray[np.int64],
+    counts: npt.NDArray[np.float64],
+    expected: npt.NDArray[np.float64],
+    noise: Noise,
+    *,
+    drop_fraction: float,
+    min_polls: int,
+    min_expected: float,
+    budget_per_30d: float,
+) -> Evidence | None:
+    """A sudden drop, judged from the poll before it, or None.
+
+    The trailing run of polls at or below ``drop_fraction`` of the baseline must hold ``min_polls``
+    polls where the baseline expects at least ``min_expected``. Of the ``n0`` aircraft seen at the
+    poll before it, each is still there ``d`` seconds later with probability ``exp(-d / tau)`` (so
+    a gap in the polls leaves fewer, and proves less): the
+    correlation of successive counts that ``tau`` is measured from (:func:`occupancy_tau`), flicker
+    and all. Newcomers only add, so the run's first count is tested against Binomial(n0, r) alone
+    (mid-p lower tail), a test that errs on the side of no alert. Its share of the budget allows one
+    chance per poll. By day, a closure that hides most aircraft at once is seen at the run's
+    ``min_polls``-th poll; with few aircraft a step proves little, and the windows decide.
+    """
+    if len(times) < 2:
+        return None
+    step = float(np.median(np.diff(times)))
+    low = counts <= drop_fraction * expected
+    if not low[-1]:
+        return None
+    high = np.flatnonzero(~low)
+    if len(high) == 0:
+        return None
+    lo = int(high[-1]) + 1
+    n = len(times) - lo
+    gap = float(times[lo] - times[lo - 1])
+    if n < min_polls:
+        return None
+    observed, due = float(counts[lo:].mean()), float(expected[lo:].mean())
+    if due < min_expected or observed > drop_fraction * due:
+        return None
+    n0 = max(0, math.floor(float(counts[lo - 1]) + 0.5))
+    k = max(0, math.floor(float(counts[lo]) + 0.5))
+    if k >= n0:
+        return None
+    r = math.exp(-gap / noise.tau_s)
+    pmf = [math.comb(n0, j) * r**j * (1.0 - r) ** (n0 - j) for j in range(k + 1)]
+    p = sum(pmf[:-1]) + 0.5 * pmf[-1]
+    limit = budget_per_30d * step / (30 * DAY_S) / DROP_TESTS
+    return Evidence(int(times[lo]), int(times[-1]), n, observed, due, p, limit, STEP_TEST) if p < limit else None
 
 
 def recovery_evidence(

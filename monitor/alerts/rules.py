@@ -11,7 +11,9 @@ Rules (thresholds in :class:`AlertRules`, per zone where it makes sense):
   ``drop_fraction`` (50 %) of them, and that is less likely under normal traffic than its share of
   the false-alarm budget (``budget_per_30d`` false alarms per zone per 30 days): a statistical test
   whose method is named in the alert (``alerts.detect``). Few aircraft at night need a longer
-  window to be sure, many by day a short one. **zero**: the FIR's last ``zero_consecutive`` or
+  window to be sure, many by day a short one. Or a run of ``consecutive`` such polls that began
+  with a fall no aircraft coming and going explains (the survivors of the poll before,
+  ``alerts.detect.step_evidence``). **zero**: the FIR's last ``zero_consecutive`` or
   more polls saw no aircraft where the baseline expects at least ``zero_min_expected``, judged the
   same way. One alert per episode.
 - **recovery**: after a drop or zero, a window after the drop began, from its first poll back above
@@ -57,11 +59,13 @@ from monitor.alerts.baseline import (
 )
 from monitor.alerts.detect import (
     DROP_TESTS,
+    STEP_TEST,
     Evidence,
     Noise,
     drop_evidence,
     lower_tail,
     recovery_evidence,
+    step_evidence,
     window_factor,
 )
 from monitor.alerts.detect import alpha as alpha_for
@@ -165,7 +169,11 @@ def _outage(
 def _method(evidence: Evidence, noise: Noise) -> dict[str, Any]:
     """The test behind an alert, as its payload states it."""
     return {
-        "test": "negative binomial (gamma-Poisson) tail, mid-p; alerts.detect",
+        "test": (
+            "binomial survivors of the poll before, mid-p; alerts.detect"
+            if evidence.test == STEP_TEST
+            else "negative binomial (gamma-Poisson) tail, mid-p; alerts.detect"
+        ),
         "compared": evidence.test,
         "window": [_iso(utc(evidence.start)), _iso(utc(evidence.end))],
         "polls": evidence.polls,
@@ -263,6 +271,9 @@ def _traffic(
             times[fresh], counts[fresh], expected[fresh], noise, drop_fraction=rule.drop_fraction,
             min_polls=rule.consecutive, min_expected=rule.min_expected, budget_per_30d=rules.budget_per_30d,
             low_confidence=base.low_confidence,
+        ) or step_evidence(
+            times[fresh], counts[fresh], expected[fresh], noise, drop_fraction=rule.drop_fraction,
+            min_polls=rule.consecutive, min_expected=rule.min_expected, budget_per_30d=rules.budget_per_30d,
         )  # fmt: skip
         if drop is not None:
             pct = f"down {(1 - drop.observed / drop.expected) * 100:.0f}%"
