@@ -6,7 +6,10 @@ at 07 UTC, 03:00 in Caracas), a weekly cycle and a day-to-day volume factor (log
 coefficient of variation ``cv``, shared in part between zones, changing at local midnight, 04 UTC);
 each stays a gamma-distributed time (shape 2) with the zone's mean. The count at a poll is the
 number of aircraft present. A closure hides each aircraft with probability ``1 - keep`` while it
-lasts (so the count drops at once to ``keep`` of normal and comes back at once); outages are
+lasts (so the count drops at once to ``keep`` of normal and comes back at once), or, ``gradual``,
+only each aircraft that would enter while it lasts (the aircraft inside finish their stay and
+entries resume after it, so the count falls and comes back over the zone's dwell time, as when a
+closure stops entries); outages are
 spans with no successful poll. Zone sizes follow SVZM and its ring: 5-12 aircraft at the night
 trough in the FIR, ~34 at the afternoon peak.
 """
@@ -74,6 +77,7 @@ def simulate(
     cv: float = 0.2,
     shared: float = 0.75,
     outages: tuple[tuple[int, int], ...] = (),
+    gradual: bool = False,
 ) -> Replay:
     """Counts at polls every ``cadence_s`` from ``start`` for ``days`` days (see the module docstring)."""
     rng = np.random.default_rng(seed)
@@ -99,9 +103,14 @@ def simulate(
         if closure is not None:
             c0, c1 = closure
             hidden = (rng.random(arrive.size) > keep) & (arrive < c1) & (leave > c0)
-            came, went = arrive[hidden], leave[hidden]
-            arrive = np.concatenate([arrive[~hidden], came[came < c0], np.maximum(came[went > c1], c1)])
-            leave = np.concatenate([leave[~hidden], np.minimum(went[came < c0], c0), went[went > c1]])
+            if gradual:  # only aircraft that would enter during it, never seen: those inside finish
+                # their stay, and after it entries resume, so the count falls and rises over the stay
+                hidden &= arrive >= c0
+                arrive, leave = arrive[~hidden], leave[~hidden]
+            else:
+                came, went = arrive[hidden], leave[hidden]
+                arrive = np.concatenate([arrive[~hidden], came[came < c0], np.maximum(came[went > c1], c1)])
+                leave = np.concatenate([leave[~hidden], np.minimum(went[came < c0], c0), went[went > c1]])
         arrive.sort()
         leave.sort()
         present = np.searchsorted(arrive, polls, side="right") - np.searchsorted(leave, polls, side="right")
