@@ -79,3 +79,11 @@ def test_every_dependency_is_explained_in_the_readme():
         for name in re.sub(r"\(.*?\)", "", row.split("|")[1]).split(",")
     }
     assert names - explained == set(), "add a row to README's Dependencies table"
+
+
+def test_readme_states_how_many_tests_share_the_false_alarm_budget():
+    """The README's account of the drop test names the number of tests the budget is split over."""
+    from monitor.alerts.detect import DROP_TESTS
+
+    text = " ".join(README.split())
+    assert f"The false-alarm budget is shared by the {DROP_TESTS} tests" in text

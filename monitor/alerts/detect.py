@@ -298,8 +298,13 @@ def step_evidence(
     k = max(0, math.floor(float(counts[lo]) + 0.5))
     if k >= n0:
         return None
-    r = math.exp(-gap / noise.tau_s)
-    pmf = [math.comb(n0, j) * r**j * (1.0 - r) ** (n0 - j) for j in range(k + 1)]
+    # (a poll seconds after the last is still a poll apart: survival never reaches 1)
+    r = math.exp(-max(gap, step) / noise.tau_s)
+    logs = [
+        math.lgamma(n0 + 1) - math.lgamma(j + 1) - math.lgamma(n0 - j + 1) + j * math.log(r) + (n0 - j) * math.log1p(-r)
+        for j in range(k + 1)
+    ]  # in logs: a zone of thousands of aircraft neither overflows nor underflows to p = 0
+    pmf = [math.exp(x) for x in logs]
     p = sum(pmf[:-1]) + 0.5 * pmf[-1]
     limit = budget_per_30d * step / (30 * DAY_S) / DROP_TESTS
     return Evidence(int(times[lo]), int(times[-1]), n, observed, due, p, limit, STEP_TEST) if p < limit else None
