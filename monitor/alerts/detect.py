@@ -269,13 +269,14 @@ def step_evidence(
 
     The trailing run of polls at or below ``drop_fraction`` of the baseline must hold ``min_polls``
     polls where the baseline expects at least ``min_expected``. Of the ``n0`` aircraft seen at the
-    poll before it, each is still there ``d`` seconds later with probability ``exp(-d / tau)`` (so
-    a gap in the polls leaves fewer, and proves less): the
-    correlation of successive counts that ``tau`` is measured from (:func:`occupancy_tau`), flicker
-    and all. Newcomers only add, so the run's first count is tested against Binomial(n0, r) alone
-    (mid-p lower tail), a test that errs on the side of no alert. Its share of the budget allows one
-    chance per poll. By day, a closure that hides most aircraft at once is seen at the run's
-    ``min_polls``-th poll; with few aircraft a step proves little, and the windows decide.
+    poll before it, each is still there ``d`` seconds later with probability ``r = exp(-d / tau)``:
+    the correlation of successive counts that ``tau`` is measured from (:func:`occupancy_tau`),
+    flicker and all, so a gap in the polls leaves fewer and proves less. Newcomers only add, so the
+    run's first count is tested against Binomial(n0, r) alone (mid-p lower tail), a test that errs
+    on the side of no alert, though departures that happen together (a feed losing receivers) are
+    a step too. Its share of the budget allows one chance per poll. By day, a closure that hides
+    most aircraft at once is seen at the run's ``min_polls``-th poll; with few aircraft a step
+    proves little, and the windows decide.
     """
     if len(times) < 2:
         return None
