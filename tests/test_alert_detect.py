@@ -142,5 +142,23 @@ def test_the_rules_alert_a_sudden_fall_by_day_at_its_third_poll_through_the_step
     _, _, raised = replay(rep, AlertRules(zones=("SVZM",)), start - 3600)
     kind, zone, at, payload = raised[0]
     assert (kind, zone, at) == ("drop", "SVZM", start + 600)
-    assert payload["method"]["compared"] == STEP_TEST
-    assert payload["method"]["test"].startswith("binomial survivors of the poll before")
+    method = payload["method"]
+    assert method["compared"] == STEP_TEST and method["test"].startswith("binomial survivors of the poll before")
+    # the fall itself, as the payload states it: 19 aircraft at 12:55, 6 at 13:00
+    survival = np.exp(-300 / (method["occupancy_tau_min"] * 60))
+    assert method["step"] == {
+        "poll_before": 19,
+        "first_low_poll": 6,
+        "survival_per_poll": pytest.approx(survival, abs=2e-3),
+    }
+
+
+def test_a_step_alerts_line_says_from_how_many_to_how_many():
+    from monitor.alerts.detect import Evidence
+    from monitor.alerts.rules import _evidence_text
+
+    e = Evidence(0, 600, 3, 6.0, 17.5, 4.5e-10, 5.3e-6, STEP_TEST, (19, 6, 0.904))
+    assert _evidence_text(e).startswith(
+        "from 19 to 6 aircraft in one poll, where 90% stay a poll; mean 6.0 against 17.5"
+    )
+    assert "from" not in _evidence_text(Evidence(0, 600, 3, 6.0, 17.5, 1e-9, 5e-6, "baseline"))

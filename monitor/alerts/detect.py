@@ -111,6 +111,7 @@ class Evidence:
     p: float
     alpha: float
     test: str  # "baseline" | "given the 6 h before" | STEP_TEST | "above the drop line" | "above the level before"
+    step: tuple[int, int, float] | None = None  # STEP_TEST: aircraft at the poll before, at the first low one, r
 
     @property
     def window_s(self) -> int:
@@ -308,7 +309,9 @@ def step_evidence(
     pmf = [math.exp(x) for x in logs]
     p = sum(pmf[:-1]) + 0.5 * pmf[-1]
     limit = budget_per_30d * step / (30 * DAY_S) / DROP_TESTS
-    return Evidence(int(times[lo]), int(times[-1]), n, observed, due, p, limit, STEP_TEST) if p < limit else None
+    if p >= limit:
+        return None
+    return Evidence(int(times[lo]), int(times[-1]), n, observed, due, p, limit, STEP_TEST, (n0, k, r))
 
 
 def recovery_evidence(

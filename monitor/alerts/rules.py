@@ -168,6 +168,10 @@ def _outage(
 
 def _method(evidence: Evidence, noise: Noise) -> dict[str, Any]:
     """The test behind an alert, as its payload states it."""
+    step: dict[str, Any] = {}
+    if evidence.step is not None:
+        before, first, survival = evidence.step
+        step = {"step": {"poll_before": before, "first_low_poll": first, "survival_per_poll": round(survival, 3)}}
     return {
         "test": (
             "binomial survivors of the poll before, mid-p; alerts.detect"
@@ -185,6 +189,7 @@ def _method(evidence: Evidence, noise: Noise) -> dict[str, Any]:
         "tau_from_data": noise.tau_from_data,
         "level_cv": round(noise.phi**0.5, 3),
         "level_cv_from_data": noise.phi_from_data,
+        **step,
     }
 
 
@@ -298,8 +303,12 @@ def _span(e: Evidence) -> str:
 
 
 def _evidence_text(e: Evidence) -> str:
+    fell = ""
+    if e.step is not None:
+        before, first, survival = e.step
+        fell = f"from {before} to {first} aircraft in one poll, where {survival:.0%} stay a poll; "
     return (
-        f"mean {e.observed:.1f} against {e.expected:.1f} over {_span(e)}, {e.polls} polls; "
+        f"{fell}mean {e.observed:.1f} against {e.expected:.1f} over {_span(e)}, {e.polls} polls; "
         f"p = {e.p:.1g} {'vs ' + e.test if e.test != 'baseline' else ''}".rstrip()
     )
 
