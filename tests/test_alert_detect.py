@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from monitor.alerts import detect
-from monitor.alerts.detect import STEP_TEST, Noise, occupancy_tau, recovery_evidence, step_evidence
+from monitor.alerts.detect import STEP_TEST, Noise, occupancy_tau, recovery_evidence
+from monitor.alerts.step import step_evidence
 from tests.traffic_model import ZONES, simulate
 
 MONDAY = 1_736_121_600  # 2025-01-06 00:00 UTC

@@ -15,7 +15,7 @@ from the zone's own history (``alerts.baseline.fit_noise``). Together: the windo
 units of independent aircraft, is negative binomial (gamma-Poisson), and its tail is summed
 exactly (:func:`lower_tail`, mid-p).
 
-A sudden drop is also judged from the poll before it (:func:`step_evidence`): the aircraft seen
+A sudden drop is also judged from the poll before it (``alerts.step``): the aircraft seen
 then are each still there a poll later with the probability the counts' own correlation gives, so
 a count that falls from 15 to 4 within one poll, and stays down, is a drop at the third such poll.
 
@@ -59,7 +59,6 @@ __all__ = [
     "lower_tail",
     "occupancy_tau",
     "recovery_evidence",
-    "step_evidence",
     "upper_tail",
     "window_factor",
 ]
@@ -253,65 +252,6 @@ def drop_evidence(
         if p < limit:
             return Evidence(int(times[lo]), end, n, observed, due, p, limit, test)
     return None
-
-
-def step_evidence(
-    times: npt.NDArray[np.int64],
-    counts: npt.NDArray[np.float64],
-    expected: npt.NDArray[np.float64],
-    noise: Noise,
-    *,
-    drop_fraction: float,
-    min_polls: int,
-    min_expected: float,
-    budget_per_30d: float,
-) -> Evidence | None:
-    """A sudden drop, judged from the poll before it, or None.
-
-    The trailing run of polls at or below ``drop_fraction`` of the baseline must hold ``min_polls``
-    polls where the baseline expects at least ``min_expected``. Of the ``n0`` aircraft seen at the
-    poll before it, each is still there ``d`` seconds later with probability ``r = exp(-d / tau)``:
-    the correlation of successive counts that ``tau`` is measured from (:func:`occupancy_tau`),
-    flicker and all, so a gap in the polls leaves fewer and proves less. Newcomers only add, so the
-    run's first count is tested against Binomial(n0, r) alone (mid-p lower tail), a test that errs
-    on the side of no alert, though departures that happen together (a feed losing receivers) are
-    a step too. Its share of the budget allows one chance per poll. By day, a closure that hides
-    most aircraft at once is seen at the run's ``min_polls``-th poll; with few aircraft a step
-    proves little, and the windows decide.
-    """
-    if len(times) < 2:
-        return None
-    step = float(np.median(np.diff(times)))
-    low = counts <= drop_fraction * expected
-    if not low[-1]:
-        return None
-    high = np.flatnonzero(~low)
-    if len(high) == 0:
-        return None
-    lo = int(high[-1]) + 1
-    n = len(times) - lo
-    gap = float(times[lo] - times[lo - 1])
-    if n < min_polls:
-        return None
-    observed, due = float(counts[lo:].mean()), float(expected[lo:].mean())
-    if due < min_expected or observed > drop_fraction * due:
-        return None
-    n0 = max(0, math.floor(float(counts[lo - 1]) + 0.5))
-    k = max(0, math.floor(float(counts[lo]) + 0.5))
-    if k >= n0:
-        return None
-    # (a poll seconds after the last is still a poll apart: survival never reaches 1)
-    r = math.exp(-max(gap, step) / noise.tau_s)
-    logs = [
-        math.lgamma(n0 + 1) - math.lgamma(j + 1) - math.lgamma(n0 - j + 1) + j * math.log(r) + (n0 - j) * math.log1p(-r)
-        for j in range(k + 1)
-    ]  # in logs: a zone of thousands of aircraft neither overflows nor underflows to p = 0
-    pmf = [math.exp(x) for x in logs]
-    p = sum(pmf[:-1]) + 0.5 * pmf[-1]
-    limit = budget_per_30d * step / (30 * DAY_S) / DROP_TESTS
-    if p >= limit:
-        return None
-    return Evidence(int(times[lo]), int(times[-1]), n, observed, due, p, limit, STEP_TEST, (n0, k, r))
 
 
 def recovery_evidence(

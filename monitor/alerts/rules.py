@@ -13,7 +13,7 @@ Rules (thresholds in :class:`AlertRules`, per zone where it makes sense):
   whose method is named in the alert (``alerts.detect``). Few aircraft at night need a longer
   window to be sure, many by day a short one. Or a run of ``consecutive`` such polls that began
   with a fall no aircraft coming and going explains (the survivors of the poll before,
-  ``alerts.detect.step_evidence``). **zero**: the FIR's last ``zero_consecutive`` or
+  ``alerts.step``). **zero**: the FIR's last ``zero_consecutive`` or
   more polls saw no aircraft where the baseline expects at least ``zero_min_expected``, judged the
   same way. One alert per episode.
 - **recovery**: after a drop or zero, a window after the drop began, from its first poll back above
@@ -65,11 +65,11 @@ from monitor.alerts.detect import (
     drop_evidence,
     lower_tail,
     recovery_evidence,
-    step_evidence,
     window_factor,
 )
 from monitor.alerts.detect import alpha as alpha_for
 from monitor.alerts.model import KINDS, Alert, AlertRules, PastAlert, Poll, ZoneRule
+from monitor.alerts.step import step_evidence
 from monitor.events import Event
 
 __all__ = [

@@ -1,0 +1,77 @@
+"""The step test: a sudden fall of a zone's count judged from the aircraft of the poll before it,
+beside the window tests of ``alerts.detect`` (whose model, :class:`~monitor.alerts.detect.Noise`,
+evidence and false-alarm budget it shares). numpy and math only (the check runs after every cron
+poll).
+
+Place in the flow: ``alerts.rules`` asks it after ``alerts.detect.drop_evidence`` finds no drop.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from monitor.alerts.detect import DAY_S, DROP_TESTS, STEP_TEST, Evidence, Noise
+
+__all__ = ["step_evidence"]
+
+
+def step_evidence(
+    times: npt.NDArray[np.int64],
+    counts: npt.NDArray[np.float64],
+    expected: npt.NDArray[np.float64],
+    noise: Noise,
+    *,
+    drop_fraction: float,
+    min_polls: int,
+    min_expected: float,
+    budget_per_30d: float,
+) -> Evidence | None:
+    """A sudden drop, judged from the poll before it, or None.
+
+    The trailing run of polls at or below ``drop_fraction`` of the baseline must hold ``min_polls``
+    polls where the baseline expects at least ``min_expected``. Of the ``n0`` aircraft seen at the
+    poll before it, each is still there ``d`` seconds later with probability ``r = exp(-d / tau)``:
+    the correlation of successive counts that ``tau`` is measured from (:func:`occupancy_tau`),
+    flicker and all, so a gap in the polls leaves fewer and proves less. Newcomers only add, so the
+    run's first count is tested against Binomial(n0, r) alone (mid-p lower tail), a test that errs
+    on the side of no alert, though departures that happen together (a feed losing receivers) are
+    a step too. Its share of the budget allows one chance per poll. By day, a closure that hides
+    most aircraft at once is seen at the run's ``min_polls``-th poll; with few aircraft a step
+    proves little, and the windows decide.
+    """
+    if len(times) < 2:
+        return None
+    step = float(np.median(np.diff(times)))
+    low = counts <= drop_fraction * expected
+    if not low[-1]:
+        return None
+    high = np.flatnonzero(~low)
+    if len(high) == 0:
+        return None
+    lo = int(high[-1]) + 1
+    n = len(times) - lo
+    gap = float(times[lo] - times[lo - 1])
+    if n < min_polls:
+        return None
+    observed, due = float(counts[lo:].mean()), float(expected[lo:].mean())
+    if due < min_expected or observed > drop_fraction * due:
+        return None
+    n0 = max(0, math.floor(float(counts[lo - 1]) + 0.5))
+    k = max(0, math.floor(float(counts[lo]) + 0.5))
+    if k >= n0:
+        return None
+    # (a poll seconds after the last is still a poll apart: survival never reaches 1)
+    r = math.exp(-max(gap, step) / noise.tau_s)
+    logs = [
+        math.lgamma(n0 + 1) - math.lgamma(j + 1) - math.lgamma(n0 - j + 1) + j * math.log(r) + (n0 - j) * math.log1p(-r)
+        for j in range(k + 1)
+    ]  # in logs: a zone of thousands of aircraft neither overflows nor underflows to p = 0
+    pmf = [math.exp(x) for x in logs]
+    p = sum(pmf[:-1]) + 0.5 * pmf[-1]
+    limit = budget_per_30d * step / (30 * DAY_S) / DROP_TESTS
+    if p >= limit:
+        return None
+    return Evidence(int(times[lo]), int(times[-1]), n, observed, due, p, limit, STEP_TEST, (n0, k, r))
