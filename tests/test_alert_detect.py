@@ -79,14 +79,23 @@ def test_a_partial_reopening_is_no_recovery():
     assert _first_recovery(0.0, to=[10, 8, 9, 9, 10, 8], baseline=10.0) is not None
 
 
-def _step(counts: Sequence[float], expected: float = 30.0, gap_at: int | None = None, tau_s: float = 3300.0):
-    """``step_evidence`` on polls 5 minutes apart (one 30-minute gap before poll ``gap_at``)."""
-    times = np.arange(len(counts), dtype=np.int64) * 300
+def _step(
+    counts: Sequence[float],
+    expected: float = 30.0,
+    *,
+    times: Sequence[int] | None = None,
+    gap_at: int | None = None,
+    tau_s: float = 3300.0,
+    drop_fraction: float = 0.5,
+):
+    """``step_evidence`` on polls 5 minutes apart (one 30-minute gap before poll ``gap_at``), or at
+    ``times``."""
+    at = np.arange(len(counts), dtype=np.int64) * 300 if times is None else np.asarray(times, dtype=np.int64)
     if gap_at is not None:
-        times[gap_at:] += 1800
+        at[gap_at:] += 1800
     return step_evidence(
-        times, np.asarray(counts, dtype=np.float64), np.full(len(counts), expected), Noise(tau_s=tau_s),
-        drop_fraction=0.5, min_polls=3, min_expected=2.0, budget_per_30d=0.5,
+        at, np.asarray(counts, dtype=np.float64), np.full(len(counts), expected), Noise(tau_s=tau_s),
+        drop_fraction=drop_fraction, min_polls=3, min_expected=2.0, budget_per_30d=0.5,
     )  # fmt: skip
 
 
@@ -113,21 +122,14 @@ def test_the_step_tests_tail_is_mid_p_and_its_budget_one_chance_a_poll():
     assert e is not None and 3.0e-6 < e.p < 3.4e-6 < e.alpha < 6.0e-6
 
 
-def _step_at(times: Sequence[int], counts: Sequence[float], expected: float, drop_fraction: float):
-    return step_evidence(
-        np.asarray(times, dtype=np.int64), np.asarray(counts, dtype=np.float64), np.full(len(counts), expected),
-        Noise(tau_s=3300.0), drop_fraction=drop_fraction, min_polls=3, min_expected=2.0, budget_per_30d=0.5,
-    )  # fmt: skip
-
-
 def test_a_zone_of_thousands_of_aircraft_is_judged_without_overflow():
     """1,100 aircraft: 500 a poll later is a step, 1,000 (about the 1,004 survivors due) is none,
     with a line at 95 % to let the run start; neither overflows nor underflows to p = 0. A poll
     seconds after the last is still a poll apart: 30 to 27 is aircraft coming and going."""
-    polls = [0, 300, 600, 900, 1200, 1500]
-    assert _step_at(polls, [1100, 1100, 1100, 500, 500, 500], 1100.0, 0.5) is not None
-    assert _step_at(polls, [1100, 1100, 1100, 1000, 1000, 1000], 1100.0, 0.95) is None
-    assert _step_at([0, 300, 600, 601, 900, 1200], [30, 30, 30, 27, 27, 27], 30.0, 0.95) is None
+    assert _step([1100, 1100, 1100, 500, 500, 500], 1100.0) is not None
+    assert _step([1100, 1100, 1100, 1000, 1000, 1000], 1100.0, drop_fraction=0.95) is None
+    seconds_apart = [0, 300, 600, 601, 900, 1200]
+    assert _step([30, 30, 30, 27, 27, 27], 30.0, times=seconds_apart, drop_fraction=0.95) is None
 
 
 def test_the_rules_alert_a_sudden_fall_by_day_at_its_third_poll_through_the_step_test():
