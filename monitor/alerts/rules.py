@@ -59,7 +59,6 @@ from monitor.alerts.baseline import (
 )
 from monitor.alerts.detect import (
     DROP_TESTS,
-    STEP_TEST,
     Evidence,
     Noise,
     drop_evidence,
@@ -168,16 +167,13 @@ def _outage(
 
 def _method(evidence: Evidence, noise: Noise) -> dict[str, Any]:
     """The test behind an alert, as its payload states it."""
-    step: dict[str, Any] = {}
-    if evidence.step is not None:
+    test, step = "negative binomial (gamma-Poisson) tail, mid-p; alerts.detect", {}
+    if evidence.step is not None:  # the step test (alerts.step): the fall, and its own tail
         before, first, survival = evidence.step
+        test = "binomial survivors of the poll before, mid-p; alerts.detect"
         step = {"step": {"poll_before": before, "first_low_poll": first, "survival_per_poll": round(survival, 3)}}
     return {
-        "test": (
-            "binomial survivors of the poll before, mid-p; alerts.detect"
-            if evidence.test == STEP_TEST
-            else "negative binomial (gamma-Poisson) tail, mid-p; alerts.detect"
-        ),
+        "test": test,
         "compared": evidence.test,
         "window": [_iso(utc(evidence.start)), _iso(utc(evidence.end))],
         "polls": evidence.polls,
