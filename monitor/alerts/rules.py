@@ -170,7 +170,7 @@ def _method(evidence: Evidence, noise: Noise) -> dict[str, Any]:
     test, step = "negative binomial (gamma-Poisson) tail, mid-p; alerts.detect", {}
     if evidence.step is not None:  # the step test (alerts.step): the fall, and its own tail
         before, first, survival = evidence.step
-        test = "binomial survivors of the poll before, mid-p; alerts.detect"
+        test = "binomial survivors of the poll before, mid-p; alerts.step"
         step = {"step": {"poll_before": before, "first_low_poll": first, "survival_per_poll": round(survival, 3)}}
     return {
         "test": test,
