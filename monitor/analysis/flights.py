@@ -60,6 +60,7 @@ from geo.airports import AirportTable
 from monitor.analysis.flight_table import joined_tables
 from monitor.analysis.tracks import Tracks
 from monitor.analysis.unseen import PollClock, Positions, observed_clock, went_on
+from monitor.compute import release_free_memory
 
 __all__ = ["FLIGHT_CLASSES", "UNKNOWN", "FlightRules", "PollClock", "build_flights", "observed_clock"]
 
@@ -176,6 +177,9 @@ def build_flights(
         for future in pending:
             flights, entries, names = future.result()
             parts.append((flights, entries))
+    # the buckets' freed memory handed back before the join, where a long report peaks (a year,
+    # measured: 1,365-1,397 MiB resident before, 1,278-1,312 MiB after)
+    release_free_memory()
     return joined_tables(parts, clock, names, airports, _CLASSES)
 
 
