@@ -89,7 +89,8 @@ def unmap_large_frees(threshold: int = 1 << 23, keep: int = 1 << 26) -> None:
     (``analysis.buckets``: 1.5 million rows, 6 MB): at 4 MiB each bucket's were mapped and faulted in
     afresh, 1.6 million page faults and 7 s of system time in a year's flights, against 0.5 million
     and 3.4 s now (measured: flights 1.5-2 s sooner for a year, 0.4-0.7 s for 90 days; the peak
-    50-100 MB higher). Elsewhere than glibc, nothing."""
+    50-100 MB higher, which ``analysis.flights`` takes back by handing freed memory back before it
+    joins the buckets' flights). Elsewhere than glibc, nothing."""
     libc = _glibc()
     if libc is not None:
         libc.mallopt(-3, threshold)  # M_MMAP_THRESHOLD (glibc's malloc.h); setting it turns the raising off
