@@ -246,7 +246,7 @@ def report(
                     legs = archive_legs(path, read_start, read_end)
                     flights = with_legs(flights, legs, airports, flight_rules.airport_radius_km)
                 bar.update(1)
-    release_free_memory()  # the buckets' arrays, before the measures
+    release_free_memory()  # what the join freed (the buckets' flights, a column at a time), before the measures
     compared = compare_windows(
         windows, polls, counts, flights, entries, zones, fir, (intervals[0], intervals[1]), rules
     )
