@@ -153,15 +153,60 @@ def test_the_rules_alert_a_sudden_fall_by_day_at_its_third_poll_through_the_step
         "poll_before": 19,
         "first_low_poll": 6,
         "survival_per_poll": pytest.approx(survival, abs=2e-3),
+        "day_level": 1.0,  # a usual day: the baseline's own line
     }
+
+
+def _busy(day: float, fall_to: float, polls: int = 3) -> list[float]:
+    """Six hours of a day at ``day`` times a baseline of 20 (the counts wobbling about it), then
+    ``polls`` polls at ``fall_to`` of that baseline."""
+    wobble = np.tile([-1.0, 1.0, 0.0, 1.0, -1.0, 0.0], 12)
+    return [*(day * 20 + wobble), *[fall_to * 20] * polls]
+
+
+def test_on_a_busy_day_the_step_tests_line_is_half_the_days_level():
+    """A day at 160 % of the baseline (32 aircraft where 20 are due), then 12: a fall to 60 % of
+    the baseline, above its line (50 %), so no run under it; under half the day's level (about
+    80 % of the baseline) it is a run, and the step from 32 to 12 is the evidence."""
+    e = _step(_busy(1.6, 0.6), expected=20.0)
+    assert e is not None and e.test == STEP_TEST and e.polls == 3 and e.start == 72 * 300
+    assert e.step is not None and e.step[:2] == (32, 12) and 1.45 < e.step[3] < 1.65
+    assert e.observed == 12.0 and e.expected == 20.0  # against the baseline, as every alert is
+    assert _step(_busy(1.6, 0.6, polls=2), expected=20.0) is None  # two polls are no run
+    # a usual day: the same 60 % of the baseline is above the line, and no drop
+    assert _step(_busy(1.0, 0.6), expected=20.0) is None
+    # a day busier still, 200 %: 45 % of the baseline is a run under either line; the baseline's
+    # own is tried first, and says so
+    e = _step(_busy(2.0, 0.45), expected=20.0)
+    assert e is not None and e.step is not None and e.step[3] == 1.0
+
+
+def test_the_rules_see_a_closure_on_a_busy_afternoon_at_its_third_poll():
+    """The rules end to end: a closure hiding 70 % at 15 UTC on a day at about 160 % of the
+    baseline (seed 115: 38 aircraft due by the day, 24.5 by the baseline). The counts fall to 12-15,
+    above half the baseline; the windows needed 405 minutes. Half the day's level is the line, and
+    the step from the poll before is the evidence at the third low poll."""
+    from monitor.alerts.rules import AlertRules
+    from tests.alert_replay import replay
+
+    start = MONDAY + 36 * DAY + 15 * 3600
+    rep = simulate(MONDAY, 40, 300, seed=115, zones={"SVZM": ZONES["SVZM"]}, closure=(start, start + 2 * DAY))
+    _, _, raised = replay(rep, AlertRules(zones=("SVZM",)), start - 3600)
+    kind, zone, at, payload = raised[0]
+    assert (kind, zone, at) == ("drop", "SVZM", start + 600)
+    step = payload["method"]["step"]
+    assert payload["method"]["compared"] == STEP_TEST and step["day_level"] > 1.2
+    assert step["first_low_poll"] < 0.5 * step["poll_before"]
 
 
 def test_a_step_alerts_line_says_from_how_many_to_how_many():
     from monitor.alerts.detect import Evidence
     from monitor.alerts.rules import _evidence_text
 
-    e = Evidence(0, 600, 3, 6.0, 17.5, 4.5e-10, 5.3e-6, STEP_TEST, (19, 6, 0.904))
+    e = Evidence(0, 600, 3, 6.0, 17.5, 4.5e-10, 5.3e-6, STEP_TEST, (19, 6, 0.904, 1.0))
     assert _evidence_text(e).startswith(
         "from 19 to 6 aircraft in one poll, where 90% stay a poll; mean 6.0 against 17.5"
     )
     assert "from" not in _evidence_text(Evidence(0, 600, 3, 6.0, 17.5, 1e-9, 5e-6, "baseline"))
+    busy = Evidence(0, 600, 3, 12.0, 24.5, 1e-16, 5.3e-6, STEP_TEST, (38, 14, 0.904, 1.29))
+    assert "where 90% stay a poll, on a day at 129% of the baseline; mean 12.0 against 24.5" in _evidence_text(busy)

@@ -110,7 +110,9 @@ class Evidence:
     p: float
     alpha: float
     test: str  # "baseline" | "given the 6 h before" | STEP_TEST | "above the drop line" | "above the level before"
-    step: tuple[int, int, float] | None = None  # STEP_TEST: aircraft at the poll before, at the first low one, r
+    # STEP_TEST: aircraft at the poll before, at the first low one; r; the day's level (share of the
+    # baseline) the line was drawn at: 1 unless the hours before ran busier
+    step: tuple[int, int, float, float] | None = None
 
     @property
     def window_s(self) -> int:
