@@ -93,7 +93,7 @@ class PeakRSS:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._sampler.join()
-        self.peak = self._read("VmHWM")
+        self.peak = self.own = self._read("VmHWM")
         self.with_helper(0)
 
     def with_helper(self, helper_bytes: int) -> None:
@@ -133,6 +133,18 @@ class PeakRSS:
     @property
     def added_mb(self) -> float:
         return (self.peak - self.base) / 1e6
+
+    def parts(self) -> str:
+        """What the peak is made of: this process's own peak, and, when a helper ran, this
+        process's most while it lived plus the helper's most (a peak that is far from the usual
+        can then be told apart: this process's, or the helper's)."""
+        own = f"this process {self.own / 1e6:,.0f} MB"
+        if not self._child_private:
+            return own
+        return (
+            f"{own}; while the chart helper ran, this process {self._mine_with_child / 1e6:,.0f} MB "
+            f"+ the helper's own {self._child_private / 1e6:,.0f} MB"
+        )
 
 
 PF_EXITING = 0x4  # the kernel's flag of a task in its exit (include/linux/sched.h)
@@ -465,6 +477,7 @@ TARGETS = {90: (10.0, 1000.0), 365: (40.0, 1500.0)}  # days: (seconds, peak MB)
 class Fresh(TypedDict):
     seconds: float
     peak_mb: float
+    peak_parts: str
     flights: int
     stages: str
 
@@ -490,7 +503,13 @@ def _one(days: int, db: Path) -> int:
     seconds, mem, flights, stages = _run_ours(
         settings, db, START, START + timedelta(days=days), out / f"report-{days}d"
     )
-    stats: Fresh = {"seconds": seconds, "peak_mb": mem.peak_mb, "flights": flights, "stages": stages.describe(seconds)}
+    stats: Fresh = {
+        "seconds": seconds,
+        "peak_mb": mem.peak_mb,
+        "peak_parts": mem.parts(),
+        "flights": flights,
+        "stages": stages.describe(seconds),
+    }
     print(json.dumps(stats))
     return 0
 
@@ -539,6 +558,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{fresh['flights']:,} flights, every chart, report (a fresh process, as `vzmon report` runs)"
         )
         print(f"    where the time goes: {fresh['stages']}")
+        print(f"    the peak: {fresh['peak_parts']}")
         if i == 0 and args.full_baseline:
             print(f"  straightforward, {days} days    {_baseline_child(db, START, end, args.cap_gb)}")
         if days in TARGETS:
