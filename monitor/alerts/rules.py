@@ -11,11 +11,11 @@ Rules (thresholds in :class:`AlertRules`, per zone where it makes sense):
   ``drop_fraction`` (50 %) of them, and that is less likely under normal traffic than its share of
   the false-alarm budget (``budget_per_30d`` false alarms per zone per 30 days): a statistical test
   whose method is named in the alert (``alerts.detect``). Few aircraft at night need a longer
-  window to be sure, many by day a short one. Or a run of ``consecutive`` such polls that began
-  with a fall no aircraft coming and going explains (the survivors of the poll before,
-  ``alerts.step``). **zero**: the FIR's last ``zero_consecutive`` or
-  more polls saw no aircraft where the baseline expects at least ``zero_min_expected``, judged the
-  same way. One alert per episode.
+  window to be sure, many by day a short one. Or a run of ``consecutive`` such polls (on a day
+  busier than the baseline, at most half of the day's level) that began with a fall no aircraft
+  coming and going explains (the survivors of the poll before, ``alerts.step``). **zero**: the
+  FIR's last ``zero_consecutive`` or more polls saw no aircraft where the baseline expects at least
+  ``zero_min_expected``, judged the same way. One alert per episode.
 - **recovery**: after a drop or zero, a window after the drop began, from its first poll back above
   ``drop_fraction`` of the pre-drop baseline, consistent with traffic back at ``recovery_fraction``
   (80 %) of it, and very unlikely had traffic stayed down: at ``drop_fraction`` of the baseline,

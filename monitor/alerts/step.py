@@ -35,16 +35,16 @@ def step_evidence(
     polls where the baseline expects at least ``min_expected``. On a day busier than the baseline
     (the level of the six hours before the run, :func:`~monitor.alerts.detect.level_before`), the
     line is ``drop_fraction`` of that level instead: a closure hiding 70 % of a day at 160 % of the
-    baseline leaves 48 % of it, which the baseline's line would never call a run. Of the ``n0``
-    aircraft seen at the
-    poll before it, each is still there ``d`` seconds later with probability ``r = exp(-d / tau)``:
-    the correlation of successive counts that ``tau`` is measured from (:func:`occupancy_tau`),
-    flicker and all, so a gap in the polls leaves fewer and proves less. Newcomers only add, so the
-    run's first count is tested against Binomial(n0, r) alone (mid-p lower tail), a test that errs
-    on the side of no alert, though departures that happen together (a feed losing receivers) are
-    a step too. Its share of the budget allows one chance per poll. By day, a closure that hides
-    most aircraft at once is seen at the run's ``min_polls``-th poll; with few aircraft a step
-    proves little, and the windows decide.
+    baseline leaves 48 % of it, and any count over half the baseline would break the run.
+
+    Of the ``n0`` aircraft seen at the poll before the run, each is still there ``d`` seconds later
+    with probability ``r = exp(-d / tau)``: the correlation of successive counts that ``tau`` is
+    measured from (:func:`occupancy_tau`), flicker and all, so a gap in the polls leaves fewer and
+    proves less. Newcomers only add, so the run's first count is tested against Binomial(n0, r)
+    alone (mid-p lower tail), a test that errs on the side of no alert, though departures that
+    happen together (a feed losing receivers) are a step too. Its share of the budget allows one
+    chance per poll. By day, a closure that hides most aircraft at once is seen at the run's
+    ``min_polls``-th poll; with few aircraft a step proves little, and the windows decide.
     """
     if len(times) < 2:
         return None
