@@ -243,3 +243,27 @@ def test_watch_stops_on_sigint_while_waiting(exe, tmp_path, fake_opensky):
     proc.send_signal(signal.SIGINT)  # during a 600 s wait: returning at all means it stopped waiting
     proc.communicate(timeout=120)
     assert proc.returncode == 0
+
+
+def test_a_stop_signal_handed_to_another_thread_ends_the_wait_at_once():
+    """The kernel may hand SIGINT or SIGTERM to any thread of the process that does not block it
+    (numpy's OpenBLAS starts one), and Python runs the handler in the main thread only, when it
+    next runs bytecode: a main thread asleep in ``stop.wait`` would sleep on to the end of the wait
+    (once, under load, a SIGINT to ``vzmon watch`` went unanswered for 120 s). Sent here to a helper
+    thread, SIGTERM must end the main thread's wait at once, through the wakeup fd."""
+    from monitor.cli.watch import stopped_by_signals
+
+    stop, go = threading.Event(), threading.Event()
+
+    def send() -> None:
+        go.wait()  # it runs again once the main thread gives up the GIL: asleep in its wait below
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+
+    with stopped_by_signals(stop):
+        sender = threading.Thread(target=send)
+        sender.start()
+        go.set()
+        ended = stop.wait(30)  # a handler run in the main thread alone would come at the end of this
+        sender.join()
+    assert ended
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL and signal.set_wakeup_fd(-1) == -1  # all put back

@@ -6,6 +6,8 @@ import argparse
 import logging
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from monitor.cli.exits import EXIT_OK
@@ -14,7 +16,7 @@ from monitor.cli.render import print_poll
 if TYPE_CHECKING:
     from monitor.settings.table import Settings
 
-__all__ = ["register", "run"]
+__all__ = ["register", "run", "stopped_by_signals"]
 
 log = logging.getLogger("monitor")
 
@@ -42,16 +44,49 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.pipeline.watch import watch
 
     stop = threading.Event()
-
-    def _stop(signum: int, _frame: Any) -> None:
-        log.info("watch: %s received; finishing the poll in progress", signal.Signals(signum).name)
-        stop.set()
-
-    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with stopped_by_signals(stop):
         named = len(settings.collect_sources) > 1
         watch(settings, lambda r: print_poll(r, args.json, named), stop=stop, max_polls=args.max_polls)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     return EXIT_OK
+
+
+STOPPING = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextmanager
+def stopped_by_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGINT and SIGTERM set ``stop`` at once, whichever thread the kernel hands them to.
+
+    Python runs a signal's handler in the main thread only, between two bytecodes. A main thread
+    asleep in ``stop.wait(600)`` is woken only if the signal lands on it: the kernel may give it to
+    any other thread that does not block it (numpy's OpenBLAS starts one), and the handler would
+    then run when the wait ends, ten minutes later. (Under load, a test's SIGINT went unanswered
+    for 120 s.) So the signal's number goes through ``signal.set_wakeup_fd``, which the C-level
+    handler writes on whatever thread it runs, to a thread that reads it and sets ``stop``: a
+    wait on ``stop`` ends from another thread, as it should. The Python-level handlers do nothing.
+    """
+    import socket  # here, not at the top: every command imports this module to register it
+
+    wake, relay = socket.socketpair()  # a socket, not a pipe: set_wakeup_fd takes only sockets on Windows
+    wake.setblocking(False)
+    with wake, relay:
+
+        def relay_signals() -> None:
+            while data := relay.recv(64):  # b"" once ``wake`` is closed: done
+                for signum in data:
+                    if signum in STOPPING:
+                        log.info("watch: %s received; finishing the poll in progress", signal.Signals(signum).name)
+                        stop.set()
+
+        previous = {sig: signal.signal(sig, lambda _signum, _frame: None) for sig in STOPPING}
+        before = signal.set_wakeup_fd(wake.fileno(), warn_on_full_buffer=False)
+        thread = threading.Thread(target=relay_signals, name="vzmon-signals", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            signal.set_wakeup_fd(before)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            wake.shutdown(socket.SHUT_WR)
+            thread.join()
