@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from monitor.alerts import detect
-from monitor.alerts.detect import STEP_TEST, Noise, occupancy_tau, recovery_evidence
+from monitor.alerts.detect import STEP_TEST, Fall, Noise, occupancy_tau, recovery_evidence
 from monitor.alerts.step import step_evidence
 from tests.traffic_model import ZONES, simulate
 
@@ -203,10 +203,10 @@ def test_a_step_alerts_line_says_from_how_many_to_how_many():
     from monitor.alerts.detect import Evidence
     from monitor.alerts.rules import _evidence_text
 
-    e = Evidence(0, 600, 3, 6.0, 17.5, 4.5e-10, 5.3e-6, STEP_TEST, (19, 6, 0.904, 1.0))
+    e = Evidence(0, 600, 3, 6.0, 17.5, 4.5e-10, 5.3e-6, STEP_TEST, Fall(19, 6, 0.904, 1.0))
     assert _evidence_text(e).startswith(
         "from 19 to 6 aircraft in one poll, where 90% stay a poll; mean 6.0 against 17.5"
     )
     assert "from" not in _evidence_text(Evidence(0, 600, 3, 6.0, 17.5, 1e-9, 5e-6, "baseline"))
-    busy = Evidence(0, 600, 3, 12.0, 24.5, 1e-16, 5.3e-6, STEP_TEST, (38, 14, 0.904, 1.29))
+    busy = Evidence(0, 600, 3, 12.0, 24.5, 1e-16, 5.3e-6, STEP_TEST, Fall(38, 14, 0.904, 1.29))
     assert "where 90% stay a poll, on a day at 129% of the baseline; mean 12.0 against 24.5" in _evidence_text(busy)

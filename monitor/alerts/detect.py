@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -52,6 +53,7 @@ __all__ = [
     "RECOVERY_WINDOWS_S",
     "STEP_TEST",
     "Evidence",
+    "Fall",
     "Noise",
     "alpha",
     "drop_evidence",
@@ -97,6 +99,17 @@ class Noise:
     phi_from_data: bool = False
 
 
+class Fall(NamedTuple):
+    """The step test's fall (:data:`STEP_TEST`): the aircraft at the poll before the run and at its
+    first poll, the share that stays a poll, and the day's level (a share of the baseline) the
+    run's line was drawn at: 1 unless the hours before ran busier."""
+
+    poll_before: int
+    first_low_poll: int
+    survival_per_poll: float
+    day_level: float
+
+
 @dataclass(frozen=True)
 class Evidence:
     """One window's test: its span, the mean count observed and expected there, the tail
@@ -110,9 +123,7 @@ class Evidence:
     p: float
     alpha: float
     test: str  # "baseline" | "given the 6 h before" | STEP_TEST | "above the drop line" | "above the level before"
-    # STEP_TEST: aircraft at the poll before, at the first low one; r; the day's level (share of the
-    # baseline) the line was drawn at: 1 unless the hours before ran busier
-    step: tuple[int, int, float, float] | None = None
+    step: Fall | None = None  # STEP_TEST's fall
 
     @property
     def window_s(self) -> int:

@@ -169,10 +169,10 @@ def _method(evidence: Evidence, noise: Noise) -> dict[str, Any]:
     """The test behind an alert, as its payload states it."""
     test, step = "negative binomial (gamma-Poisson) tail, mid-p; alerts.detect", {}
     if evidence.step is not None:  # the step test (alerts.step): the fall, and its own tail
-        before, first, survival, day = evidence.step
+        fall = evidence.step
         test = "binomial survivors of the poll before, mid-p; alerts.step"
-        step = {"step": {"poll_before": before, "first_low_poll": first, "survival_per_poll": round(survival, 3),
-                         "day_level": round(day, 3)}}  # fmt: skip
+        step = {"step": {**fall._asdict(), "survival_per_poll": round(fall.survival_per_poll, 3),
+                         "day_level": round(fall.day_level, 3)}}  # fmt: skip
     return {
         "test": test,
         "compared": evidence.test,
@@ -302,9 +302,12 @@ def _span(e: Evidence) -> str:
 def _evidence_text(e: Evidence) -> str:
     fell = ""
     if e.step is not None:
-        before, first, survival, day = e.step
-        busy = f", on a day at {day:.0%} of the baseline" if day > 1 else ""
-        fell = f"from {before} to {first} aircraft in one poll, where {survival:.0%} stay a poll{busy}; "
+        f = e.step
+        busy = f", on a day at {f.day_level:.0%} of the baseline" if f.day_level > 1 else ""
+        fell = (
+            f"from {f.poll_before} to {f.first_low_poll} aircraft in one poll, "
+            f"where {f.survival_per_poll:.0%} stay a poll{busy}; "
+        )
     return (
         f"{fell}mean {e.observed:.1f} against {e.expected:.1f} over {_span(e)}, {e.polls} polls; "
         f"p = {e.p:.1g} {'vs ' + e.test if e.test != 'baseline' else ''}".rstrip()

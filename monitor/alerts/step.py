@@ -13,7 +13,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from monitor.alerts.detect import DAY_S, DROP_TESTS, LEVEL_SPAN_S, STEP_TEST, Evidence, Noise, level_before
+from monitor.alerts.detect import DAY_S, DROP_TESTS, LEVEL_SPAN_S, STEP_TEST, Evidence, Fall, Noise, level_before
 
 __all__ = ["step_evidence"]
 
@@ -76,7 +76,7 @@ def step_evidence(
     limit = budget_per_30d * step / (30 * DAY_S) / DROP_TESTS
     if p >= limit:
         return None
-    return Evidence(int(times[lo]), int(times[-1]), n, observed, due, p, limit, STEP_TEST, (n0, k, r, day))
+    return Evidence(int(times[lo]), int(times[-1]), n, observed, due, p, limit, STEP_TEST, Fall(n0, k, r, day))
 
 
 def _trailing_run(counts: npt.NDArray[np.float64], expected: npt.NDArray[np.float64], share: float) -> int | None:
