@@ -19,6 +19,10 @@ Timed:
   days around the event, where both paths fit; with ``--full-baseline`` it also runs over the 90
   days in a child process under an address-space cap and reports how far it got.
 Targets (issue 13): 90 days in at most 10 s and 1 GB peak; 365 days in at most 40 s and 1.5 GB.
+Each span's report runs ``--runs`` times (3 by default), each in its own fresh process: the machines
+here are shared and the same code's time varies by ±15 % from one minute to the next, so the time
+judged is the median of the runs and the memory judged is the highest peak of any run; every run's
+figures are printed.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import json
 import os
 import resource
 import sqlite3
+import statistics
 import subprocess
 import sys
 import threading
@@ -523,8 +528,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cap-gb", type=float, default=16.0, help="address-space cap of the full-range baseline")
     parser.add_argument("--skip-baseline", action="store_true", help="no in-process baseline (no ratio)")
     parser.add_argument("--full-baseline", action="store_true", help="also the baseline over the first span, capped")
+    parser.add_argument("--runs", type=int, default=3, help="fresh reports per span (median time, top peak)")
     parser.add_argument("--one", nargs=2, metavar=("DAYS", "STORE"), help=argparse.SUPPRESS)  # _run_fresh's child
     args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error(f"--runs {args.runs}: give 1 or more")
     if args.one:
         return _one(int(args.one[0]), Path(args.one[1]))
     CACHE.mkdir(exist_ok=True)
@@ -551,21 +559,29 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r_base_mem.added_mb / max(r_mem.added_mb, 1):.1f}x less added memory "
                 "(the baseline draws no chart and writes no report)"
             )
-        fresh = _run_fresh(days, db)
-        ours_s, peak_mb = fresh["seconds"], fresh["peak_mb"]
+        runs = [_run_fresh(days, db) for _ in range(args.runs)]
+        ours_s = statistics.median(r["seconds"] for r in runs)
+        worst = max(runs, key=lambda r: r["peak_mb"])
+        peak_mb = worst["peak_mb"]
+        typical = min(runs, key=lambda r: abs(r["seconds"] - ours_s))  # the run nearest the median
+        several = f"median of {len(runs)} fresh processes, " if len(runs) > 1 else "a fresh process, "
         print(
             f"  vzmon report, {days} days      {ours_s:6.1f} s   peak RSS {peak_mb:6.0f} MB   "
-            f"{fresh['flights']:,} flights, every chart, report (a fresh process, as `vzmon report` runs)"
+            f"{typical['flights']:,} flights, every chart, report ({several}as `vzmon report` runs)"
         )
-        print(f"    where the time goes: {fresh['stages']}")
-        print(f"    the peak: {fresh['peak_parts']}")
+        if len(runs) > 1:
+            each = ", ".join(f"{r['seconds']:.1f} s {r['peak_mb']:,.0f} MB" for r in runs)
+            print(f"    each run: {each} (the peak above is the highest)")
+        print(f"    where the time goes (the run nearest the median): {typical['stages']}")
+        print(f"    the highest peak: {worst['peak_parts']}")
         if i == 0 and args.full_baseline:
             print(f"  straightforward, {days} days    {_baseline_child(db, START, end, args.cap_gb)}")
         if days in TARGETS:
             seconds, peak = TARGETS[days]
             met = ours_s <= seconds and peak_mb <= peak
             verdict = "met" if met else "NOT met"
-            print(f"  target           {days} days in at most {seconds:g} s and {peak:,.0f} MB: {verdict}")
+            judged = f" (median time, highest peak of {len(runs)} runs)" if len(runs) > 1 else ""
+            print(f"  target           {days} days in at most {seconds:g} s and {peak:,.0f} MB{judged}: {verdict}")
     return 0
 
 
