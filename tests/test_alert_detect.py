@@ -210,3 +210,65 @@ def test_a_step_alerts_line_says_from_how_many_to_how_many():
     assert "from" not in _evidence_text(Evidence(0, 600, 3, 6.0, 17.5, 1e-9, 5e-6, "baseline"))
     busy = Evidence(0, 600, 3, 12.0, 24.5, 1e-16, 5.3e-6, STEP_TEST, Fall(38, 14, 0.904, 1.29))
     assert "where 90% stay a poll, on a day at 129% of the baseline; mean 12.0 against 24.5" in _evidence_text(busy)
+
+
+def _previous_level_test(monkeypatch) -> None:
+    """The test given the hours before as it was until 2026-12-01: the six hours before each
+    window, today's level known to ±15 %, and no error of the baseline's own hours."""
+    monkeypatch.setattr(detect, "RUN_BACK_S", 0)
+    monkeypatch.setattr(detect, "LEVEL_CV_FLOOR", 0.15)
+    monkeypatch.setattr(detect, "_with_hour_error", lambda level, *_: level)
+
+
+def _fir_study(seed: int, *, gradual: bool):
+    """One closure of the benchmark's study (``benchmarks/bench_alerts.py``; seeds from 1000 are the
+    closures held out), the FIR alone: 40 days, a 48-hour closure at 36 days plus the seed's hour
+    (its last two digits, modulo 24), judged from day 33."""
+    from monitor.alerts.rules import AlertRules
+    from tests.alert_replay import replay
+
+    start = MONDAY + 36 * DAY + seed % 100 % 24 * 3600
+    rep = simulate(
+        MONDAY, 40, 300, seed=seed, zones={"SVZM": ZONES["SVZM"]}, closure=(start, start + 2 * DAY), gradual=gradual
+    )
+    scores, _, _ = replay(rep, AlertRules(zones=("SVZM",)), MONDAY + 33 * DAY)
+    return scores["SVZM"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("previous", [False, True])
+@pytest.mark.parametrize("seed", [140, 141])
+def test_a_closure_that_stops_entries_is_judged_against_the_day_before_its_fall(monkeypatch, seed, previous):
+    """Closures that stop entries at 16 and 17 UTC (the aircraft inside finish their stay, so the
+    counts fall over some 55 minutes). As short windows slide down that fall, the six hours
+    before each fill with it, and the day's level they tell sinks with the counts: the previous
+    test saw these closures after 915 and 2,810 minutes. The hours before the run of polls under
+    80 % of the baseline tell the day as it was: seen within 80 minutes, given those hours."""
+    if previous:
+        _previous_level_test(monkeypatch)
+    seen = _fir_study(seed, gradual=True).detection_min
+    assert (seen is not None and seen <= 180) is not previous, seen
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("previous", [False, True])
+@pytest.mark.parametrize("seed", [116, 136])
+def test_a_quiet_night_hour_is_no_drop_given_the_hours_before(monkeypatch, seed, previous):
+    """Two normal nights of the study (seeds 116 and 136) where the previous test raised a false
+    drop in the FIR at 07-08 UTC from a 10- or 55-minute window, given the six hours before. At
+    night each hour's baseline is the median of four weeks' means of some 7 aircraft, itself off
+    by about a fifth; counted in today's level, the window's hour is no longer rare enough."""
+    if previous:
+        _previous_level_test(monkeypatch)
+    assert _fir_study(seed, gradual=False).false_alarms == (1 if previous else 0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("line_cv, false_recoveries", [(detect.LINE_CV, 0), (0.07, 1)])
+def test_the_drop_line_is_known_to_15_percent_at_best(monkeypatch, line_cv, false_recoveries):
+    """A closure held out of the study (seed 1032, 08 UTC): 31 hours in, the hidden FIR's counts
+    run above the 50 % line for 45 minutes. Today's level is known to ±7 % in the other tests;
+    the drop line known that well would call those minutes a recovery while traffic is still
+    down."""
+    monkeypatch.setattr(detect, "LINE_CV", line_cv)
+    assert _fir_study(1032, gradual=False).false_recoveries == false_recoveries

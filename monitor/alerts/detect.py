@@ -20,13 +20,15 @@ then are each still there a poll later with the probability the counts' own corr
 a count that falls from 15 to 4 within one poll, and stays down, is a drop at the third such poll.
 
 Two tests per window. Against the baseline alone (the level as uncertain as day-to-day
-variation), and, for windows up to an hour, given the level of the six hours before the window
-(the posterior of the gamma level after those hours, never surer than :data:`LEVEL_CV_FLOOR`, ±15 %), so a
-sudden drop by day is seen within minutes while a gradual one is still caught by the long
-windows. A drop is declared when a window is both below ``drop_fraction`` of the baseline and
-less likely than its share of the false-alarm budget (:func:`alpha`): the budget, in false alarms
-per zone per 30 days under normal traffic, is spread over the windows in proportion to how many
-independent chances each has.
+variation), and, for windows up to an hour, given the level of the six hours before the window,
+or before the run of low polls that holds it (:func:`_hours_before`): the posterior of the gamma
+level after those hours, never surer than :data:`LEVEL_CV_FLOOR` (±7 %), made less sure by the
+baseline's own error in the window's hour (:func:`_with_hour_error`), so a sudden drop by day
+is seen within minutes while a gradual one is still caught by the long windows. A drop is
+declared when a window is both below ``drop_fraction`` of the baseline and less likely than its
+share of the false-alarm budget (:func:`alpha`): the budget, in false alarms per zone per 30
+days under normal traffic, is spread over the windows in proportion to how many independent
+chances each has.
 
 A return (:func:`recovery_evidence`) is judged the same way the other way up: a window back above
 the drop line, consistent with traffic at the recovery share, and unlikely had traffic stayed
@@ -74,7 +76,10 @@ RECOVERY_WINDOWS_S = (1800, 3600, 7200, 10800, 21600)  # long ones for sparse po
 RECOVERY_MIN_SPAN_S = 1800  # a return must last half an hour: a busy moment in a closure is not one
 CONDITIONED_UP_TO_S = 3600  # windows this short are also tested given the hours before them
 LEVEL_SPAN_S = 6 * 3600  # the hours before a window that tell today's level
-LEVEL_CV_FLOOR = 0.15  # today's level is never known better than ±15 % (it drifts, and days change)
+LEVEL_CV_FLOOR = 0.07  # today's level is never known better than ±7 % (it drifts; the hours add their own error)
+LINE_CV = 0.15  # the recovery's drop line is never known better than ±15 % (at ±7 % it calls returns too soon)
+RUN_FRACTION = 0.8  # the hours before a short window end where the run of polls under this share began ...
+RUN_BACK_S = 3 * 3600  # ... at most this long before the window's first low poll
 JUMP_SIGMAS = 4.5  # a step between polls this many standard deviations out is a change of level
 DEFAULT_TAU_S = 2400.0  # an aircraft's stay in a zone, before the zone's own counts tell it
 DEFAULT_PHI = 0.05  # day-to-day variation of the level (CV ~22 %) before the history tells it
@@ -210,6 +215,38 @@ def _level(
     return a, b
 
 
+def _with_hour_error(level: tuple[float, float], step: float, tau_s: float, due: float) -> tuple[float, float]:
+    """The gamma level ``(shape, rate)`` made less sure by the baseline's own hourly error: each
+    hour's baseline is the median of :data:`BASELINE_WEEKS` weeks' means (variance about pi/2 / 4
+    of one week's), and one week's hourly mean varies as its aircraft come and go (an hour's
+    :func:`window_factor` over the ``due`` count). So the window's hours may be low against the
+    hours before by chance: a fifth at night, where an hour's mean is some 7 aircraft."""
+    a, b = level
+    hour = window_factor(max(1, round(3600 / step)), step, tau_s)
+    cv2 = 1.0 / a + math.pi / 2 / BASELINE_WEEKS * hour / max(due, 1.0)
+    return 1.0 / cv2, b / (a * cv2)
+
+
+def _hours_before(
+    times: npt.NDArray[np.int64],
+    counts: npt.NDArray[np.float64],
+    expected: npt.NDArray[np.float64],
+    lo: int,
+    start: int,
+) -> tuple[int, int]:
+    """The polls ``[before, stop)`` that tell today's level for a short window starting at ``start``
+    whose first low poll is ``lo``: the :data:`LEVEL_SPAN_S` before the run of polls under
+    :data:`RUN_FRACTION` of the baseline that holds ``lo`` (at most :data:`RUN_BACK_S` before
+    it), else before the window. As a window slides through a closure that stops entries, the
+    hours before each window would fill with the closure's own fall and sink with it."""
+    above = np.flatnonzero(counts[:lo] >= RUN_FRACTION * expected[:lo])
+    run0 = int(above[-1]) + 1 if len(above) else 0
+    stop = max(run0, int(np.searchsorted(times, int(times[lo]) - RUN_BACK_S, side="left")))
+    if stop == lo:
+        return int(np.searchsorted(times, start - LEVEL_SPAN_S, side="right")), lo
+    return int(np.searchsorted(times, int(times[stop]) - LEVEL_SPAN_S, side="left")), stop
+
+
 def drop_evidence(
     times: npt.NDArray[np.int64],
     counts: npt.NDArray[np.float64],
@@ -225,7 +262,7 @@ def drop_evidence(
     """The first window ending at the last poll that establishes a drop, or None.
 
     ``times``, ``counts`` and ``expected``: the zone's recent successful polls (sorted; at least
-    the longest window and the six hours before a short one), and the baseline at each. A window
+    the longest window and the nine hours before a short one), and the baseline at each. A window
     starts at its first poll at or below ``drop_fraction`` of the baseline (polls before the drop
     would only dilute it), and counts when it holds ``min_polls`` polls, expects at least
     ``min_expected`` aircraft, saw at most ``drop_fraction`` of that, and is less likely than its
@@ -256,9 +293,11 @@ def drop_evidence(
         p = lower_tail(observed / q, due / q, a0, a0)
         test = "baseline"
         if w <= CONDITIONED_UP_TO_S:
-            before = int(np.searchsorted(times, end - w - LEVEL_SPAN_S, side="right"))
-            if lo - before >= min_polls:
-                a, b = _level(a0, counts[before:lo], expected[before:lo], window_factor(lo - before, step, noise.tau_s))
+            before, stop = _hours_before(times, counts, expected, lo, end - w)
+            if stop - before >= min_polls:
+                q_before = window_factor(stop - before, step, noise.tau_s)
+                level = _level(a0, counts[before:stop], expected[before:stop], q_before)
+                a, b = _with_hour_error(level, step, noise.tau_s, due)
                 p_given = lower_tail(observed / q, due / q, a, b)
                 if p_given < p:
                     p, test = p_given, "given the 6 h before"
@@ -295,7 +334,7 @@ def recovery_evidence(
     if len(times) == 0:
         return None
     step = float(np.median(np.diff(times))) if len(times) > 1 else 300.0
-    line = 1.0 / LEVEL_CV_FLOOR**2  # the level at the line is never known better than ±15 %
+    line = 1.0 / LINE_CV**2  # the level at the line is never known better than ±15 %
     end = int(times[-1])
     back = counts > drop_fraction * expected
     for w in RECOVERY_WINDOWS_S:
@@ -323,12 +362,8 @@ def recovery_evidence(
             continue
         level = level_before(times, counts, expected, max(began, int(times[lo]) - LEVEL_SPAN_S), lo, step, noise.tau_s)
         if level is not None and level[0] / level[1] < drop_fraction:
-            # the baseline's hours each carry their own error (a median of a few weeks' means): the
-            # window's hours may be low against the hours before by chance, so the level is less sure
-            a, b = level
-            hour = window_factor(max(1, round(3600 / step)), step, noise.tau_s)
-            cv2 = 1.0 / a + math.pi / 2 / BASELINE_WEEKS * hour / max(due, 1.0)
-            p, limit = upper_tail(observed / q, due / q, 1.0 / cv2, b / (a * cv2)), LEVEL_RECOVERY_BUDGET * chances
+            a, b = _with_hour_error(level, step, noise.tau_s, due)
+            p, limit = upper_tail(observed / q, due / q, a, b), LEVEL_RECOVERY_BUDGET * chances
             if p < limit:
                 return Evidence(int(times[lo]), end, n, observed, due, p, limit, "above the level before")
     return None
