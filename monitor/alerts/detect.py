@@ -262,11 +262,11 @@ def drop_evidence(
     """The first window ending at the last poll that establishes a drop, or None.
 
     ``times``, ``counts`` and ``expected``: the zone's recent successful polls (sorted; at least
-    the longest window and the nine hours before a short one), and the baseline at each. A window
-    starts at its first poll at or below ``drop_fraction`` of the baseline (polls before the drop
-    would only dilute it), and counts when it holds ``min_polls`` polls, expects at least
-    ``min_expected`` aircraft, saw at most ``drop_fraction`` of that, and is less likely than its
-    share of the budget.
+    the longest window, and the ten hours before the last poll that tell a short one's level),
+    and the baseline at each. A window starts at its first poll at or below ``drop_fraction`` of
+    the baseline (polls before the drop would only dilute it), and counts when it holds
+    ``min_polls`` polls, expects at least ``min_expected`` aircraft, saw at most ``drop_fraction``
+    of that, and is less likely than its share of the budget.
     ``low_confidence``: the baseline is one day's hour (under 4 weeks of history), itself as noisy
     as the window, so the level's variation counts twice.
     """
